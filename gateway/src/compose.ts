@@ -1,0 +1,43 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import { schemaPath, subgraphs, supergraphPath } from './subgraphs';
+
+export interface Composition {
+  supergraphSdl: string;
+  errors: string[];
+  hints: string[];
+}
+
+/** Composes the committed subgraph SDL files; URLs are placeholders, the gateway's config decides. */
+export function composeSupergraph(): Composition {
+  const result = composeServices(
+    subgraphs.map((s) => ({
+      name: s.name,
+      url: `http://${s.name}/graphql`,
+      typeDefs: parse(readFileSync(schemaPath(s.schema), 'utf8')),
+    })),
+  );
+  const hints = (result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`);
+  if (result.errors) return { supergraphSdl: '', errors: result.errors.map((e) => e.message), hints };
+  return { supergraphSdl: result.supergraphSdl, errors: [], hints };
+}
+
+// `npm run compose` writes gateway/supergraph.graphql; `--check` fails when it is stale.
+if (process.argv[1] === import.meta.filename) {
+  const { supergraphSdl, errors, hints } = composeSupergraph();
+  for (const hint of hints) console.warn(`hint: ${hint}`);
+  if (errors.length) {
+    for (const e of errors) console.error(`error: ${e}`);
+    process.exit(1);
+  }
+  if (process.argv.includes('--check')) {
+    const stale = readFileSync(supergraphPath, 'utf8') !== supergraphSdl;
+    console.log(
+      stale ? 'gateway/supergraph.graphql is stale: run npm run compose' : 'supergraph is up to date',
+    );
+    process.exit(stale ? 1 : 0);
+  }
+  writeFileSync(supergraphPath, supergraphSdl);
+  console.log(`wrote ${supergraphPath}`);
+}

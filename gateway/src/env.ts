@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { commonEnv, loadEnv, port } from '@moim/kit';
+import { subgraphs } from './subgraphs';
+
+const subgraphUrls = Object.fromEntries(
+  subgraphs.map((s) => [
+    `SUBGRAPH_${s.name.toUpperCase().replace('-', '_')}_URL`,
+    z.string().url().default(`http://127.0.0.1:${s.port}/graphql`),
+  ]),
+);
+
+const shape = {
+  NODE_ENV: commonEnv.NODE_ENV,
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  INTERNAL_SECRET: commonEnv.INTERNAL_SECRET,
+  HOST: commonEnv.HOST,
+  PORT: port(4000),
+  JWT_SECRET: z
+    .string({ required_error: 'Required: the secret access tokens are signed with (shared with social)' })
+    .min(32, 'must be at least 32 characters'),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
+  MAX_ALIASES: z.coerce.number().int().min(1).default(30),
+  /** Behind a load balancer, take the client address from X-Forwarded-For. */
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  ...subgraphUrls,
+};
+
+export type GatewayConfig = Omit<ReturnType<typeof loadGatewayEnv>, 'subgraphUrls'> & {
+  subgraphUrls: Record<string, string>;
+};
+
+export function loadGatewayEnv(source: Record<string, string | undefined> = process.env) {
+  const env = loadEnv(shape, source);
+  const urls = Object.fromEntries(
+    subgraphs.map((s) => [
+      s.name,
+      (env as Record<string, unknown>)[`SUBGRAPH_${s.name.toUpperCase().replace('-', '_')}_URL`] as string,
+    ]),
+  );
+  return { ...env, subgraphUrls: urls };
+}

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import {
+  ApolloGateway,
+  RemoteGraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { GraphQLError } from 'graphql';
+import { Agent, fetch as undiciFetch } from 'undici';
+import {
+  CALLER_HEADER,
+  createHttpApp,
+  createLogger,
+  createMetrics,
+  REQUEST_ID_HEADER,
+  signCaller,
+  verifyAccessToken,
+  type Caller,
+  type HttpApp,
+  type Logger,
+} from '@moim/kit';
+import type { GatewayConfig } from './env';
+import { limitsPlugin } from './limits';
+import { supergraphPath } from './subgraphs';
+
+export interface GatewayContext {
+  caller: Caller;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface Gateway {
+  http: HttpApp;
+  listen(port: number, host?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
+  const forwarded = req.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
+  return req.socket.remoteAddress ?? null;
+}
+
+/** An invalid or expired token is an error, not an anonymous request: the client must refresh. */
+async function callerOf(req: IncomingMessage, requestId: string, config: GatewayConfig): Promise<Caller> {
+  const ip = clientIp(req, config.TRUST_PROXY);
+  const header = req.headers.authorization;
+  if (!header) return { userId: null, role: null, ip, requestId };
+  const [scheme, token] = header.split(' ');
+  try {
+    if (scheme !== 'Bearer' || !token) throw new Error('Authorization must be "Bearer <access token>"');
+    const claims = await verifyAccessToken(token, config.JWT_SECRET);
+    return { userId: claims.userId, role: claims.role, ip, requestId };
+  } catch (err) {
+    throw new GraphQLError((err as Error).message, {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    });
+  }
+}
+
+export async function createGateway(
+  config: GatewayConfig,
+  logger = createLogger('gateway', config.LOG_LEVEL),
+): Promise<Gateway> {
+  // Keep-alive connections to subgraphs: no TCP/TLS handshake per subgraph fetch.
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+  const fetcher = ((url: string, init: object) =>
+    undiciFetch(url, { ...init, dispatcher: agent })) as unknown as typeof fetch;
+
+  class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+    override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+      if (!('caller' in context) || !context.caller) return; // the gateway's own health checks
+      request.http!.headers.set(CALLER_HEADER, signCaller(context.caller, config.INTERNAL_SECRET));
+      request.http!.headers.set(REQUEST_ID_HEADER, context.requestId);
+    }
+  }
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(supergraphPath, 'utf8'),
+    buildService: ({ name }) => {
+      const url = config.subgraphUrls[name];
+      if (!url) throw new Error(`No URL configured for subgraph ${name}`);
+      return new SignedDataSource({ url, fetcher });
+    },
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    csrfPrevention: true,
+    introspection: config.NODE_ENV !== 'production',
+    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    plugins: [
+      limitsPlugin({ maxDepth: config.MAX_QUERY_DEPTH, maxAliases: config.MAX_ALIASES }),
+      config.NODE_ENV === 'production'
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+      {
+        async requestDidStart({ contextValue, request }) {
+          const started = Date.now();
+          return {
+            async willSendResponse({ errors }) {
+              contextValue.logger.info(
+                {
+                  operation: request.operationName ?? null,
+                  ms: Date.now() - started,
+                  errors: errors?.length ?? 0,
+                },
+                'graphql',
+              );
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  const http = createHttpApp({
+    logger,
+    metrics: createMetrics('gateway'),
+    graphql: {
+      path: '/graphql',
+      apollo,
+      context: async (req, requestId) => ({
+        caller: await callerOf(req, requestId, config),
+        requestId,
+        logger: logger.child({ requestId }),
+      }),
+    },
+    readiness: Object.entries(config.subgraphUrls).map(([name, url]) => ({
+      name,
+      check: async () => {
+        const res = await undiciFetch(new URL('/health/live', url), {
+          dispatcher: agent,
+          signal: AbortSignal.timeout(2000),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      },
+    })),
+  });
+
+  return {
+    http,
+    listen: (port, host) => http.listen(port, host),
+    async stop() {
+      await http.close();
+      await apollo.stop();
+      await agent.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { createGateway, type Gateway } from './gateway';
+export { loadGatewayEnv, type GatewayConfig } from './env';
+export { composeSupergraph } from './compose';

@@ -1,0 +1,119 @@
+import { Worker } from 'bullmq';
+import {
+  EntitySchema,
+  Table,
+  type DataSource,
+  type EntityManager,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
+import {
+  eventQueueName,
+  topicsConsumedBy,
+  type EventEnvelope,
+  type EventPayloads,
+  type ServiceName,
+  type Topic,
+} from '@moim/events';
+import type { Logger } from './logger';
+import { createRedis } from './redis';
+
+export interface ProcessedEventRow {
+  eventId: string;
+  processedAt: Date;
+}
+
+export const ProcessedEvent = new EntitySchema<ProcessedEventRow>({
+  name: 'ProcessedEvent',
+  tableName: 'processed_events',
+  columns: {
+    eventId: { name: 'event_id', type: 'varchar', length: 36, primary: true },
+    processedAt: { name: 'processed_at', type: 'datetime', precision: 3 },
+  },
+});
+
+export class CreateProcessedEvents1764200000001 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'processed_events',
+        columns: [
+          { name: 'event_id', type: 'varchar', length: '36', isPrimary: true },
+          { name: 'processed_at', type: 'datetime', precision: 3 },
+        ],
+      }),
+    );
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable('processed_events');
+  }
+}
+
+export type EventHandlers = {
+  [T in Topic]?: (
+    payload: EventPayloads[T],
+    manager: EntityManager,
+    event: EventEnvelope<T>,
+  ) => Promise<void>;
+};
+
+export interface ConsumerOptions {
+  service: ServiceName;
+  dataSource: DataSource;
+  redisUrl: string;
+  logger: Logger;
+  handlers: EventHandlers;
+}
+
+/**
+ * Runs a service's event handlers. Each event is applied at most once: its id is written to
+ * processed_events in the same transaction as the handler's changes, so a redelivered event is
+ * a no-op and a failed handler leaves no trace (BullMQ retries it with backoff).
+ */
+export function startEventConsumer({ service, dataSource, redisUrl, logger, handlers }: ConsumerOptions): {
+  worker: Worker;
+  close(): Promise<void>;
+} {
+  const missing = topicsConsumedBy(service).filter((t) => !handlers[t]);
+  if (missing.length) throw new Error(`${service} consumes ${missing.join(', ')} but has no handler for it`);
+
+  const connection = createRedis(redisUrl, 'worker');
+  const worker = new Worker<EventEnvelope>(
+    eventQueueName(service),
+    async (job) => {
+      const event = job.data;
+      const handler = handlers[event.topic] as (
+        p: unknown,
+        m: EntityManager,
+        e: EventEnvelope,
+      ) => Promise<void>;
+      const applied = await dataSource.transaction(async (manager) => {
+        const seen = await manager.findOne(ProcessedEvent, {
+          where: { eventId: event.id },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (seen) return false;
+        await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });
+        await handler(event.payload, manager, event);
+        return true;
+      });
+      logger.debug(
+        { eventId: event.id, topic: event.topic, applied },
+        applied ? 'event applied' : 'duplicate event skipped',
+      );
+    },
+    // One at a time keeps events of one queue in order, which follow/unfollow pairs rely on.
+    { connection, concurrency: 1, autorun: true },
+  );
+  worker.on('failed', (job, err) =>
+    logger.error({ eventId: job?.data.id, topic: job?.data.topic, err }, 'event handler failed'),
+  );
+  worker.on('error', (err) => logger.warn({ err: String(err) }, 'event worker error'));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { createConnection } from 'mysql2/promise';
+import { DataSource, type EntitySchema, type Logger as OrmLogger, type MigrationInterface } from 'typeorm';
+import type { Logger } from './logger';
+
+export interface DatabaseOptions {
+  url: string;
+  entities: EntitySchema[];
+  migrations: Array<new () => MigrationInterface>;
+  logger: Logger;
+  /** Create the database if missing and apply pending migrations (dev, test, all-in-one start). */
+  migrate: boolean;
+}
+
+export interface Database {
+  dataSource: DataSource;
+  /** SQL statements sent since start: tests use it to prove lists are batched. */
+  queryCount(): number;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates the database named in a mysql:// URL when it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const parsed = new URL(url);
+  const name = decodeURIComponent(parsed.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Database name "${name}" must be letters, digits and _`);
+  parsed.pathname = '/';
+  const conn = await createConnection(parsed.toString());
+  try {
+    await conn.query(
+      `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const parsed = new URL(url);
+  const name = decodeURIComponent(parsed.pathname.slice(1));
+  parsed.pathname = '/';
+  const conn = await createConnection(parsed.toString());
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await conn.end();
+  }
+}
+
+function countingLogger(logger: Logger, onQuery: () => void): OrmLogger {
+  return {
+    logQuery: (query) => {
+      onQuery();
+      logger.trace({ query }, 'sql');
+    },
+    logQueryError: (error, query) => logger.error({ err: error, query }, 'sql failed'),
+    logQuerySlow: (time, query) => logger.warn({ ms: time, query }, 'slow sql'),
+    logSchemaBuild: (message) => logger.debug(message),
+    logMigration: (message) => logger.info(message),
+    log: (level, message) => (level === 'warn' ? logger.warn(message) : logger.debug(String(message))),
+  };
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.migrate) await ensureDatabase(options.url);
+  let queries = 0;
+  const dataSource = new DataSource({
+    type: 'mysql',
+    url: options.url,
+    entities: options.entities,
+    migrations: options.migrations,
+    // Dates are stored and read as UTC whatever the server's zone.
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    poolSize: 10,
+    maxQueryExecutionTime: 500,
+    logger: countingLogger(options.logger, () => queries++),
+  });
+  await dataSource.initialize();
+  if (options.migrate) await dataSource.runMigrations({ transaction: 'each' });
+  return {
+    dataSource,
+    queryCount: () => queries,
+    ping: async () => {
+      await dataSource.query('SELECT 1');
+    },
+    close: () => dataSource.destroy(),
+  };
+}

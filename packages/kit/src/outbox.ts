@@ -1,0 +1,213 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import {
+  EntitySchema,
+  Table,
+  TableIndex,
+  type DataSource,
+  type EntityManager,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
+import {
+  consumersOf,
+  eventQueueName,
+  type EventEnvelope,
+  type EventPayloads,
+  type Topic,
+} from '@moim/events';
+import { newId } from './ids';
+import type { Logger } from './logger';
+import { createRedis } from './redis';
+
+export interface OutboxRow {
+  id: string;
+  topic: string;
+  payload: string;
+  createdAt: Date;
+  publishedAt: Date | null;
+  attempts: number;
+}
+
+export const OutboxEvent = new EntitySchema<OutboxRow>({
+  name: 'OutboxEvent',
+  tableName: 'outbox_events',
+  columns: {
+    id: { type: 'varchar', length: 36, primary: true },
+    topic: { type: 'varchar', length: 100 },
+    // JSON kept as text: portable to SQLite, and only the relay ever reads it.
+    payload: { type: 'text' },
+    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
+    publishedAt: { name: 'published_at', type: 'datetime', precision: 3, nullable: true },
+    attempts: { type: 'int', default: 0 },
+  },
+});
+
+export class CreateOutbox1764200000000 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'outbox_events',
+        columns: [
+          { name: 'id', type: 'varchar', length: '36', isPrimary: true },
+          { name: 'topic', type: 'varchar', length: '100' },
+          { name: 'payload', type: 'text' },
+          { name: 'created_at', type: 'datetime', precision: 3 },
+          { name: 'published_at', type: 'datetime', precision: 3, isNullable: true },
+          { name: 'attempts', type: 'int', default: 0 },
+        ],
+      }),
+    );
+    await q.createIndex(
+      'outbox_events',
+      new TableIndex({ name: 'idx_outbox_pending', columnNames: ['published_at', 'created_at'] }),
+    );
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable('outbox_events');
+  }
+}
+
+/**
+ * Records an event in the caller's transaction: it is published if and only if the change
+ * that caused it commits.
+ */
+export async function recordEvent<T extends Topic>(
+  manager: EntityManager,
+  topic: T,
+  payload: EventPayloads[T],
+): Promise<void> {
+  await manager.insert(OutboxEvent, {
+    id: newId(),
+    topic,
+    payload: JSON.stringify(payload),
+    createdAt: new Date(),
+    publishedAt: null,
+    attempts: 0,
+  });
+}
+
+export interface OutboxRelay {
+  /** Ask for a pass now (after a commit) instead of at the next interval. */
+  wake(): void;
+  /** One pass; resolves to the number of events published. */
+  publishPending(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface RelayOptions {
+  dataSource: DataSource;
+  redisUrl: string;
+  logger: Logger;
+  intervalMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Moves committed outbox rows to the consumers' BullMQ queues. While Redis is away the rows
+ * stay pending and are retried every interval; the outbox id is the job id, so a row sent twice
+ * (crash between send and mark) is one job, and consumers dedupe by event id anyway.
+ * Rows are claimed with SKIP LOCKED, so any number of replicas can relay side by side.
+ */
+export function startOutboxRelay({
+  dataSource,
+  redisUrl,
+  logger,
+  intervalMs = 1000,
+  batchSize = 100,
+}: RelayOptions): OutboxRelay {
+  const connection = createRedis(redisUrl, 'command');
+  connection.on('error', () => {}); // reported once per failed pass below, not on every reconnect attempt
+  const queues = new Map<string, Queue>();
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) queues.set(name, (q = new Queue(name, { connection })));
+    return q;
+  };
+  let redisWasDown = false;
+
+  async function publishPending(): Promise<number> {
+    return dataSource.transaction(async (manager) => {
+      const rows = await manager
+        .createQueryBuilder(OutboxEvent, 'e')
+        .where('e.publishedAt IS NULL')
+        .orderBy('e.createdAt', 'ASC')
+        .addOrderBy('e.id', 'ASC')
+        .limit(batchSize)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      const published: string[] = [];
+      for (const row of rows) {
+        const topic = row.topic as Topic;
+        const envelope: EventEnvelope = {
+          id: row.id,
+          topic,
+          payload: JSON.parse(row.payload),
+          occurredAt: row.createdAt.toISOString(),
+        };
+        try {
+          for (const service of consumersOf[topic] ?? []) {
+            await queue(eventQueueName(service)).add(topic, envelope, {
+              jobId: row.id,
+              attempts: 10,
+              backoff: { type: 'exponential', delay: 1000 },
+              removeOnComplete: 1000,
+              removeOnFail: false,
+            });
+          }
+          published.push(row.id);
+        } catch (err) {
+          if (!redisWasDown)
+            logger.warn(
+              { err: String(err), pending: rows.length - published.length },
+              'outbox relay cannot reach Redis; events stay pending',
+            );
+          redisWasDown = true;
+          await manager.increment(OutboxEvent, { id: row.id }, 'attempts', 1);
+          break;
+        }
+      }
+      if (published.length) {
+        await manager
+          .createQueryBuilder()
+          .update(OutboxEvent)
+          .set({ publishedAt: new Date() })
+          .whereInIds(published)
+          .execute();
+        if (redisWasDown) logger.info('outbox relay reached Redis again');
+        redisWasDown = false;
+      }
+      return published.length;
+    });
+  }
+
+  let running = true;
+  let wakeUp: () => void = () => {};
+  const loop = (async () => {
+    while (running) {
+      let sent = 0;
+      try {
+        sent = await publishPending();
+      } catch (err) {
+        logger.error({ err }, 'outbox relay pass failed');
+      }
+      if (sent === batchSize) continue; // more are waiting
+      const ac = new AbortController();
+      wakeUp = () => ac.abort();
+      await sleep(intervalMs, undefined, { signal: ac.signal }).catch(() => {});
+    }
+  })();
+
+  return {
+    wake: () => wakeUp(),
+    publishPending,
+    async stop() {
+      running = false;
+      wakeUp();
+      await loop;
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { badInput } from './errors';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface Keyset {
+  createdAt: Date;
+  id: string;
+}
+
+export interface Connection<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export function pageSize(first: number | null | undefined): number {
+  if (first == null) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'first');
+  }
+  return first;
+}
+
+/** Cursors are opaque to clients: base64url of "<epoch ms>:<id>". */
+export function encodeCursor({ createdAt, id }: Keyset): string {
+  return Buffer.from(`${createdAt.getTime()}:${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): Keyset {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sep = text.indexOf(':');
+  const ms = Number(text.slice(0, sep));
+  const id = text.slice(sep + 1);
+  if (sep < 1 || !Number.isSafeInteger(ms) || !id) throw badInput('after is not a valid cursor', 'after');
+  return { createdAt: new Date(ms), id };
+}
+
+/**
+ * Builds a connection from rows fetched with `limit + 1`: the extra row only tells whether
+ * another page exists.
+ */
+export function toConnection<T>(rows: T[], size: number, keyOf: (row: T) => Keyset): Connection<T> {
+  const page = rows.slice(0, size);
+  const edges = page.map((node) => ({ node, cursor: encodeCursor(keyOf(node)) }));
+  return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+}

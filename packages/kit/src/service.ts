@@ -1,0 +1,177 @@
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { GraphQLError, parse } from 'graphql';
+import type { EntitySchema, MigrationInterface } from 'typeorm';
+import type { ServiceName } from '@moim/events';
+import { CALLER_HEADER, verifyCaller, type Caller } from './caller';
+import {
+  startEventConsumer,
+  ProcessedEvent,
+  CreateProcessedEvents1764200000001,
+  type EventHandlers,
+} from './consumer';
+import { openDatabase, type Database } from './db';
+import { createHttpApp, type HttpApp } from './http';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay, type OutboxRelay } from './outbox';
+import { createRedis, type Redis } from './redis';
+import { DateTime } from './scalars';
+
+/** What every resolver gets, whatever the service. */
+export interface RequestContext extends BaseContext {
+  caller: Caller;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface ServiceConfig {
+  NODE_ENV: 'development' | 'test' | 'production';
+  LOG_LEVEL: string;
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  INTERNAL_SECRET: string;
+  MIGRATE_ON_START: boolean;
+}
+
+export interface ServiceDeps {
+  db: Database;
+  redis: Redis;
+  /** Wakes the outbox relay after a commit that recorded events. */
+  relay: OutboxRelay;
+  logger: Logger;
+}
+
+export interface ServiceDefinition<C extends RequestContext, D extends ServiceDeps> {
+  name: ServiceName;
+  config: ServiceConfig;
+  typeDefs: string;
+  /** Resolver map keyed by type name, federation's __resolveReference included. */
+  resolvers: object;
+  entities: EntitySchema[];
+  migrations: Array<new () => MigrationInterface>;
+  /** Adds the service's own long-lived dependencies (ports, config) to the kit's, once. */
+  deps: (kit: ServiceDeps) => D;
+  /** Builds the per-request context (DataLoaders are made here, once per request). */
+  context: (base: RequestContext, deps: D) => C;
+  /** Handlers for the events routed to this service (see @moim/events). */
+  consumes?: (deps: D) => EventHandlers;
+  logger?: Logger;
+}
+
+export interface RunningService<D extends ServiceDeps = ServiceDeps> {
+  deps: D;
+  http: HttpApp;
+  /** Listens on `port` (0 picks a free one) and resolves to the base URL. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Drains HTTP, stops workers and the relay, closes Redis and the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one place that wires a subgraph to its backends: database and migrations, Redis, the outbox
+ * relay, event consumers, the signed-caller check, health and metrics. Services describe their
+ * schema, entities and handlers; this decides how they run.
+ */
+export async function createService<C extends RequestContext, D extends ServiceDeps>(
+  def: ServiceDefinition<C, D>,
+): Promise<RunningService<D>> {
+  const { config } = def;
+  const logger = def.logger ?? createLogger(def.name, config.LOG_LEVEL);
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    entities: [...def.entities, OutboxEvent, ProcessedEvent],
+    migrations: [CreateOutbox1764200000000, CreateProcessedEvents1764200000001, ...def.migrations],
+    logger,
+    migrate: config.MIGRATE_ON_START,
+  });
+  const redis = createRedis(config.REDIS_URL, 'command');
+  redis.on('error', (err) => logger.warn({ err: String(err) }, 'redis error'));
+  const relay = startOutboxRelay({ dataSource: db.dataSource, redisUrl: config.REDIS_URL, logger });
+  const deps = def.deps({ db, redis, relay, logger });
+  const consumer = def.consumes
+    ? startEventConsumer({
+        service: def.name,
+        dataSource: db.dataSource,
+        redisUrl: config.REDIS_URL,
+        logger,
+        handlers: def.consumes(deps),
+      })
+    : null;
+
+  const apollo = new ApolloServer<C>({
+    schema: buildSubgraphSchema({
+      typeDefs: parse(def.typeDefs),
+      resolvers: { DateTime, ...def.resolvers } as GraphQLResolverMap<unknown>,
+    }),
+    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    formatError: (formatted, error) => {
+      if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+        logger.error(
+          { err: (error as GraphQLError).originalError ?? error, path: formatted.path },
+          'resolver failed',
+        );
+        if (config.NODE_ENV === 'production') return { ...formatted, message: 'Internal server error' };
+      }
+      return formatted;
+    },
+  });
+  await apollo.start();
+
+  const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
+    const header = req.headers[CALLER_HEADER];
+    let caller: Caller;
+    try {
+      caller = verifyCaller(typeof header === 'string' ? header : undefined, config.INTERNAL_SECRET);
+    } catch (err) {
+      const e = err as GraphQLError;
+      throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    }
+    return def.context({ caller, requestId, logger: logger.child({ requestId }) }, deps);
+  };
+
+  const http = createHttpApp({
+    logger,
+    metrics: createMetrics(def.name),
+    graphql: { path: '/graphql', apollo, context },
+    readiness: [
+      { name: 'database', check: db.ping },
+      { name: 'redis', check: async () => void (await redis.ping()) },
+    ],
+  });
+
+  return {
+    deps,
+    http,
+    listen: (port, host) => http.listen(port, host),
+    async stop() {
+      await http.close();
+      await apollo.stop();
+      await consumer?.close();
+      await relay.stop();
+      redis.disconnect();
+      await db.close();
+    },
+  };
+}
+
+/** Process entry helper: stop cleanly on SIGTERM/SIGINT, and exit non-zero when stopping fails. */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}

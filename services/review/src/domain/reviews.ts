@@ -1,0 +1,102 @@
+import { badInput, forbidden, isAdmin, newId, notFound, parseId, type Caller } from '@moim/kit';
+import { PlaceEntity, ProductEntity, ReviewEntity, type Review, type ReviewKind } from '../entities';
+import type { ReviewDeps } from './context';
+import { BODY_LIMIT, rating, reviewTitle, text } from './validation';
+
+export interface ReviewInput {
+  kind: ReviewKind;
+  title?: string | null;
+  body: string;
+  rating: number;
+  placeId?: string | null;
+  productId?: string | null;
+}
+
+export interface ReviewChanges {
+  title?: string | null;
+  body?: string | null;
+  rating?: number | null;
+}
+
+/** Hidden reviews are seen only by admins and, when asked for by id, their author. */
+export const canSee = (caller: Caller, review: Review): boolean =>
+  !review.hidden || isAdmin(caller) || review.authorId === caller.userId;
+
+async function subjectOf(
+  deps: ReviewDeps,
+  input: ReviewInput,
+): Promise<Pick<Review, 'placeId' | 'productId'>> {
+  if ((input.placeId == null) === (input.productId == null))
+    throw badInput('Give exactly one of placeId and productId', 'placeId');
+  if (input.placeId != null) {
+    const placeId = parseId(input.placeId, 'placeId');
+    if (!(await deps.db.dataSource.getRepository(PlaceEntity).existsBy({ id: placeId })))
+      throw badInput('No place with this placeId', 'placeId');
+    return { placeId, productId: null };
+  }
+  const productId = parseId(input.productId!, 'productId');
+  if (!(await deps.db.dataSource.getRepository(ProductEntity).existsBy({ id: productId })))
+    throw badInput('No product with this productId', 'productId');
+  return { placeId: null, productId };
+}
+
+export async function createReview(
+  deps: ReviewDeps,
+  authorId: string,
+  input: ReviewInput,
+  at = new Date(),
+): Promise<Review> {
+  const review: Review = {
+    id: newId(),
+    kind: input.kind,
+    title: reviewTitle(input.kind, input.title),
+    body: text(input.body, 'body', BODY_LIMIT[input.kind]),
+    rating: rating(input.rating),
+    ...(await subjectOf(deps, input)),
+    authorId,
+    hidden: false,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await deps.db.dataSource.getRepository(ReviewEntity).insert(review);
+  return review;
+}
+
+/** Loads a review the caller may change: its author, or an admin. */
+async function ownReview(deps: ReviewDeps, caller: Caller, id: string): Promise<Review> {
+  const review = await deps.db.dataSource.getRepository(ReviewEntity).findOneBy({ id: parseId(id) });
+  if (!review || !canSee(caller, review)) throw notFound('No review with this id');
+  if (review.authorId !== caller.userId && !isAdmin(caller))
+    throw forbidden('Only the author or an admin can change this review');
+  return review;
+}
+
+export async function updateReview(
+  deps: ReviewDeps,
+  caller: Caller,
+  id: string,
+  input: ReviewChanges,
+): Promise<Review> {
+  const review = await ownReview(deps, caller, id);
+  const changes: Partial<Review> = { updatedAt: new Date() };
+  if (input.title !== undefined) changes.title = reviewTitle(review.kind, input.title);
+  if (input.body != null) changes.body = text(input.body, 'body', BODY_LIMIT[review.kind]);
+  if (input.rating != null) changes.rating = rating(input.rating);
+  await deps.db.dataSource.getRepository(ReviewEntity).update({ id: review.id }, changes);
+  return { ...review, ...changes };
+}
+
+export async function deleteReview(deps: ReviewDeps, caller: Caller, id: string): Promise<string> {
+  const review = await ownReview(deps, caller, id);
+  await deps.db.dataSource.getRepository(ReviewEntity).delete({ id: review.id });
+  return review.id;
+}
+
+export async function setHidden(deps: ReviewDeps, id: string, hidden: boolean): Promise<Review> {
+  const repo = deps.db.dataSource.getRepository(ReviewEntity);
+  const review = await repo.findOneBy({ id: parseId(id) });
+  if (!review) throw notFound('No review with this id');
+  await repo.update({ id: review.id }, { hidden });
+  deps.logger.info({ reviewId: review.id, hidden }, 'review visibility changed by admin');
+  return { ...review, hidden };
+}

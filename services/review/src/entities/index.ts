@@ -1,0 +1,10 @@
+export * from './follow-edge.entity';
+export * from './place.entity';
+export * from './product.entity';
+export * from './review.entity';
+import { FollowEdgeEntity } from './follow-edge.entity';
+import { PlaceEntity } from './place.entity';
+import { ProductEntity } from './product.entity';
+import { ReviewEntity } from './review.entity';
+
+export const entities = [PlaceEntity, ProductEntity, ReviewEntity, FollowEdgeEntity];

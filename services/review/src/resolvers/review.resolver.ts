@@ -1,0 +1,64 @@
+import { parseId, requireAdmin, requireUser, type PageArgs } from '@moim/kit';
+import type { Review } from '../entities';
+import type { ReviewContext } from '../domain/context';
+import { reviewPage, type FeedTab } from '../domain/feeds';
+import {
+  canSee,
+  createReview,
+  deleteReview,
+  setHidden,
+  updateReview,
+  type ReviewChanges,
+  type ReviewInput,
+} from '../domain/reviews';
+
+async function visibleReview(ctx: ReviewContext, id: string): Promise<Review | null> {
+  const review = await ctx.loaders.review.load(id);
+  return review && canSee(ctx.caller, review) ? review : null;
+}
+
+export const reviewResolvers = {
+  Query: {
+    review: (_: unknown, args: { id: string }, ctx: ReviewContext) => visibleReview(ctx, parseId(args.id)),
+    feed: (_: unknown, args: PageArgs & { tab: FeedTab }, ctx: ReviewContext) =>
+      reviewPage(ctx.deps, ctx.caller, { tab: args.tab }, args),
+  },
+  Mutation: {
+    createReview: (_: unknown, { input }: { input: ReviewInput }, ctx: ReviewContext) =>
+      createReview(ctx.deps, requireUser(ctx.caller), input),
+    adminCreateReview: (_: unknown, args: { authorId: string; input: ReviewInput }, ctx: ReviewContext) => {
+      requireAdmin(ctx.caller);
+      return createReview(ctx.deps, parseId(args.authorId, 'authorId'), args.input);
+    },
+    updateReview: (_: unknown, args: { id: string; input: ReviewChanges }, ctx: ReviewContext) => {
+      requireUser(ctx.caller);
+      return updateReview(ctx.deps, ctx.caller, args.id, args.input);
+    },
+    deleteReview: (_: unknown, args: { id: string }, ctx: ReviewContext) => {
+      requireUser(ctx.caller);
+      return deleteReview(ctx.deps, ctx.caller, args.id);
+    },
+    hideReview: (_: unknown, args: { id: string }, ctx: ReviewContext) => {
+      requireAdmin(ctx.caller);
+      return setHidden(ctx.deps, args.id, true);
+    },
+    unhideReview: (_: unknown, args: { id: string }, ctx: ReviewContext) => {
+      requireAdmin(ctx.caller);
+      return setHidden(ctx.deps, args.id, false);
+    },
+  },
+  Review: {
+    __resolveReference: (ref: { id: string }, ctx: ReviewContext) => visibleReview(ctx, ref.id),
+    author: (review: Review) => ({ __typename: 'User', id: review.authorId }),
+    subject: async (review: Review, _: unknown, ctx: ReviewContext) =>
+      review.placeId
+        ? { __typename: 'Place', ...(await ctx.loaders.place.load(review.placeId)) }
+        : { __typename: 'Product', ...(await ctx.loaders.product.load(review.productId!)) },
+  },
+  User: {
+    reviews: (user: { id: string }, args: PageArgs, ctx: ReviewContext) =>
+      reviewPage(ctx.deps, ctx.caller, { authorId: user.id }, args),
+    reviewCount: (user: { id: string }, _: unknown, ctx: ReviewContext) =>
+      ctx.loaders.reviewCountByAuthor.load(user.id),
+  },
+};

@@ -1,0 +1,87 @@
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { IsNull } from 'typeorm';
+import { badInput, newId, rateLimit, type RateLimit } from '@moim/kit';
+import { PhoneCodeEntity, UserEntity, type User } from '../entities';
+import type { SocialDeps } from './context';
+import { validPhone } from './validation';
+
+const CODE_TTL_MS = 5 * 60_000;
+export const MAX_CODE_ATTEMPTS = 5;
+/** One code a minute per number, ten an hour per account: SMS costs money and can be abused. */
+export const CODES_PER_PHONE: RateLimit = { name: 'phone-code:phone', max: 1, windowSeconds: 60 };
+export const CODES_PER_USER: RateLimit = { name: 'phone-code:user', max: 10, windowSeconds: 3600 };
+
+/** Six digits are guessable offline from a plain hash, so the hash is keyed with a server secret. */
+const hashCode = (secret: string, phone: string, code: string) =>
+  createHmac('sha256', secret).update(`${phone}:${code}`).digest('hex');
+
+async function assertPhoneFree(deps: SocialDeps, userId: string, phone: string) {
+  const holder = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ phone });
+  if (holder && holder.id !== userId)
+    throw badInput('This phone number is verified on another account', 'phone');
+}
+
+export async function requestPhoneCode(
+  deps: SocialDeps,
+  userId: string,
+  rawPhone: string,
+): Promise<{ expiresAt: Date }> {
+  const phone = validPhone(rawPhone);
+  await assertPhoneFree(deps, userId, phone);
+  await rateLimit.hit(deps.redis, CODES_PER_PHONE, phone);
+  await rateLimit.hit(deps.redis, CODES_PER_USER, userId);
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
+  await deps.db.dataSource.transaction(async (manager) => {
+    // A new code replaces any earlier one for the same number.
+    await manager.update(PhoneCodeEntity, { userId, phone, consumedAt: IsNull() }, { consumedAt: now });
+    await manager.insert(PhoneCodeEntity, {
+      id: newId(),
+      userId,
+      phone,
+      codeHash: hashCode(deps.config.INTERNAL_SECRET, phone, code),
+      attempts: 0,
+      createdAt: now,
+      expiresAt,
+      consumedAt: null,
+    });
+  });
+  await deps.sms.send(phone, `[Moim] 인증번호 ${code} (5분 안에 입력해 주세요)`);
+  return { expiresAt };
+}
+
+export async function verifyPhone(
+  deps: SocialDeps,
+  userId: string,
+  rawPhone: string,
+  code: string,
+): Promise<User> {
+  const phone = validPhone(rawPhone);
+  if (!/^\d{6}$/.test(code)) throw badInput('code must be 6 digits', 'code');
+  const codes = deps.db.dataSource.getRepository(PhoneCodeEntity);
+  const pending = await codes.findOne({
+    where: { userId, phone, consumedAt: IsNull() },
+    order: { createdAt: 'DESC' },
+  });
+  if (!pending) throw badInput('No code was requested for this phone: request one first', 'code');
+  if (pending.expiresAt < new Date()) throw badInput('The code has expired: request a new one', 'code');
+  if (pending.attempts >= MAX_CODE_ATTEMPTS)
+    throw badInput('Too many wrong codes: request a new one', 'code');
+  const expected = Buffer.from(pending.codeHash);
+  if (!timingSafeEqual(expected, Buffer.from(hashCode(deps.config.INTERNAL_SECRET, phone, code)))) {
+    await codes.increment({ id: pending.id }, 'attempts', 1);
+    const left = MAX_CODE_ATTEMPTS - pending.attempts - 1;
+    throw badInput(left > 0 ? `Wrong code: ${left} attempts left` : 'Wrong code: request a new one', 'code');
+  }
+  await assertPhoneFree(deps, userId, phone);
+  await deps.db.dataSource.transaction(async (manager) => {
+    await manager.update(PhoneCodeEntity, { id: pending.id }, { consumedAt: new Date() });
+    await manager.update(
+      UserEntity,
+      { id: userId },
+      { phone, phoneVerifiedAt: new Date(), updatedAt: new Date() },
+    );
+  });
+  return deps.db.dataSource.getRepository(UserEntity).findOneByOrFail({ id: userId });
+}

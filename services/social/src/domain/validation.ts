@@ -1,0 +1,40 @@
+import { badInput } from '@moim/kit';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const NICKNAME = /^[\p{L}\p{N}_.]+$/u;
+
+export function validEmail(value: string): string {
+  const email = value.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email)) throw badInput('email is not a valid email address', 'email');
+  return email;
+}
+
+export function validPassword(value: string): string {
+  if (value.length < 8) throw badInput('password must be at least 8 characters', 'password');
+  if (value.length > 128) throw badInput('password must be at most 128 characters', 'password');
+  return value;
+}
+
+export function validNickname(value: string): string {
+  const nickname = value.trim();
+  if (nickname.length < 2 || nickname.length > 20)
+    throw badInput('nickname must be 2 to 20 characters', 'nickname');
+  if (!NICKNAME.test(nickname))
+    throw badInput('nickname may contain only letters, digits, _ and .', 'nickname');
+  return nickname;
+}
+
+export function validBio(value: string): string | null {
+  const bio = value.trim();
+  if (bio.length > 300) throw badInput('bio must be at most 300 characters', 'bio');
+  return bio || null;
+}
+
+/** Normalises to E.164; Korean national numbers (010-1234-5678) become +8210…. */
+export function validPhone(value: string): string {
+  const compact = value.replace(/[\s-]/g, '');
+  const e164 = /^0\d{9,10}$/.test(compact) ? `+82${compact.slice(1)}` : compact;
+  if (!/^\+[1-9]\d{7,14}$/.test(e164))
+    throw badInput('phone must be in E.164 form, e.g. +821012345678', 'phone');
+  return e164;
+}

@@ -1,0 +1,32 @@
+import { EntitySchema } from 'typeorm';
+import type { Role } from '@moim/kit';
+
+export interface User {
+  id: string;
+  email: string;
+  passwordHash: string;
+  nickname: string;
+  bio: string | null;
+  role: Role;
+  phone: string | null;
+  phoneVerifiedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const UserEntity = new EntitySchema<User>({
+  name: 'User',
+  tableName: 'users',
+  columns: {
+    id: { type: 'varchar', length: 36, primary: true },
+    email: { type: 'varchar', length: 254, unique: true },
+    passwordHash: { name: 'password_hash', type: 'varchar', length: 255 },
+    nickname: { type: 'varchar', length: 20, unique: true },
+    bio: { type: 'varchar', length: 300, nullable: true },
+    role: { type: 'varchar', length: 10 },
+    phone: { type: 'varchar', length: 20, nullable: true, unique: true },
+    phoneVerifiedAt: { name: 'phone_verified_at', type: 'datetime', precision: 3, nullable: true },
+    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
+    updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
+  },
+});

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { createService, type Logger, type RunningService } from '@moim/kit';
+import { entities } from './entities';
+import type { SocialConfig } from './env';
+import type { SocialContext, SocialDeps } from './domain/context';
+import { createLoaders } from './loaders';
+import { CreateSocial1764300000000 } from './migrations/1764300000000-create-social';
+import { accountResolvers } from './resolvers/account.resolver';
+import { userResolvers } from './resolvers/user.resolver';
+import { createLocalSms } from './sms/local-sms';
+import { createSensSms } from './sms/sens-sms';
+import type { SmsSender } from './sms/sms.port';
+
+export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8');
+
+export type SocialService = RunningService<SocialDeps>;
+
+export function createSocialService(
+  config: SocialConfig,
+  overrides: { sms?: SmsSender } = {},
+): Promise<SocialService> {
+  return createService<SocialContext, SocialDeps>({
+    name: 'social',
+    config,
+    typeDefs,
+    resolvers: { ...userResolvers, ...accountResolvers },
+    entities,
+    migrations: [CreateSocial1764300000000],
+    deps: (kit) => ({ ...kit, config, sms: overrides.sms ?? smsFrom(config, kit.logger) }),
+    context: (base, deps) => ({ ...base, deps, loaders: createLoaders(deps, base.caller.userId) }),
+  });
+}
+
+function smsFrom(config: SocialConfig, logger: Logger): SmsSender {
+  if (config.SMS_PROVIDER === 'sens') {
+    return createSensSms({
+      accessKey: config.SENS_ACCESS_KEY!,
+      secretKey: config.SENS_SECRET_KEY!,
+      serviceId: config.SENS_SERVICE_ID!,
+      from: config.SENS_FROM!,
+    });
+  }
+  logger.info('SMS_PROVIDER=local: verification codes are logged, not sent');
+  return createLocalSms(logger);
+}
