@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  GraphQLError,
   Kind,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
@@ -82,7 +83,13 @@ export function limitsPlugin(limits: Limits): ApolloServerPlugin {
               .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
               .map((f) => [f.name.value, f]),
           );
-          checkOperation(operation, fragments, request.variables ?? {}, limits);
+          try {
+            checkOperation(operation, fragments, request.variables ?? {}, limits);
+          } catch (err) {
+            // A refused query is the client's fault: 400, not the 500 a throwing plugin gets by default.
+            const { message, extensions } = err as GraphQLError;
+            throw new GraphQLError(message, { extensions: { ...extensions, http: { status: 400 } } });
+          }
         },
       };
     },

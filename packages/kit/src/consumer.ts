@@ -61,6 +61,7 @@ export interface ConsumerOptions {
   service: ServiceName;
   dataSource: DataSource;
   redisUrl: string;
+  redisPrefix: string;
   logger: Logger;
   handlers: EventHandlers;
 }
@@ -70,7 +71,14 @@ export interface ConsumerOptions {
  * processed_events in the same transaction as the handler's changes, so a redelivered event is
  * a no-op and a failed handler leaves no trace (BullMQ retries it with backoff).
  */
-export function startEventConsumer({ service, dataSource, redisUrl, logger, handlers }: ConsumerOptions): {
+export function startEventConsumer({
+  service,
+  dataSource,
+  redisUrl,
+  redisPrefix,
+  logger,
+  handlers,
+}: ConsumerOptions): {
   worker: Worker;
   close(): Promise<void>;
 } {
@@ -103,7 +111,7 @@ export function startEventConsumer({ service, dataSource, redisUrl, logger, hand
       );
     },
     // One at a time keeps events of one queue in order, which follow/unfollow pairs rely on.
-    { connection, concurrency: 1, autorun: true },
+    { connection, prefix: redisPrefix, concurrency: 1, autorun: true },
   );
   worker.on('failed', (job, err) =>
     logger.error({ eventId: job?.data.id, topic: job?.data.topic, err }, 'event handler failed'),

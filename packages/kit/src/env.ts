@@ -27,6 +27,11 @@ export const commonEnv = {
     .url()
     .refine((v) => v.startsWith('mysql://'), 'must be a mysql:// URL'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Namespaces every Redis key (queues, rate limits), so several deployments can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
+    .default('moim'),
   INTERNAL_SECRET: z
     .string({ required_error: 'Required: the secret the gateway signs caller headers with' })
     .min(32, 'must be at least 32 characters'),

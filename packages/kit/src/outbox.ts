@@ -98,6 +98,7 @@ export interface OutboxRelay {
 export interface RelayOptions {
   dataSource: DataSource;
   redisUrl: string;
+  redisPrefix: string;
   logger: Logger;
   intervalMs?: number;
   batchSize?: number;
@@ -112,6 +113,7 @@ export interface RelayOptions {
 export function startOutboxRelay({
   dataSource,
   redisUrl,
+  redisPrefix,
   logger,
   intervalMs = 1000,
   batchSize = 100,
@@ -121,7 +123,7 @@ export function startOutboxRelay({
   const queues = new Map<string, Queue>();
   const queue = (name: string) => {
     let q = queues.get(name);
-    if (!q) queues.set(name, (q = new Queue(name, { connection })));
+    if (!q) queues.set(name, (q = new Queue(name, { connection, prefix: redisPrefix })));
     return q;
   };
   let redisWasDown = false;

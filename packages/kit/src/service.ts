@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse } from 'graphql';
@@ -32,6 +33,7 @@ export interface ServiceConfig {
   LOG_LEVEL: string;
   DATABASE_URL: string;
   REDIS_URL: string;
+  REDIS_PREFIX: string;
   INTERNAL_SECRET: string;
   MIGRATE_ON_START: boolean;
 }
@@ -87,15 +89,21 @@ export async function createService<C extends RequestContext, D extends ServiceD
     logger,
     migrate: config.MIGRATE_ON_START,
   });
-  const redis = createRedis(config.REDIS_URL, 'command');
+  const redis = createRedis(config.REDIS_URL, 'command', config.REDIS_PREFIX);
   redis.on('error', (err) => logger.warn({ err: String(err) }, 'redis error'));
-  const relay = startOutboxRelay({ dataSource: db.dataSource, redisUrl: config.REDIS_URL, logger });
+  const relay = startOutboxRelay({
+    dataSource: db.dataSource,
+    redisUrl: config.REDIS_URL,
+    redisPrefix: config.REDIS_PREFIX,
+    logger,
+  });
   const deps = def.deps({ db, redis, relay, logger });
   const consumer = def.consumes
     ? startEventConsumer({
         service: def.name,
         dataSource: db.dataSource,
         redisUrl: config.REDIS_URL,
+        redisPrefix: config.REDIS_PREFIX,
         logger,
         handlers: def.consumes(deps),
       })
@@ -107,6 +115,8 @@ export async function createService<C extends RequestContext, D extends ServiceD
       resolvers: { DateTime, ...def.resolvers } as GraphQLResolverMap<unknown>,
     }),
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    // Traces are for Apollo Studio, which Moim does not report to.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) => {
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
         logger.error(

@@ -21,13 +21,18 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   return { url, drop: () => dropDatabase(url) };
 }
 
-/** Common service configuration for tests. */
-export function testServiceConfig(databaseUrl: string) {
+/** Service configuration for tests; services of one test graph share `redisPrefix`, so their events meet. */
+export function testServiceConfig(
+  databaseUrl: string,
+  redisPrefix = `moim-test-${randomBytes(4).toString('hex')}`,
+) {
   return {
     NODE_ENV: 'test' as const,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_URL: databaseUrl,
     REDIS_URL: TEST_REDIS_URL,
+    // Each test graph has its own queues and rate-limit counters in the shared Redis.
+    REDIS_PREFIX: redisPrefix,
     INTERNAL_SECRET: TEST_SECRET,
     MIGRATE_ON_START: true,
   };

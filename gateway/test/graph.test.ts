@@ -1,0 +1,450 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAccessToken } from '@moim/kit';
+import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
+import { ReviewEntity } from '@moim/review';
+import { UserEntity } from '@moim/social';
+import { startGraph, type Graph } from './harness';
+
+let graph: Graph;
+beforeAll(async () => {
+  graph = await startGraph();
+});
+afterAll(() => graph?.stop());
+
+const CREATE_PLACE = 'mutation($input: CreatePlaceInput!) { createPlace(input: $input) { id name } }';
+const CREATE_REVIEW =
+  'mutation($input: CreateReviewInput!) { createReview(input: $input) { id kind title rating author { id nickname } } }';
+const FEED = `query($tab: FeedTab!, $first: Int, $after: String) {
+  feed(tab: $tab, first: $first, after: $after) {
+    edges { cursor node { id title body hidden author { nickname } subject { __typename ... on Place { name } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+type FeedData = {
+  feed: {
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        title: string;
+        body: string;
+        hidden: boolean;
+        author: { nickname: string };
+        subject: { __typename: string; name?: string };
+      };
+    }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+};
+
+async function placeBy(token: string, name = 'Cafe Onion') {
+  const res = await graph.gql<{ createPlace: { id: string } }>(
+    CREATE_PLACE,
+    { input: { name, category: 'cafe', address: 'Seoul', latitude: 37.5, longitude: 127.0 } },
+    token,
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data.createPlace.id;
+}
+
+async function reviewBy(token: string, placeId: string, title: string) {
+  const res = await graph.gql<{ createReview: { id: string } }>(
+    CREATE_REVIEW,
+    { input: { kind: 'DADALOG', title, body: `${title}: the bread was great`, rating: 5, placeId } },
+    token,
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data.createReview.id;
+}
+
+const reviewCount = () => graph.review.deps.db.dataSource.getRepository(ReviewEntity).count();
+const codeOf = (res: { errors?: Array<{ extensions?: { code?: string } }> }) =>
+  res.errors?.[0]?.extensions?.code;
+
+describe('the graph through the gateway', () => {
+  it('shows B’s new review in A’s FOLLOWING feed with the author resolved by social', async () => {
+    const a = await graph.signUp('alice');
+    const b = await graph.signUp('bob');
+    const followed = await graph.gql<{
+      follow: { nickname: string; viewerIsFollowing: boolean; followerCount: number };
+    }>(
+      'mutation($id: ID!) { follow(userId: $id) { nickname viewerIsFollowing followerCount } }',
+      { id: b.id },
+      a.token,
+    );
+    expect(followed.data.follow).toEqual({ nickname: 'bob', viewerIsFollowing: true, followerCount: 1 });
+
+    const placeId = await placeBy(b.token);
+    const reviewId = await reviewBy(b.token, placeId, 'Best croissant');
+
+    // The follow reaches review through social's outbox and the queue, so it lands shortly after.
+    const feed = await eventually(async () => {
+      const res = await graph.gql<FeedData>(FEED, { tab: 'FOLLOWING', first: 10 }, a.token);
+      return res.data.feed.edges.length ? res.data.feed : null;
+    });
+    expect(feed!.edges.map((e) => e.node)).toEqual([
+      {
+        id: reviewId,
+        title: 'Best croissant',
+        body: 'Best croissant: the bread was great',
+        hidden: false,
+        author: { nickname: 'bob' },
+        subject: { __typename: 'Place', name: 'Cafe Onion' },
+      },
+    ]);
+
+    // B's own FOLLOWING feed is empty: B follows nobody.
+    const own = await graph.gql<FeedData>(FEED, { tab: 'FOLLOWING', first: 10 }, b.token);
+    expect(own.data.feed.edges).toEqual([]);
+
+    const following = await graph.gql<{
+      me: {
+        following: { edges: Array<{ node: { nickname: string; reviewCount: number } }> };
+        followingCount: number;
+      };
+    }>(
+      '{ me { followingCount following(first: 5) { edges { node { nickname reviewCount } } } } }',
+      {},
+      a.token,
+    );
+    expect(following.data.me).toEqual({
+      followingCount: 1,
+      following: { edges: [{ node: { nickname: 'bob', reviewCount: 1 } }] },
+    });
+  });
+
+  it('needs a logged-in viewer for the FOLLOWING feed', async () => {
+    const res = await graph.gql<FeedData>(FEED, { tab: 'FOLLOWING', first: 10 });
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+  });
+
+  it('pages LATEST with first/after: newest first, every review once', async () => {
+    const c = await graph.signUp('carol');
+    const placeId = await placeBy(c.token, 'Noodle Bar');
+    for (let i = 0; i < 23; i++) await reviewBy(c.token, placeId, `Noodles ${i}`);
+    const total = await reviewCount();
+
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const res: Awaited<ReturnType<typeof graph.gql<FeedData>>> = await graph.gql<FeedData>(FEED, {
+        tab: 'LATEST',
+        first: 10,
+        after,
+      });
+      expect(res.errors).toBeUndefined();
+      seen.push(...res.data.feed.edges.map((e) => e.node.id));
+      after = res.data.feed.pageInfo.hasNextPage ? res.data.feed.pageInfo.endCursor : null;
+      pages++;
+    } while (after);
+
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBe(total);
+    expect(pages).toBe(Math.ceil(total / 10));
+    const rows = await graph.review.deps.db.dataSource
+      .getRepository(ReviewEntity)
+      .find({ order: { createdAt: 'DESC', id: 'DESC' } });
+    expect(seen).toEqual(rows.map((r) => r.id));
+  });
+
+  it('refuses a page size over 100 and a garbage cursor', async () => {
+    const tooMany = await graph.gql(FEED, { tab: 'LATEST', first: 101 });
+    expect(tooMany.status).toBe(400);
+    expect(codeOf(tooMany)).toBe('BAD_USER_INPUT');
+    expect(codeOf(await graph.gql(FEED, { tab: 'LATEST', first: 5, after: 'bm90LWEtY3Vyc29y' }))).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+
+  it('refuses a query deeper than the limit', async () => {
+    const deep =
+      '{ me { followers { edges { node { followers { edges { node { followers { edges { node { followers { edges { node { id } } } } } } } } } } } } } }';
+    const res = await graph.gql(deep);
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(/levels deep/);
+  });
+
+  it('hides a review from everyone but admins', async () => {
+    const d = await graph.signUp('dave');
+    const adminToken = await graph.makeAdmin((await graph.signUp('erin')).id);
+    const reviewId = await reviewBy(d.token, await placeBy(d.token, 'Hidden Gem'), 'Spam spam');
+
+    const forbidden = await graph.gql(
+      'mutation($id: ID!) { hideReview(id: $id) { id } }',
+      { id: reviewId },
+      d.token,
+    );
+    expect(codeOf(forbidden)).toBe('FORBIDDEN');
+
+    const hidden = await graph.gql<{ hideReview: { hidden: boolean } }>(
+      'mutation($id: ID!) { hideReview(id: $id) { hidden } }',
+      { id: reviewId },
+      adminToken,
+    );
+    expect(hidden.data.hideReview.hidden).toBe(true);
+
+    const ids = async (token?: string) =>
+      (await graph.gql<FeedData>(FEED, { tab: 'LATEST', first: 100 }, token)).data.feed.edges.map(
+        (e) => e.node.id,
+      );
+    expect(await ids()).not.toContain(reviewId);
+    expect(await ids(d.token)).not.toContain(reviewId);
+    expect(await ids(adminToken)).toContain(reviewId);
+
+    await graph.gql('mutation($id: ID!) { unhideReview(id: $id) { id } }', { id: reviewId }, adminToken);
+    expect(await ids()).toContain(reviewId);
+  });
+
+  it('lets an admin write a review on behalf of a user', async () => {
+    const f = await graph.signUp('frank');
+    const adminToken = await graph.makeAdmin((await graph.signUp('grace')).id);
+    const productRes = await graph.gql<{ createProduct: { id: string } }>(
+      'mutation { createProduct(input: { name: "Shin Ramyun", brand: "Nongshim", category: "food" }) { id } }',
+      {},
+      adminToken,
+    );
+    const input = { kind: 'SOSOLOG', body: '매워요', rating: 4, productId: productRes.data.createProduct.id };
+    const asUser = await graph.gql(
+      'mutation($a: ID!, $i: CreateReviewInput!) { adminCreateReview(authorId: $a, input: $i) { id } }',
+      { a: f.id, i: input },
+      f.token,
+    );
+    expect(codeOf(asUser)).toBe('FORBIDDEN');
+    const res = await graph.gql<{
+      adminCreateReview: { author: { nickname: string }; subject: { name: string } };
+    }>(
+      'mutation($a: ID!, $i: CreateReviewInput!) { adminCreateReview(authorId: $a, input: $i) { author { nickname } subject { ... on Product { name } } } }',
+      { a: f.id, i: input },
+      adminToken,
+    );
+    expect(res.data.adminCreateReview).toEqual({
+      author: { nickname: 'frank' },
+      subject: { name: 'Shin Ramyun' },
+    });
+  });
+});
+
+describe('bad input gets a clear error and writes nothing', () => {
+  let token: string;
+  let placeId: string;
+  beforeAll(async () => {
+    const u = await graph.signUp('heidi');
+    token = u.token;
+    placeId = await placeBy(token, 'Bad Input Diner');
+  });
+
+  it('wrong password', async () => {
+    await graph.signUp('ivan');
+    const res = await graph.gql(
+      'mutation { logIn(input: { email: "ivan@example.com", password: "not-the-password" }) { accessToken } }',
+    );
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+    expect(res.errors?.[0]?.message).toBe('Email or password is incorrect');
+  });
+
+  it('duplicate email and too-long nickname', async () => {
+    const users = graph.social.deps.db.dataSource.getRepository(UserEntity);
+    const before = await users.count();
+    const dup = await graph.gql(
+      'mutation { signUp(input: { email: "HEIDI@example.com", password: "long-enough-pw", nickname: "heidi2" }) { accessToken } }',
+    );
+    expect(dup.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    const long = await graph.gql(
+      'mutation { signUp(input: { email: "new@example.com", password: "long-enough-pw", nickname: "abcdefghijklmnopqrstu" }) { accessToken } }',
+    );
+    expect(long.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'nickname' });
+    expect(await users.count()).toBe(before);
+  });
+
+  it.each([
+    ['rating 9', { rating: 9 }, 'rating'],
+    ['empty body', { body: '   ' }, 'body'],
+    ['unknown place id', { placeId: '00000000-0000-4000-8000-000000000000' }, 'placeId'],
+    ['malformed place id', { placeId: 'nope' }, 'placeId'],
+    ['both a place and a product', { productId: '00000000-0000-4000-8000-000000000000' }, 'placeId'],
+    ['long-form review without a title', { title: null }, 'title'],
+  ])('%s', async (_, change, field) => {
+    const before = await reviewCount();
+    const input = { kind: 'DADALOG', title: 'ok', body: 'fine', rating: 3, placeId, ...change };
+    const res = await graph.gql(CREATE_REVIEW, { input }, token);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await reviewCount()).toBe(before);
+  });
+
+  it('editing or deleting another user’s review', async () => {
+    const reviewId = await reviewBy(token, placeId, 'Mine');
+    const other = await graph.signUp('judy');
+    const edit = await graph.gql(
+      'mutation($id: ID!) { updateReview(id: $id, input: { body: "defaced" }) { id } }',
+      { id: reviewId },
+      other.token,
+    );
+    expect(codeOf(edit)).toBe('FORBIDDEN');
+    const del = await graph.gql(
+      'mutation($id: ID!) { deleteReview(id: $id) }',
+      { id: reviewId },
+      other.token,
+    );
+    expect(codeOf(del)).toBe('FORBIDDEN');
+    const row = await graph.review.deps.db.dataSource
+      .getRepository(ReviewEntity)
+      .findOneByOrFail({ id: reviewId });
+    expect(row.body).toBe('Mine: the bread was great');
+
+    const own = await graph.gql<{ updateReview: { body: string; rating: number } }>(
+      'mutation($id: ID!) { updateReview(id: $id, input: { body: "changed", rating: 2 }) { body rating } }',
+      { id: reviewId },
+      token,
+    );
+    expect(own.data.updateReview).toEqual({ body: 'changed', rating: 2 });
+  });
+
+  it('writing without logging in', async () => {
+    const res = await graph.gql(CREATE_REVIEW, { input: { kind: 'SOSOLOG', body: 'x', rating: 3, placeId } });
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('sessions', () => {
+  const REFRESH = 'mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }';
+  type Refresh = { refreshSession: { accessToken: string; refreshToken: string } };
+
+  it('rotates refresh tokens and revokes the family when one is used twice', async () => {
+    const u = await graph.signUp('mallory');
+    const first = await graph.gql<Refresh>(REFRESH, { t: u.refreshToken });
+    expect(first.errors).toBeUndefined();
+    const next = first.data.refreshSession.refreshToken;
+    expect(next).not.toBe(u.refreshToken);
+
+    const reuse = await graph.gql<Refresh>(REFRESH, { t: u.refreshToken });
+    expect(codeOf(reuse)).toBe('UNAUTHENTICATED');
+    expect(reuse.errors?.[0]?.message).toMatch(/already used/);
+
+    // The legitimate newest token dies with its family.
+    const afterReuse = await graph.gql<Refresh>(REFRESH, { t: next });
+    expect(codeOf(afterReuse)).toBe('UNAUTHENTICATED');
+    expect(afterReuse.errors?.[0]?.message).toMatch(/revoked/);
+  });
+
+  it('logOut revokes the session', async () => {
+    const u = await graph.signUp('niaj');
+    expect(
+      (
+        await graph.gql<{ logOut: boolean }>('mutation($t: String!) { logOut(refreshToken: $t) }', {
+          t: u.refreshToken,
+        })
+      ).data.logOut,
+    ).toBe(true);
+    expect(codeOf(await graph.gql<Refresh>(REFRESH, { t: u.refreshToken }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('treats an expired access token as UNAUTHENTICATED, not as anonymous', async () => {
+    const u = await graph.signUp('olivia');
+    const expired = await signAccessToken(
+      { userId: u.id, role: 'USER', sessionId: 'x' },
+      TEST_JWT_SECRET,
+      -60,
+    );
+    const res = await graph.gql('{ me { id } }', {}, expired);
+    expect(res.status).toBe(401);
+    expect(codeOf(res)).toBe('UNAUTHENTICATED');
+    expect(res.errors?.[0]?.message).toMatch(/expired/);
+    const forged = await signAccessToken(
+      { userId: u.id, role: 'ADMIN', sessionId: 'x' },
+      'another-secret-another-secret-another',
+      600,
+    );
+    expect(codeOf(await graph.gql('{ me { id } }', {}, forged))).toBe('UNAUTHENTICATED');
+  });
+
+  it('rate-limits failed logins per account', async () => {
+    const u = await graph.signUp('peggy');
+    const attempt = (password: string) =>
+      graph.gql(
+        'mutation($e: String!, $p: String!) { logIn(input: { email: $e, password: $p }) { accessToken } }',
+        { e: u.email, p: password },
+      );
+    for (let i = 0; i < 5; i++) expect(codeOf(await attempt('wrong-password'))).toBe('UNAUTHENTICATED');
+    const limited = await attempt('correct-horse-battery');
+    expect(codeOf(limited)).toBe('RATE_LIMITED');
+  });
+
+  it('verifies a phone with an SMS code: hashed, attempt-limited', async () => {
+    const u = await graph.signUp('rupert');
+    const req = await graph.gql(
+      'mutation { requestPhoneCode(phone: "010-1234-5678") { expiresAt } }',
+      {},
+      u.token,
+    );
+    expect(req.errors).toBeUndefined();
+    const sms = graph.sms.at(-1)!;
+    expect(sms.to).toBe('+821012345678');
+    const code = /(\d{6})/.exec(sms.text)![1]!;
+    const stored = await graph.social.deps.db.dataSource.query(
+      'SELECT code_hash FROM phone_codes WHERE user_id = ?',
+      [u.id],
+    );
+    expect(stored[0].code_hash).not.toContain(code);
+
+    const again = await graph.gql(
+      'mutation { requestPhoneCode(phone: "+821012345678") { expiresAt } }',
+      {},
+      u.token,
+    );
+    expect(codeOf(again)).toBe('RATE_LIMITED');
+
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    const bad = await graph.gql(
+      'mutation($c: String!) { verifyPhone(phone: "+821012345678", code: $c) { phoneVerified } }',
+      { c: wrong },
+      u.token,
+    );
+    expect(bad.errors?.[0]).toMatchObject({
+      message: 'Wrong code: 4 attempts left',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const ok = await graph.gql<{ verifyPhone: { phoneVerified: boolean } }>(
+      'mutation($c: String!) { verifyPhone(phone: "+821012345678", code: $c) { phoneVerified } }',
+      { c: code },
+      u.token,
+    );
+    expect(ok.data.verifyPhone.phoneVerified).toBe(true);
+    const reuse = await graph.gql(
+      'mutation($c: String!) { verifyPhone(phone: "+821012345678", code: $c) { phoneVerified } }',
+      { c: code },
+      u.token,
+    );
+    expect(codeOf(reuse)).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('subgraphs trust only the gateway', () => {
+  it('refuses a direct call without the signed caller header, or with a forged one', async () => {
+    for (const url of [graph.socialUrl, graph.reviewUrl]) {
+      for (const headers of [{}, { 'x-moim-caller': 'eyJ1c2VySWQiOiJ4In0.Zm9yZ2Vk' }] as Array<
+        Record<string, string>
+      >) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+        const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+        expect(res.status).toBe(401);
+        expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+      }
+    }
+  });
+
+  it('reports ready when databases and Redis answer', async () => {
+    const res = await fetch(new URL('/health/ready', graph.socialUrl));
+    expect(await res.json()).toEqual({ status: 'ok', checks: { database: 'ok', redis: 'ok' } });
+    const metrics = await (await fetch(new URL('/metrics', graph.url))).text();
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*status="200"\} [1-9]/,
+    );
+  });
+});
