@@ -16,7 +16,7 @@ import {
   type Topic,
 } from '@moim/events';
 import type { Logger } from './logger';
-import { createRedis } from './redis';
+import { createRedis, logConnectionState } from './redis';
 
 export interface ProcessedEventRow {
   eventId: string;
@@ -85,7 +85,7 @@ export function startEventConsumer({
   const missing = topicsConsumedBy(service).filter((t) => !handlers[t]);
   if (missing.length) throw new Error(`${service} consumes ${missing.join(', ')} but has no handler for it`);
 
-  const connection = createRedis(redisUrl, 'worker');
+  const connection = logConnectionState(createRedis(redisUrl, 'worker'), logger, `${service} event worker`);
   const worker = new Worker<EventEnvelope>(
     eventQueueName(service),
     async (job) => {
@@ -116,7 +116,7 @@ export function startEventConsumer({
   worker.on('failed', (job, err) =>
     logger.error({ eventId: job?.data.id, topic: job?.data.topic, err }, 'event handler failed'),
   );
-  worker.on('error', (err) => logger.warn({ err: String(err) }, 'event worker error'));
+  worker.on('error', () => {}); // connection trouble is logged once by logConnectionState
   return {
     worker,
     async close() {

@@ -87,6 +87,14 @@ export async function recordEvent<T extends Topic>(
   });
 }
 
+/** A send that hangs (Redis gone mid-pass) must not hold the claimed rows' locks forever. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  const timeout = sleep(ms, undefined, { ref: false }).then(() => {
+    throw new Error(`Redis did not answer within ${ms} ms`);
+  });
+  return Promise.race([promise, timeout]);
+}
+
 export interface OutboxRelay {
   /** Ask for a pass now (after a commit) instead of at the next interval. */
   wake(): void;
@@ -119,7 +127,7 @@ export function startOutboxRelay({
   batchSize = 100,
 }: RelayOptions): OutboxRelay {
   const connection = createRedis(redisUrl, 'command');
-  connection.on('error', () => {}); // reported once per failed pass below, not on every reconnect attempt
+  connection.on('error', () => {}); // reported once by reportDown, not on every reconnect attempt
   const queues = new Map<string, Queue>();
   const queue = (name: string) => {
     let q = queues.get(name);
@@ -128,7 +136,19 @@ export function startOutboxRelay({
   };
   let redisWasDown = false;
 
+  function reportDown(reason: unknown) {
+    if (!redisWasDown)
+      logger.warn({ reason: String(reason) }, 'outbox relay cannot reach Redis; events stay pending');
+    redisWasDown = true;
+  }
+
   async function publishPending(): Promise<number> {
+    // BullMQ waits for a connection that is not ready instead of failing, so do not start a pass
+    // while Redis is away; ioredis keeps reconnecting in the background.
+    if (connection.status !== 'ready') {
+      if (connection.status !== 'connecting') reportDown(`redis connection is ${connection.status}`);
+      return 0;
+    }
     return dataSource.transaction(async (manager) => {
       const rows = await manager
         .createQueryBuilder(OutboxEvent, 'e')
@@ -150,22 +170,18 @@ export function startOutboxRelay({
         };
         try {
           for (const service of consumersOf[topic] ?? []) {
-            await queue(eventQueueName(service)).add(topic, envelope, {
+            const job = queue(eventQueueName(service)).add(topic, envelope, {
               jobId: row.id,
               attempts: 10,
               backoff: { type: 'exponential', delay: 1000 },
               removeOnComplete: 1000,
               removeOnFail: false,
             });
+            await within(job, 5000);
           }
           published.push(row.id);
         } catch (err) {
-          if (!redisWasDown)
-            logger.warn(
-              { err: String(err), pending: rows.length - published.length },
-              'outbox relay cannot reach Redis; events stay pending',
-            );
-          redisWasDown = true;
+          reportDown(err);
           await manager.increment(OutboxEvent, { id: row.id }, 'attempts', 1);
           break;
         }
@@ -186,6 +202,7 @@ export function startOutboxRelay({
 
   let running = true;
   let wakeUp: () => void = () => {};
+  connection.on('ready', () => wakeUp());
   const loop = (async () => {
     while (running) {
       let sent = 0;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Logger } from './logger';
 
 export type { Redis };
 
@@ -16,4 +17,18 @@ export function createRedis(url: string, role: 'command' | 'worker' = 'command',
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
+}
+
+/** Logs a lost connection once and its return once, instead of every reconnect attempt. */
+export function logConnectionState(redis: Redis, logger: Logger, name: string): Redis {
+  let down = false;
+  redis.on('error', (err) => {
+    if (!down) logger.warn({ err: String(err) }, `${name}: Redis unreachable, retrying`);
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info(`${name}: Redis reachable again`);
+    down = false;
+  });
+  return redis;
 }

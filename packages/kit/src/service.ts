@@ -18,7 +18,7 @@ import { createHttpApp, type HttpApp } from './http';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay, type OutboxRelay } from './outbox';
-import { createRedis, type Redis } from './redis';
+import { createRedis, logConnectionState, type Redis } from './redis';
 import { DateTime } from './scalars';
 
 /** What every resolver gets, whatever the service. */
@@ -90,7 +90,7 @@ export async function createService<C extends RequestContext, D extends ServiceD
     migrate: config.MIGRATE_ON_START,
   });
   const redis = createRedis(config.REDIS_URL, 'command', config.REDIS_PREFIX);
-  redis.on('error', (err) => logger.warn({ err: String(err) }, 'redis error'));
+  logConnectionState(redis, logger, 'redis');
   const relay = startOutboxRelay({
     dataSource: db.dataSource,
     redisUrl: config.REDIS_URL,
