@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{packages,services,gateway}/**/test/**/*.test.ts'],
+          include: ['{packages,services,gateway}/**/test/**/*.test.ts', 'scripts/**/*.test.ts'],
           globalSetup: ['packages/kit/src/testing/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -121,6 +121,7 @@ export async function createGateway(
   const http = createHttpApp({
     logger,
     metrics: createMetrics('gateway'),
+    logRequests: false,
     graphql: {
       path: '/graphql',
       apollo,

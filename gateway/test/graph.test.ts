@@ -448,3 +448,29 @@ describe('subgraphs trust only the gateway', () => {
     );
   });
 });
+
+describe('the gateway at the edge', () => {
+  it('carries the request id to the subgraphs and back', async () => {
+    const seen: string[] = [];
+    const record = (req: { headers: Record<string, unknown> }) =>
+      seen.push(String(req.headers['x-request-id']));
+    graph.social.http.server.on('request', record);
+    const res = await fetch(graph.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-me-42' },
+      body: JSON.stringify({ query: '{ user(id: "00000000-0000-4000-8000-000000000000") { nickname } }' }),
+    });
+    graph.social.http.server.off('request', record);
+    expect(res.headers.get('x-request-id')).toBe('trace-me-42');
+    expect(seen).toEqual(['trace-me-42']);
+  });
+
+  it('blocks CSRF-able GET requests and serves the explorer page to browsers in development', async () => {
+    const csrf = await fetch(`${graph.url}?query=${encodeURIComponent('{ __typename }')}`);
+    expect(csrf.status).toBe(400);
+    expect(await csrf.text()).toMatch(/CSRF/);
+    const page = await fetch(graph.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+  });
+});

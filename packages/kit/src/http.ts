@@ -66,8 +66,8 @@ export function createHttpApp<C extends BaseContext>(options: {
   metrics: Metrics;
   graphql: GraphqlRoute<C>;
   readiness: ReadinessCheck[];
-  /** Extra GET routes, e.g. the gateway's explorer page. */
-  pages?: Record<string, (req: IncomingMessage) => { contentType: string; body: string }>;
+  /** Log every GraphQL request with its request id (the gateway logs operations itself instead). */
+  logRequests?: boolean;
 }): HttpApp {
   const { logger, metrics, graphql, readiness } = options;
   let draining = false;
@@ -140,10 +140,6 @@ export function createHttpApp<C extends BaseContext>(options: {
         route = path;
         if (draining) res.setHeader('connection', 'close');
         await serveGraphql(req, res, requestId);
-      } else if (req.method === 'GET' && options.pages?.[path]) {
-        route = path;
-        const page = options.pages[path](req);
-        send(res, 200, page.contentType, page.body);
       } else {
         send(res, 404, 'application/json', '{"error":"Not found"}');
       }
@@ -164,8 +160,8 @@ export function createHttpApp<C extends BaseContext>(options: {
         { route, method: req.method ?? 'GET', status: String(res.statusCode) },
         seconds,
       );
-      if (route === graphql.path)
-        logger.debug({ requestId, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      if (route === graphql.path && options.logRequests !== false)
+        logger.info({ requestId, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     }
   });
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
