@@ -1,10 +1,12 @@
-import { stopOnSignals, createLogger } from '@moim/kit';
+import { createLogger, runMain } from '@moim/kit';
 import { loadGatewayEnv } from './env';
 import { createGateway } from './gateway';
 
-const config = loadGatewayEnv();
-const logger = createLogger('gateway', config.LOG_LEVEL);
-const gateway = await createGateway(config, logger);
-const url = await gateway.listen(config.PORT, config.HOST);
-logger.info({ url: `${url}/graphql` }, 'gateway ready');
-stopOnSignals(logger, gateway.stop);
+runMain('gateway', async () => {
+  const config = loadGatewayEnv();
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const gateway = await createGateway(config, logger);
+  const url = await gateway.listen(config.PORT, config.HOST);
+  logger.info({ url: `${url}/graphql` }, 'gateway ready');
+  return { logger, stop: gateway.stop };
+});

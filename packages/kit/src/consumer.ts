@@ -15,6 +15,7 @@ import {
   type ServiceName,
   type Topic,
 } from '@moim/events';
+import { isUniqueViolation } from './db';
 import type { Logger } from './logger';
 import { createRedis, logConnectionState } from './redis';
 
@@ -96,12 +97,13 @@ export function startEventConsumer({
         e: EventEnvelope,
       ) => Promise<void>;
       const applied = await dataSource.transaction(async (manager) => {
-        const seen = await manager.findOne(ProcessedEvent, {
-          where: { eventId: event.id },
-          lock: { mode: 'pessimistic_write' },
-        });
-        if (seen) return false;
-        await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });
+        try {
+          // The primary key decides: a concurrent or earlier delivery of the same event fails here.
+          await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });
+        } catch (err) {
+          if (isUniqueViolation(err)) return false;
+          throw err;
+        }
         await handler(event.payload, manager, event);
         return true;
       });

@@ -61,6 +61,16 @@ function countingLogger(logger: Logger, onQuery: () => void): OrmLogger {
   };
 }
 
+/** True for an insert or update that broke a unique index (a duplicate email, an event seen before). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code =
+    (err as { code?: string; driverError?: { code?: string } }).code ??
+    (err as { driverError?: { code?: string } }).driverError?.code;
+  return (
+    code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.migrate) await ensureDatabase(options.url);
   let queries = 0;

@@ -18,6 +18,7 @@ import { createHttpApp, type HttpApp } from './http';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay, type OutboxRelay } from './outbox';
+import { ConfigError } from './env';
 import { createRedis, logConnectionState, type Redis } from './redis';
 import { DateTime } from './scalars';
 
@@ -167,21 +168,43 @@ export async function createService<C extends RequestContext, D extends ServiceD
   };
 }
 
-/** Process entry helper: stop cleanly on SIGTERM/SIGINT, and exit non-zero when stopping fails. */
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
+/**
+ * Process entry: starts the service, stops it cleanly on SIGTERM/SIGINT (exit 0), and exits 1
+ * with a readable message when configuration is invalid or starting fails.
+ */
+export function runMain(
+  name: string,
+  start: () => Promise<{ logger: Logger; stop: () => Promise<void> }>,
+): void {
+  start().then(
+    ({ logger, stop }) => {
+      let stopping = false;
+      const handler = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        stop().then(
+          () => {
+            logger.info('stopped');
+            // pino writes asynchronously: flush so the last lines are not lost at exit.
+            logger.flush(() => process.exit(0));
+          },
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', handler);
+      process.on('SIGINT', handler);
+    },
+    (err) => {
+      process.stderr.write(
+        err instanceof ConfigError
+          ? `${name}: ${err.message}\n`
+          : `${name} failed to start: ${err?.stack ?? err}\n`,
+      );
+      process.exit(1);
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { EventHandlers } from '@moim/kit';
+import { isUniqueViolation, type EventHandlers } from '@moim/kit';
 import { FollowEdgeEntity } from './entities';
 
 /**
@@ -14,13 +14,23 @@ async function applyFollow(
   occurredAt: string,
 ) {
   const changedAt = new Date(occurredAt);
-  const edge = await manager.findOne(FollowEdgeEntity, {
-    where: { followerId, followeeId },
-    lock: { mode: 'pessimistic_write' },
-  });
-  if (!edge) await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, changedAt });
-  else if (edge.changedAt <= changedAt)
-    await manager.update(FollowEdgeEntity, { followerId, followeeId }, { active, changedAt });
+  const updated = await manager
+    .createQueryBuilder()
+    .update(FollowEdgeEntity)
+    .set({ active, changedAt })
+    .where('follower_id = :followerId AND followee_id = :followeeId AND changed_at <= :changedAt', {
+      followerId,
+      followeeId,
+      changedAt,
+    })
+    .execute();
+  if (updated.affected) return;
+  try {
+    await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, changedAt });
+  } catch (err) {
+    // The edge exists with a newer change: this event is stale and has nothing to add.
+    if (!isUniqueViolation(err)) throw err;
+  }
 }
 
 export const reviewEventHandlers: EventHandlers = {

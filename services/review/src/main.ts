@@ -1,9 +1,11 @@
-import { stopOnSignals } from '@moim/kit';
+import { runMain } from '@moim/kit';
 import { loadReviewEnv } from './env';
 import { createReviewService } from './service';
 
-const config = loadReviewEnv();
-const service = await createReviewService(config);
-const url = await service.listen(config.PORT, config.HOST);
-service.deps.logger.info({ url }, 'review subgraph ready');
-stopOnSignals(service.deps.logger, service.stop);
+runMain('review', async () => {
+  const config = loadReviewEnv();
+  const service = await createReviewService(config);
+  const url = await service.listen(config.PORT, config.HOST);
+  service.deps.logger.info({ url }, 'review subgraph ready');
+  return { logger: service.deps.logger, stop: service.stop };
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, loadEnv, port } from '@moim/kit';
+import { commonEnv, ConfigError, loadEnv, port } from '@moim/kit';
 
 const shape = {
   ...commonEnv,
@@ -28,7 +28,7 @@ export function loadSocialEnv(source: Record<string, string | undefined> = proce
       (k) => !env[k],
     );
     if (missing.length)
-      throw new Error(
+      throw new ConfigError(
         `Invalid configuration:\n${missing.map((k) => `  ${k}: Required when SMS_PROVIDER=sens`).join('\n')}`,
       );
   }

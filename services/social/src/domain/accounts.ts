@@ -1,4 +1,12 @@
-import { badInput, newId, rateLimit, unauthenticated, type Caller, type RateLimit } from '@moim/kit';
+import {
+  badInput,
+  isUniqueViolation,
+  newId,
+  rateLimit,
+  unauthenticated,
+  type Caller,
+  type RateLimit,
+} from '@moim/kit';
 import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
@@ -8,8 +16,6 @@ import { validBio, validEmail, validNickname, validPassword } from './validation
 /** Failed logins per account, and all logins per client address, per 15 minutes. */
 export const LOGIN_FAILURES_PER_ACCOUNT: RateLimit = { name: 'login:account', max: 5, windowSeconds: 900 };
 export const LOGINS_PER_IP: RateLimit = { name: 'login:ip', max: 30, windowSeconds: 900 };
-
-const isDuplicate = (err: unknown) => (err as { code?: string }).code === 'ER_DUP_ENTRY';
 
 export async function signUp(
   deps: SocialDeps,
@@ -41,7 +47,8 @@ export async function signUp(
     });
   } catch (err) {
     // Two sign-ups racing for one email or nickname: the unique index decides.
-    if (isDuplicate(err)) throw badInput('An account with this email or nickname already exists', 'email');
+    if (isUniqueViolation(err))
+      throw badInput('An account with this email or nickname already exists', 'email');
     throw err;
   }
 }
@@ -81,7 +88,7 @@ export async function updateProfile(
   try {
     await users.update({ id: userId }, changes);
   } catch (err) {
-    if (isDuplicate(err)) throw badInput('This nickname is taken', 'nickname');
+    if (isUniqueViolation(err)) throw badInput('This nickname is taken', 'nickname');
     throw err;
   }
   return users.findOneByOrFail({ id: userId });

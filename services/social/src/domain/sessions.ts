@@ -85,15 +85,19 @@ export async function refreshSession(
 ): Promise<AuthPayload> {
   const { id, secret } = parseRefreshToken(token);
   const outcome = await deps.db.dataSource.transaction(async (manager) => {
-    const row = await manager.findOne(RefreshTokenEntity, {
-      where: { id },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const row = await manager.findOneBy(RefreshTokenEntity, { id });
     if (!row || !timingSafeEqual(Buffer.from(row.secretHash), Buffer.from(sha256(secret))))
       return { error: 'Invalid refresh token' } as const;
     const session = await manager.findOneByOrFail(SessionEntity, { id: row.sessionId });
     if (session.revokedAt) return { error: 'Session has been revoked: log in again' } as const;
-    if (row.usedAt) {
+    // Claim the token: of two refreshes racing with one token, only one flips used_at from NULL.
+    const claimed = await manager
+      .createQueryBuilder()
+      .update(RefreshTokenEntity)
+      .set({ usedAt: new Date() })
+      .where('id = :id AND used_at IS NULL', { id })
+      .execute();
+    if (!claimed.affected) {
       await manager.update(
         SessionEntity,
         { id: session.id },
@@ -106,7 +110,6 @@ export async function refreshSession(
       return { error: 'Refresh token was already used: session revoked, log in again' } as const;
     }
     if (row.expiresAt < new Date()) return { error: 'Refresh token expired: log in again' } as const;
-    await manager.update(RefreshTokenEntity, { id }, { usedAt: new Date() });
     return {
       sessionId: session.id,
       userId: session.userId,
