@@ -16,6 +16,7 @@ import {
   type Topic,
 } from '@moim/events';
 import { isUniqueViolation } from './db';
+import { column } from './migration-columns';
 import type { Logger } from './logger';
 import { createRedis, logConnectionState } from './redis';
 
@@ -38,10 +39,7 @@ export class CreateProcessedEvents1764200000001 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'processed_events',
-        columns: [
-          { name: 'event_id', type: 'varchar', length: '36', isPrimary: true },
-          { name: 'processed_at', type: 'datetime', precision: 3 },
-        ],
+        columns: [column.id('event_id', { primary: true }), column.time('processed_at')],
       }),
     );
   }

@@ -9,6 +9,7 @@ export * from './ids';
 export * from './loaders';
 export * from './logger';
 export * from './metrics';
+export * from './migration-columns';
 export * from './outbox';
 export * from './pagination';
 export * as rateLimit from './rate-limit';

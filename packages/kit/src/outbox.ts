@@ -17,6 +17,7 @@ import {
   type Topic,
 } from '@moim/events';
 import { newId } from './ids';
+import { column } from './migration-columns';
 import type { Logger } from './logger';
 import { createRedis } from './redis';
 
@@ -49,11 +50,11 @@ export class CreateOutbox1764200000000 implements MigrationInterface {
       new Table({
         name: 'outbox_events',
         columns: [
-          { name: 'id', type: 'varchar', length: '36', isPrimary: true },
-          { name: 'topic', type: 'varchar', length: '100' },
+          column.id('id', { primary: true }),
+          column.text('topic', 100),
           { name: 'payload', type: 'text' },
-          { name: 'created_at', type: 'datetime', precision: 3 },
-          { name: 'published_at', type: 'datetime', precision: 3, isNullable: true },
+          column.time('created_at'),
+          column.time('published_at', { nullable: true }),
           { name: 'attempts', type: 'int', default: 0 },
         ],
       }),

@@ -1,19 +1,5 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const id = (name: string, opts: { primary?: boolean; nullable?: boolean } = {}) => ({
-  name,
-  type: 'varchar',
-  length: '36',
-  isPrimary: opts.primary ?? false,
-  isNullable: opts.nullable ?? false,
-});
-const time = (name: string) => ({ name, type: 'datetime', precision: 3 });
-const text = (name: string, length: number, nullable = false) => ({
-  name,
-  type: 'varchar',
-  length: String(length),
-  isNullable: nullable,
-});
+import { column } from '@moim/kit';
 
 export class CreateReview1764300000001 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
@@ -21,15 +7,15 @@ export class CreateReview1764300000001 implements MigrationInterface {
       new Table({
         name: 'places',
         columns: [
-          id('id', { primary: true }),
-          text('name', 100),
-          text('address', 200, true),
-          text('category', 50),
+          column.id('id', { primary: true }),
+          column.text('name', 100),
+          column.text('address', 200, { nullable: true }),
+          column.text('category', 50),
           { name: 'latitude', type: 'double', isNullable: true },
           { name: 'longitude', type: 'double', isNullable: true },
-          text('external_url', 500, true),
-          id('created_by'),
-          time('created_at'),
+          column.text('external_url', 500, { nullable: true }),
+          column.id('created_by'),
+          column.time('created_at'),
         ],
       }),
     );
@@ -37,13 +23,13 @@ export class CreateReview1764300000001 implements MigrationInterface {
       new Table({
         name: 'products',
         columns: [
-          id('id', { primary: true }),
-          text('name', 100),
-          text('brand', 100, true),
-          text('category', 50),
-          text('purchase_url', 500, true),
-          id('created_by'),
-          time('created_at'),
+          column.id('id', { primary: true }),
+          column.text('name', 100),
+          column.text('brand', 100, { nullable: true }),
+          column.text('category', 50),
+          column.text('purchase_url', 500, { nullable: true }),
+          column.id('created_by'),
+          column.time('created_at'),
         ],
       }),
     );
@@ -51,17 +37,17 @@ export class CreateReview1764300000001 implements MigrationInterface {
       new Table({
         name: 'reviews',
         columns: [
-          id('id', { primary: true }),
-          text('kind', 10),
-          text('title', 100, true),
+          column.id('id', { primary: true }),
+          column.text('kind', 10),
+          column.text('title', 100, { nullable: true }),
           { name: 'body', type: 'text' },
           { name: 'rating', type: 'int' },
-          id('place_id', { nullable: true }),
-          id('product_id', { nullable: true }),
-          id('author_id'),
+          column.id('place_id', { nullable: true }),
+          column.id('product_id', { nullable: true }),
+          column.id('author_id'),
           { name: 'hidden', type: 'boolean', default: false },
-          time('created_at'),
-          time('updated_at'),
+          column.time('created_at'),
+          column.time('updated_at'),
         ],
       }),
     );
@@ -78,10 +64,10 @@ export class CreateReview1764300000001 implements MigrationInterface {
       new Table({
         name: 'follow_edges',
         columns: [
-          id('follower_id', { primary: true }),
-          id('followee_id', { primary: true }),
+          column.id('follower_id', { primary: true }),
+          column.id('followee_id', { primary: true }),
           { name: 'active', type: 'boolean' },
-          time('changed_at'),
+          column.time('changed_at'),
         ],
       }),
     );

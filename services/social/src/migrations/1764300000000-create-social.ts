@@ -1,12 +1,5 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const id = (name: string, primary = false) => ({ name, type: 'varchar', length: '36', isPrimary: primary });
-const time = (name: string, nullable = false) => ({
-  name,
-  type: 'datetime',
-  precision: 3,
-  isNullable: nullable,
-});
+import { column } from '@moim/kit';
 
 export class CreateSocial1764300000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
@@ -14,16 +7,16 @@ export class CreateSocial1764300000000 implements MigrationInterface {
       new Table({
         name: 'users',
         columns: [
-          id('id', true),
-          { name: 'email', type: 'varchar', length: '254', isUnique: true },
-          { name: 'password_hash', type: 'varchar', length: '255' },
-          { name: 'nickname', type: 'varchar', length: '20', isUnique: true },
-          { name: 'bio', type: 'varchar', length: '300', isNullable: true },
-          { name: 'role', type: 'varchar', length: '10' },
-          { name: 'phone', type: 'varchar', length: '20', isNullable: true, isUnique: true },
-          time('phone_verified_at', true),
-          time('created_at'),
-          time('updated_at'),
+          column.id('id', { primary: true }),
+          column.text('email', 254, { unique: true }),
+          column.text('password_hash', 255),
+          column.text('nickname', 20, { unique: true }),
+          column.text('bio', 300, { nullable: true }),
+          column.text('role', 10),
+          column.text('phone', 20, { nullable: true, unique: true }),
+          column.time('phone_verified_at', { nullable: true }),
+          column.time('created_at'),
+          column.time('updated_at'),
         ],
       }),
     );
@@ -31,11 +24,11 @@ export class CreateSocial1764300000000 implements MigrationInterface {
       new Table({
         name: 'sessions',
         columns: [
-          id('id', true),
-          id('user_id'),
-          time('created_at'),
-          time('revoked_at', true),
-          { name: 'revoked_reason', type: 'varchar', length: '20', isNullable: true },
+          column.id('id', { primary: true }),
+          column.id('user_id'),
+          column.time('created_at'),
+          column.time('revoked_at', { nullable: true }),
+          column.text('revoked_reason', 20, { nullable: true }),
         ],
         indices: [{ name: 'idx_sessions_user', columnNames: ['user_id'] }],
       }),
@@ -44,12 +37,12 @@ export class CreateSocial1764300000000 implements MigrationInterface {
       new Table({
         name: 'refresh_tokens',
         columns: [
-          id('id', true),
-          id('session_id'),
-          { name: 'secret_hash', type: 'varchar', length: '64' },
-          time('created_at'),
-          time('expires_at'),
-          time('used_at', true),
+          column.id('id', { primary: true }),
+          column.id('session_id'),
+          column.text('secret_hash', 64),
+          column.time('created_at'),
+          column.time('expires_at'),
+          column.time('used_at', { nullable: true }),
         ],
         indices: [{ name: 'idx_refresh_tokens_session', columnNames: ['session_id'] }],
       }),
@@ -57,7 +50,11 @@ export class CreateSocial1764300000000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'follows',
-        columns: [id('follower_id', true), id('followee_id', true), time('created_at')],
+        columns: [
+          column.id('follower_id', { primary: true }),
+          column.id('followee_id', { primary: true }),
+          column.time('created_at'),
+        ],
       }),
     );
     // Keyset pages of followers and of following, newest first.
@@ -79,14 +76,14 @@ export class CreateSocial1764300000000 implements MigrationInterface {
       new Table({
         name: 'phone_codes',
         columns: [
-          id('id', true),
-          id('user_id'),
-          { name: 'phone', type: 'varchar', length: '20' },
-          { name: 'code_hash', type: 'varchar', length: '64' },
+          column.id('id', { primary: true }),
+          column.id('user_id'),
+          column.text('phone', 20),
+          column.text('code_hash', 64),
           { name: 'attempts', type: 'int', default: 0 },
-          time('created_at'),
-          time('expires_at'),
-          time('consumed_at', true),
+          column.time('created_at'),
+          column.time('expires_at'),
+          column.time('consumed_at', { nullable: true }),
         ],
         indices: [{ name: 'idx_phone_codes_user_phone', columnNames: ['user_id', 'phone', 'created_at'] }],
       }),
