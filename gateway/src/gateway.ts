@@ -90,6 +90,8 @@ export async function createGateway(
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
+    // runMain (or npm start) owns SIGTERM and stops everything in order.
+    stopOnTerminationSignals: false,
     introspection: config.NODE_ENV !== 'production',
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [

@@ -116,6 +116,8 @@ export async function createService<C extends RequestContext, D extends ServiceD
       resolvers: { DateTime, ...def.resolvers } as GraphQLResolverMap<unknown>,
     }),
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    // runMain (or npm start) owns SIGTERM and stops everything in order.
+    stopOnTerminationSignals: false,
     // Traces are for Apollo Studio, which Moim does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) => {
