@@ -1,3 +1,4 @@
+import { ConfigError } from '@moim/kit';
 import { loadGatewayEnv } from '@moim/gateway';
 import { loadReviewEnv } from '@moim/review';
 import { loadSocialEnv } from '@moim/social';
@@ -8,6 +9,12 @@ import { loadSocialEnv } from '@moim/social';
  * filled in when none are given, so `npm start` works on a fresh clone.
  */
 export function localConfig(env: Record<string, string | undefined> = process.env) {
+  if (env.NODE_ENV === 'production' && (!env.INTERNAL_SECRET || !env.JWT_SECRET)) {
+    // The development secrets are in this repository: anyone could mint an admin token with them.
+    throw new ConfigError(
+      'Invalid configuration:\n  INTERNAL_SECRET, JWT_SECRET: Required when NODE_ENV=production',
+    );
+  }
   const mysql = (env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
   const shared = {
     NODE_ENV: 'development',

@@ -20,11 +20,13 @@ const shape = {
     .min(32, 'must be at least 32 characters'),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
   MAX_ALIASES: z.coerce.number().int().min(1).default(30),
-  /** Behind a load balancer, take the client address from X-Forwarded-For. */
-  TRUST_PROXY: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).default(25_000),
+  /**
+   * How many proxies in front of the gateway append to X-Forwarded-For (0: use the socket
+   * address). The client IP is the entry that many places from the right: entries further left
+   * are whatever the client wrote.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   ...subgraphUrls,
 };
 

@@ -38,15 +38,18 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
+function clientIp(req: IncomingMessage, trustedHops: number): string | null {
   const forwarded = req.headers['x-forwarded-for'];
-  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
+  if (trustedHops > 0 && typeof forwarded === 'string') {
+    const chain = forwarded.split(',').map((s) => s.trim());
+    return chain[Math.max(chain.length - trustedHops, 0)] ?? null;
+  }
   return req.socket.remoteAddress ?? null;
 }
 
 /** An invalid or expired token is an error, not an anonymous request: the client must refresh. */
 async function callerOf(req: IncomingMessage, requestId: string, config: GatewayConfig): Promise<Caller> {
-  const ip = clientIp(req, config.TRUST_PROXY);
+  const ip = clientIp(req, config.TRUSTED_PROXY_HOPS);
   const header = req.headers.authorization;
   if (!header) return { userId: null, role: null, ip, requestId };
   const [scheme, token] = header.split(' ');
@@ -95,7 +98,11 @@ export async function createGateway(
     introspection: config.NODE_ENV !== 'production',
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
-      limitsPlugin({ maxDepth: config.MAX_QUERY_DEPTH, maxAliases: config.MAX_ALIASES }),
+      limitsPlugin({
+        maxDepth: config.MAX_QUERY_DEPTH,
+        maxAliases: config.MAX_ALIASES,
+        maxCost: config.MAX_QUERY_COST,
+      }),
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),

@@ -1,8 +1,8 @@
 import { parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { checkOperation } from './limits';
+import { checkOperation, measureOperation } from './limits';
 
-function check(query: string, variables: Record<string, unknown> = {}) {
+function parts(query: string) {
   const doc = parse(query);
   const operation = doc.definitions.find((d) => d.kind === 'OperationDefinition') as OperationDefinitionNode;
   const fragments = Object.fromEntries(
@@ -10,8 +10,13 @@ function check(query: string, variables: Record<string, unknown> = {}) {
       .filter((d) => d.kind === 'FragmentDefinition')
       .map((f) => [(f as FragmentDefinitionNode).name.value, f as FragmentDefinitionNode]),
   );
+  return { operation, fragments };
+}
+
+function check(query: string, variables: Record<string, unknown> = {}, maxDepth = 4) {
+  const { operation, fragments } = parts(query);
   try {
-    checkOperation(operation, fragments, variables, { maxDepth: 4, maxAliases: 2 });
+    checkOperation(operation, fragments, variables, { maxDepth, maxAliases: 2, maxCost: 1000 });
     return null;
   } catch (err) {
     return (err as Error).message;
@@ -32,7 +37,39 @@ describe('query limits', () => {
     expect(check('query Q($n: Int) { feed(first: $n) { x } }', { n: 500 })).toMatch(/at most 100/);
   });
 
-  it('caps aliases', () => {
+  it('caps aliases, counting those inside fragments once per spread', () => {
     expect(check('{ a: me { id } b: me { id } c: me { id } }')).toMatch(/3 aliases; the limit is 2/);
+    expect(check('{ me { ...F ...F } } fragment F on U { x: id y: id }')).toMatch(/4 aliases/);
+  });
+
+  it('multiplies nested page sizes into a cost estimate', () => {
+    expect(
+      measureOperation(parts('{ feed(first: 10) { edges { node { id } } } }').operation, {}, {}).cost,
+    ).toBe(1 + 10 * 3);
+    // a connection without `first` counts its default page size (20)
+    expect(
+      measureOperation(parts('{ me { followers { edges { node { id } } } } }').operation, {}, {}).cost,
+    ).toBe(1 + 1 + 20 * 3);
+    expect(
+      check(
+        '{ feed(first: 100) { edges { node { author { followers(first: 100) { edges { node { id } } } } } } } }',
+        {},
+        20,
+      ),
+    ).toMatch(/could return about \d+ objects; the limit is 1000/);
+  });
+
+  it('measures fragments spread into each other without walking them again', () => {
+    const levels = 40;
+    const defs = Array.from(
+      { length: levels },
+      (_, i) => `fragment F${i} on U { ...F${i + 1} ...F${i + 1} }`,
+    ).join('\n');
+    const query = `{ me { ...F0 } } ${defs} fragment F${levels} on U { id }`;
+    const { operation, fragments } = parts(query);
+    const measure = measureOperation(operation, fragments, {});
+    expect(measure.cost).toBe(1 + 2 ** levels);
+    // Walking 2^40 spreads would never finish: this returns only because each fragment is measured once.
+    expect(check(query)).toMatch(/could return about/);
   });
 });

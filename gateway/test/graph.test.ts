@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signAccessToken } from '@moim/kit';
+import { OutboxEvent, signAccessToken } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
 import { ReviewEntity } from '@moim/review';
 import { UserEntity } from '@moim/social';
@@ -112,6 +112,61 @@ describe('the graph through the gateway', () => {
       followingCount: 1,
       following: { edges: [{ node: { nickname: 'bob', reviewCount: 1 } }] },
     });
+  });
+
+  it('shows an email to its owner and admins only', async () => {
+    const signedUp = await graph.gql<{ signUp: { user: { email: string } } }>(
+      'mutation { signUp(input: { email: "Zoe@Example.com", password: "long-enough-pw", nickname: "zoe" }) { user { id email } } }',
+    );
+    expect(signedUp.data.signUp.user.email).toBe('zoe@example.com');
+    const other = await graph.signUp('yuri');
+    const id = (
+      await graph.social.deps.db.dataSource.getRepository(UserEntity).findOneByOrFail({ nickname: 'zoe' })
+    ).id;
+    const seen = await graph.gql<{ user: { email: string | null } }>(
+      'query($id: ID!) { user(id: $id) { email } }',
+      { id },
+      other.token,
+    );
+    expect(seen.data.user.email).toBeNull();
+    const admin = await graph.makeAdmin(other.id);
+    expect(
+      (
+        await graph.gql<{ user: { email: string } }>(
+          'query($id: ID!) { user(id: $id) { email } }',
+          { id },
+          admin,
+        )
+      ).data.user.email,
+    ).toBe('zoe@example.com');
+  });
+
+  it('follows idempotently, even when the same follow arrives in parallel', async () => {
+    const a = await graph.signUp('walter');
+    const b = await graph.signUp('xena');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        graph.gql<{ follow: { followerCount: number } }>(
+          'mutation($id: ID!) { follow(userId: $id) { followerCount } }',
+          { id: b.id },
+          a.token,
+        ),
+      ),
+    );
+    expect(results.map((r) => r.errors)).toEqual(Array(6).fill(undefined));
+    expect(results.map((r) => r.data.follow.followerCount)).toEqual(Array(6).fill(1));
+    const events = await graph.social.deps.db.dataSource
+      .getRepository(OutboxEvent)
+      .findBy({ topic: 'follow.created' });
+    expect(events.filter((e) => JSON.parse(e.payload).followerId === a.id)).toHaveLength(1);
+    const self = await graph.gql('mutation($id: ID!) { follow(userId: $id) { id } }', { id: a.id }, a.token);
+    expect(self.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'userId' });
+    const nobody = await graph.gql(
+      'mutation { follow(userId: "00000000-0000-4000-8000-000000000000") { id } }',
+      {},
+      a.token,
+    );
+    expect(codeOf(nobody)).toBe('NOT_FOUND');
   });
 
   it('needs a logged-in viewer for the FOLLOWING feed', async () => {
@@ -370,6 +425,49 @@ describe('sessions', () => {
     for (let i = 0; i < 5; i++) expect(codeOf(await attempt('wrong-password'))).toBe('UNAUTHENTICATED');
     const limited = await attempt('correct-horse-battery');
     expect(codeOf(limited)).toBe('RATE_LIMITED');
+  });
+
+  it('counts parallel login guesses before checking them', async () => {
+    const u = await graph.signUp('quentin');
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        graph.gql(
+          'mutation($e: String!) { logIn(input: { email: $e, password: "wrong-password" }) { accessToken } }',
+          { e: u.email },
+        ),
+      ),
+    );
+    const codes = results.map(codeOf);
+    expect(codes.filter((c) => c === 'UNAUTHENTICATED')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(7);
+  });
+
+  it('compares at most five parallel guesses of a phone code', async () => {
+    const u = await graph.signUp('sybil');
+    await graph.gql('mutation { requestPhoneCode(phone: "+821055550000") { expiresAt } }', {}, u.token);
+    const code = /(\d{6})/.exec(graph.sms.at(-1)!.text)![1]!;
+    const guesses = Array.from({ length: 20 }, (_, i) =>
+      String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0'),
+    );
+    const results = await Promise.all(
+      guesses.map((c) =>
+        graph.gql(
+          'mutation($c: String!) { verifyPhone(phone: "+821055550000", code: $c) { phoneVerified } }',
+          { c },
+          u.token,
+        ),
+      ),
+    );
+    const compared = results.filter((r) => /^Wrong code/.test(r.errors?.[0]?.message ?? ''));
+    expect(compared).toHaveLength(5);
+    expect(results.filter((r) => /Too many wrong codes/.test(r.errors?.[0]?.message ?? ''))).toHaveLength(15);
+    // Even the right code is refused now: the attempts are spent.
+    const late = await graph.gql(
+      'mutation($c: String!) { verifyPhone(phone: "+821055550000", code: $c) { phoneVerified } }',
+      { c: code },
+      u.token,
+    );
+    expect(late.errors?.[0]?.message).toMatch(/Too many wrong codes/);
   });
 
   it('verifies a phone with an SMS code: hashed, attempt-limited', async () => {

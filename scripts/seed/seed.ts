@@ -29,7 +29,13 @@ export async function seedDemo(
   logger: Logger,
 ): Promise<SeedResult | null> {
   const users = social.deps.db.dataSource.getRepository(UserEntity);
+  // The demo user is written last, after everything it needs: it marks a finished seed.
   if (await users.existsBy({ email: DEMO_LOGIN.email })) return null;
+  if (await users.existsBy({ email: 'reviewer1@demo.moim.dev' })) {
+    throw new Error(
+      'Partial demo data from an earlier failed seed: drop the databases moim_social and moim_review and start again',
+    );
+  }
   const rows = await loadNsmcSample();
   const now = new Date();
   // One slow hash for all reviewer accounts: seeding thousands of argon2 hashes would take minutes.
@@ -61,7 +67,7 @@ export async function seedDemo(
   );
   const demo = person(DEMO_LOGIN.email, 'demo', 'USER', reviewerHash);
   const admin = person(ADMIN_LOGIN.email, 'admin', 'ADMIN', await hashPassword(ADMIN_LOGIN.password));
-  await users.insert([demo, admin, ...byAuthor.values()]);
+  await users.insert([admin, ...byAuthor.values()]);
 
   const movies = [...new Set(rows.map((r) => r.movieId))];
   const products = new Map(
@@ -107,6 +113,7 @@ export async function seedDemo(
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
     .map(([a]) => byAuthor.get(a)!.id);
+  await users.insert(demo);
   for (const followeeId of top) await followUser(social.deps, demo.id, followeeId);
 
   logger.info(

@@ -16,6 +16,7 @@ import {
   type Topic,
 } from '@moim/events';
 import { isUniqueViolation } from './db';
+import { cappedBackoff } from './outbox';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
 import { createRedis, logConnectionState } from './redis';
@@ -111,7 +112,13 @@ export function startEventConsumer({
       );
     },
     // One at a time keeps events of one queue in order, which follow/unfollow pairs rely on.
-    { connection, prefix: redisPrefix, concurrency: 1, autorun: true },
+    {
+      connection,
+      prefix: redisPrefix,
+      concurrency: 1,
+      autorun: true,
+      settings: { backoffStrategy: cappedBackoff },
+    },
   );
   worker.on('failed', (job, err) =>
     logger.error({ eventId: job?.data.id, topic: job?.data.topic, err }, 'event handler failed'),

@@ -71,6 +71,25 @@ export function isUniqueViolation(err: unknown): boolean {
   );
 }
 
+/**
+ * Applies pending migrations under a named server lock: replicas starting together migrate one
+ * after another instead of racing on the same DDL (MySQL commits each DDL statement at once).
+ */
+async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const [{ locked }] = await runner.query("SELECT GET_LOCK('moim_migrations', 60) AS locked");
+    if (Number(locked) !== 1) throw new Error('Timed out waiting for another process to finish migrating');
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query("SELECT RELEASE_LOCK('moim_migrations')");
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.migrate) await ensureDatabase(options.url);
   let queries = 0;
@@ -87,7 +106,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     logger: countingLogger(options.logger, () => queries++),
   });
   await dataSource.initialize();
-  if (options.migrate) await dataSource.runMigrations({ transaction: 'each' });
+  if (options.migrate) await migrate(dataSource);
   return {
     dataSource,
     queryCount: () => queries,

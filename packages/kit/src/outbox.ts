@@ -96,6 +96,13 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]);
 }
 
+/** Effectively unlimited: an event waits out any outage of its consumer (about 70 days at 1/min). */
+export const EVENT_ATTEMPTS = 100_000;
+
+/** Exponential from 1 s, capped at a minute; registered on every event worker. */
+export const cappedBackoff = (attemptsMade: number): number =>
+  Math.min(1000 * 2 ** Math.max(attemptsMade - 1, 0), 60_000);
+
 export interface OutboxRelay {
   /** Ask for a pass now (after a commit) instead of at the next interval. */
   wake(): void;
@@ -150,7 +157,9 @@ export function startOutboxRelay({
       if (connection.status !== 'connecting') reportDown(`redis connection is ${connection.status}`);
       return 0;
     }
-    return dataSource.transaction(async (manager) => {
+    // READ COMMITTED: SKIP LOCKED then locks only the claimed rows, not the gap where new events
+    // are inserted, so writers never wait for a relay pass.
+    return dataSource.transaction('READ COMMITTED', async (manager) => {
       const rows = await manager
         .createQueryBuilder(OutboxEvent, 'e')
         .where('e.publishedAt IS NULL')
@@ -173,8 +182,9 @@ export function startOutboxRelay({
           for (const service of consumersOf[topic] ?? []) {
             const job = queue(eventQueueName(service)).add(topic, envelope, {
               jobId: row.id,
-              attempts: 10,
-              backoff: { type: 'exponential', delay: 1000 },
+              // Nothing is dropped: a failing handler retries every minute at most until it succeeds.
+              attempts: EVENT_ATTEMPTS,
+              backoff: { type: 'capped' },
               removeOnComplete: 1000,
               removeOnFail: false,
             });

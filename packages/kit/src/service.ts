@@ -19,7 +19,8 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay, type OutboxRelay } from './outbox';
 import { ConfigError } from './env';
-import { createRedis, logConnectionState, type Redis } from './redis';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
+import { createRedis, logConnectionState } from './redis';
 import { DateTime } from './scalars';
 
 /** What every resolver gets, whatever the service. */
@@ -41,7 +42,7 @@ export interface ServiceConfig {
 
 export interface ServiceDeps {
   db: Database;
-  redis: Redis;
+  rateLimiter: RateLimiter;
   /** Wakes the outbox relay after a commit that recorded events. */
   relay: OutboxRelay;
   logger: Logger;
@@ -83,32 +84,6 @@ export async function createService<C extends RequestContext, D extends ServiceD
 ): Promise<RunningService<D>> {
   const { config } = def;
   const logger = def.logger ?? createLogger(def.name, config.LOG_LEVEL);
-  const db = await openDatabase({
-    url: config.DATABASE_URL,
-    entities: [...def.entities, OutboxEvent, ProcessedEvent],
-    migrations: [CreateOutbox1764200000000, CreateProcessedEvents1764200000001, ...def.migrations],
-    logger,
-    migrate: config.MIGRATE_ON_START,
-  });
-  const redis = createRedis(config.REDIS_URL, 'command', config.REDIS_PREFIX);
-  logConnectionState(redis, logger, 'redis');
-  const relay = startOutboxRelay({
-    dataSource: db.dataSource,
-    redisUrl: config.REDIS_URL,
-    redisPrefix: config.REDIS_PREFIX,
-    logger,
-  });
-  const deps = def.deps({ db, redis, relay, logger });
-  const consumer = def.consumes
-    ? startEventConsumer({
-        service: def.name,
-        dataSource: db.dataSource,
-        redisUrl: config.REDIS_URL,
-        redisPrefix: config.REDIS_PREFIX,
-        logger,
-        handlers: def.consumes(deps),
-      })
-    : null;
 
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema({
@@ -133,41 +108,81 @@ export async function createService<C extends RequestContext, D extends ServiceD
   });
   await apollo.start();
 
-  const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
-    const header = req.headers[CALLER_HEADER];
-    let caller: Caller;
-    try {
-      caller = verifyCaller(typeof header === 'string' ? header : undefined, config.INTERNAL_SECRET);
-    } catch (err) {
-      const e = err as GraphQLError;
-      throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  // Whatever is opened is closed again, newest first, on stop or when a later step of start fails.
+  const opened: Array<() => unknown> = [() => apollo.stop()];
+  const closeAll = async () => {
+    for (const close of opened.splice(0).reverse()) await close();
+  };
+  try {
+    const db = await openDatabase({
+      url: config.DATABASE_URL,
+      entities: [...def.entities, OutboxEvent, ProcessedEvent],
+      migrations: [CreateOutbox1764200000000, CreateProcessedEvents1764200000001, ...def.migrations],
+      logger,
+      migrate: config.MIGRATE_ON_START,
+    });
+    opened.push(() => db.close());
+    const redis = logConnectionState(
+      createRedis(config.REDIS_URL, 'command', config.REDIS_PREFIX),
+      logger,
+      'redis',
+    );
+    opened.push(() => redis.disconnect());
+    const relay = startOutboxRelay({
+      dataSource: db.dataSource,
+      redisUrl: config.REDIS_URL,
+      redisPrefix: config.REDIS_PREFIX,
+      logger,
+    });
+    opened.push(() => relay.stop());
+    const deps = def.deps({ db, rateLimiter: createRateLimiter(redis), relay, logger });
+    if (def.consumes) {
+      const consumer = startEventConsumer({
+        service: def.name,
+        dataSource: db.dataSource,
+        redisUrl: config.REDIS_URL,
+        redisPrefix: config.REDIS_PREFIX,
+        logger,
+        handlers: def.consumes(deps),
+      });
+      opened.push(() => consumer.close());
     }
-    return def.context({ caller, requestId, logger: logger.child({ requestId }) }, deps);
-  };
 
-  const http = createHttpApp({
-    logger,
-    metrics: createMetrics(def.name),
-    graphql: { path: '/graphql', apollo, context },
-    readiness: [
-      { name: 'database', check: db.ping },
-      { name: 'redis', check: async () => void (await redis.ping()) },
-    ],
-  });
+    const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
+      const header = req.headers[CALLER_HEADER];
+      let caller: Caller;
+      try {
+        caller = verifyCaller(typeof header === 'string' ? header : undefined, config.INTERNAL_SECRET);
+      } catch (err) {
+        const e = err as GraphQLError;
+        throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      }
+      return def.context({ caller, requestId, logger: logger.child({ requestId }) }, deps);
+    };
 
-  return {
-    deps,
-    http,
-    listen: (port, host) => http.listen(port, host),
-    async stop() {
-      await http.close();
-      await apollo.stop();
-      await consumer?.close();
-      await relay.stop();
-      redis.disconnect();
-      await db.close();
-    },
-  };
+    const http = createHttpApp({
+      logger,
+      metrics: createMetrics(def.name),
+      graphql: { path: '/graphql', apollo, context },
+      readiness: [
+        { name: 'database', check: db.ping },
+        { name: 'redis', check: async () => void (await redis.ping()) },
+      ],
+    });
+
+    return {
+      deps,
+      http,
+      listen: (port, host) => http.listen(port, host),
+      async stop() {
+        await http.close();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }
 
 /**

@@ -27,7 +27,12 @@ export function createSocialService(
     entities,
     migrations: [CreateSocial1764300000000],
     deps: (kit) => ({ ...kit, config, sms: overrides.sms ?? smsFrom(config, kit.logger) }),
-    context: (base, deps) => ({ ...base, deps, loaders: createLoaders(deps, base.caller.userId) }),
+    context: (base, deps) => ({
+      ...base,
+      deps,
+      loaders: createLoaders(deps, base.caller.userId),
+      selfIds: new Set(base.caller.userId ? [base.caller.userId] : []),
+    }),
   });
 }
 

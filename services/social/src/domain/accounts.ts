@@ -1,20 +1,12 @@
-import {
-  badInput,
-  isUniqueViolation,
-  newId,
-  rateLimit,
-  unauthenticated,
-  type Caller,
-  type RateLimit,
-} from '@moim/kit';
+import { badInput, isUniqueViolation, newId, unauthenticated, type Caller, type RateLimit } from '@moim/kit';
 import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 import { startSession, type AuthPayload } from './sessions';
 import { validBio, validEmail, validNickname, validPassword } from './validation';
 
-/** Failed logins per account, and all logins per client address, per 15 minutes. */
-export const LOGIN_FAILURES_PER_ACCOUNT: RateLimit = { name: 'login:account', max: 5, windowSeconds: 900 };
+/** Login attempts per account (a success clears the count) and per client address, per 15 minutes. */
+export const LOGIN_ATTEMPTS_PER_ACCOUNT: RateLimit = { name: 'login:account', max: 5, windowSeconds: 900 };
 export const LOGINS_PER_IP: RateLimit = { name: 'login:ip', max: 30, windowSeconds: 900 };
 
 export async function signUp(
@@ -59,16 +51,16 @@ export async function logIn(
   input: { email: string; password: string },
 ): Promise<AuthPayload> {
   const email = input.email.trim().toLowerCase();
-  await rateLimit.hit(deps.redis, LOGINS_PER_IP, caller.ip ?? 'unknown');
-  await rateLimit.check(deps.redis, LOGIN_FAILURES_PER_ACCOUNT, email);
+  await deps.rateLimiter.hit(LOGINS_PER_IP, caller.ip ?? 'unknown');
+  // Counted before the password is checked, so parallel guesses cannot slip past the limit.
+  await deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, email);
   const user = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ email });
   const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
   if (!user || !ok) {
-    await rateLimit.hit(deps.redis, LOGIN_FAILURES_PER_ACCOUNT, email).catch(() => {});
     deps.logger.info({ email }, 'login failed');
     throw unauthenticated('Email or password is incorrect');
   }
-  await rateLimit.reset(deps.redis, LOGIN_FAILURES_PER_ACCOUNT, email);
+  await deps.rateLimiter.reset(LOGIN_ATTEMPTS_PER_ACCOUNT, email);
   return deps.db.dataSource.transaction((manager) => startSession(deps, manager, user));
 }
 

@@ -12,4 +12,9 @@ export interface SocialDeps extends ServiceDeps {
 export interface SocialContext extends RequestContext {
   deps: SocialDeps;
   loaders: SocialLoaders;
+  /**
+   * Users this request may see private fields of: the caller, plus whoever just proved who they
+   * are by signing up, logging in or refreshing in this request (the caller is anonymous then).
+   */
+  selfIds: Set<string>;
 }

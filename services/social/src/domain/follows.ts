@@ -1,5 +1,6 @@
 import {
   badInput,
+  isUniqueViolation,
   decodeCursor,
   notFound,
   pageSize,
@@ -16,8 +17,12 @@ export async function follow(deps: SocialDeps, followerId: string, followeeId: s
   if (followerId === followeeId) throw badInput('You cannot follow yourself', 'userId');
   const created = await deps.db.dataSource.transaction(async (manager) => {
     if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
-    if (await manager.existsBy(FollowEntity, { followerId, followeeId })) return false;
-    await manager.insert(FollowEntity, { followerId, followeeId, createdAt: new Date() });
+    try {
+      await manager.insert(FollowEntity, { followerId, followeeId, createdAt: new Date() });
+    } catch (err) {
+      if (isUniqueViolation(err)) return false; // already following (perhaps by a parallel request)
+      throw err;
+    }
     await recordEvent(manager, 'follow.created', { followerId, followeeId });
     return true;
   });

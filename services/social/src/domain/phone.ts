@@ -1,19 +1,32 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { IsNull } from 'typeorm';
-import { badInput, newId, rateLimit, type RateLimit } from '@moim/kit';
+import { badInput, isUniqueViolation, newId, type RateLimit } from '@moim/kit';
 import { PhoneCodeEntity, UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { validPhone } from './validation';
 
 const CODE_TTL_MS = 5 * 60_000;
 export const MAX_CODE_ATTEMPTS = 5;
-/** One code a minute per number, ten an hour per account: SMS costs money and can be abused. */
-export const CODES_PER_PHONE: RateLimit = { name: 'phone-code:phone', max: 1, windowSeconds: 60 };
+/**
+ * SMS costs money and can be used to harass: one code a minute per account and number, five an
+ * hour per number whoever asks, ten an hour per account.
+ */
+export const CODES_PER_USER_AND_PHONE: RateLimit = {
+  name: 'phone-code:user-phone',
+  max: 1,
+  windowSeconds: 60,
+};
+export const CODES_PER_PHONE: RateLimit = { name: 'phone-code:phone', max: 5, windowSeconds: 3600 };
 export const CODES_PER_USER: RateLimit = { name: 'phone-code:user', max: 10, windowSeconds: 3600 };
 
-/** Six digits are guessable offline from a plain hash, so the hash is keyed with a server secret. */
-const hashCode = (secret: string, phone: string, code: string) =>
-  createHmac('sha256', secret).update(`${phone}:${code}`).digest('hex');
+/**
+ * Six digits are guessable offline from a plain hash, so the hash is keyed, with a key derived
+ * for this purpose only.
+ */
+function hashCode(secret: string, phone: string, code: string): string {
+  const key = createHmac('sha256', secret).update('moim:phone-codes').digest();
+  return createHmac('sha256', key).update(`${phone}:${code}`).digest('hex');
+}
 
 async function assertPhoneFree(deps: SocialDeps, userId: string, phone: string) {
   const holder = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ phone });
@@ -27,9 +40,11 @@ export async function requestPhoneCode(
   rawPhone: string,
 ): Promise<{ expiresAt: Date }> {
   const phone = validPhone(rawPhone);
+  // Limits first: otherwise the "verified on another account" answer is a free lookup of numbers.
+  await deps.rateLimiter.hit(CODES_PER_USER_AND_PHONE, `${userId}:${phone}`);
+  await deps.rateLimiter.hit(CODES_PER_USER, userId);
+  await deps.rateLimiter.hit(CODES_PER_PHONE, phone);
   await assertPhoneFree(deps, userId, phone);
-  await rateLimit.hit(deps.redis, CODES_PER_PHONE, phone);
-  await rateLimit.hit(deps.redis, CODES_PER_USER, userId);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = new Date();
   const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
@@ -66,22 +81,38 @@ export async function verifyPhone(
   });
   if (!pending) throw badInput('No code was requested for this phone: request one first', 'code');
   if (pending.expiresAt < new Date()) throw badInput('The code has expired: request a new one', 'code');
-  if (pending.attempts >= MAX_CODE_ATTEMPTS)
-    throw badInput('Too many wrong codes: request a new one', 'code');
-  const expected = Buffer.from(pending.codeHash);
-  if (!timingSafeEqual(expected, Buffer.from(hashCode(deps.config.INTERNAL_SECRET, phone, code)))) {
-    await codes.increment({ id: pending.id }, 'attempts', 1);
-    const left = MAX_CODE_ATTEMPTS - pending.attempts - 1;
+  // Spend an attempt before comparing: of parallel guesses, only MAX_CODE_ATTEMPTS get compared.
+  const spent = await codes
+    .createQueryBuilder()
+    .update()
+    .set({ attempts: () => 'attempts + 1' })
+    .where('id = :id AND attempts < :max AND consumed_at IS NULL', { id: pending.id, max: MAX_CODE_ATTEMPTS })
+    .execute();
+  if (!spent.affected) throw badInput('Too many wrong codes: request a new one', 'code');
+  if (
+    !timingSafeEqual(
+      Buffer.from(pending.codeHash),
+      Buffer.from(hashCode(deps.config.INTERNAL_SECRET, phone, code)),
+    )
+  ) {
+    const { attempts } = await codes.findOneByOrFail({ id: pending.id });
+    const left = MAX_CODE_ATTEMPTS - attempts;
     throw badInput(left > 0 ? `Wrong code: ${left} attempts left` : 'Wrong code: request a new one', 'code');
   }
   await assertPhoneFree(deps, userId, phone);
-  await deps.db.dataSource.transaction(async (manager) => {
-    await manager.update(PhoneCodeEntity, { id: pending.id }, { consumedAt: new Date() });
-    await manager.update(
-      UserEntity,
-      { id: userId },
-      { phone, phoneVerifiedAt: new Date(), updatedAt: new Date() },
-    );
-  });
+  try {
+    await deps.db.dataSource.transaction(async (manager) => {
+      await manager.update(PhoneCodeEntity, { id: pending.id }, { consumedAt: new Date() });
+      await manager.update(
+        UserEntity,
+        { id: userId },
+        { phone, phoneVerifiedAt: new Date(), updatedAt: new Date() },
+      );
+    });
+  } catch (err) {
+    // Another account verified the same number a moment ago.
+    if (isUniqueViolation(err)) throw badInput('This phone number is verified on another account', 'phone');
+    throw err;
+  }
   return deps.db.dataSource.getRepository(UserEntity).findOneByOrFail({ id: userId });
 }
