@@ -22,6 +22,11 @@ export interface EventEnvelope<T extends Topic = Topic> {
   id: string;
   topic: T;
   payload: EventPayloads[T];
+  /**
+   * The event's place in its producer's outbox: of two events about the same thing, the larger
+   * sequence is the later change, whatever the replicas' clocks said.
+   */
+  sequence: number;
   occurredAt: string;
 }
 

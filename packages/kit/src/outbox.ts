@@ -22,6 +22,8 @@ import type { Logger } from './logger';
 import { createRedis } from './redis';
 
 export interface OutboxRow {
+  /** Commit-ordered position in this service's outbox; consumers order changes by it, not by clocks. */
+  seq: string;
   id: string;
   topic: string;
   payload: string;
@@ -34,7 +36,8 @@ export const OutboxEvent = new EntitySchema<OutboxRow>({
   name: 'OutboxEvent',
   tableName: 'outbox_events',
   columns: {
-    id: { type: 'varchar', length: 36, primary: true },
+    seq: { type: 'bigint', primary: true, generated: 'increment' },
+    id: { type: 'varchar', length: 36, unique: true },
     topic: { type: 'varchar', length: 100 },
     // JSON kept as text: portable to SQLite, and only the relay ever reads it.
     payload: { type: 'text' },
@@ -50,7 +53,14 @@ export class CreateOutbox1764200000000 implements MigrationInterface {
       new Table({
         name: 'outbox_events',
         columns: [
-          column.id('id', { primary: true }),
+          {
+            name: 'seq',
+            type: 'bigint',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
+          column.id('id', { unique: true }),
           column.text('topic', 100),
           { name: 'payload', type: 'text' },
           column.time('created_at'),
@@ -61,7 +71,7 @@ export class CreateOutbox1764200000000 implements MigrationInterface {
     );
     await q.createIndex(
       'outbox_events',
-      new TableIndex({ name: 'idx_outbox_pending', columnNames: ['published_at', 'created_at'] }),
+      new TableIndex({ name: 'idx_outbox_pending', columnNames: ['published_at', 'seq'] }),
     );
   }
   async down(q: QueryRunner): Promise<void> {
@@ -163,8 +173,7 @@ export function startOutboxRelay({
       const rows = await manager
         .createQueryBuilder(OutboxEvent, 'e')
         .where('e.publishedAt IS NULL')
-        .orderBy('e.createdAt', 'ASC')
-        .addOrderBy('e.id', 'ASC')
+        .orderBy('e.seq', 'ASC')
         .limit(batchSize)
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
@@ -176,6 +185,7 @@ export function startOutboxRelay({
           id: row.id,
           topic,
           payload: JSON.parse(row.payload),
+          sequence: Number(row.seq),
           occurredAt: row.createdAt.toISOString(),
         };
         try {
@@ -202,7 +212,7 @@ export function startOutboxRelay({
           .createQueryBuilder()
           .update(OutboxEvent)
           .set({ publishedAt: new Date() })
-          .whereInIds(published)
+          .where('id IN (:...ids)', { ids: published })
           .execute();
         if (redisWasDown) logger.info('outbox relay reached Redis again');
         redisWasDown = false;

@@ -11,22 +11,22 @@ async function applyFollow(
   followerId: string,
   followeeId: string,
   active: boolean,
-  occurredAt: string,
+  sequence: number,
 ) {
-  const changedAt = new Date(occurredAt);
+  const version = String(sequence);
   const updated = await manager
     .createQueryBuilder()
     .update(FollowEdgeEntity)
-    .set({ active, changedAt })
-    .where('follower_id = :followerId AND followee_id = :followeeId AND changed_at <= :changedAt', {
+    .set({ active, version })
+    .where('follower_id = :followerId AND followee_id = :followeeId AND version < :sequence', {
       followerId,
       followeeId,
-      changedAt,
+      sequence,
     })
     .execute();
   if (updated.affected) return;
   try {
-    await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, changedAt });
+    await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, version });
   } catch (err) {
     // The edge exists with a newer change: this event is stale and has nothing to add.
     if (!isUniqueViolation(err)) throw err;
@@ -35,7 +35,7 @@ async function applyFollow(
 
 export const reviewEventHandlers: EventHandlers = {
   'follow.created': (p, manager, event) =>
-    applyFollow(manager, p.followerId, p.followeeId, true, event.occurredAt),
+    applyFollow(manager, p.followerId, p.followeeId, true, event.sequence),
   'follow.deleted': (p, manager, event) =>
-    applyFollow(manager, p.followerId, p.followeeId, false, event.occurredAt),
+    applyFollow(manager, p.followerId, p.followeeId, false, event.sequence),
 };

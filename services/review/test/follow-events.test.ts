@@ -36,17 +36,18 @@ const envelope = (
   topic: 'follow.created' | 'follow.deleted',
   followerId: string,
   followeeId: string,
-  occurredAt: string,
+  sequence: number,
 ): EventEnvelope => ({
   id: randomUUID(),
   topic,
   payload: { followerId, followeeId },
-  occurredAt,
+  sequence,
+  occurredAt: new Date().toISOString(),
 });
 
 it('applies a redelivered event once', async () => {
   const [a, b] = [randomUUID(), randomUUID()];
-  const event = envelope('follow.created', a, b, '2026-01-01T00:00:00.000Z');
+  const event = envelope('follow.created', a, b, 7);
   // Two jobs, one event: what a crash between publishing and marking the outbox row produces.
   await queue.add(event.topic, event, { jobId: `${event.id}-1` });
   await queue.add(event.topic, event, { jobId: `${event.id}-2` });
@@ -54,14 +55,14 @@ it('applies a redelivered event once', async () => {
   await eventually(async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= 2);
   expect(await processed.countBy({ eventId: event.id })).toBe(1);
   expect(await review.deps.db.dataSource.getRepository(FollowEdgeEntity).findBy({ followerId: a })).toEqual([
-    { followerId: a, followeeId: b, active: true, changedAt: new Date('2026-01-01T00:00:00.000Z') },
+    { followerId: a, followeeId: b, active: true, version: '7' },
   ]);
 });
 
 it('keeps the newest state when an unfollow arrives before the follow it undoes', async () => {
   const [a, b] = [randomUUID(), randomUUID()];
-  const followed = envelope('follow.created', a, b, '2026-01-01T00:00:00.000Z');
-  const unfollowed = envelope('follow.deleted', a, b, '2026-01-01T00:00:05.000Z');
+  const followed = envelope('follow.created', a, b, 10);
+  const unfollowed = envelope('follow.deleted', a, b, 11);
   await queue.add(unfollowed.topic, unfollowed, { jobId: unfollowed.id });
   await queue.add(followed.topic, followed, { jobId: followed.id });
   const processed = review.deps.db.dataSource.getRepository(ProcessedEvent);
@@ -70,5 +71,12 @@ it('keeps the newest state when an unfollow arrives before the follow it undoes'
     await review.deps.db.dataSource
       .getRepository(FollowEdgeEntity)
       .findOneBy({ followerId: a, followeeId: b }),
-  ).toMatchObject({ active: false });
+  ).toMatchObject({ active: false, version: '11' });
+
+  const refollowed = envelope('follow.created', a, b, 12);
+  await queue.add(refollowed.topic, refollowed, { jobId: refollowed.id });
+  await eventually(async () => (await processed.countBy({ eventId: refollowed.id })) === 1);
+  expect(
+    await review.deps.db.dataSource.getRepository(FollowEdgeEntity).findOneBy({ followerId: a }),
+  ).toMatchObject({ active: true, version: '12' });
 });

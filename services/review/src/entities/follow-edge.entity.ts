@@ -2,14 +2,14 @@ import { EntitySchema } from 'typeorm';
 
 /**
  * review's own copy of the follow graph, fed by social's follow events. An unfollow keeps the
- * row with `active = false`, so an event that arrives late (older `changedAt`) cannot undo a
- * newer one.
+ * row with `active = false`, and `version` holds the sequence of the event that set it, so an
+ * event that arrives late (a smaller sequence) cannot undo a newer one.
  */
 export interface FollowEdge {
   followerId: string;
   followeeId: string;
   active: boolean;
-  changedAt: Date;
+  version: string;
 }
 
 export const FollowEdgeEntity = new EntitySchema<FollowEdge>({
@@ -19,6 +19,6 @@ export const FollowEdgeEntity = new EntitySchema<FollowEdge>({
     followerId: { name: 'follower_id', type: 'varchar', length: 36, primary: true },
     followeeId: { name: 'followee_id', type: 'varchar', length: 36, primary: true },
     active: { type: 'boolean' },
-    changedAt: { name: 'changed_at', type: 'datetime', precision: 3 },
+    version: { type: 'bigint' },
   },
 });

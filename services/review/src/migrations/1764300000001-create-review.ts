@@ -67,7 +67,7 @@ export class CreateReview1764300000001 implements MigrationInterface {
           column.id('follower_id', { primary: true }),
           column.id('followee_id', { primary: true }),
           { name: 'active', type: 'boolean' },
-          column.time('changed_at'),
+          { name: 'version', type: 'bigint' },
         ],
       }),
     );
