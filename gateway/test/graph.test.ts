@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxEvent, signAccessToken } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
-import { ReviewEntity } from '@moim/review';
+import { KnownUserEntity, ReviewEntity } from '@moim/review';
 import { UserEntity } from '@moim/social';
 import { startGraph, type Graph } from './harness';
 
@@ -262,6 +262,18 @@ describe('the graph through the gateway', () => {
       adminToken,
     );
     const input = { kind: 'SOSOLOG', body: '매워요', rating: 4, productId: productRes.data.createProduct.id };
+    const before = await reviewCount();
+    const unknown = await graph.gql(
+      'mutation($a: ID!, $i: CreateReviewInput!) { adminCreateReview(authorId: $a, input: $i) { id } }',
+      { a: '00000000-0000-4000-8000-000000000000', i: input },
+      adminToken,
+    );
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'authorId' });
+    expect(await reviewCount()).toBe(before);
+    // review learns about frank from social's user.created event.
+    await eventually(() =>
+      graph.review.deps.db.dataSource.getRepository(KnownUserEntity).existsBy({ id: f.id }),
+    );
     const asUser = await graph.gql(
       'mutation($a: ID!, $i: CreateReviewInput!) { adminCreateReview(authorId: $a, input: $i) { id } }',
       { a: f.id, i: input },

@@ -1,5 +1,5 @@
 import { In } from 'typeorm';
-import { newId, type Logger } from '@moim/kit';
+import { newId, recordEvent, type Logger } from '@moim/kit';
 import { ProductEntity, ReviewEntity, type Review, type ReviewService } from '@moim/review';
 import { followUser, hashPassword, UserEntity, type SocialService, type User } from '@moim/social';
 import { loadNsmcSample, toStars } from './nsmc';
@@ -67,7 +67,7 @@ export async function seedDemo(
   );
   const demo = person(DEMO_LOGIN.email, 'demo', 'USER', reviewerHash);
   const admin = person(ADMIN_LOGIN.email, 'admin', 'ADMIN', await hashPassword(ADMIN_LOGIN.password));
-  await users.insert([admin, ...byAuthor.values()]);
+  await insertUsers(social, [admin, ...byAuthor.values()]);
 
   const movies = [...new Set(rows.map((r) => r.movieId))];
   const products = new Map(
@@ -113,7 +113,7 @@ export async function seedDemo(
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
     .map(([a]) => byAuthor.get(a)!.id);
-  await users.insert(demo);
+  await insertUsers(social, [demo]);
   for (const followeeId of top) await followUser(social.deps, demo.id, followeeId);
 
   logger.info(
@@ -121,6 +121,15 @@ export async function seedDemo(
     'demo data loaded',
   );
   return { users: byAuthor.size + 2, products: products.size, reviews: reviews.length, follows: top.length };
+}
+
+/** Users written as signUp would: with the user.created events other services learn them from. */
+async function insertUsers(social: SocialService, users: User[]): Promise<void> {
+  await social.deps.db.dataSource.transaction(async (manager) => {
+    await manager.insert(UserEntity, users);
+    for (const user of users) await recordEvent(manager, 'user.created', { userId: user.id });
+  });
+  social.deps.relay.wake();
 }
 
 /** Resolves once review has applied the demo follows (they travel through the outbox and Redis). */

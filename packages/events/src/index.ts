@@ -4,6 +4,7 @@
  * when it lacks a handler for a topic routed to it, so the two sides cannot drift apart.
  */
 export interface EventPayloads {
+  'user.created': { userId: string };
   'follow.created': { followerId: string; followeeId: string };
   'follow.deleted': { followerId: string; followeeId: string };
 }
@@ -13,6 +14,8 @@ export type Topic = keyof EventPayloads;
 export type ServiceName = 'social' | 'review' | 'search' | 'media' | 'chat' | 'course-catalog';
 
 export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
+  // review checks that the author of an admin-written review exists.
+  'user.created': ['review'],
   'follow.created': ['review'],
   'follow.deleted': ['review'],
 };

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
-import { FollowEdgeEntity } from './entities';
+import { FollowEdgeEntity, KnownUserEntity } from './entities';
 
 /**
  * Applies a follow change unless a newer one for the same pair was applied already, so the
@@ -34,6 +34,15 @@ async function applyFollow(
 }
 
 export const reviewEventHandlers: EventHandlers = {
+  'user.created': async (p, manager) => {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(KnownUserEntity)
+      .values({ id: p.userId })
+      .orIgnore()
+      .execute();
+  },
   'follow.created': (p, manager, event) =>
     applyFollow(manager, p.followerId, p.followeeId, true, event.sequence),
   'follow.deleted': (p, manager, event) =>

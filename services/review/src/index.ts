@@ -5,6 +5,7 @@ export {
   PlaceEntity,
   ProductEntity,
   FollowEdgeEntity,
+  KnownUserEntity,
   type Review,
   type Product,
 } from './entities';

@@ -1,5 +1,12 @@
 import { badInput, forbidden, isAdmin, newId, notFound, parseId, type Caller } from '@moim/kit';
-import { PlaceEntity, ProductEntity, ReviewEntity, type Review, type ReviewKind } from '../entities';
+import {
+  KnownUserEntity,
+  PlaceEntity,
+  ProductEntity,
+  ReviewEntity,
+  type Review,
+  type ReviewKind,
+} from '../entities';
 import type { ReviewDeps } from './context';
 import { BODY_LIMIT, rating, reviewTitle, text } from './validation';
 
@@ -60,6 +67,18 @@ export async function createReview(
   };
   await deps.db.dataSource.getRepository(ReviewEntity).insert(review);
   return review;
+}
+
+/** An admin writes for someone else: that someone must be a user social has announced. */
+export async function adminCreateReview(
+  deps: ReviewDeps,
+  authorId: string,
+  input: ReviewInput,
+): Promise<Review> {
+  if (!(await deps.db.dataSource.getRepository(KnownUserEntity).existsBy({ id: authorId }))) {
+    throw badInput('No user with this authorId', 'authorId');
+  }
+  return createReview(deps, authorId, input);
 }
 
 /** Loads a review the caller may change: its author, or an admin. */

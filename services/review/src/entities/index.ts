@@ -1,10 +1,12 @@
 export * from './follow-edge.entity';
+export * from './known-user.entity';
 export * from './place.entity';
 export * from './product.entity';
 export * from './review.entity';
 import { FollowEdgeEntity } from './follow-edge.entity';
+import { KnownUserEntity } from './known-user.entity';
 import { PlaceEntity } from './place.entity';
 import { ProductEntity } from './product.entity';
 import { ReviewEntity } from './review.entity';
 
-export const entities = [PlaceEntity, ProductEntity, ReviewEntity, FollowEdgeEntity];
+export const entities = [PlaceEntity, ProductEntity, ReviewEntity, FollowEdgeEntity, KnownUserEntity];

@@ -71,9 +71,11 @@ export class CreateReview1764300000001 implements MigrationInterface {
         ],
       }),
     );
+    await q.createTable(new Table({ name: 'known_users', columns: [column.id('id', { primary: true })] }));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['follow_edges', 'reviews', 'products', 'places']) await q.dropTable(table);
+    for (const table of ['known_users', 'follow_edges', 'reviews', 'products', 'places'])
+      await q.dropTable(table);
   }
 }

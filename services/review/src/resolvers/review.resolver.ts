@@ -4,6 +4,7 @@ import type { ReviewContext } from '../domain/context';
 import { reviewPage, type FeedTab } from '../domain/feeds';
 import {
   canSee,
+  adminCreateReview,
   createReview,
   deleteReview,
   setHidden,
@@ -28,7 +29,7 @@ export const reviewResolvers = {
       createReview(ctx.deps, requireUser(ctx.caller), input),
     adminCreateReview: (_: unknown, args: { authorId: string; input: ReviewInput }, ctx: ReviewContext) => {
       requireAdmin(ctx.caller);
-      return createReview(ctx.deps, parseId(args.authorId, 'authorId'), args.input);
+      return adminCreateReview(ctx.deps, parseId(args.authorId, 'authorId'), args.input);
     },
     updateReview: (_: unknown, args: { id: string; input: ReviewChanges }, ctx: ReviewContext) => {
       requireUser(ctx.caller);

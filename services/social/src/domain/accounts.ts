@@ -1,4 +1,12 @@
-import { badInput, isUniqueViolation, newId, unauthenticated, type Caller, type RateLimit } from '@moim/kit';
+import {
+  badInput,
+  isUniqueViolation,
+  newId,
+  recordEvent,
+  unauthenticated,
+  type Caller,
+  type RateLimit,
+} from '@moim/kit';
 import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
@@ -33,10 +41,13 @@ export async function signUp(
     updatedAt: now,
   };
   try {
-    return await deps.db.dataSource.transaction(async (manager) => {
+    const session = await deps.db.dataSource.transaction(async (manager) => {
       await manager.insert(UserEntity, user);
+      await recordEvent(manager, 'user.created', { userId: user.id });
       return startSession(deps, manager, user);
     });
+    deps.relay.wake();
+    return session;
   } catch (err) {
     // Two sign-ups racing for one email or nickname: the unique index decides.
     if (isUniqueViolation(err))
