@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '@moim/kit';
 import { ProductEntity, ReviewEntity } from '@moim/review';
-import { UserEntity } from '@moim/social';
+import { FollowEntity, UserEntity } from '@moim/social';
 import { startGraph, type Graph } from './harness';
 
 let graph: Graph;
@@ -84,4 +84,77 @@ it('serves a LATEST page of 50 reviews with authors in a bounded number of SQL q
   // social: one _entities request for all 50 authors: the users in one query, follower counts in another.
   expect(socialCalls).toBe(1);
   expect(graph.social.deps.db.queryCount() - socialSql).toBe(2);
+});
+
+it('pages nested lists for every parent with one ranked query per list, whatever the number of parents', async () => {
+  const ds = graph.social.deps.db.dataSource;
+  const authors = await ds
+    .getRepository(UserEntity)
+    .find({ where: {}, order: { nickname: 'ASC' }, take: 10 });
+  // Each of the first three authors gets 12 followers from the other users, at distinct times.
+  const everyone = await ds.getRepository(UserEntity).find();
+  const now = Date.now();
+  const follows = authors.slice(0, 3).flatMap((a, ai) =>
+    everyone
+      .filter((u) => u.id !== a.id)
+      .slice(0, 12)
+      .map((u, i) => ({
+        followerId: u.id,
+        followeeId: a.id,
+        createdAt: new Date(now - (ai * 100 + i) * 1000),
+      })),
+  );
+  await ds.getRepository(FollowEntity).insert(follows);
+
+  const reviewSql = graph.review.deps.db.queryCount();
+  const socialSql = graph.social.deps.db.queryCount();
+  const res = await graph.gql<{
+    feed: {
+      edges: Array<{ node: { author: { followers: { edges: unknown[] }; reviews: { edges: unknown[] } } } }>;
+    };
+  }>(`{
+    feed(tab: LATEST, first: 30) {
+      edges { node { author { nickname followers(first: 5) { edges { node { nickname } } pageInfo { hasNextPage } } reviews(first: 3) { edges { node { body } } } } } }
+    }
+  }`);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.feed.edges).toHaveLength(30);
+  // review: the feed page, then for all 30 authors one ranked query and one batch of reviews.
+  expect(graph.review.deps.db.queryCount() - reviewSql).toBe(3);
+  // social: the 30 authors, then one ranked follower query and one batch of follower users.
+  expect(graph.social.deps.db.queryCount() - socialSql).toBe(3);
+});
+
+it('pages a user’s followers with first/after, newest first, each once', async () => {
+  const ds = graph.social.deps.db.dataSource;
+  const target = (await ds.getRepository(FollowEntity).find({ order: { createdAt: 'DESC' }, take: 1 }))[0]!
+    .followeeId;
+  const expected = (
+    await ds
+      .getRepository(FollowEntity)
+      .find({ where: { followeeId: target }, order: { createdAt: 'DESC', followerId: 'DESC' } })
+  ).map((f) => f.followerId);
+  expect(expected).toHaveLength(12);
+  const seen: string[] = [];
+  let after: string | null = null;
+  do {
+    const res: Awaited<
+      ReturnType<
+        typeof graph.gql<{
+          user: {
+            followers: {
+              edges: Array<{ node: { id: string } }>;
+              pageInfo: { hasNextPage: boolean; endCursor: string };
+            };
+          };
+        }>
+      >
+    > = await graph.gql(
+      'query($id: ID!, $after: String) { user(id: $id) { followers(first: 5, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }',
+      { id: target, after },
+    );
+    seen.push(...res.data.user.followers.edges.map((e) => e.node.id));
+    after = res.data.user.followers.pageInfo.hasNextPage ? res.data.user.followers.pageInfo.endCursor : null;
+  } while (after);
+  expect(seen).toEqual(expected);
 });

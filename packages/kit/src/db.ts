@@ -1,5 +1,12 @@
 import { createConnection } from 'mysql2/promise';
-import { DataSource, type EntitySchema, type Logger as OrmLogger, type MigrationInterface } from 'typeorm';
+import {
+  DataSource,
+  type EntitySchema,
+  type Logger as OrmLogger,
+  type MigrationInterface,
+  type ObjectLiteral,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import type { Logger } from './logger';
 
 export interface DatabaseOptions {
@@ -115,4 +122,38 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     },
     close: () => dataSource.destroy(),
   };
+}
+
+export interface RankedRow {
+  parent: string;
+  id: string;
+  createdAt: Date;
+}
+
+/**
+ * The newest `limit` rows per parent in one query: `qb` selects from one table (alias `alias`)
+ * with its filters applied; rows are ranked per parent by (created_at, id) descending with
+ * ROW_NUMBER, which MariaDB 10.2+, MySQL 8 and SQLite 3.25+ all have. Column names are the
+ * table's, not the entity's.
+ */
+export async function newestPerParent(
+  qb: SelectQueryBuilder<ObjectLiteral>,
+  columns: { alias: string; parent: string; id: string; createdAt?: string },
+  limit: number,
+): Promise<RankedRow[]> {
+  const { alias, parent, id, createdAt = 'created_at' } = columns;
+  const ranked = qb
+    .select(`${alias}.${parent}`, 'parent')
+    .addSelect(`${alias}.${id}`, 'id')
+    .addSelect(`${alias}.${createdAt}`, 'createdAt')
+    .addSelect(
+      `ROW_NUMBER() OVER (PARTITION BY ${alias}.${parent} ORDER BY ${alias}.${createdAt} DESC, ${alias}.${id} DESC)`,
+      'rn',
+    );
+  const [sql, params] = ranked.getQueryAndParameters();
+  const rows: Array<{ parent: string; id: string; createdAt: Date | string }> = await qb.connection.query(
+    `SELECT parent, id, createdAt FROM (${sql}) ranked WHERE rn <= ? ORDER BY parent, rn`,
+    [...params, limit],
+  );
+  return rows.map((r) => ({ parent: r.parent, id: r.id, createdAt: new Date(r.createdAt) }));
 }

@@ -1,8 +1,17 @@
 import type DataLoader from 'dataloader';
 import { In } from 'typeorm';
-import { countLoader, isAdmin, keyedLoader, type Caller } from '@moim/kit';
+import {
+  connectionLoader,
+  countLoader,
+  isAdmin,
+  keyedLoader,
+  type Caller,
+  type Connection,
+  type PageArgs,
+} from '@moim/kit';
 import { PlaceEntity, ProductEntity, ReviewEntity, type Place, type Product, type Review } from './entities';
 import type { ReviewDeps } from './domain/context';
+import { reviewsOf } from './domain/feeds';
 
 export interface ReviewLoaders {
   review: DataLoader<string, Review | null>;
@@ -11,6 +20,9 @@ export interface ReviewLoaders {
   reviewCountByAuthor: DataLoader<string, number>;
   reviewCountByPlace: DataLoader<string, number>;
   reviewCountByProduct: DataLoader<string, number>;
+  reviewsByAuthor: (args: PageArgs) => DataLoader<string, Connection<Review>>;
+  reviewsByPlace: (args: PageArgs) => DataLoader<string, Connection<Review>>;
+  reviewsByProduct: (args: PageArgs) => DataLoader<string, Connection<Review>>;
 }
 
 /** Built per request: one query per loader per plan level, whatever the page size. */
@@ -27,11 +39,19 @@ export function createLoaders(deps: ReviewDeps, caller: Caller): ReviewLoaders {
       if (!isAdmin(caller)) qb.andWhere('r.hidden = :hidden', { hidden: false });
       return qb.groupBy(`r.${column}`).getRawMany();
     });
+  const review = keyedLoader(
+    (ids: readonly string[]) => reviews.findBy({ id: In([...ids]) }),
+    (r) => r.id,
+  );
+  const loadReviews = async (ids: string[]) =>
+    (await review.loadMany(ids)).map((r) => (r instanceof Error ? null : r));
+  const pagesBy = (parent: 'author_id' | 'place_id' | 'product_id') =>
+    connectionLoader(reviewsOf(deps, caller, parent, loadReviews), (r: Review) => r);
   return {
-    review: keyedLoader(
-      (ids) => reviews.findBy({ id: In([...ids]) }),
-      (r) => r.id,
-    ),
+    reviewsByAuthor: pagesBy('author_id'),
+    reviewsByPlace: pagesBy('place_id'),
+    reviewsByProduct: pagesBy('product_id'),
+    review,
     place: keyedLoader(
       (ids) => ds.getRepository(PlaceEntity).findBy({ id: In([...ids]) }),
       (p) => p.id,

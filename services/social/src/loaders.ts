@@ -1,8 +1,9 @@
 import { In } from 'typeorm';
-import { countLoader, keyedLoader } from '@moim/kit';
+import { connectionLoader, countLoader, keyedLoader, type Connection, type PageArgs } from '@moim/kit';
 import DataLoader from 'dataloader';
 import { FollowEntity, UserEntity, type User } from './entities';
 import type { SocialDeps } from './domain/context';
+import { followLinks, type FollowLink } from './domain/follows';
 
 export interface SocialLoaders {
   user: DataLoader<string, User | null>;
@@ -10,6 +11,8 @@ export interface SocialLoaders {
   followingCount: DataLoader<string, number>;
   /** Whether the viewer follows each key. */
   viewerFollows: DataLoader<string, boolean>;
+  followers: (args: PageArgs) => DataLoader<string, Connection<FollowLink>>;
+  following: (args: PageArgs) => DataLoader<string, Connection<FollowLink>>;
 }
 
 /** Built per request, so batching and caching never leak between callers. */
@@ -26,11 +29,17 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
         .groupBy(`f.${column}`)
         .getRawMany(),
     );
+  const user = keyedLoader(
+    (ids: readonly string[]) => ds.getRepository(UserEntity).findBy({ id: In([...ids]) }),
+    (u) => u.id,
+  );
+  const loadUsers = async (ids: string[]) =>
+    (await user.loadMany(ids)).map((u) => (u instanceof Error ? null : u));
+  const pageKey = (link: FollowLink) => ({ createdAt: link.createdAt, id: link.user.id });
   return {
-    user: keyedLoader(
-      (ids) => ds.getRepository(UserEntity).findBy({ id: In([...ids]) }),
-      (u) => u.id,
-    ),
+    user,
+    followers: connectionLoader(followLinks(deps, 'followers', loadUsers), pageKey),
+    following: connectionLoader(followLinks(deps, 'following', loadUsers), pageKey),
     followerCount: countBy('followee_id'),
     followingCount: countBy('follower_id'),
     viewerFollows: new DataLoader(async (ids) => {

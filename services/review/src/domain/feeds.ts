@@ -1,12 +1,15 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import {
   decodeCursor,
+  groupBy,
   isAdmin,
+  newestPerParent,
   pageSize,
   requireUser,
   toConnection,
   type Caller,
   type Connection,
+  type Keyset,
   type PageArgs,
 } from '@moim/kit';
 import { FollowEdgeEntity, ReviewEntity, type Review } from '../entities';
@@ -14,27 +17,42 @@ import type { ReviewDeps } from './context';
 
 export type FeedTab = 'LATEST' | 'FOLLOWING';
 
-export type ReviewScope =
-  { tab: FeedTab } | { authorId: string } | { placeId: string } | { productId: string };
+/** Keyset condition: rows strictly after the cursor in (created_at, id) descending order. */
+function applyAfter(qb: SelectQueryBuilder<Review>, after: Keyset | null) {
+  if (after) qb.andWhere('(r.created_at < :createdAt OR (r.created_at = :createdAt AND r.id < :id))', after);
+}
+
+/** Hidden reviews are left out for everyone but admins. */
+function applyVisibility(qb: SelectQueryBuilder<Review>, caller: Caller) {
+  if (!isAdmin(caller)) qb.andWhere('r.hidden = :hidden', { hidden: false });
+}
 
 /**
- * One page of reviews, newest first, by keyset on (created_at, id): no OFFSET, so deep pages
- * cost what the first does. Hidden reviews are left out for everyone but admins.
+ * One page of a home feed tab, newest first, by keyset on (created_at, id): no OFFSET, so deep
+ * pages cost what the first does.
  */
-export async function reviewPage(
+export async function feedPage(
   deps: ReviewDeps,
   caller: Caller,
-  scope: ReviewScope,
+  tab: FeedTab,
   args: PageArgs,
 ): Promise<Connection<Review>> {
   const size = pageSize(args.first);
   const qb = deps.db.dataSource.getRepository(ReviewEntity).createQueryBuilder('r');
-  narrow(qb, caller, scope);
-  if (!isAdmin(caller)) qb.andWhere('r.hidden = :hidden', { hidden: false });
-  if (args.after) {
-    const { createdAt, id } = decodeCursor(args.after);
-    qb.andWhere('(r.createdAt < :createdAt OR (r.createdAt = :createdAt AND r.id < :id))', { createdAt, id });
+  if (tab === 'FOLLOWING') {
+    const viewerId = requireUser(caller);
+    qb.innerJoin(
+      FollowEdgeEntity.options.name,
+      'f',
+      'f.follower_id = :viewerId AND f.followee_id = r.author_id AND f.active = :active',
+      {
+        viewerId,
+        active: true,
+      },
+    );
   }
+  applyVisibility(qb, caller);
+  applyAfter(qb, args.after ? decodeCursor(args.after) : null);
   const rows = await qb
     .orderBy('r.createdAt', 'DESC')
     .addOrderBy('r.id', 'DESC')
@@ -43,17 +61,35 @@ export async function reviewPage(
   return toConnection(rows, size, (r) => r);
 }
 
-function narrow(qb: SelectQueryBuilder<Review>, caller: Caller, scope: ReviewScope) {
-  if ('authorId' in scope) qb.where('r.authorId = :authorId', scope);
-  else if ('placeId' in scope) qb.where('r.placeId = :placeId', scope);
-  else if ('productId' in scope) qb.where('r.productId = :productId', scope);
-  else if (scope.tab === 'FOLLOWING') {
-    const viewerId = requireUser(caller);
-    qb.innerJoin(
-      FollowEdgeEntity.options.name,
-      'f',
-      'f.followeeId = r.authorId AND f.followerId = :viewerId AND f.active = :active',
-      { viewerId, active: true },
+/** The column that ties a review to the parent of a nested review list. */
+export type ReviewParent = 'author_id' | 'place_id' | 'product_id';
+
+/**
+ * Fetches a page of reviews for many parents at once (each author's, place's or product's): the
+ * newest `size + 1` per parent in one ranked query, then the reviews in one batch.
+ */
+export function reviewsOf(
+  deps: ReviewDeps,
+  caller: Caller,
+  parent: ReviewParent,
+  loadReviews: (ids: string[]) => Promise<Array<Review | null>>,
+) {
+  return async (
+    parentIds: readonly string[],
+    size: number,
+    after: Keyset | null,
+  ): Promise<Map<string, Review[]>> => {
+    const qb = deps.db.dataSource
+      .getRepository(ReviewEntity)
+      .createQueryBuilder('r')
+      .where(`r.${parent} IN (:...parentIds)`, { parentIds });
+    applyVisibility(qb, caller);
+    applyAfter(qb, after);
+    const ranked = await newestPerParent(qb, { alias: 'r', parent, id: 'id' }, size + 1);
+    const reviews = await loadReviews(ranked.map((r) => r.id));
+    const found = ranked.flatMap((r, i) => (reviews[i] ? [{ parent: r.parent, review: reviews[i]! }] : []));
+    return new Map(
+      [...groupBy(found, (f) => f.parent)].map(([key, group]) => [key, group.map((g) => g.review)]),
     );
-  }
+  };
 }

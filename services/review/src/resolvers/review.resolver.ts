@@ -1,7 +1,7 @@
 import { parseId, requireAdmin, requireUser, type PageArgs } from '@moim/kit';
 import type { Review } from '../entities';
 import type { ReviewContext } from '../domain/context';
-import { reviewPage, type FeedTab } from '../domain/feeds';
+import { feedPage, type FeedTab } from '../domain/feeds';
 import {
   canSee,
   adminCreateReview,
@@ -22,7 +22,7 @@ export const reviewResolvers = {
   Query: {
     review: (_: unknown, args: { id: string }, ctx: ReviewContext) => visibleReview(ctx, parseId(args.id)),
     feed: (_: unknown, args: PageArgs & { tab: FeedTab }, ctx: ReviewContext) =>
-      reviewPage(ctx.deps, ctx.caller, { tab: args.tab }, args),
+      feedPage(ctx.deps, ctx.caller, args.tab, args),
   },
   Mutation: {
     createReview: (_: unknown, { input }: { input: ReviewInput }, ctx: ReviewContext) =>
@@ -58,7 +58,7 @@ export const reviewResolvers = {
   },
   User: {
     reviews: (user: { id: string }, args: PageArgs, ctx: ReviewContext) =>
-      reviewPage(ctx.deps, ctx.caller, { authorId: user.id }, args),
+      ctx.loaders.reviewsByAuthor(args).load(user.id),
     reviewCount: (user: { id: string }, _: unknown, ctx: ReviewContext) =>
       ctx.loaders.reviewCountByAuthor.load(user.id),
   },

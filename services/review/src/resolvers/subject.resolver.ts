@@ -1,7 +1,6 @@
 import { parseId, requireUser, type PageArgs } from '@moim/kit';
 import type { Place, Product } from '../entities';
 import type { ReviewContext } from '../domain/context';
-import { reviewPage } from '../domain/feeds';
 import { createPlace, createProduct, type PlaceInput, type ProductInput } from '../domain/subjects';
 
 export const subjectResolvers = {
@@ -19,14 +18,14 @@ export const subjectResolvers = {
   Place: {
     __resolveReference: (ref: { id: string }, ctx: ReviewContext) => ctx.loaders.place.load(ref.id),
     reviews: (place: Place, args: PageArgs, ctx: ReviewContext) =>
-      reviewPage(ctx.deps, ctx.caller, { placeId: place.id }, args),
+      ctx.loaders.reviewsByPlace(args).load(place.id),
     reviewCount: (place: Place, _: unknown, ctx: ReviewContext) =>
       ctx.loaders.reviewCountByPlace.load(place.id),
   },
   Product: {
     __resolveReference: (ref: { id: string }, ctx: ReviewContext) => ctx.loaders.product.load(ref.id),
     reviews: (product: Product, args: PageArgs, ctx: ReviewContext) =>
-      reviewPage(ctx.deps, ctx.caller, { productId: product.id }, args),
+      ctx.loaders.reviewsByProduct(args).load(product.id),
     reviewCount: (product: Product, _: unknown, ctx: ReviewContext) =>
       ctx.loaders.reviewCountByProduct.load(product.id),
   },

@@ -1,15 +1,13 @@
 import {
   badInput,
+  groupBy,
   isUniqueViolation,
-  decodeCursor,
+  newestPerParent,
   notFound,
-  pageSize,
   recordEvent,
-  toConnection,
-  type Connection,
-  type PageArgs,
+  type Keyset,
 } from '@moim/kit';
-import { FollowEntity, UserEntity, type Follow, type User } from '../entities';
+import { FollowEntity, UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 
 /** Idempotent; the follow row and its event commit together. */
@@ -40,43 +38,40 @@ export async function unfollow(deps: SocialDeps, followerId: string, followeeId:
   if (deleted) deps.relay.wake();
 }
 
+/** A follow seen from one side: the other user, and when the follow began (the page key). */
+export interface FollowLink {
+  user: User;
+  createdAt: Date;
+}
+
 /**
- * One page of a user's followers (direction "followers") or followees ("following"), newest
- * first, keyed by (createdAt, other user's id). Users are loaded in one batch by the caller.
+ * Fetches a page of followers (or followees) for many users at once: the newest `size + 1`
+ * follows per user in one ranked query, then their users in one batch.
  */
-export async function followPage(
+export function followLinks(
   deps: SocialDeps,
-  userId: string,
   direction: 'followers' | 'following',
-  args: PageArgs,
   loadUsers: (ids: string[]) => Promise<Array<User | null>>,
-): Promise<Connection<User>> {
-  const size = pageSize(args.first);
+) {
   const [self, other] =
-    direction === 'followers' ? ['followeeId', 'followerId'] : ['followerId', 'followeeId'];
-  const qb = deps.db.dataSource
-    .getRepository(FollowEntity)
-    .createQueryBuilder('f')
-    .where(`f.${self} = :userId`, { userId })
-    .orderBy('f.createdAt', 'DESC')
-    .addOrderBy(`f.${other}`, 'DESC')
-    .limit(size + 1);
-  if (args.after) {
-    const { createdAt, id } = decodeCursor(args.after);
-    qb.andWhere(`(f.createdAt < :createdAt OR (f.createdAt = :createdAt AND f.${other} < :id))`, {
-      createdAt,
-      id,
-    });
-  }
-  const rows = await qb.getMany();
-  const otherId = (f: Follow) => (direction === 'followers' ? f.followerId : f.followeeId);
-  const users = await loadUsers(rows.map(otherId));
-  const byRow = rows
-    .map((f, i) => ({ f, user: users[i] }))
-    .filter((r): r is { f: Follow; user: User } => r.user != null);
-  const connection = toConnection(byRow, size, ({ f }) => ({ createdAt: f.createdAt, id: otherId(f) }));
-  return {
-    pageInfo: connection.pageInfo,
-    edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.user })),
+    direction === 'followers' ? ['followee_id', 'follower_id'] : ['follower_id', 'followee_id'];
+  return async (
+    userIds: readonly string[],
+    size: number,
+    after: Keyset | null,
+  ): Promise<Map<string, FollowLink[]>> => {
+    const qb = deps.db.dataSource
+      .getRepository(FollowEntity)
+      .createQueryBuilder('f')
+      .where(`f.${self} IN (:...userIds)`, { userIds });
+    if (after) {
+      qb.andWhere(`(f.created_at < :createdAt OR (f.created_at = :createdAt AND f.${other} < :id))`, after);
+    }
+    const rows = await newestPerParent(qb, { alias: 'f', parent: self, id: other }, size + 1);
+    const users = await loadUsers(rows.map((r) => r.id));
+    const links = rows.flatMap((r, i) =>
+      users[i] ? [{ parent: r.parent, user: users[i]!, createdAt: r.createdAt }] : [],
+    );
+    return groupBy(links, (l) => l.parent);
   };
 }

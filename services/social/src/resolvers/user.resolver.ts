@@ -1,11 +1,14 @@
-import { isAdmin, parseId, type PageArgs } from '@moim/kit';
+import { isAdmin, parseId, type Connection, type PageArgs } from '@moim/kit';
 import type { User } from '../entities';
 import type { SocialContext } from '../domain/context';
-import { followPage } from '../domain/follows';
+import type { FollowLink } from '../domain/follows';
 import type { AuthPayload } from '../domain/sessions';
 
-const loadUsers = (ctx: SocialContext) => async (ids: string[]) =>
-  (await ctx.loaders.user.loadMany(ids)).map((u) => (u instanceof Error ? null : u));
+/** Connections of follows show the other user as the node; the cursor stays the follow's key. */
+const usersOf = (page: Connection<FollowLink>) => ({
+  pageInfo: page.pageInfo,
+  edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node.user })),
+});
 
 export const userResolvers = {
   AuthPayload: {
@@ -24,10 +27,10 @@ export const userResolvers = {
     email: (user: User, _: unknown, ctx: SocialContext) =>
       ctx.selfIds.has(user.id) || isAdmin(ctx.caller) ? user.email : null,
     phoneVerified: (user: User) => user.phoneVerifiedAt != null,
-    followers: (user: User, args: PageArgs, ctx: SocialContext) =>
-      followPage(ctx.deps, user.id, 'followers', args, loadUsers(ctx)),
-    following: (user: User, args: PageArgs, ctx: SocialContext) =>
-      followPage(ctx.deps, user.id, 'following', args, loadUsers(ctx)),
+    followers: async (user: User, args: PageArgs, ctx: SocialContext) =>
+      usersOf(await ctx.loaders.followers(args).load(user.id)),
+    following: async (user: User, args: PageArgs, ctx: SocialContext) =>
+      usersOf(await ctx.loaders.following(args).load(user.id)),
     followerCount: (user: User, _: unknown, ctx: SocialContext) => ctx.loaders.followerCount.load(user.id),
     followingCount: (user: User, _: unknown, ctx: SocialContext) => ctx.loaders.followingCount.load(user.id),
     viewerIsFollowing: (user: User, _: unknown, ctx: SocialContext) =>
