@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '@moim/kit';
 import { ProductEntity, ReviewEntity } from '@moim/review';
 import { FollowEntity, UserEntity } from '@moim/social';
-import { startGraph, type Graph } from './harness';
+import { startGraph, userRow, type Graph } from './harness';
 
 let graph: Graph;
 beforeAll(async () => {
@@ -12,18 +12,7 @@ afterAll(() => graph?.stop());
 
 it('serves a LATEST page of 50 reviews with authors in a bounded number of SQL queries and one _entities call', async () => {
   const now = Date.now();
-  const users = Array.from({ length: 50 }, (_, i) => ({
-    id: newId(),
-    email: `batch${i}@example.com`,
-    passwordHash: 'x',
-    nickname: `batch_${i}`,
-    bio: null,
-    role: 'USER' as const,
-    phone: null,
-    phoneVerifiedAt: null,
-    createdAt: new Date(now),
-    updatedAt: new Date(now),
-  }));
+  const users = Array.from({ length: 50 }, (_, i) => userRow(`batch_${i}`, new Date(now)));
   await graph.social.deps.db.dataSource.getRepository(UserEntity).insert(users);
   const products = Array.from({ length: 5 }, (_, i) => ({
     id: newId(),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createReviewService, loadReviewEnv, type ReviewService } from '@moim/review';
 import {
   createSocialService,
@@ -6,6 +6,7 @@ import {
   UserEntity,
   type SmsSender,
   type SocialService,
+  type User,
 } from '@moim/social';
 import { createTestDatabase, TEST_JWT_SECRET, testServiceConfig, type TestDatabase } from '@moim/kit/testing';
 import { createGateway, loadGatewayEnv, type Gateway } from '../src';
@@ -114,4 +115,20 @@ export async function startGraph(overrides: { social?: Record<string, string> } 
 
 function stringify(config: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+}
+
+/** A user row as social stores it, for tests that write users straight to the database. */
+export function userRow(nickname: string, createdAt = new Date()): User {
+  return {
+    id: randomUUID(),
+    email: `${nickname.toLowerCase()}@example.com`,
+    passwordHash: 'not-a-real-hash',
+    nickname,
+    bio: null,
+    role: 'USER',
+    phone: null,
+    phoneVerifiedAt: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
 }

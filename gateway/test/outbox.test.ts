@@ -12,6 +12,7 @@ import {
 } from '@moim/kit/testing';
 import { createReviewService, FollowEdgeEntity, loadReviewEnv, type ReviewService } from '@moim/review';
 import { createSocialService, followUser, loadSocialEnv, UserEntity, type SocialService } from '@moim/social';
+import { userRow } from './harness';
 
 // social reaches Redis through a proxy this test can cut, as if Redis went down.
 let proxy: TcpProxy;
@@ -40,21 +41,9 @@ afterAll(async () => {
 });
 
 async function user(nickname: string): Promise<string> {
-  const id = crypto.randomUUID();
-  const now = new Date();
-  await social.deps.db.dataSource.getRepository(UserEntity).insert({
-    id,
-    email: `${nickname}@example.com`,
-    passwordHash: 'x',
-    nickname,
-    bio: null,
-    role: 'USER',
-    phone: null,
-    phoneVerifiedAt: null,
-    createdAt: now,
-    updatedAt: now,
-  });
-  return id;
+  const row = userRow(nickname);
+  await social.deps.db.dataSource.getRepository(UserEntity).insert(row);
+  return row.id;
 }
 
 it('delivers follow.created once Redis is back, after it was down when the follow happened', async () => {
