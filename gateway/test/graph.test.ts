@@ -169,6 +169,75 @@ describe('the graph through the gateway', () => {
     expect(codeOf(nobody)).toBe('NOT_FOUND');
   });
 
+  it('unfollowing empties the FOLLOWING feed once review hears of it', async () => {
+    const a = await graph.signUp('amos');
+    const b = await graph.signUp('beth');
+    await graph.gql('mutation($id: ID!) { follow(userId: $id) { id } }', { id: b.id }, a.token);
+    await reviewBy(b.token, await placeBy(b.token, 'Beth Bakery'), 'Rye');
+    await eventually(
+      async () =>
+        (await graph.gql<FeedData>(FEED, { tab: 'FOLLOWING', first: 5 }, a.token)).data.feed.edges.length ===
+        1,
+    );
+    const unfollowed = await graph.gql<{ unfollow: { followerCount: number; viewerIsFollowing: boolean } }>(
+      'mutation($id: ID!) { unfollow(userId: $id) { followerCount viewerIsFollowing } }',
+      { id: b.id },
+      a.token,
+    );
+    expect(unfollowed.data.unfollow).toEqual({ followerCount: 0, viewerIsFollowing: false });
+    await eventually(
+      async () =>
+        (await graph.gql<FeedData>(FEED, { tab: 'FOLLOWING', first: 5 }, a.token)).data.feed.edges.length ===
+        0,
+    );
+  });
+
+  it('shows a place with its reviews, and lets the author delete one', async () => {
+    const u = await graph.signUp('cleo');
+    const placeId = await placeBy(u.token, 'Cleo Cafe');
+    const first = await reviewBy(u.token, placeId, 'First visit');
+    const second = await reviewBy(u.token, placeId, 'Second visit');
+    const PLACE =
+      'query($id: ID!) { place(id: $id) { name reviewCount reviews(first: 10) { edges { node { id } } } } }';
+    const before = await graph.gql<{
+      place: { name: string; reviewCount: number; reviews: { edges: Array<{ node: { id: string } }> } };
+    }>(PLACE, { id: placeId });
+    expect(before.data.place).toEqual({
+      name: 'Cleo Cafe',
+      reviewCount: 2,
+      reviews: { edges: [{ node: { id: second } }, { node: { id: first } }] },
+    });
+    const deleted = await graph.gql<{ deleteReview: string }>(
+      'mutation($id: ID!) { deleteReview(id: $id) }',
+      { id: first },
+      u.token,
+    );
+    expect(deleted.data.deleteReview).toBe(first);
+    const after = await graph.gql<{ place: { reviewCount: number } }>(PLACE, { id: placeId });
+    expect(after.data.place.reviewCount).toBe(1);
+    expect(
+      (await graph.gql<{ review: null }>('query($id: ID!) { review(id: $id) { id } }', { id: first })).data
+        .review,
+    ).toBeNull();
+  });
+
+  it('updates a profile, refusing a taken nickname', async () => {
+    const u = await graph.signUp('dora');
+    await graph.signUp('edgar');
+    const UPDATE = 'mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { nickname bio } }';
+    const ok = await graph.gql<{ updateProfile: { nickname: string; bio: string } }>(
+      UPDATE,
+      { input: { nickname: 'dora_k', bio: '  빵 좋아해요 ' } },
+      u.token,
+    );
+    expect(ok.data.updateProfile).toEqual({ nickname: 'dora_k', bio: '빵 좋아해요' });
+    const taken = await graph.gql(UPDATE, { input: { nickname: 'edgar' } }, u.token);
+    expect(taken.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'nickname' });
+    expect(codeOf(await graph.gql(UPDATE, { input: { bio: 'x' } }))).toBe('UNAUTHENTICATED');
+    const me = await graph.gql<{ me: { nickname: string } }>('{ me { nickname } }', {}, u.token);
+    expect(me.data.me.nickname).toBe('dora_k');
+  });
+
   it('needs a logged-in viewer for the FOLLOWING feed', async () => {
     const res = await graph.gql<FeedData>(FEED, { tab: 'FOLLOWING', first: 10 });
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
