@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReviewService, loadReviewEnv, type ReviewService } from '@moim/review';
 import {
   createSocialService,
@@ -8,7 +8,14 @@ import {
   type SocialService,
   type User,
 } from '@moim/social';
-import { createTestDatabase, TEST_JWT_SECRET, testServiceConfig, type TestDatabase } from '@moim/kit/testing';
+import {
+  createTestDatabase,
+  dropRedisKeys,
+  newTestRedisPrefix,
+  TEST_JWT_SECRET,
+  testServiceConfig,
+  type TestDatabase,
+} from '@moim/kit/testing';
 import { createGateway, loadGatewayEnv, type Gateway } from '../src';
 
 export interface SentSms {
@@ -52,7 +59,7 @@ export async function startGraph(overrides: { social?: Record<string, string> } 
   const dbs: TestDatabase[] = [await createTestDatabase('social'), await createTestDatabase('review')];
   const sms: SentSms[] = [];
   const smsSender: SmsSender = { send: async (to, text) => void sms.push({ to, text }) };
-  const redisPrefix = `moim-test-${randomBytes(4).toString('hex')}`;
+  const redisPrefix = newTestRedisPrefix();
   const env = (db: TestDatabase) => ({
     ...stringify(testServiceConfig(db.url, redisPrefix)),
     JWT_SECRET: TEST_JWT_SECRET,
@@ -109,6 +116,7 @@ export async function startGraph(overrides: { social?: Record<string, string> } 
       await gateway.stop();
       await Promise.all([social.stop(), review.stop()]);
       await Promise.all(dbs.map((db) => db.drop()));
+      await dropRedisKeys(redisPrefix);
     },
   };
 }

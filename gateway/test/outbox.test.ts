@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OutboxEvent } from '@moim/kit';
 import {
@@ -7,6 +6,8 @@ import {
   startTcpProxy,
   TEST_JWT_SECRET,
   testServiceConfig,
+  dropRedisKeys,
+  newTestRedisPrefix,
   type TcpProxy,
   type TestDatabase,
 } from '@moim/kit/testing';
@@ -19,11 +20,11 @@ let proxy: TcpProxy;
 let social: SocialService;
 let review: ReviewService;
 const dbs: TestDatabase[] = [];
+const prefix = newTestRedisPrefix();
 
 beforeAll(async () => {
   proxy = await startTcpProxy(6379);
   dbs.push(await createTestDatabase('social'), await createTestDatabase('review'));
-  const prefix = `moim-test-${randomBytes(4).toString('hex')}`;
   const env = (db: TestDatabase) => ({
     ...testServiceConfig(db.url, prefix),
     MIGRATE_ON_START: 'true',
@@ -38,6 +39,7 @@ afterAll(async () => {
   await review?.stop();
   await proxy?.close();
   await Promise.all(dbs.map((db) => db.drop()));
+  await dropRedisKeys(prefix);
 });
 
 async function user(nickname: string): Promise<string> {

@@ -8,6 +8,8 @@ import {
   eventually,
   TEST_REDIS_URL,
   testServiceConfig,
+  dropRedisKeys,
+  newTestRedisPrefix,
   type TestDatabase,
 } from '@moim/kit/testing';
 import { createReviewService, FollowEdgeEntity, loadReviewEnv, type ReviewService } from '../src';
@@ -15,10 +17,11 @@ import { createReviewService, FollowEdgeEntity, loadReviewEnv, type ReviewServic
 let db: TestDatabase;
 let review: ReviewService;
 let queue: Queue;
+const prefix = newTestRedisPrefix();
 
 beforeAll(async () => {
   db = await createTestDatabase('review_events');
-  const config = testServiceConfig(db.url);
+  const config = testServiceConfig(db.url, prefix);
   review = await createReviewService(loadReviewEnv({ ...config, MIGRATE_ON_START: 'true' }));
   queue = new Queue(eventQueueName('review'), {
     connection: { host: new URL(TEST_REDIS_URL).hostname, port: Number(new URL(TEST_REDIS_URL).port) },
@@ -30,6 +33,7 @@ afterAll(async () => {
   await queue?.close();
   await review?.stop();
   await db?.drop();
+  await dropRedisKeys(prefix);
 });
 
 const envelope = (

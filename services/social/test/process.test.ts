@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, TEST_JWT_SECRET, testServiceConfig, type TestDatabase } from '@moim/kit/testing';
+import {
+  createTestDatabase,
+  dropRedisKeys,
+  newTestRedisPrefix,
+  TEST_JWT_SECRET,
+  testServiceConfig,
+  type TestDatabase,
+} from '@moim/kit/testing';
 
 // The real process entry (src/main.ts), as a container runs it.
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -23,10 +30,14 @@ function start(env: Record<string, string>) {
 }
 
 let db: TestDatabase;
+const prefix = newTestRedisPrefix();
 beforeAll(async () => {
   db = await createTestDatabase('social_process');
 });
-afterAll(() => db?.drop());
+afterAll(async () => {
+  await db?.drop();
+  await dropRedisKeys(prefix);
+});
 
 it('refuses to start on bad configuration, naming every bad variable', async () => {
   const proc = start({ DATABASE_URL: 'postgres://nope', SMS_PROVIDER: 'carrier-pigeon' });
@@ -39,7 +50,7 @@ it('refuses to start on bad configuration, naming every bad variable', async () 
 it('serves until SIGTERM, then drains and exits 0', async () => {
   const env = Object.fromEntries(
     Object.entries({
-      ...testServiceConfig(db.url),
+      ...testServiceConfig(db.url, prefix),
       LOG_LEVEL: 'info',
       PORT: '0',
       HOST: '127.0.0.1',

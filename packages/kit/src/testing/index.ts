@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { dropDatabase, ensureDatabase } from '../db';
 
 export const TEST_MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
@@ -21,11 +22,26 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   return { url, drop: () => dropDatabase(url) };
 }
 
+/** A fresh Redis key namespace: a test's queues and counters never meet another run's. */
+export const newTestRedisPrefix = (): string => `moim-test-${randomBytes(4).toString('hex')}`;
+
+/** Deletes every key under a test's prefix, so repeated runs do not fill the shared Redis. */
+export async function dropRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Service configuration for tests; services of one test graph share `redisPrefix`, so their events meet. */
-export function testServiceConfig(
-  databaseUrl: string,
-  redisPrefix = `moim-test-${randomBytes(4).toString('hex')}`,
-) {
+export function testServiceConfig(databaseUrl: string, redisPrefix: string) {
   return {
     NODE_ENV: 'test' as const,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
