@@ -6,7 +6,10 @@ import {
   type GraphQLDataSourceProcessOptions,
 } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -98,6 +101,8 @@ export async function createGateway(
     introspection: config.NODE_ENV !== 'production',
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
+      // No cache hints are used, and computing them wraps every resolver.
+      ApolloServerPluginCacheControlDisabled(),
       limitsPlugin({
         maxDepth: config.MAX_QUERY_DEPTH,
         maxAliases: config.MAX_ALIASES,

@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse } from 'graphql';
@@ -93,8 +96,9 @@ export async function createService<C extends RequestContext, D extends ServiceD
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     // runMain (or npm start) owns SIGTERM and stops everything in order.
     stopOnTerminationSignals: false,
-    // Traces are for Apollo Studio, which Moim does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // Traces are for Apollo Studio, which Moim does not report to; cache hints are unused, and
+    // computing them wraps every resolver.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => {
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
         logger.error(
