@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import {
   EntitySchema,
@@ -19,7 +20,7 @@ import { isUniqueViolation } from './db';
 import { cappedBackoff } from './outbox';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
-import { createRedis, logConnectionState } from './redis';
+import { closeRedis, createRedis, logConnectionState } from './redis';
 
 export interface ProcessedEventRow {
   eventId: string;
@@ -124,11 +125,15 @@ export function startEventConsumer({
     logger.error({ eventId: job?.data.id, topic: job?.data.topic, err }, 'event handler failed'),
   );
   worker.on('error', () => {}); // connection trouble is logged once by logConnectionState
+  const ready = new Promise<void>((resolve) => worker.once('ready', () => resolve()));
   return {
     worker,
     async close() {
+      // Closing a worker whose connections are still opening makes BullMQ emit an error after its
+      // listeners are gone, which would crash the process: give it a moment to finish connecting.
+      await Promise.race([ready, sleep(2000, undefined, { ref: false })]);
       await worker.close();
-      connection.disconnect();
+      closeRedis(connection);
     },
   };
 }

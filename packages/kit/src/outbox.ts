@@ -19,7 +19,7 @@ import {
 import { newId } from './ids';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
-import { createRedis } from './redis';
+import { closeRedis, createRedis } from './redis';
 
 export interface OutboxRow {
   /** Commit-ordered position in this service's outbox; consumers order changes by it, not by clocks. */
@@ -149,7 +149,11 @@ export function startOutboxRelay({
   const queues = new Map<string, Queue>();
   const queue = (name: string) => {
     let q = queues.get(name);
-    if (!q) queues.set(name, (q = new Queue(name, { connection, prefix: redisPrefix })));
+    if (!q) {
+      q = new Queue(name, { connection, prefix: redisPrefix });
+      q.on('error', () => {}); // connection trouble is reported by reportDown
+      queues.set(name, q);
+    }
     return q;
   };
   let redisWasDown = false;
@@ -247,7 +251,7 @@ export function startOutboxRelay({
       wakeUp();
       await loop;
       await Promise.all([...queues.values()].map((q) => q.close()));
-      connection.disconnect();
+      closeRedis(connection);
     },
   };
 }

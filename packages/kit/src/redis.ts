@@ -32,3 +32,10 @@ export function logConnectionState(redis: Redis, logger: Logger, name: string): 
   });
   return redis;
 }
+
+/** Closes a connection without reporting the errors its own closing may raise. */
+export function closeRedis(redis: Redis): void {
+  redis.removeAllListeners('error');
+  redis.on('error', () => {});
+  redis.disconnect();
+}

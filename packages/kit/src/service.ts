@@ -23,7 +23,7 @@ import { createMetrics } from './metrics';
 import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay, type OutboxRelay } from './outbox';
 import { ConfigError } from './env';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
-import { createRedis, logConnectionState } from './redis';
+import { closeRedis, createRedis, logConnectionState } from './redis';
 import { DateTime } from './scalars';
 
 /** What every resolver gets, whatever the service. */
@@ -131,7 +131,7 @@ export async function createService<C extends RequestContext, D extends ServiceD
       logger,
       'redis',
     );
-    opened.push(() => redis.disconnect());
+    opened.push(() => closeRedis(redis));
     const relay = startOutboxRelay({
       dataSource: db.dataSource,
       redisUrl: config.REDIS_URL,
