@@ -1,6 +1,13 @@
-import { parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { checkOperation, measureOperation } from './limits';
+
+const schema = buildSchema(`
+  type Query { me: User feed(first: Int = 20, after: String): UserConnection! }
+  type User { id: ID! name: String followers(first: Int = 20, after: String): UserConnection! }
+  type UserConnection { edges: [UserEdge!]! }
+  type UserEdge { node: User! }
+`);
 
 function parts(query: string) {
   const doc = parse(query);
@@ -13,10 +20,15 @@ function parts(query: string) {
   return { operation, fragments };
 }
 
+const cost = (query: string, variables: Record<string, unknown> = {}) => {
+  const { operation, fragments } = parts(query);
+  return measureOperation(schema, operation, fragments, variables).cost;
+};
+
 function check(query: string, variables: Record<string, unknown> = {}, maxDepth = 4) {
   const { operation, fragments } = parts(query);
   try {
-    checkOperation(operation, fragments, variables, { maxDepth, maxAliases: 2, maxCost: 1000 });
+    checkOperation(schema, operation, fragments, variables, { maxDepth, maxAliases: 2, maxCost: 1000 });
     return null;
   } catch (err) {
     return (err as Error).message;
@@ -25,34 +37,48 @@ function check(query: string, variables: Record<string, unknown> = {}, maxDepth 
 
 describe('query limits', () => {
   it('counts depth through fragments', () => {
-    expect(check('{ a { b { c } } }')).toBeNull();
-    expect(check('{ a { ...F } } fragment F on T { b { c { d { e } } } }')).toMatch(
-      /5 levels deep; the limit is 4/,
-    );
+    expect(check('{ me { followers { edges { node { id } } } } }', {}, 5)).toBeNull();
+    expect(
+      check(
+        '{ me { ...F } } fragment F on User { followers { edges { node { followers { edges { node { id } } } } } } }',
+        {},
+        4,
+      ),
+    ).toMatch(/levels deep; the limit is 4/);
   });
 
-  it('caps page sizes given inline or through variables', () => {
-    expect(check('{ feed(first: 100) { x } }')).toBeNull();
-    expect(check('{ feed(first: 101) { x } }')).toMatch(/first on feed must be at most 100/);
-    expect(check('query Q($n: Int) { feed(first: $n) { x } }', { n: 500 })).toMatch(/at most 100/);
+  it('caps page sizes given inline, through variables, or as variable defaults', () => {
+    expect(check('{ feed(first: 100) { edges { node { id } } } }')).toBeNull();
+    expect(check('{ feed(first: 101) { edges { node { id } } } }')).toMatch(
+      /first on feed must be at most 100/,
+    );
+    expect(check('query Q($n: Int) { feed(first: $n) { edges { node { id } } } }', { n: 500 })).toMatch(
+      /at most 100/,
+    );
+    expect(check('query Q($n: Int = 500) { feed(first: $n) { edges { node { id } } } }')).toMatch(
+      /at most 100/,
+    );
   });
 
   it('caps aliases, counting those inside fragments once per spread', () => {
     expect(check('{ a: me { id } b: me { id } c: me { id } }')).toMatch(/3 aliases; the limit is 2/);
-    expect(check('{ me { ...F ...F } } fragment F on U { x: id y: id }')).toMatch(/4 aliases/);
+    expect(check('{ me { ...F ...F } } fragment F on User { x: id y: id }')).toMatch(/4 aliases/);
   });
 
-  it('multiplies nested page sizes into a cost estimate', () => {
-    expect(
-      measureOperation(parts('{ feed(first: 10) { edges { node { id } } } }').operation, {}, {}).cost,
-    ).toBe(1 + 10 * 3);
-    // a connection without `first` counts its default page size (20)
-    expect(
-      measureOperation(parts('{ me { followers { edges { node { id } } } } }').operation, {}, {}).cost,
-    ).toBe(1 + 1 + 20 * 3);
+  it('multiplies page sizes, taken from the schema, into a cost estimate', () => {
+    expect(cost('{ feed(first: 10) { edges { node { id } } } }')).toBe(1 + 10 * 3);
+    // no `first` given: the argument's default (20) counts
+    expect(cost('{ me { followers { edges { node { id } } } } }')).toBe(1 + 1 + 20 * 3);
+    // however the list is written: through a fragment, or with the page size as a variable default
+    expect(cost('{ me { followers { ...E } } } fragment E on UserConnection { edges { node { id } } }')).toBe(
+      1 + 1 + 20 * 3,
+    );
+    expect(cost('query($n: Int = 50) { feed(first: $n) { edges { node { id } } } }', { n: 50 })).toBe(
+      1 + 50 * 3,
+    );
     expect(
       check(
-        '{ feed(first: 100) { edges { node { author { followers(first: 100) { edges { node { id } } } } } } } }',
+        '{ feed(first: 100) { edges { node { followers(first: 100) { edges { node { id } } } } } } }',
         {},
         20,
       ),
@@ -63,12 +89,10 @@ describe('query limits', () => {
     const levels = 40;
     const defs = Array.from(
       { length: levels },
-      (_, i) => `fragment F${i} on U { ...F${i + 1} ...F${i + 1} }`,
+      (_, i) => `fragment F${i} on User { ...F${i + 1} ...F${i + 1} }`,
     ).join('\n');
-    const query = `{ me { ...F0 } } ${defs} fragment F${levels} on U { id }`;
-    const { operation, fragments } = parts(query);
-    const measure = measureOperation(operation, fragments, {});
-    expect(measure.cost).toBe(1 + 2 ** levels);
+    const query = `{ me { ...F0 } } ${defs} fragment F${levels} on User { id }`;
+    expect(cost(query)).toBe(1 + 2 ** levels);
     // Walking 2^40 spreads would never finish: this returns only because each fragment is measured once.
     expect(check(query)).toMatch(/could return about/);
   });

@@ -291,6 +291,14 @@ describe('the graph through the gateway', () => {
     expect(res.errors?.[0]?.message).toMatch(/levels deep/);
   });
 
+  it('refuses a query whose nested pages multiply past the cost limit, however it is written', async () => {
+    const query = `query($n: Int = 100) { feed(first: $n) { ...E } }
+      fragment E on ReviewConnection { edges { node { author { followers(first: 100) { edges { node { followers { edges { node { id } } } } } } } } } }`;
+    const res = await graph.gql(query);
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.message).toMatch(/could return about \d+ objects; the limit is 25000/);
+  });
+
   it('hides a review from everyone but admins', async () => {
     const d = await graph.signUp('dave');
     const adminToken = await graph.makeAdmin((await graph.signUp('erin')).id);

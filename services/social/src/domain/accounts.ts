@@ -61,17 +61,19 @@ export async function logIn(
   caller: Caller,
   input: { email: string; password: string },
 ): Promise<AuthPayload> {
-  const email = input.email.trim().toLowerCase();
   await deps.rateLimiter.hit(LOGINS_PER_IP, caller.ip ?? 'unknown');
-  // Counted before the password is checked, so parallel guesses cannot slip past the limit.
-  await deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, email);
+  const email = validEmail(input.email);
   const user = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ email });
+  // Counted per account (the database may match several spellings of one email) and before the
+  // password is checked, so neither spelling variants nor parallel guesses get extra tries.
+  const account = user?.id ?? email;
+  await deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, account);
   const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
   if (!user || !ok) {
     deps.logger.info({ email }, 'login failed');
     throw unauthenticated('Email or password is incorrect');
   }
-  await deps.rateLimiter.reset(LOGIN_ATTEMPTS_PER_ACCOUNT, email);
+  await deps.rateLimiter.reset(LOGIN_ATTEMPTS_PER_ACCOUNT, account);
   return deps.db.dataSource.transaction((manager) => startSession(deps, manager, user));
 }
 
