@@ -75,43 +75,82 @@ it('serves a LATEST page of 50 reviews with authors in a bounded number of SQL q
   expect(graph.social.deps.db.queryCount() - socialSql).toBe(2);
 });
 
-it('pages nested lists for every parent with one ranked query per list, whatever the number of parents', async () => {
-  const ds = graph.social.deps.db.dataSource;
-  const authors = await ds
-    .getRepository(UserEntity)
-    .find({ where: {}, order: { nickname: 'ASC' }, take: 10 });
-  // Each of the first three authors gets 12 followers from the other users, at distinct times.
-  const everyone = await ds.getRepository(UserEntity).find();
+it('pages nested lists for every parent with one query per list, whatever the number of parents', async () => {
+  const socialDs = graph.social.deps.db.dataSource;
+  const reviewDs = graph.review.deps.db.dataSource;
+  const users = await socialDs.getRepository(UserEntity).find();
+  const byNickname = new Map(users.map((u) => [u.nickname, u]));
   const now = Date.now();
-  const follows = authors.slice(0, 3).flatMap((a, ai) =>
-    everyone
-      .filter((u) => u.id !== a.id)
-      .slice(0, 12)
+  // batch_0, batch_1 and batch_2 get 12, 6 and 0 followers; batch_0 four more (older) reviews.
+  const follows = [12, 6, 0].flatMap((count, ai) => {
+    const author = byNickname.get(`batch_${ai}`)!;
+    return users
+      .filter((u) => u.id !== author.id)
+      .slice(0, count)
       .map((u, i) => ({
         followerId: u.id,
-        followeeId: a.id,
+        followeeId: author.id,
         createdAt: new Date(now - (ai * 100 + i) * 1000),
-      })),
+      }));
+  });
+  await socialDs.getRepository(FollowEntity).insert(follows);
+  const product = (await reviewDs.getRepository(ProductEntity).find({ take: 1 }))[0]!;
+  await reviewDs.getRepository(ReviewEntity).insert(
+    [1, 2, 3, 4].map((i) => ({
+      id: newId(),
+      kind: 'SOSOLOG' as const,
+      title: null,
+      body: `older ${i}`,
+      rating: 3,
+      placeId: null,
+      productId: product.id,
+      authorId: byNickname.get('batch_0')!.id,
+      hidden: false,
+      createdAt: new Date(now - 86_400_000 * i),
+      updatedAt: new Date(now),
+    })),
   );
-  await ds.getRepository(FollowEntity).insert(follows);
 
   const reviewSql = graph.review.deps.db.queryCount();
   const socialSql = graph.social.deps.db.queryCount();
-  const res = await graph.gql<{
-    feed: {
-      edges: Array<{ node: { author: { followers: { edges: unknown[] }; reviews: { edges: unknown[] } } } }>;
-    };
-  }>(`{
+  type Author = {
+    id: string;
+    nickname: string;
+    followers: { edges: Array<{ node: { nickname: string } }>; pageInfo: { hasNextPage: boolean } };
+    reviews: { edges: Array<{ node: { body: string } }>; pageInfo: { hasNextPage: boolean } };
+  };
+  const res = await graph.gql<{ feed: { edges: Array<{ node: { author: Author } }> } }>(`{
     feed(tab: LATEST, first: 30) {
-      edges { node { author { nickname followers(first: 5) { edges { node { nickname } } pageInfo { hasNextPage } } reviews(first: 3) { edges { node { body } } } } } }
+      edges { node { author { id nickname
+        followers(first: 5) { edges { node { nickname } } pageInfo { hasNextPage } }
+        reviews(first: 3) { edges { node { body } } pageInfo { hasNextPage } } } } }
     }
   }`);
   expect(res.errors).toBeUndefined();
   expect(res.data.feed.edges).toHaveLength(30);
-  // review: the feed page, then for all 30 authors one ranked query and one batch of reviews.
+  // review: the feed page, then for all 30 authors one query of pages and one batch of reviews.
   expect(graph.review.deps.db.queryCount() - reviewSql).toBe(3);
-  // social: the 30 authors, then one ranked follower query and one batch of follower users.
+  // social: the 30 authors, then one query of follower pages and one batch of follower users.
   expect(graph.social.deps.db.queryCount() - socialSql).toBe(3);
+
+  // Every author got their own followers and reviews, newest first.
+  for (const { node } of res.data.feed.edges) {
+    const followers = await socialDs
+      .getRepository(FollowEntity)
+      .find({ where: { followeeId: node.author.id }, order: { createdAt: 'DESC', followerId: 'DESC' } });
+    expect(node.author.followers.edges.map((e) => e.node.nickname)).toEqual(
+      followers.slice(0, 5).map((f) => users.find((u) => u.id === f.followerId)!.nickname),
+    );
+    expect(node.author.followers.pageInfo.hasNextPage).toBe(followers.length > 5);
+    const reviews = await reviewDs
+      .getRepository(ReviewEntity)
+      .find({ where: { authorId: node.author.id }, order: { createdAt: 'DESC', id: 'DESC' } });
+    expect(node.author.reviews.edges.map((e) => e.node.body)).toEqual(reviews.slice(0, 3).map((r) => r.body));
+    expect(node.author.reviews.pageInfo.hasNextPage).toBe(reviews.length > 3);
+  }
+  const batch0 = res.data.feed.edges.find((e) => e.node.author.nickname === 'batch_0')!.node.author;
+  expect(batch0.followers.edges).toHaveLength(5);
+  expect(batch0.reviews.edges.map((e) => e.node.body)).toEqual(['review 0', 'older 1', 'older 2']);
 });
 
 it('pages a user’s followers with first/after, newest first, each once', async () => {

@@ -131,29 +131,48 @@ export interface RankedRow {
 }
 
 /**
- * The newest `limit` rows per parent in one query: `qb` selects from one table (alias `alias`)
- * with its filters applied; rows are ranked per parent by (created_at, id) descending with
- * ROW_NUMBER, which MariaDB 10.2+, MySQL 8 and SQLite 3.25+ all have. Column names are the
- * table's, not the entity's.
+ * The newest `limit` rows of each parent, newest first, in one statement: one index-bounded
+ * `ORDER BY created_at DESC, id DESC LIMIT n` branch per parent, joined by UNION ALL (a window
+ * function would read every row of a parent first). `qb` selects from one table as `alias` with
+ * the filters every branch shares; column names are the table's, not the entity's.
  */
 export async function newestPerParent(
   qb: SelectQueryBuilder<ObjectLiteral>,
   columns: { alias: string; parent: string; id: string; createdAt?: string },
+  parentIds: readonly string[],
   limit: number,
-): Promise<RankedRow[]> {
+): Promise<Map<string, RankedRow[]>> {
   const { alias, parent, id, createdAt = 'created_at' } = columns;
-  const ranked = qb
-    .select(`${alias}.${parent}`, 'parent')
-    .addSelect(`${alias}.${id}`, 'id')
-    .addSelect(`${alias}.${createdAt}`, 'createdAt')
-    .addSelect(
-      `ROW_NUMBER() OVER (PARTITION BY ${alias}.${parent} ORDER BY ${alias}.${createdAt} DESC, ${alias}.${id} DESC)`,
-      'rn',
-    );
-  const [sql, params] = ranked.getQueryAndParameters();
-  const rows: Array<{ parent: string; id: string; createdAt: Date | string }> = await qb.connection.query(
-    `SELECT parent, id, createdAt FROM (${sql}) ranked WHERE rn <= ? ORDER BY parent, rn`,
-    [...params, limit],
+  const branches = parentIds.map((parentId, i) =>
+    qb
+      .clone()
+      .select(`${alias}.${parent}`, 'parent')
+      .addSelect(`${alias}.${id}`, 'id')
+      .addSelect(`${alias}.${createdAt}`, 'createdAt')
+      .andWhere(`${alias}.${parent} = :parent${i}`, { [`parent${i}`]: parentId })
+      .orderBy(`${alias}.${createdAt}`, 'DESC')
+      .addOrderBy(`${alias}.${id}`, 'DESC')
+      .limit(limit)
+      .getQueryAndParameters(),
   );
-  return rows.map((r) => ({ parent: r.parent, id: r.id, createdAt: new Date(r.createdAt) }));
+  const pages = new Map<string, RankedRow[]>();
+  if (!branches.length) return pages;
+  // Each branch is wrapped as a derived table: MySQL and SQLite both accept LIMIT there.
+  const sql = branches.map(([query], i) => `SELECT * FROM (${query}) b${i}`).join(' UNION ALL ');
+  const rows: Array<{ parent: string; id: string; createdAt: Date | string }> = await qb.connection.query(
+    sql,
+    branches.flatMap(([, params]) => params),
+  );
+  for (const r of rows) {
+    const row = { parent: r.parent, id: r.id, createdAt: new Date(r.createdAt) };
+    const page = pages.get(row.parent);
+    if (page) page.push(row);
+    else pages.set(row.parent, [row]);
+  }
+  // UNION ALL promises no order across branches; restore newest first within each parent.
+  for (const page of pages.values())
+    page.sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    );
+  return pages;
 }

@@ -79,15 +79,13 @@ export function reviewsOf(
     size: number,
     after: Keyset | null,
   ): Promise<Map<string, Review[]>> => {
-    const qb = deps.db.dataSource
-      .getRepository(ReviewEntity)
-      .createQueryBuilder('r')
-      .where(`r.${parent} IN (:...parentIds)`, { parentIds });
+    const qb = deps.db.dataSource.getRepository(ReviewEntity).createQueryBuilder('r');
     applyVisibility(qb, caller);
     applyAfter(qb, after);
-    const ranked = await newestPerParent(qb, { alias: 'r', parent, id: 'id' }, size + 1);
-    const reviews = await loadReviews(ranked.map((r) => r.id));
-    const found = ranked.flatMap((r, i) => (reviews[i] ? [{ parent: r.parent, review: reviews[i]! }] : []));
+    const pages = await newestPerParent(qb, { alias: 'r', parent, id: 'id' }, parentIds, size + 1);
+    const rows = [...pages.values()].flat();
+    const reviews = await loadReviews(rows.map((r) => r.id));
+    const found = rows.flatMap((r, i) => (reviews[i] ? [{ parent: r.parent, review: reviews[i]! }] : []));
     return new Map(
       [...groupBy(found, (f) => f.parent)].map(([key, group]) => [key, group.map((g) => g.review)]),
     );

@@ -60,14 +60,11 @@ export function followLinks(
     size: number,
     after: Keyset | null,
   ): Promise<Map<string, FollowLink[]>> => {
-    const qb = deps.db.dataSource
-      .getRepository(FollowEntity)
-      .createQueryBuilder('f')
-      .where(`f.${self} IN (:...userIds)`, { userIds });
-    if (after) {
-      qb.andWhere(`(f.created_at < :createdAt OR (f.created_at = :createdAt AND f.${other} < :id))`, after);
-    }
-    const rows = await newestPerParent(qb, { alias: 'f', parent: self, id: other }, size + 1);
+    const qb = deps.db.dataSource.getRepository(FollowEntity).createQueryBuilder('f');
+    if (after)
+      qb.where(`(f.created_at < :createdAt OR (f.created_at = :createdAt AND f.${other} < :id))`, after);
+    const pages = await newestPerParent(qb, { alias: 'f', parent: self, id: other }, userIds, size + 1);
+    const rows = [...pages.values()].flat();
     const users = await loadUsers(rows.map((r) => r.id));
     const links = rows.flatMap((r, i) =>
       users[i] ? [{ parent: r.parent, user: users[i]!, createdAt: r.createdAt }] : [],
