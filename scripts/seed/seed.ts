@@ -1,7 +1,7 @@
-import { In } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { newId, recordEvent, type Logger } from '@moim/kit';
 import { ProductEntity, ReviewEntity, type Review, type ReviewService } from '@moim/review';
-import { followUser, hashPassword, UserEntity, type SocialService, type User } from '@moim/social';
+import { followInTransaction, hashPassword, UserEntity, type SocialService, type User } from '@moim/social';
 import { loadNsmcSample, toStars } from './nsmc';
 
 export const DEMO_LOGIN = { email: 'demo@moim.dev', password: 'moim-demo-1234' };
@@ -67,7 +67,9 @@ export async function seedDemo(
   );
   const demo = person(DEMO_LOGIN.email, 'demo', 'USER', reviewerHash);
   const admin = person(ADMIN_LOGIN.email, 'admin', 'ADMIN', await hashPassword(ADMIN_LOGIN.password));
-  await insertUsers(social, [admin, ...byAuthor.values()]);
+  await social.deps.db.dataSource.transaction((manager) =>
+    insertUsers(manager, [admin, ...byAuthor.values()]),
+  );
 
   const movies = [...new Set(rows.map((r) => r.movieId))];
   const products = new Map(
@@ -113,8 +115,12 @@ export async function seedDemo(
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
     .map(([a]) => byAuthor.get(a)!.id);
-  await insertUsers(social, [demo]);
-  for (const followeeId of top) await followUser(social.deps, demo.id, followeeId);
+  // The demo user and its follows commit together: the demo user marks a finished seed.
+  await social.deps.db.dataSource.transaction(async (manager) => {
+    await insertUsers(manager, [demo]);
+    for (const followeeId of top) await followInTransaction(manager, demo.id, followeeId);
+  });
+  social.deps.relay.wake();
 
   logger.info(
     { users: byAuthor.size + 2, products: products.size, reviews: reviews.length },
@@ -124,12 +130,9 @@ export async function seedDemo(
 }
 
 /** Users written as signUp would: with the user.created events other services learn them from. */
-async function insertUsers(social: SocialService, users: User[]): Promise<void> {
-  await social.deps.db.dataSource.transaction(async (manager) => {
-    await manager.insert(UserEntity, users);
-    for (const user of users) await recordEvent(manager, 'user.created', { userId: user.id });
-  });
-  social.deps.relay.wake();
+async function insertUsers(manager: EntityManager, users: User[]): Promise<void> {
+  await manager.insert(UserEntity, users);
+  for (const user of users) await recordEvent(manager, 'user.created', { userId: user.id });
 }
 
 /** Resolves once review has applied the demo follows (they travel through the outbox and Redis). */

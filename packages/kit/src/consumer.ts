@@ -17,7 +17,7 @@ import {
   type Topic,
 } from '@moim/events';
 import { isUniqueViolation } from './db';
-import { cappedBackoff } from './outbox';
+import { cappedBackoff, EVENT_ATTEMPTS } from './outbox';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
 import { closeRedis, createRedis, logConnectionState } from './redis';
@@ -96,7 +96,9 @@ export function startEventConsumer({
         m: EntityManager,
         e: EventEnvelope,
       ) => Promise<void>;
-      const applied = await dataSource.transaction(async (manager) => {
+      // READ COMMITTED: handlers on several replicas then wait for each other's rows rather than
+      // deadlocking on gap locks.
+      const applied = await dataSource.transaction('READ COMMITTED', async (manager) => {
         try {
           // The primary key decides: a concurrent or earlier delivery of the same event fails here.
           await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });
@@ -119,6 +121,8 @@ export function startEventConsumer({
       concurrency: 1,
       autorun: true,
       settings: { backoffStrategy: cappedBackoff },
+      // A job whose worker died mid-run is retried, not failed for good after one stall.
+      maxStalledCount: EVENT_ATTEMPTS,
     },
   );
   worker.on('failed', (job, err) =>

@@ -79,18 +79,21 @@ export function isUniqueViolation(err: unknown): boolean {
 }
 
 /**
- * Applies pending migrations under a named server lock: replicas starting together migrate one
- * after another instead of racing on the same DDL (MySQL commits each DDL statement at once).
+ * Applies pending migrations under a lock named after the database: replicas starting together
+ * migrate one after another instead of racing on the same DDL (MySQL commits each DDL statement
+ * at once), while other databases on the server migrate undisturbed.
  */
 async function migrate(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
-    const [{ locked }] = await runner.query("SELECT GET_LOCK('moim_migrations', 60) AS locked");
+    const [{ locked }] = await runner.query(
+      "SELECT GET_LOCK(CONCAT('moim_migrations:', DATABASE()), 60) AS locked",
+    );
     if (Number(locked) !== 1) throw new Error('Timed out waiting for another process to finish migrating');
     try {
       await dataSource.runMigrations({ transaction: 'each' });
     } finally {
-      await runner.query("SELECT RELEASE_LOCK('moim_migrations')");
+      await runner.query("SELECT RELEASE_LOCK(CONCAT('moim_migrations:', DATABASE()))");
     }
   } finally {
     await runner.release();
@@ -113,7 +116,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     logger: countingLogger(options.logger, () => queries++),
   });
   await dataSource.initialize();
-  if (options.migrate) await migrate(dataSource);
+  if (options.migrate) {
+    try {
+      await migrate(dataSource);
+    } catch (err) {
+      await dataSource.destroy();
+      throw err;
+    }
+  }
   return {
     dataSource,
     queryCount: () => queries,

@@ -14,23 +14,28 @@ async function applyFollow(
   sequence: number,
 ) {
   const version = String(sequence);
-  const updated = await manager
-    .createQueryBuilder()
-    .update(FollowEdgeEntity)
-    .set({ active, version })
-    .where('follower_id = :followerId AND followee_id = :followeeId AND version < :sequence', {
-      followerId,
-      followeeId,
-      sequence,
-    })
-    .execute();
-  if (updated.affected) return;
-  try {
-    await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, version });
-  } catch (err) {
-    // The edge exists with a newer change: this event is stale and has nothing to add.
-    if (!isUniqueViolation(err)) throw err;
+  // Twice at most: when another replica inserts the edge first, our insert fails and the
+  // conditional update, run again, now finds the row and applies this event if it is newer.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const updated = await manager
+      .createQueryBuilder()
+      .update(FollowEdgeEntity)
+      .set({ active, version })
+      .where('follower_id = :followerId AND followee_id = :followeeId AND version < :sequence', {
+        followerId,
+        followeeId,
+        sequence,
+      })
+      .execute();
+    if (updated.affected) return;
+    try {
+      await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, version });
+      return;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
   }
+  // The edge holds a newer change: this event is stale and has nothing to add.
 }
 
 export const reviewEventHandlers: EventHandlers = {

@@ -7,28 +7,45 @@ import {
   recordEvent,
   type Keyset,
 } from '@moim/kit';
+import type { EntityManager } from 'typeorm';
 import { FollowEntity, UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 
+/**
+ * Writes a follow and its event in the caller's transaction; false when it already existed.
+ * Changes to one pair serialize on the follow row's lock, so their events' outbox sequence is
+ * their commit order.
+ */
+export async function followInTransaction(
+  manager: EntityManager,
+  followerId: string,
+  followeeId: string,
+): Promise<boolean> {
+  if (followerId === followeeId) throw badInput('You cannot follow yourself', 'userId');
+  if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
+  try {
+    await manager.insert(FollowEntity, { followerId, followeeId, createdAt: new Date() });
+  } catch (err) {
+    if (isUniqueViolation(err)) return false; // already following (perhaps by a parallel request)
+    throw err;
+  }
+  await recordEvent(manager, 'follow.created', { followerId, followeeId });
+  return true;
+}
+
+// READ COMMITTED: a delete that finds nothing then takes no gap lock, so a follow and an unfollow
+// of the same pair racing each other wait for one another instead of deadlocking.
+
 /** Idempotent; the follow row and its event commit together. */
 export async function follow(deps: SocialDeps, followerId: string, followeeId: string): Promise<void> {
-  if (followerId === followeeId) throw badInput('You cannot follow yourself', 'userId');
-  const created = await deps.db.dataSource.transaction(async (manager) => {
-    if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
-    try {
-      await manager.insert(FollowEntity, { followerId, followeeId, createdAt: new Date() });
-    } catch (err) {
-      if (isUniqueViolation(err)) return false; // already following (perhaps by a parallel request)
-      throw err;
-    }
-    await recordEvent(manager, 'follow.created', { followerId, followeeId });
-    return true;
-  });
+  const created = await deps.db.dataSource.transaction('READ COMMITTED', (manager) =>
+    followInTransaction(manager, followerId, followeeId),
+  );
   if (created) deps.relay.wake();
 }
 
 export async function unfollow(deps: SocialDeps, followerId: string, followeeId: string): Promise<void> {
-  const deleted = await deps.db.dataSource.transaction(async (manager) => {
+  const deleted = await deps.db.dataSource.transaction('READ COMMITTED', async (manager) => {
     if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
     const result = await manager.delete(FollowEntity, { followerId, followeeId });
     if (!result.affected) return false;
