@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxEvent, signAccessToken } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
-import { KnownUserEntity, ReviewEntity } from '@moim/review';
-import { UserEntity } from '@moim/social';
+import { FollowEdgeEntity, KnownUserEntity, ReviewEntity } from '@moim/review';
+import { FollowEntity, UserEntity } from '@moim/social';
 import { startGraph, type Graph } from './harness';
 
 let graph: Graph;
@@ -167,6 +167,30 @@ describe('the graph through the gateway', () => {
       a.token,
     );
     expect(codeOf(nobody)).toBe('NOT_FOUND');
+  });
+
+  it('survives follows and unfollows of one pair racing each other, and review ends where social did', async () => {
+    const a = await graph.signUp('fern');
+    const b = await graph.signUp('gus');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        graph.gql(
+          `mutation($id: ID!) { ${i % 2 ? 'unfollow' : 'follow'}(userId: $id) { id } }`,
+          { id: b.id },
+          a.token,
+        ),
+      ),
+    );
+    expect(results.map((r) => r.errors)).toEqual(Array(20).fill(undefined));
+    const following = await graph.social.deps.db.dataSource
+      .getRepository(FollowEntity)
+      .existsBy({ followerId: a.id, followeeId: b.id });
+    await eventually(async () => {
+      const edge = await graph.review.deps.db.dataSource
+        .getRepository(FollowEdgeEntity)
+        .findOneBy({ followerId: a.id, followeeId: b.id });
+      return edge?.active === following;
+    });
   });
 
   it('unfollowing empties the FOLLOWING feed once review hears of it', async () => {

@@ -4,6 +4,9 @@ import {
   type EntitySchema,
   type Logger as OrmLogger,
   type MigrationInterface,
+  type EntityManager,
+  type EntityTarget,
+  type FindOptionsWhere,
   type ObjectLiteral,
   type SelectQueryBuilder,
 } from 'typeorm';
@@ -185,4 +188,18 @@ export async function newestPerParent(
       (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
     );
   return pages;
+}
+
+/**
+ * Locks rows for the rest of the transaction (SELECT … FOR UPDATE), so that transactions touching
+ * the same thing run one after another instead of deadlocking halfway. Resolves to whether a row
+ * matched.
+ */
+export async function lockRows<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  where: FindOptionsWhere<T>,
+): Promise<boolean> {
+  const rows = await manager.find(entity, { where, lock: { mode: 'pessimistic_write' } });
+  return rows.length > 0;
 }

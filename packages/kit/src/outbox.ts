@@ -22,7 +22,11 @@ import type { Logger } from './logger';
 import { closeRedis, createRedis } from './redis';
 
 export interface OutboxRow {
-  /** Commit-ordered position in this service's outbox; consumers order changes by it, not by clocks. */
+  /**
+   * Position in this service's outbox, assigned at insert. Consumers order changes to one thing
+   * by it, not by clocks; that is the commit order as long as the producer serializes changes to
+   * that thing on a row lock (social locks the follower's row for follows).
+   */
   seq: string;
   id: string;
   topic: string;

@@ -2,6 +2,7 @@ import {
   badInput,
   groupBy,
   isUniqueViolation,
+  lockRows,
   newestPerParent,
   notFound,
   recordEvent,
@@ -13,8 +14,8 @@ import type { SocialDeps } from './context';
 
 /**
  * Writes a follow and its event in the caller's transaction; false when it already existed.
- * Changes to one pair serialize on the follow row's lock, so their events' outbox sequence is
- * their commit order.
+ * Changes by one follower serialize on their user row, so the outbox sequence of their events
+ * is their commit order.
  */
 export async function followInTransaction(
   manager: EntityManager,
@@ -22,6 +23,7 @@ export async function followInTransaction(
   followeeId: string,
 ): Promise<boolean> {
   if (followerId === followeeId) throw badInput('You cannot follow yourself', 'userId');
+  await lockFollower(manager, followerId);
   if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
   try {
     await manager.insert(FollowEntity, { followerId, followeeId, createdAt: new Date() });
@@ -33,19 +35,26 @@ export async function followInTransaction(
   return true;
 }
 
-// READ COMMITTED: a delete that finds nothing then takes no gap lock, so a follow and an unfollow
-// of the same pair racing each other wait for one another instead of deadlocking.
+/**
+ * One person's follows and unfollows run one after another: racing on the follow row itself
+ * (insert, duplicate check, delete) deadlocks in InnoDB.
+ */
+async function lockFollower(manager: EntityManager, followerId: string) {
+  if (!(await lockRows(manager, UserEntity, { id: followerId })))
+    throw notFound('Your account no longer exists');
+}
 
 /** Idempotent; the follow row and its event commit together. */
 export async function follow(deps: SocialDeps, followerId: string, followeeId: string): Promise<void> {
-  const created = await deps.db.dataSource.transaction('READ COMMITTED', (manager) =>
+  const created = await deps.db.dataSource.transaction((manager) =>
     followInTransaction(manager, followerId, followeeId),
   );
   if (created) deps.relay.wake();
 }
 
 export async function unfollow(deps: SocialDeps, followerId: string, followeeId: string): Promise<void> {
-  const deleted = await deps.db.dataSource.transaction('READ COMMITTED', async (manager) => {
+  const deleted = await deps.db.dataSource.transaction(async (manager) => {
+    await lockFollower(manager, followerId);
     if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
     const result = await manager.delete(FollowEntity, { followerId, followeeId });
     if (!result.affected) return false;
