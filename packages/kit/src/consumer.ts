@@ -16,7 +16,7 @@ import {
   type ServiceName,
   type Topic,
 } from '@moim/events';
-import { isUniqueViolation } from './db';
+import { backgroundTransaction, isUniqueViolation } from './db';
 import { cappedBackoff, EVENT_ATTEMPTS } from './outbox';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
@@ -98,7 +98,7 @@ export function startEventConsumer({
       ) => Promise<void>;
       // READ COMMITTED: handlers on several replicas then wait for each other's rows rather than
       // deadlocking on gap locks.
-      const applied = await dataSource.transaction('READ COMMITTED', async (manager) => {
+      const applied = await backgroundTransaction(dataSource, 'READ COMMITTED', async (manager) => {
         try {
           // The primary key decides: a concurrent or earlier delivery of the same event fails here.
           await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });

@@ -12,6 +12,8 @@ import {
 } from 'typeorm';
 import type { Logger } from './logger';
 
+type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
 export interface DatabaseOptions {
   url: string;
   entities: EntitySchema[];
@@ -23,7 +25,10 @@ export interface DatabaseOptions {
 
 export interface Database {
   dataSource: DataSource;
-  /** SQL statements sent since start: tests use it to prove lists are batched. */
+  /**
+   * SQL statements sent for requests since start (background work such as the outbox relay is not
+   * counted): tests use it to prove lists are batched.
+   */
   queryCount(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,8 +64,8 @@ export async function dropDatabase(url: string): Promise<void> {
 
 function countingLogger(logger: Logger, onQuery: () => void): OrmLogger {
   return {
-    logQuery: (query) => {
-      onQuery();
+    logQuery: (query, _parameters, queryRunner) => {
+      if (!queryRunner?.data?.background) onQuery();
       logger.trace({ query }, 'sql');
     },
     logQueryError: (error, query) => logger.error({ err: error, query }, 'sql failed'),
@@ -69,6 +74,24 @@ function countingLogger(logger: Logger, onQuery: () => void): OrmLogger {
     logMigration: (message) => logger.info(message),
     log: (level, message) => (level === 'warn' ? logger.warn(message) : logger.debug(String(message))),
   };
+}
+
+/**
+ * A transaction for background work (outbox relay, event handlers), on its own connection and
+ * kept out of the request query count.
+ */
+export async function backgroundTransaction<T>(
+  dataSource: DataSource,
+  isolation: IsolationLevel,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  runner.data = { background: true };
+  try {
+    return await runner.manager.transaction(isolation, work);
+  } finally {
+    await runner.release();
+  }
 }
 
 /** True for an insert or update that broke a unique index (a duplicate email, an event seen before). */

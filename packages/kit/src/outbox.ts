@@ -16,6 +16,7 @@ import {
   type EventPayloads,
   type Topic,
 } from '@moim/events';
+import { backgroundTransaction } from './db';
 import { newId } from './ids';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
@@ -177,7 +178,7 @@ export function startOutboxRelay({
     }
     // READ COMMITTED: SKIP LOCKED then locks only the claimed rows, not the gap where new events
     // are inserted, so writers never wait for a relay pass.
-    return dataSource.transaction('READ COMMITTED', async (manager) => {
+    return backgroundTransaction(dataSource, 'READ COMMITTED', async (manager) => {
       const rows = await manager
         .createQueryBuilder(OutboxEvent, 'e')
         .where('e.publishedAt IS NULL')
