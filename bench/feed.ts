@@ -110,7 +110,7 @@ try {
   const callerHeader = () => {
     if (Date.now() - signed.at > 10_000) {
       const caller = { userId: null, role: null, ip: '127.0.0.1', requestId: 'bench' };
-      signed = { at: Date.now(), header: signCaller(caller, TEST_SECRET) };
+      signed = { at: Date.now(), header: signCaller(caller, TEST_SECRET, 'review') };
     }
     return { ...json, [CALLER_HEADER]: signed.header };
   };

@@ -77,9 +77,19 @@ export async function createGateway(
     undiciFetch(url, { ...init, dispatcher: agent })) as unknown as typeof fetch;
 
   class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+    constructor(
+      private readonly subgraph: string,
+      url: string,
+    ) {
+      super({ url, fetcher });
+    }
+
     override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
       if (!('caller' in context) || !context.caller) return; // the gateway's own health checks
-      request.http!.headers.set(CALLER_HEADER, signCaller(context.caller, config.INTERNAL_SECRET));
+      request.http!.headers.set(
+        CALLER_HEADER,
+        signCaller(context.caller, config.INTERNAL_SECRET, this.subgraph),
+      );
       request.http!.headers.set(REQUEST_ID_HEADER, context.requestId);
     }
   }
@@ -89,7 +99,7 @@ export async function createGateway(
     buildService: ({ name }) => {
       const url = config.subgraphUrls[name];
       if (!url) throw new Error(`No URL configured for subgraph ${name}`);
-      return new SignedDataSource({ url, fetcher });
+      return new SignedDataSource(name, url);
     },
   });
 

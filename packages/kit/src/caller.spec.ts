@@ -17,27 +17,36 @@ const refusal = (fn: () => unknown) => {
 
 describe('signed caller header', () => {
   it('round-trips the caller', () => {
-    expect(verifyCaller(signCaller(caller, secret), secret)).toEqual(caller);
+    expect(verifyCaller(signCaller(caller, secret, 'social'), secret, 'social')).toEqual(caller);
   });
 
   it('refuses a missing, tampered, foreign or stale header', () => {
-    const header = signCaller(caller, secret, 1_000);
+    const header = signCaller(caller, secret, 'social', 1_000);
     const [body, mac] = header.split('.');
     const promoted = Buffer.from(JSON.stringify({ ...caller, role: 'ADMIN', exp: 61_000 })).toString(
       'base64url',
     );
-    expect(refusal(() => verifyCaller(undefined, secret))).toMatchObject({
+    expect(refusal(() => verifyCaller(undefined, secret, 'social'))).toMatchObject({
       code: 'UNAUTHENTICATED',
       message: /Missing/,
     });
-    expect(refusal(() => verifyCaller(`${promoted}.${mac}`, secret, 1_000))).toMatchObject({
+    expect(refusal(() => verifyCaller(`${promoted}.${mac}`, secret, 'social', 1_000))).toMatchObject({
       code: 'UNAUTHENTICATED',
       message: /Invalid/,
     });
-    expect(refusal(() => verifyCaller(`${body}.${mac}`, 'b'.repeat(32), 1_000))).toMatchObject({
+    expect(refusal(() => verifyCaller(`${body}.${mac}`, 'b'.repeat(32), 'social', 1_000))).toMatchObject({
       message: /Invalid/,
     });
-    expect(refusal(() => verifyCaller(header, secret, 1_000 + 61_000))).toMatchObject({ message: /Expired/ });
-    expect(refusal(() => verifyCaller('garbage', secret))).toMatchObject({ message: /Malformed/ });
+    expect(refusal(() => verifyCaller(header, secret, 'social', 1_000 + 61_000))).toMatchObject({
+      message: /Expired/,
+    });
+    expect(refusal(() => verifyCaller('garbage', secret, 'social'))).toMatchObject({ message: /Malformed/ });
+    // signed for review, replayed against social
+    expect(
+      refusal(() => verifyCaller(signCaller(caller, secret, 'review', 1_000), secret, 'social', 1_000)),
+    ).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'Gateway signature is for review, not social',
+    });
   });
 });

@@ -21,13 +21,24 @@ function mac(body: string, secret: string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
 }
 
-export function signCaller(caller: Caller, secret: string, now = Date.now()): string {
-  const body = Buffer.from(JSON.stringify({ ...caller, exp: now + LIFETIME_MS })).toString('base64url');
+/**
+ * Signs the caller for one subgraph (`audience`): a header captured on its way to one subgraph
+ * is refused by the others.
+ */
+export function signCaller(caller: Caller, secret: string, audience: string, now = Date.now()): string {
+  const body = Buffer.from(JSON.stringify({ ...caller, aud: audience, exp: now + LIFETIME_MS })).toString(
+    'base64url',
+  );
   return `${body}.${mac(body, secret).toString('base64url')}`;
 }
 
-/** Subgraphs trust nobody: a missing, forged or stale header is UNAUTHENTICATED. */
-export function verifyCaller(header: string | undefined, secret: string, now = Date.now()): Caller {
+/** Subgraphs trust nobody: a missing, forged, stale or misaddressed header is UNAUTHENTICATED. */
+export function verifyCaller(
+  header: string | undefined,
+  secret: string,
+  audience: string,
+  now = Date.now(),
+): Caller {
   if (!header) throw unauthenticated('Missing gateway signature: call this service through the gateway');
   const [body, signature] = header.split('.');
   if (!body || !signature) throw unauthenticated('Malformed gateway signature');
@@ -36,9 +47,11 @@ export function verifyCaller(header: string | undefined, secret: string, now = D
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw unauthenticated('Invalid gateway signature');
   }
-  const { exp, ...caller } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Caller & {
+  const { exp, aud, ...caller } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Caller & {
     exp: number;
+    aud: string;
   };
   if (typeof exp !== 'number' || exp < now) throw unauthenticated('Expired gateway signature');
+  if (aud !== audience) throw unauthenticated(`Gateway signature is for ${aud}, not ${audience}`);
   return caller;
 }

@@ -156,7 +156,11 @@ export async function createService<C extends RequestContext, D extends ServiceD
       const header = req.headers[CALLER_HEADER];
       let caller: Caller;
       try {
-        caller = verifyCaller(typeof header === 'string' ? header : undefined, config.INTERNAL_SECRET);
+        caller = verifyCaller(
+          typeof header === 'string' ? header : undefined,
+          config.INTERNAL_SECRET,
+          def.name,
+        );
       } catch (err) {
         const e = err as GraphQLError;
         throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
