@@ -32,11 +32,14 @@ export function localConfig(env: Record<string, string | undefined> = process.en
     DATABASE_URL: env.REVIEW_DATABASE_URL ?? `${mysql}/moim_review`,
     PORT: env.REVIEW_PORT ?? '4002',
   });
+  const usesDevSecrets = !env.INTERNAL_SECRET || !env.JWT_SECRET;
   const gateway = loadGatewayEnv({
     ...shared,
     PORT: env.PORT ?? '4000',
+    // Tokens signed with the published development secrets stay on this machine.
+    HOST: env.HOST ?? (usesDevSecrets ? '127.0.0.1' : '0.0.0.0'),
     SUBGRAPH_SOCIAL_URL: `http://127.0.0.1:${social.PORT}/graphql`,
     SUBGRAPH_REVIEW_URL: `http://127.0.0.1:${review.PORT}/graphql`,
   });
-  return { social, review, gateway, usesDevSecrets: !env.INTERNAL_SECRET || !env.JWT_SECRET };
+  return { social, review, gateway, usesDevSecrets };
 }
