@@ -73,9 +73,9 @@ describe('query limits', () => {
     expect(cost('{ me { followers { ...E } } } fragment E on UserConnection { edges { node { id } } }')).toBe(
       1 + 1 + 20 * 3,
     );
-    expect(cost('query($n: Int = 50) { feed(first: $n) { edges { node { id } } } }', { n: 50 })).toBe(
-      1 + 50 * 3,
-    );
+    // null, or a variable declared and not sent, is the default page the subgraph will serve
+    expect(cost('{ feed(first: null) { edges { node { id } } } }')).toBe(1 + 20 * 3);
+    expect(cost('query($n: Int) { feed(first: $n) { edges { node { id } } } }')).toBe(1 + 20 * 3);
     expect(
       check(
         '{ feed(first: 100) { edges { node { followers(first: 100) { edges { node { id } } } } } } }',
@@ -83,6 +83,14 @@ describe('query limits', () => {
         20,
       ),
     ).toMatch(/could return about \d+ objects; the limit is 1000/);
+  });
+
+  it('counts variable defaults, which only coercion supplies', () => {
+    const nested = (n: string) =>
+      `query($n: Int = ${n}) { feed(first: $n) { edges { node { followers(first: 10) { edges { node { id } } } } } } }`;
+    expect(check(nested('2'), {}, 20)).toBeNull();
+    expect(check(nested('100'), {}, 20)).toMatch(/could return about \d+ objects/);
+    expect(check(nested('100'), { n: 2 }, 20)).toBeNull();
   });
 
   it('measures fragments spread into each other without walking them again', () => {

@@ -15,7 +15,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { badInput, MAX_PAGE_SIZE } from '@moim/kit';
+import { badInput, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@moim/kit';
 
 export interface Limits {
   maxDepth: number;
@@ -50,8 +50,14 @@ function pageSizeOf(
   for (const arg of definition?.args ?? []) {
     if (!PAGE_ARGUMENTS.includes(arg.name)) continue;
     const node = field.arguments?.find((a) => a.name.value === arg.name);
-    const value = node ? valueFromAST(node.value, arg.type, variables) : arg.defaultValue;
-    if (typeof value !== 'number') continue;
+    const given = node ? valueFromAST(node.value, arg.type, variables) : undefined;
+    // null or nothing means the default page, as the subgraphs serve it.
+    const value =
+      typeof given === 'number'
+        ? given
+        : typeof arg.defaultValue === 'number'
+          ? arg.defaultValue
+          : DEFAULT_PAGE_SIZE;
     if (value > MAX_PAGE_SIZE)
       throw badInput(`${arg.name} on ${field.name.value} must be at most ${MAX_PAGE_SIZE}`, arg.name);
     size = Math.max(value, 0);
@@ -143,13 +149,18 @@ export function checkOperation(
     );
 }
 
+const isIntrospectionOnly = (operation: OperationDefinitionNode) =>
+  operation.operation === 'query' &&
+  operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__'));
+
 /** Refuses queries too deep, too wide through aliases, too costly or asking for pages over the maximum, before planning. */
 export function limitsPlugin(limits: Limits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, request, schema }) {
-          if (!operation) return;
+          // Schema introspection (the explorer's) is deep by nature and cheap: leave it be.
+          if (!operation || isIntrospectionOnly(operation)) return;
           const fragments = Object.fromEntries(
             document.definitions
               .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)

@@ -1,5 +1,7 @@
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxEvent, signAccessToken } from '@moim/kit';
+import { In } from 'typeorm';
+import { OutboxEvent, ProcessedEvent, signAccessToken } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
 import { FollowEdgeEntity, KnownUserEntity, ReviewEntity } from '@moim/review';
 import { FollowEntity, UserEntity } from '@moim/social';
@@ -185,11 +187,22 @@ describe('the graph through the gateway', () => {
     const following = await graph.social.deps.db.dataSource
       .getRepository(FollowEntity)
       .existsBy({ followerId: a.id, followeeId: b.id });
-    await eventually(async () => {
-      const edge = await graph.review.deps.db.dataSource
-        .getRepository(FollowEdgeEntity)
-        .findOneBy({ followerId: a.id, followeeId: b.id });
-      return edge?.active === following;
+    // Wait until every event of the pair has been published and applied, then compare end states.
+    const events = (
+      await graph.social.deps.db.dataSource.getRepository(OutboxEvent).find({ order: { seq: 'ASC' } })
+    ).filter((e) => e.topic.startsWith('follow.') && JSON.parse(e.payload).followerId === a.id);
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.at(-1)!.topic).toBe(following ? 'follow.created' : 'follow.deleted');
+    const processed = graph.review.deps.db.dataSource.getRepository(ProcessedEvent);
+    await eventually(
+      async () => (await processed.countBy({ eventId: In(events.map((e) => e.id)) })) === events.length,
+    );
+    const edge = await graph.review.deps.db.dataSource
+      .getRepository(FollowEdgeEntity)
+      .findOneByOrFail({ followerId: a.id, followeeId: b.id });
+    expect(edge).toMatchObject({
+      active: following,
+      version: String(Math.max(...events.map((e) => Number(e.seq)))),
     });
   });
 
@@ -674,6 +687,14 @@ describe('the gateway at the edge', () => {
     graph.social.http.server.off('request', record);
     expect(res.headers.get('x-request-id')).toBe('trace-me-42');
     expect(seen).toEqual(['trace-me-42']);
+  });
+
+  it('answers the explorer’s schema introspection, deep as it is', async () => {
+    const res = await graph.gql<{ __schema: { types: Array<{ name: string }> } }>(getIntrospectionQuery());
+    expect(res.errors).toBeUndefined();
+    expect(res.data.__schema.types.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['Review', 'User', 'FeedTab']),
+    );
   });
 
   it('blocks CSRF-able GET requests and serves the explorer page to browsers in development', async () => {

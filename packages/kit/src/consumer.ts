@@ -17,7 +17,7 @@ import {
   type Topic,
 } from '@moim/events';
 import { backgroundTransaction, isUniqueViolation } from './db';
-import { cappedBackoff, EVENT_ATTEMPTS } from './outbox';
+import { cappedBackoff } from './outbox';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
 import { closeRedis, createRedis, logConnectionState } from './redis';
@@ -121,8 +121,9 @@ export function startEventConsumer({
       concurrency: 1,
       autorun: true,
       settings: { backoffStrategy: cappedBackoff },
-      // A job whose worker died mid-run is retried, not failed for good after one stall.
-      maxStalledCount: EVENT_ATTEMPTS,
+      // A job whose worker died mid-run is retried a few times; one that keeps killing workers
+      // moves to the failed set (kept, retryable) instead of blocking the queue forever.
+      maxStalledCount: 5,
     },
   );
   worker.on('failed', (job, err) =>

@@ -113,13 +113,13 @@ async function migrate(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
     const [{ locked }] = await runner.query(
-      "SELECT GET_LOCK(CONCAT('moim_migrations:', DATABASE()), 60) AS locked",
+      "SELECT GET_LOCK(CONCAT('moim_migrations:', MD5(DATABASE())), 60) AS locked",
     );
     if (Number(locked) !== 1) throw new Error('Timed out waiting for another process to finish migrating');
     try {
       await dataSource.runMigrations({ transaction: 'each' });
     } finally {
-      await runner.query("SELECT RELEASE_LOCK(CONCAT('moim_migrations:', DATABASE()))");
+      await runner.query("SELECT RELEASE_LOCK(CONCAT('moim_migrations:', MD5(DATABASE())))");
     }
   } finally {
     await runner.release();
@@ -223,6 +223,9 @@ export async function lockRows<T extends ObjectLiteral>(
   entity: EntityTarget<T>,
   where: FindOptionsWhere<T>,
 ): Promise<boolean> {
+  // TypeORM drops undefined conditions: `{ id: undefined }` would lock the whole table.
+  if (Object.values(where).some((v) => v === undefined))
+    throw new Error('lockRows: a condition is undefined');
   const rows = await manager.find(entity, { where, lock: { mode: 'pessimistic_write' } });
   return rows.length > 0;
 }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import {
   decodeCursor,
+  MAX_PAGE_SIZE,
   pageSize,
   toConnection,
   type Connection,
@@ -48,10 +49,13 @@ export function connectionLoader<T>(
     const key = `${size}:${args.after ?? ''}`;
     let loader = loaders.get(key);
     if (!loader) {
-      loader = new DataLoader(async (parentIds) => {
-        const rows = await fetch(parentIds, size, after);
-        return parentIds.map((id) => toConnection(rows.get(id) ?? [], size, keyOf));
-      });
+      loader = new DataLoader(
+        async (parentIds) => {
+          const rows = await fetch(parentIds, size, after);
+          return parentIds.map((id) => toConnection(rows.get(id) ?? [], size, keyOf));
+        },
+        { maxBatchSize: MAX_PAGE_SIZE },
+      ); // one statement per hundred parents keeps each one small
       loaders.set(key, loader);
     }
     return loader;
