@@ -82,16 +82,16 @@ it('pages nested lists for every parent with one query per list, whatever the nu
   const byNickname = new Map(users.map((u) => [u.nickname, u]));
   const now = Date.now();
   // batch_0, batch_1 and batch_2 get 12, 6 and 0 followers; batch_0 four more (older) reviews.
+  // Followers are users without a review on the first feed page (batch_30…), so none of them is
+  // already in the request's user cache and the follower batch is always a query of its own.
+  const followers = Array.from({ length: 12 }, (_, i) => byNickname.get(`batch_${30 + i}`)!);
   const follows = [12, 6, 0].flatMap((count, ai) => {
     const author = byNickname.get(`batch_${ai}`)!;
-    return users
-      .filter((u) => u.id !== author.id)
-      .slice(0, count)
-      .map((u, i) => ({
-        followerId: u.id,
-        followeeId: author.id,
-        createdAt: new Date(now - (ai * 100 + i) * 1000),
-      }));
+    return followers.slice(0, count).map((u, i) => ({
+      followerId: u.id,
+      followeeId: author.id,
+      createdAt: new Date(now - (ai * 100 + i) * 1000),
+    }));
   });
   await socialDs.getRepository(FollowEntity).insert(follows);
   const product = (await reviewDs.getRepository(ProductEntity).find({ take: 1 }))[0]!;
