@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { RankedRow } from './db';
 import {
   decodeCursor,
   MAX_PAGE_SIZE,
@@ -62,14 +63,24 @@ export function connectionLoader<T>(
   };
 }
 
-/** Groups rows by a key, keeping their order. */
-export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const key = keyOf(row);
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  return groups;
+/**
+ * Turns pages of ids (from `newestPerParent`) into pages of things: every id of every page is
+ * loaded in one batch, and rows whose thing is gone are left out.
+ */
+export async function loadPages<T, R>(
+  pages: Map<string, RankedRow[]>,
+  load: (ids: string[]) => Promise<Array<T | null>>,
+  make: (row: RankedRow, item: T) => R,
+): Promise<Map<string, R[]>> {
+  const rows = [...pages.values()].flat();
+  const items = await load(rows.map((r) => r.id));
+  const result = new Map<string, R[]>();
+  rows.forEach((row, i) => {
+    const item = items[i];
+    if (item == null) return;
+    const page = result.get(row.parent);
+    if (page) page.push(make(row, item));
+    else result.set(row.parent, [make(row, item)]);
+  });
+  return result;
 }

@@ -1,8 +1,8 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import {
   decodeCursor,
-  groupBy,
   isAdmin,
+  loadPages,
   newestPerParent,
   pageSize,
   requireUser,
@@ -66,7 +66,7 @@ export type ReviewParent = 'author_id' | 'place_id' | 'product_id';
 
 /**
  * Fetches a page of reviews for many parents at once (each author's, place's or product's): the
- * newest `size + 1` per parent in one ranked query, then the reviews in one batch.
+ * newest `size + 1` per parent in one statement, then the reviews in one batch.
  */
 export function reviewsOf(
   deps: ReviewDeps,
@@ -83,11 +83,6 @@ export function reviewsOf(
     applyVisibility(qb, caller);
     applyAfter(qb, after);
     const pages = await newestPerParent(qb, { alias: 'r', parent, id: 'id' }, parentIds, size + 1);
-    const rows = [...pages.values()].flat();
-    const reviews = await loadReviews(rows.map((r) => r.id));
-    const found = rows.flatMap((r, i) => (reviews[i] ? [{ parent: r.parent, review: reviews[i]! }] : []));
-    return new Map(
-      [...groupBy(found, (f) => f.parent)].map(([key, group]) => [key, group.map((g) => g.review)]),
-    );
+    return loadPages(pages, loadReviews, (_, review) => review);
   };
 }

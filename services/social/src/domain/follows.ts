@@ -1,7 +1,7 @@
 import {
   badInput,
-  groupBy,
   isUniqueViolation,
+  loadPages,
   lockRows,
   newestPerParent,
   notFound,
@@ -72,7 +72,7 @@ export interface FollowLink {
 
 /**
  * Fetches a page of followers (or followees) for many users at once: the newest `size + 1`
- * follows per user in one ranked query, then their users in one batch.
+ * follows per user in one statement, then their users in one batch.
  */
 export function followLinks(
   deps: SocialDeps,
@@ -90,11 +90,6 @@ export function followLinks(
     if (after)
       qb.where(`(f.created_at < :createdAt OR (f.created_at = :createdAt AND f.${other} < :id))`, after);
     const pages = await newestPerParent(qb, { alias: 'f', parent: self, id: other }, userIds, size + 1);
-    const rows = [...pages.values()].flat();
-    const users = await loadUsers(rows.map((r) => r.id));
-    const links = rows.flatMap((r, i) =>
-      users[i] ? [{ parent: r.parent, user: users[i]!, createdAt: r.createdAt }] : [],
-    );
-    return groupBy(links, (l) => l.parent);
+    return loadPages(pages, loadUsers, (row, user) => ({ user, createdAt: row.createdAt }));
   };
 }
