@@ -1,7 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit specs live beside the code (*.spec.ts) and need nothing running.
-// Integration and end-to-end tests (test/**/*.test.ts) use the real local MariaDB and Redis.
+// Integration tests (test/**/*.test.ts) use the real local MariaDB and Redis; suites that must
+// hold on both backends say so themselves (describe.each over the backends).
+// The end-to-end suite through the gateway (packages/testing/test) runs twice, once per backend.
+const e2e = (backend: 'servers' | 'embedded') => ({
+  extends: true as const,
+  test: {
+    name: `e2e-${backend}`,
+    include: ['packages/testing/test/**/*.test.ts'],
+    env: { TEST_BACKEND: backend },
+    globalSetup: ['packages/kit/src/testing/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+  },
+});
+
 export default defineConfig({
   resolve: {
     // Node (and so tsx and production) loads graphql's CommonJS build; Vite would pick its ESM
@@ -22,7 +37,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{packages,services,gateway}/**/test/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['{packages,services,gateway,scripts}/**/test/**/*.test.ts'],
+          exclude: ['packages/testing/test/**', '**/node_modules/**'],
           globalSetup: ['packages/kit/src/testing/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
@@ -30,6 +46,8 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      e2e('servers'),
+      e2e('embedded'),
     ],
   },
 });

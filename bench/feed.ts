@@ -1,16 +1,21 @@
 /**
  * Feed benchmark: the LATEST feed through the gateway against the review subgraph called
- * directly (the baseline), plus a deep keyset page, all in one run on one seeded graph.
+ * directly (the baseline), plus a deep keyset page, on the servers backend (MariaDB + Redis) and
+ * on the embedded one (SQLite + in-process queues), all in one run on two seeded graphs; then the
+ * cold start of `npm start` on an empty data folder.
  *
  *   npx tsx bench/feed.ts [--seconds 10] [--concurrency 16]
  */
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { seedDemo } from '@moim/demo';
 import { CALLER_HEADER, createLogger, signCaller } from '@moim/kit';
-import { eventually, TEST_SECRET } from '@moim/kit/testing';
-import { startGraph, type GqlResult } from '../gateway/test/harness';
-import { demoFollowsApplied, seedDemo } from '../scripts/seed/seed';
+import { startProcess, TEST_SECRET } from '@moim/kit/testing';
+import { startGraph, type GqlResult, type Graph } from '@moim/testing';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' } },
@@ -85,11 +90,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-const graph = await startGraph();
-try {
-  const seeded = await seedDemo(graph.social, graph.review, createLogger('bench', 'warn'));
-  // Let the seed's follow events drain first, so the relay and consumers stay idle while we measure.
-  await eventually(async () => (await demoFollowsApplied(graph.social, graph.review)) === seeded?.follows);
+/** A seeded graph on `backend`, quiet (the seed's events applied), and its scenarios. */
+async function seededGraph(
+  backend: 'servers' | 'embedded',
+): Promise<{ graph: Graph; targets: Target[]; reviews: number }> {
+  const graph = await startGraph({ backend });
+  const seeded = await seedDemo(graph.services, createLogger('bench', 'warn'));
+  if (!seeded?.reviews) throw new Error('the demo seed wrote no reviews');
+  await graph.settled();
 
   // The cursor of the 1,000th review: ten pages of 100 through the gateway.
   type Page = { feed: { pageInfo: { endCursor: string } } };
@@ -116,33 +124,69 @@ try {
   };
   const targets: Target[] = [
     {
-      name: 'gateway LATEST',
+      name: `gateway LATEST (${backend})`,
       url: graph.url,
       body: JSON.stringify({ query: GATEWAY_QUERY }),
       headers: () => json,
     },
     {
-      name: 'direct review LATEST',
-      url: graph.reviewUrl,
+      name: `direct review LATEST (${backend})`,
+      url: graph.subgraphUrl('review'),
       body: JSON.stringify({ query: DIRECT_QUERY }),
       headers: callerHeader,
     },
     {
-      name: 'gateway LATEST after #1000',
+      name: `gateway LATEST after #1000 (${backend})`,
       url: graph.url,
       body: JSON.stringify({ query: GATEWAY_QUERY, variables: { after: deepCursor } }),
       headers: () => json,
     },
   ];
+  return { graph, targets, reviews: seeded.reviews };
+}
 
-  const results: Result[] = [];
-  for (const t of targets) {
-    await run(t, WARMUP_MS, MAX_REQUESTS); // JIT, connection pool and query caches warm up; discarded
-    results.push(await run(t, SECONDS * 1000, MAX_REQUESTS));
+/**
+ * `npm start` as a newcomer runs it: the embedded backend on an empty data folder (migrations,
+ * demo seed, every service, the gateway), until the start log says it is up; then again on the
+ * data it left (a restart).
+ */
+async function coldStart(): Promise<{ cold: number; warm: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'moim-bench-'));
+  const start = fileURLToPath(new URL('../scripts/start.ts', import.meta.url));
+  const env = {
+    MOIM_BACKEND: 'embedded',
+    DATA_DIR: dataDir,
+    PORT: '0',
+    SOCIAL_PORT: '0',
+    REVIEW_PORT: '0',
+    LOG_LEVEL: 'info',
+  };
+  const once = async () => {
+    const t0 = performance.now();
+    const proc = startProcess(start, env);
+    await proc.waitFor(/Moim is up/, 120_000);
+    const ms = performance.now() - t0;
+    proc.child.kill('SIGTERM');
+    if ((await proc.exited) !== 0) throw new Error(`npm start exited badly: ${proc.err()}`);
+    return ms;
+  };
+  try {
+    return { cold: await once(), warm: await once() };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+const graphs = [await seededGraph('servers'), await seededGraph('embedded')];
+try {
+  const targets = graphs.flatMap((g) => g.targets);
+  // JIT, connection pools and query caches warm up for every scenario first; discarded.
+  for (const t of targets) await run(t, WARMUP_MS, MAX_REQUESTS);
+  const results: Result[] = [];
+  for (const t of targets) results.push(await run(t, SECONDS * 1000, MAX_REQUESTS));
 
   console.log(
-    `node ${process.version}, ${cpus().length} CPUs, ${seeded?.reviews} reviews, ` +
+    `node ${process.version}, ${cpus().length} CPUs, ${graphs[0]!.reviews} reviews per graph, ` +
       `${SECONDS} s per scenario, concurrency ${CONCURRENCY} (client and servers share one process)`,
   );
   const rows = results.map((r) => {
@@ -158,13 +202,27 @@ try {
     };
   });
   console.table(rows);
-  const [gw, direct] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  const rate = (name: string) => rows.find((r) => r.scenario === name)!['req/s'];
+  const p50 = (name: string) => rows.find((r) => r.scenario === name)!['p50 ms'];
+  for (const backend of ['servers', 'embedded'])
+    console.log(
+      `${backend}: gateway/direct throughput ` +
+        `${(rate(`gateway LATEST (${backend})`) / rate(`direct review LATEST (${backend})`)).toFixed(2)}x, ` +
+        `p50 ${(p50(`gateway LATEST (${backend})`) / p50(`direct review LATEST (${backend})`)).toFixed(2)}x`,
+    );
   console.log(
-    `gateway/direct: throughput ${(gw['req/s'] / direct['req/s']).toFixed(2)}x, ` +
-      `p50 ${(gw['p50 ms'] / direct['p50 ms']).toFixed(2)}x`,
+    `embedded/servers through the gateway: throughput ` +
+      `${(rate('gateway LATEST (embedded)') / rate('gateway LATEST (servers)')).toFixed(2)}x, ` +
+      `p50 ${(p50('gateway LATEST (embedded)') / p50('gateway LATEST (servers)')).toFixed(2)}x`,
   );
   for (const r of results) if (r.firstError) console.log(`${r.name}: first error: ${r.firstError}`);
 } finally {
   await agent.close();
-  await graph.stop();
+  for (const { graph } of graphs) await graph.stop();
 }
+
+const { cold, warm } = await coldStart();
+console.log(
+  `npm start (embedded): cold start on an empty data folder ${(cold / 1000).toFixed(1)} s ` +
+    `(migrations, demo seed, graph up); restart on its data ${(warm / 1000).toFixed(1)} s`,
+);

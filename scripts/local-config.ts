@@ -1,45 +1,100 @@
-import { ConfigError } from '@moim/kit';
-import { loadGatewayEnv } from '@moim/gateway';
-import { loadReviewEnv } from '@moim/review';
-import { loadSocialEnv } from '@moim/social';
+import { fileURLToPath } from 'node:url';
+import { envStem, SERVICES, type ServiceName } from '@moim/events';
+import { ConfigError, type BackendConfig, type BackendKind } from '@moim/kit';
+
+/** `npm start` keeps its embedded data here unless DATA_DIR says otherwise. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
+
+const DEV_SECRETS = {
+  INTERNAL_SECRET: 'dev-only-internal-secret-change-me-0123456789',
+  JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcd',
+};
 
 /**
- * Configuration for running the whole graph in one process (npm start, npm run seed):
- * each service gets its own database on one MySQL server, and development-only secrets are
- * filled in when none are given, so `npm start` works on a fresh clone.
+ * The backend of the all-in-one process: what MOIM_BACKEND asks for; else `servers` when any
+ * MySQL or Redis address is configured; else `embedded`. Never decided by which servers happen
+ * to answer.
  */
-export function localConfig(env: Record<string, string | undefined> = process.env) {
-  if (env.NODE_ENV === 'production' && (!env.INTERNAL_SECRET || !env.JWT_SECRET)) {
-    // The development secrets are in this repository: anyone could mint an admin token with them.
-    throw new ConfigError(
-      'Invalid configuration:\n  INTERNAL_SECRET, JWT_SECRET: Required when NODE_ENV=production',
+export function chooseBackend(env: Record<string, string | undefined>): { kind: BackendKind; why: string } {
+  const asked = env.MOIM_BACKEND;
+  if (asked === 'servers' || asked === 'embedded') return { kind: asked, why: `MOIM_BACKEND=${asked}` };
+  if (asked) throw new ConfigError(`Invalid configuration:\n  MOIM_BACKEND: must be servers or embedded`);
+  const configured = [
+    'MYSQL_URL',
+    'REDIS_URL',
+    ...SERVICES.map((s) => `${envStem(s.name)}_DATABASE_URL`),
+  ].filter((name) => env[name]);
+  return configured.length
+    ? { kind: 'servers', why: `${configured.join(', ')} set` }
+    : { kind: 'embedded', why: 'no MySQL or Redis configured' };
+}
+
+export interface LocalConfig {
+  backend: BackendConfig;
+  /** Why this backend, for the start log. */
+  why: string;
+  logLevel: string;
+  usesDevSecrets: boolean;
+  /** The environment each service's configuration is parsed from. */
+  serviceEnv(name: ServiceName): Record<string, string | undefined>;
+  /** The gateway's, given where the subgraphs listen. */
+  gatewayEnv(urls: ReadonlyMap<ServiceName, string>): Record<string, string | undefined>;
+}
+
+/**
+ * Configuration for running the whole graph in one process (npm start, npm run seed): every
+ * service of the list, on one backend; development-only secrets are filled in when none are
+ * given, so `npm start` works on a fresh clone.
+ */
+export function localConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
+  const production = env.NODE_ENV === 'production';
+  const problems: string[] = [];
+  // The development secrets are in this repository: anyone could mint an admin token with them.
+  if (production && (!env.INTERNAL_SECRET || !env.JWT_SECRET))
+    problems.push('INTERNAL_SECRET, JWT_SECRET: Required when NODE_ENV=production');
+  const { kind, why } = chooseBackend(env);
+  if (production && kind === 'embedded')
+    problems.push(
+      `MOIM_BACKEND: NODE_ENV=production needs the servers backend (${why}): the embedded one keeps ` +
+        'data in local files and queues in one process, with no replicas; set MYSQL_URL and REDIS_URL',
     );
-  }
+  if (problems.length)
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+
   const mysql = (env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
+  const usesDevSecrets = !env.INTERNAL_SECRET || !env.JWT_SECRET;
   const shared = {
     NODE_ENV: 'development',
-    INTERNAL_SECRET: 'dev-only-internal-secret-change-me-0123456789',
-    JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcd',
+    ...DEV_SECRETS,
     ...env,
+    MOIM_BACKEND: kind,
+    DATA_DIR: env.DATA_DIR ?? DEFAULT_DATA_DIR,
   };
-  const social = loadSocialEnv({
-    ...shared,
-    DATABASE_URL: env.SOCIAL_DATABASE_URL ?? `${mysql}/moim_social`,
-    PORT: env.SOCIAL_PORT ?? '4001',
-  });
-  const review = loadReviewEnv({
-    ...shared,
-    DATABASE_URL: env.REVIEW_DATABASE_URL ?? `${mysql}/moim_review`,
-    PORT: env.REVIEW_PORT ?? '4002',
-  });
-  const usesDevSecrets = !env.INTERNAL_SECRET || !env.JWT_SECRET;
-  const gateway = loadGatewayEnv({
-    ...shared,
-    PORT: env.PORT ?? '4000',
-    // Tokens signed with the published development secrets stay on this machine.
-    HOST: env.HOST ?? (usesDevSecrets ? '127.0.0.1' : '0.0.0.0'),
-    SUBGRAPH_SOCIAL_URL: `http://127.0.0.1:${social.PORT}/graphql`,
-    SUBGRAPH_REVIEW_URL: `http://127.0.0.1:${review.PORT}/graphql`,
-  });
-  return { social, review, gateway, usesDevSecrets };
+  return {
+    backend: {
+      MOIM_BACKEND: kind,
+      REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: env.REDIS_PREFIX ?? 'moim',
+      DATA_DIR: shared.DATA_DIR,
+    },
+    why,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    usesDevSecrets,
+    serviceEnv: (name) => {
+      const stem = envStem(name);
+      const port = SERVICES.find((s) => s.name === name)!.port;
+      return {
+        ...shared,
+        DATABASE_URL: env[`${stem}_DATABASE_URL`] ?? `${mysql}/moim_${name.replace(/-/g, '_')}`,
+        PORT: env[`${stem}_PORT`] ?? String(port),
+      };
+    },
+    gatewayEnv: (urls) => ({
+      ...shared,
+      PORT: env.PORT ?? '4000',
+      // Tokens signed with the published development secrets stay on this machine.
+      HOST: env.HOST ?? (usesDevSecrets ? '127.0.0.1' : '0.0.0.0'),
+      ...Object.fromEntries([...urls].map(([name, url]) => [`SUBGRAPH_${envStem(name)}_URL`, url])),
+    }),
+  };
 }

@@ -1,28 +1,34 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '@moim/kit';
-import { createReviewService } from '@moim/review';
-import { createSocialService } from '@moim/social';
+import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
+import { createLogger, openBackend, startServices, waitUntilSettled } from '@moim/kit';
 import { localConfig } from './local-config';
-import { ADMIN_LOGIN, DEMO_LOGIN, demoFollowsApplied, seedDemo } from './seed/seed';
 
-// npm run seed: migrate and load demo data into the local databases, then exit.
-const config = localConfig();
-const logger = createLogger('seed', config.social.LOG_LEVEL);
-const social = await createSocialService(config.social);
-const review = await createReviewService(config.review);
+// npm run seed: migrate and load demo data on the configured backend, wait until the events it
+// caused are applied, then exit.
+const local = localConfig();
+const logger = createLogger('seed', local.logLevel);
+const backend = await openBackend(local.backend, logger);
 try {
-  const result = await seedDemo(social, review, logger);
-  if (!result) {
-    console.log('Demo data is already there: nothing to do.');
-  } else {
-    for (let i = 0; i < 100 && (await demoFollowsApplied(social, review)) < result.follows; i++)
-      await sleep(100);
-    console.log(`Seeded ${result.users} users, ${result.products} products, ${result.reviews} reviews.`);
+  const { services, stop } = await startServices({
+    backend,
+    // Free ports: seeding serves no requests and must not collide with a running npm start.
+    env: (name) => ({ ...local.serviceEnv(name), PORT: '0' }),
+  });
+  try {
+    const created = await seedDemo(services, logger);
+    await waitUntilSettled([...services.values()], backend.queues, 60_000);
+    console.log(
+      created
+        ? `Seeded ${Object.entries(created)
+            .map(([what, n]) => `${n} ${what}`)
+            .join(', ')} (${backend.kind} backend).`
+        : 'Demo data is already there: nothing to do.',
+    );
+    console.log(
+      `Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}   Admin: ${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
+    );
+  } finally {
+    await stop();
   }
-  console.log(
-    `Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}   Admin: ${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
-  );
 } finally {
-  await review.stop();
-  await social.stop();
+  await backend.close();
 }

@@ -1,39 +1,60 @@
-import { createLogger, runMain } from '@moim/kit';
-import { createGateway } from '@moim/gateway';
-import { createReviewService } from '@moim/review';
-import { createSocialService } from '@moim/social';
+import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
+import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
+import { createLogger, openBackend, runMain, startServices, type StartedServices } from '@moim/kit';
 import { localConfig } from './local-config';
-import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from './seed/seed';
 
 // npm start: every subgraph, its workers and the gateway in one process, from the same factories
 // the containers use, with demo data loaded on first start.
 runMain('moim', async () => {
-  const config = localConfig();
-  const logger = createLogger('moim', config.gateway.LOG_LEVEL);
-  if (config.usesDevSecrets)
+  const started = performance.now();
+  const local = localConfig();
+  const logger = createLogger('moim', local.logLevel);
+  if (local.usesDevSecrets)
     logger.warn('INTERNAL_SECRET / JWT_SECRET not set: using development-only secrets');
-
-  const social = await createSocialService(config.social);
-  const review = await createReviewService(config.review);
-  await social.listen(config.social.PORT, '127.0.0.1');
-  await review.listen(config.review.PORT, '127.0.0.1');
-  await seedDemo(social, review, logger);
-  const gateway = await createGateway(config.gateway);
-  const url = await gateway.listen(config.gateway.PORT, config.gateway.HOST);
-
   logger.info(
-    {
-      graphql: `${url.replace('127.0.0.1', 'localhost')}/graphql`,
-      demo: `${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}`,
-      admin: `${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
-    },
-    'Moim is up: open the graphql URL for the explorer',
+    local.backend.MOIM_BACKEND === 'embedded'
+      ? {
+          backend: 'embedded',
+          why: local.why,
+          data: local.backend.DATA_DIR,
+          other: 'MOIM_BACKEND=servers (or MYSQL_URL / REDIS_URL) runs on MySQL and Redis',
+        }
+      : {
+          backend: 'servers',
+          why: local.why,
+          other: 'MOIM_BACKEND=embedded runs on SQLite files and in-process queues, nothing to install',
+        },
+    local.backend.MOIM_BACKEND === 'embedded'
+      ? `backend: embedded (SQLite files and in-process queues in ${local.backend.DATA_DIR})`
+      : 'backend: servers (MySQL and Redis)',
   );
-  return {
-    logger,
-    stop: async () => {
-      await gateway.stop();
-      await Promise.all([social.stop(), review.stop()]);
-    },
+
+  const backend = await openBackend(local.backend, logger);
+  let services: StartedServices | undefined;
+  let gateway: Gateway | undefined;
+  const stop = async () => {
+    await gateway?.stop();
+    await services?.stop();
+    await backend.close();
   };
+  try {
+    services = await startServices({ backend, env: local.serviceEnv });
+    await seedDemo(services.services, logger);
+    const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));
+    gateway = await createGateway(gatewayConfig);
+    const url = await gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
+    logger.info(
+      {
+        graphql: `${url.replace('127.0.0.1', 'localhost')}/graphql`,
+        demo: `${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}`,
+        admin: `${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
+        startedInMs: Math.round(performance.now() - started),
+      },
+      'Moim is up: open the graphql URL for the explorer',
+    );
+    return { logger, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 });

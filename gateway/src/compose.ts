@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { schemaPath, subgraphs, supergraphPath } from './subgraphs';
+import { subgraphs, supergraphPath } from './subgraphs';
 
 export interface Composition {
   supergraphSdl: string;
@@ -15,7 +15,7 @@ export function composeSupergraph(): Composition {
     subgraphs.map((s) => ({
       name: s.name,
       url: `http://${s.name}/graphql`,
-      typeDefs: parse(readFileSync(schemaPath(s.schema), 'utf8')),
+      typeDefs: parse(readFileSync(s.schema, 'utf8')),
     })),
   );
   const hints = (result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`);

@@ -3,10 +3,7 @@ import { commonEnv, loadEnv, port } from '@moim/kit';
 import { subgraphs } from './subgraphs';
 
 const subgraphUrls = Object.fromEntries(
-  subgraphs.map((s) => [
-    `SUBGRAPH_${s.name.toUpperCase().replace('-', '_')}_URL`,
-    z.string().url().default(`http://127.0.0.1:${s.port}/graphql`),
-  ]),
+  subgraphs.map((s) => [s.urlVariable, z.string().url().default(s.defaultUrl)]),
 );
 
 const shape = {
@@ -37,10 +34,7 @@ export type GatewayConfig = Omit<ReturnType<typeof loadGatewayEnv>, 'subgraphUrl
 export function loadGatewayEnv(source: Record<string, string | undefined> = process.env) {
   const env = loadEnv(shape, source);
   const urls = Object.fromEntries(
-    subgraphs.map((s) => [
-      s.name,
-      (env as Record<string, unknown>)[`SUBGRAPH_${s.name.toUpperCase().replace('-', '_')}_URL`] as string,
-    ]),
+    subgraphs.map((s) => [s.name, (env as Record<string, unknown>)[s.urlVariable] as string]),
   );
   return { ...env, subgraphUrls: urls };
 }

@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import { envStem, SERVICES, type ServiceName } from '@moim/events';
 
-/** Every subgraph the gateway federates, with where its SDL lives and its local default URL. */
-export const subgraphs = [
-  { name: 'social', schema: '../../services/social/src/schema.graphql', port: 4001 },
-  { name: 'review', schema: '../../services/review/src/schema.graphql', port: 4002 },
-] as const;
-
-export type SubgraphName = (typeof subgraphs)[number]['name'];
-
-export const schemaPath = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+/** Every subgraph the gateway federates (the service list), with its SDL file and variable. */
+export const subgraphs = SERVICES.map((s) => ({
+  name: s.name as ServiceName,
+  schema: fileURLToPath(new URL(`../../services/${s.name}/src/schema.graphql`, import.meta.url)),
+  /** SUBGRAPH_<NAME>_URL, defaulting to the service's local port. */
+  urlVariable: `SUBGRAPH_${envStem(s.name)}_URL`,
+  defaultUrl: `http://127.0.0.1:${s.port}/graphql`,
+}));
 
 export const supergraphPath = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));

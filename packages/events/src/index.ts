@@ -1,3 +1,7 @@
+import type { ServiceName } from './services';
+
+export * from './services';
+
 /**
  * The catalogue of events that cross service boundaries: the topic, its payload, and which
  * services consume it. The outbox relay routes by this table, and a consumer fails at start
@@ -10,8 +14,6 @@ export interface EventPayloads {
 }
 
 export type Topic = keyof EventPayloads;
-
-export type ServiceName = 'social' | 'review' | 'search' | 'media' | 'chat' | 'course-catalog';
 
 export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   // review checks that the author of an admin-written review exists.

@@ -1,13 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'bullmq';
-import {
-  EntitySchema,
-  Table,
-  type DataSource,
-  type EntityManager,
-  type MigrationInterface,
-  type QueryRunner,
-} from 'typeorm';
+import { EntitySchema, Table, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import {
   eventQueueName,
   topicsConsumedBy,
@@ -16,11 +7,10 @@ import {
   type ServiceName,
   type Topic,
 } from '@moim/events';
-import { backgroundTransaction, isUniqueViolation } from './db';
-import { cappedBackoff } from './outbox';
+import { isUniqueViolation, type Database } from './db';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
-import { closeRedis, createRedis, logConnectionState } from './redis';
+import type { QueueWorker, Queues } from './queues/queues';
 
 export interface ProcessedEventRow {
   eventId: string;
@@ -58,11 +48,16 @@ export type EventHandlers = {
   ) => Promise<void>;
 };
 
+/** Fails at start when a topic routed to the service has no handler. */
+export function checkHandlers(service: ServiceName, handlers: EventHandlers): void {
+  const missing = topicsConsumedBy(service).filter((t) => !handlers[t]);
+  if (missing.length) throw new Error(`${service} consumes ${missing.join(', ')} but has no handler for it`);
+}
+
 export interface ConsumerOptions {
   service: ServiceName;
-  dataSource: DataSource;
-  redisUrl: string;
-  redisPrefix: string;
+  db: Database;
+  queues: Queues;
   logger: Logger;
   handlers: EventHandlers;
 }
@@ -70,75 +65,42 @@ export interface ConsumerOptions {
 /**
  * Runs a service's event handlers. Each event is applied at most once: its id is written to
  * processed_events in the same transaction as the handler's changes, so a redelivered event is
- * a no-op and a failed handler leaves no trace (BullMQ retries it with backoff).
+ * a no-op and a failed handler leaves no trace (the queue retries it with backoff).
  */
-export function startEventConsumer({
-  service,
-  dataSource,
-  redisUrl,
-  redisPrefix,
-  logger,
-  handlers,
-}: ConsumerOptions): {
-  worker: Worker;
-  close(): Promise<void>;
-} {
-  const missing = topicsConsumedBy(service).filter((t) => !handlers[t]);
-  if (missing.length) throw new Error(`${service} consumes ${missing.join(', ')} but has no handler for it`);
-
-  const connection = logConnectionState(createRedis(redisUrl, 'worker'), logger, `${service} event worker`);
-  const worker = new Worker<EventEnvelope>(
+export function startEventConsumer({ service, db, queues, logger, handlers }: ConsumerOptions): QueueWorker {
+  checkHandlers(service, handlers);
+  return queues.work(
     eventQueueName(service),
     async (job) => {
-      const event = job.data;
+      const event = job.data as EventEnvelope;
       const handler = handlers[event.topic] as (
         p: unknown,
         m: EntityManager,
         e: EventEnvelope,
       ) => Promise<void>;
-      // READ COMMITTED: handlers on several replicas then wait for each other's rows rather than
-      // deadlocking on gap locks.
-      const applied = await backgroundTransaction(dataSource, 'READ COMMITTED', async (manager) => {
-        try {
-          // The primary key decides: a concurrent or earlier delivery of the same event fails here.
-          await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });
-        } catch (err) {
-          if (isUniqueViolation(err)) return false;
-          throw err;
-        }
-        await handler(event.payload, manager, event);
-        return true;
-      });
+      const applied = await db.transaction(
+        async (manager) => {
+          try {
+            // The primary key decides: a concurrent or earlier delivery of the same event fails here.
+            await manager.insert(ProcessedEvent, { eventId: event.id, processedAt: new Date() });
+          } catch (err) {
+            if (isUniqueViolation(err)) return false;
+            throw err;
+          }
+          await handler(event.payload, manager, event);
+          return true;
+        },
+        { isolation: 'READ COMMITTED', background: true },
+      );
+      // A failure is logged by the queue adapter (job id = event id, job name = topic).
       logger.debug(
         { eventId: event.id, topic: event.topic, applied },
         applied ? 'event applied' : 'duplicate event skipped',
       );
     },
-    // One at a time keeps events of one queue in order, which follow/unfollow pairs rely on.
-    {
-      connection,
-      prefix: redisPrefix,
-      concurrency: 1,
-      autorun: true,
-      settings: { backoffStrategy: cappedBackoff },
-      // A job whose worker died mid-run is retried a few times; one that keeps killing workers
-      // moves to the failed set (kept, retryable) instead of blocking the queue forever.
-      maxStalledCount: 5,
-    },
+    // One at a time keeps events of one queue in order, which follow/unfollow pairs rely on. A job
+    // whose worker died mid-run is retried a few times; one that keeps killing workers moves to
+    // the failed set (kept, retryable) instead of blocking the queue forever.
+    { concurrency: 1, maxStalls: 5 },
   );
-  worker.on('failed', (job, err) =>
-    logger.error({ eventId: job?.data.id, topic: job?.data.topic, err }, 'event handler failed'),
-  );
-  worker.on('error', () => {}); // connection trouble is logged once by logConnectionState
-  const ready = new Promise<void>((resolve) => worker.once('ready', () => resolve()));
-  return {
-    worker,
-    async close() {
-      // Closing a worker whose connections are still opening makes BullMQ emit an error after its
-      // listeners are gone, which would crash the process: give it a moment to finish connecting.
-      await Promise.race([ready, sleep(2000, undefined, { ref: false })]);
-      await worker.close();
-      closeRedis(connection);
-    },
-  };
 }

@@ -4,42 +4,110 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** A problem zod cannot see in one variable alone: [variable, message]. */
+export type EnvProblem = [variable: string, message: string];
+
 /**
  * Parses process environment variables against a zod shape and reports every problem at once,
- * naming each variable, so a misconfigured deployment fails on the first start with the whole list.
+ * naming each variable, so a misconfigured deployment fails on the first start with the whole
+ * list. `check` adds problems that involve several variables.
  */
 export function loadEnv<S extends z.ZodRawShape>(
   shape: S,
   source: Record<string, string | undefined> = process.env,
+  check?: (env: z.infer<z.ZodObject<S>>) => EnvProblem[],
 ): z.infer<z.ZodObject<S>> {
   const result = z.object(shape).safeParse(source);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  const problems: EnvProblem[] = result.success
+    ? (check?.(result.data) ?? [])
+    : result.error.issues.map((issue) => [issue.path.join('.'), issue.message]);
+  if (!problems.length && result.success) return result.data;
+  throw new ConfigError(
+    `Invalid configuration:\n${problems.map(([name, message]) => `  ${name}: ${message}`).join('\n')}`,
+  );
 }
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
+
+/** Which backends a process uses; see backend.ts. */
+export const backendEnv = {
+  /**
+   * `servers`: MySQL, Redis and BullMQ (production, replicas, separate workers). `embedded`:
+   * SQLite files under DATA_DIR and queues and pub/sub inside the process (one process only).
+   */
+  MOIM_BACKEND: z.enum(['servers', 'embedded']).default('servers'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Namespaces every Redis key (queues, rate limits, channels), so deployments can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
+    .default('moim'),
+  DATA_DIR: z.string().min(1).default('.data'),
+};
 
 /** Variables every service process reads. */
 export const commonEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  ...backendEnv,
+  /** Required with MOIM_BACKEND=servers by services that have a database. */
   DATABASE_URL: z
-    .string({ required_error: 'Required (mysql://user:password@host:3306/database)' })
-    .url()
-    .refine((v) => v.startsWith('mysql://'), 'must be a mysql:// URL'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Namespaces every Redis key (queues, rate limits), so several deployments can share one Redis. */
-  REDIS_PREFIX: z
     .string()
-    .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
-    .default('moim'),
+    .url()
+    .refine((v) => v.startsWith('mysql://'), 'must be a mysql:// URL')
+    .optional(),
   INTERNAL_SECRET: z
     .string({ required_error: 'Required: the secret the gateway signs caller headers with' })
     .min(32, 'must be at least 32 characters'),
-  MIGRATE_ON_START: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
+  MIGRATE_ON_START: flag(true),
   HOST: z.string().default('0.0.0.0'),
+  /** How often delivered outbox rows and old processed-event ids are pruned. */
+  PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  OUTBOX_RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  PROCESSED_EVENTS_RETENTION_DAYS: z.coerce.number().min(0).default(30),
 };
 
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** A service's variables: the common ones, its API port and its worker process's health port. */
+export const serviceEnv = (apiPort: number) => ({
+  ...commonEnv,
+  PORT: port(apiPort),
+  WORKER_PORT: port(apiPort + 100),
+});
+
+/** Problems any process on the embedded or servers backend can have. */
+export function backendProblems(env: {
+  NODE_ENV: string;
+  MOIM_BACKEND: 'servers' | 'embedded';
+}): EnvProblem[] {
+  return env.NODE_ENV === 'production' && env.MOIM_BACKEND === 'embedded'
+    ? [
+        [
+          'MOIM_BACKEND',
+          'embedded keeps data in local SQLite files and runs queues inside one process (no replicas, ' +
+            'no separate workers): use servers (MySQL and Redis) with NODE_ENV=production',
+        ],
+      ]
+    : [];
+}
+
+/** The checks every service's environment gets, given whether it declares a database. */
+export function serviceProblems(
+  env: { NODE_ENV: string; MOIM_BACKEND: 'servers' | 'embedded'; DATABASE_URL?: string },
+  hasDatabase: boolean,
+): EnvProblem[] {
+  const problems = backendProblems(env);
+  if (hasDatabase && env.MOIM_BACKEND === 'servers' && !env.DATABASE_URL)
+    problems.push([
+      'DATABASE_URL',
+      'Required with MOIM_BACKEND=servers (mysql://user:password@host:3306/database)',
+    ]);
+  return problems;
+}
+
+export type ServiceConfig = z.infer<z.ZodObject<ReturnType<typeof serviceEnv>>>;

@@ -64,7 +64,8 @@ export function requestIdOf(req: IncomingMessage): string {
 export function createHttpApp<C extends BaseContext>(options: {
   logger: Logger;
   metrics: Metrics;
-  graphql: GraphqlRoute<C>;
+  /** Absent in worker processes, which serve only health and metrics. */
+  graphql?: GraphqlRoute<C>;
   readiness: ReadinessCheck[];
   /** Log every GraphQL request with its request id (the gateway logs operations itself instead). */
   logRequests?: boolean;
@@ -95,7 +96,12 @@ export function createHttpApp<C extends BaseContext>(options: {
     );
   }
 
-  async function serveGraphql(req: IncomingMessage, res: ServerResponse, requestId: string) {
+  async function serveGraphql(
+    graphql: GraphqlRoute<C>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -136,10 +142,11 @@ export function createHttpApp<C extends BaseContext>(options: {
       } else if (path === '/metrics') {
         route = path;
         send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
-      } else if (path === graphql.path) {
+      } else if (graphql && path === graphql.path) {
         route = path;
+        logger.debug({ requestId, method: req.method }, 'request received');
         if (draining) res.setHeader('connection', 'close');
-        await serveGraphql(req, res, requestId);
+        await serveGraphql(graphql, req, res, requestId);
       } else {
         send(res, 404, 'application/json', '{"error":"Not found"}');
       }
@@ -160,7 +167,7 @@ export function createHttpApp<C extends BaseContext>(options: {
         { route, method: req.method ?? 'GET', status: String(res.statusCode) },
         seconds,
       );
-      if (route === graphql.path && options.logRequests !== false)
+      if (route === graphql?.path && options.logRequests !== false)
         logger.info({ requestId, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     }
   });

@@ -1,8 +1,13 @@
-import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /**
+   * GraphQL root fields served by a subgraph, `_entities` included: how many entity batches the
+   * gateway asked for, which the batching tests count.
+   */
+  rootFields: Counter<'field'>;
 }
 
 export function createMetrics(service: string): Metrics {
@@ -16,5 +21,11 @@ export function createMetrics(service: string): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, httpDuration };
+  const rootFields = new Counter({
+    name: 'graphql_root_fields_total',
+    help: 'GraphQL root fields resolved, by name',
+    labelNames: ['field'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, rootFields };
 }

@@ -1,10 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
 import {
   EntitySchema,
   Table,
   TableIndex,
-  type DataSource,
   type EntityManager,
   type MigrationInterface,
   type QueryRunner,
@@ -16,11 +14,11 @@ import {
   type EventPayloads,
   type Topic,
 } from '@moim/events';
-import { backgroundTransaction } from './db';
+import { bigintAsString, markOutboxWrite, skipLocked, type Database } from './db';
 import { newId } from './ids';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
-import { closeRedis, createRedis } from './redis';
+import type { Backoff, NewJob, Queues } from './queues/queues';
 
 export interface OutboxRow {
   /**
@@ -41,7 +39,7 @@ export const OutboxEvent = new EntitySchema<OutboxRow>({
   name: 'OutboxEvent',
   tableName: 'outbox_events',
   columns: {
-    seq: { type: 'bigint', primary: true, generated: 'increment' },
+    seq: { type: 'bigint', primary: true, generated: 'increment', transformer: bigintAsString },
     id: { type: 'varchar', length: 36, unique: true },
     topic: { type: 'varchar', length: 100 },
     // JSON kept as text: portable to SQLite, and only the relay ever reads it.
@@ -86,12 +84,21 @@ export class CreateOutbox1764200000000 implements MigrationInterface {
 
 /**
  * Records an event in the caller's transaction: it is published if and only if the change
- * that caused it commits.
+ * that caused it commits. Committing wakes the relay.
  */
 export async function recordEvent<T extends Topic>(
   manager: EntityManager,
   topic: T,
   payload: EventPayloads[T],
+): Promise<void> {
+  await recordOutboxRow(manager, topic, payload);
+}
+
+/** The one insert into the outbox, for events and for jobs (see jobs.ts). */
+export async function recordOutboxRow(
+  manager: EntityManager,
+  topic: string,
+  payload: unknown,
 ): Promise<void> {
   await manager.insert(OutboxEvent, {
     id: newId(),
@@ -101,12 +108,13 @@ export async function recordEvent<T extends Topic>(
     publishedAt: null,
     attempts: 0,
   });
+  markOutboxWrite(manager);
 }
 
 /** A send that hangs (Redis gone mid-pass) must not hold the claimed rows' locks forever. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   const timeout = sleep(ms, undefined, { ref: false }).then(() => {
-    throw new Error(`Redis did not answer within ${ms} ms`);
+    throw new Error(`the queue did not answer within ${ms} ms`);
   });
   return Promise.race([promise, timeout]);
 }
@@ -114,149 +122,151 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** Effectively unlimited: an event waits out any outage of its consumer (about 70 days at 1/min). */
 export const EVENT_ATTEMPTS = 100_000;
 
-/** Exponential from 1 s, capped at a minute; registered on every event worker. */
-export const cappedBackoff = (attemptsMade: number): number =>
-  Math.min(1000 * 2 ** Math.max(attemptsMade - 1, 0), 60_000);
+/** Exponential from 1 s, capped at a minute. */
+export const EVENT_BACKOFF: Backoff = { delayMs: 1000, maxDelayMs: 60_000 };
+
+/** Where one outbox row goes: an event to each consuming service's queue, a job to its queue. */
+function deliveries(row: OutboxRow): Array<{ queue: string; job: NewJob }> {
+  const payload = JSON.parse(row.payload);
+  if (row.topic.startsWith('job:')) {
+    const [, queue, name] = row.topic.split(':') as [string, string, string];
+    const { data, id, delayMs, attempts, backoff } = payload as {
+      data: unknown;
+      id?: string;
+      delayMs?: number;
+      attempts: number;
+      backoff: Backoff;
+    };
+    return [{ queue, job: { name, data, id: id ?? row.id, delayMs, attempts, backoff } }];
+  }
+  const topic = row.topic as Topic;
+  const envelope: EventEnvelope = {
+    id: row.id,
+    topic,
+    payload,
+    sequence: Number(row.seq),
+    occurredAt: row.createdAt.toISOString(),
+  };
+  // The outbox id is the job id: a row sent twice (crash between send and mark) is one job.
+  // Nothing is dropped: a failing handler retries every minute at most until it succeeds.
+  return (consumersOf[topic] ?? []).map((service) => ({
+    queue: eventQueueName(service),
+    job: { name: topic, data: envelope, id: row.id, attempts: EVENT_ATTEMPTS, backoff: EVENT_BACKOFF },
+  }));
+}
 
 export interface OutboxRelay {
-  /** Ask for a pass now (after a commit) instead of at the next interval. */
+  /** Ask for a pass now instead of at the next interval (commits that record rows do it). */
   wake(): void;
-  /** One pass; resolves to the number of events published. */
+  /** One pass; resolves to the number of rows published. */
   publishPending(): Promise<number>;
+  /** Stops the loop after one last pass, so what the last requests recorded leaves now. */
   stop(): Promise<void>;
 }
 
 export interface RelayOptions {
-  dataSource: DataSource;
-  redisUrl: string;
-  redisPrefix: string;
+  db: Database;
+  queues: Queues;
   logger: Logger;
   intervalMs?: number;
   batchSize?: number;
+  /** A send that takes longer counts as failed; the row stays pending. */
+  sendTimeoutMs?: number;
 }
 
 /**
- * Moves committed outbox rows to the consumers' BullMQ queues. While Redis is away the rows
- * stay pending and are retried every interval; the outbox id is the job id, so a row sent twice
- * (crash between send and mark) is one job, and consumers dedupe by event id anyway.
- * Rows are claimed with SKIP LOCKED, so any number of replicas can relay side by side.
+ * Moves committed outbox rows to their queues. While the queue backend is away (or hangs) the
+ * rows stay pending and are retried every interval; consumers dedupe by event id anyway.
+ * On MySQL rows are claimed with SKIP LOCKED, so any number of replicas can relay side by side.
  */
 export function startOutboxRelay({
-  dataSource,
-  redisUrl,
-  redisPrefix,
+  db,
+  queues,
   logger,
   intervalMs = 1000,
   batchSize = 100,
+  sendTimeoutMs = 5000,
 }: RelayOptions): OutboxRelay {
-  const connection = createRedis(redisUrl, 'command');
-  connection.on('error', () => {}); // reported once by reportDown, not on every reconnect attempt
-  const queues = new Map<string, Queue>();
-  const queue = (name: string) => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new Queue(name, { connection, prefix: redisPrefix });
-      q.on('error', () => {}); // connection trouble is reported by reportDown
-      queues.set(name, q);
-    }
-    return q;
-  };
-  let redisWasDown = false;
-
-  function reportDown(reason: unknown) {
-    if (!redisWasDown)
-      logger.warn({ reason: String(reason) }, 'outbox relay cannot reach Redis; events stay pending');
-    redisWasDown = true;
-  }
+  let failing = false;
 
   async function publishPending(): Promise<number> {
-    // BullMQ waits for a connection that is not ready instead of failing, so do not start a pass
-    // while Redis is away; ioredis keeps reconnecting in the background.
-    if (connection.status !== 'ready') {
-      if (connection.status !== 'connecting') reportDown(`redis connection is ${connection.status}`);
-      return 0;
-    }
-    // READ COMMITTED: SKIP LOCKED then locks only the claimed rows, not the gap where new events
-    // are inserted, so writers never wait for a relay pass.
-    return backgroundTransaction(dataSource, 'READ COMMITTED', async (manager) => {
-      const rows = await manager
-        .createQueryBuilder(OutboxEvent, 'e')
-        .where('e.publishedAt IS NULL')
-        .orderBy('e.seq', 'ASC')
-        .limit(batchSize)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
-      const published: string[] = [];
-      for (const row of rows) {
-        const topic = row.topic as Topic;
-        const envelope: EventEnvelope = {
-          id: row.id,
-          topic,
-          payload: JSON.parse(row.payload),
-          sequence: Number(row.seq),
-          occurredAt: row.createdAt.toISOString(),
-        };
-        try {
-          for (const service of consumersOf[topic] ?? []) {
-            const job = queue(eventQueueName(service)).add(topic, envelope, {
-              jobId: row.id,
-              // Nothing is dropped: a failing handler retries every minute at most until it succeeds.
-              attempts: EVENT_ATTEMPTS,
-              backoff: { type: 'capped' },
-              removeOnComplete: 1000,
-              removeOnFail: false,
-            });
-            await within(job, 5000);
+    return db.transaction(
+      async (manager) => {
+        const rows = await skipLocked(
+          manager
+            .createQueryBuilder(OutboxEvent, 'e')
+            .where('e.publishedAt IS NULL')
+            .orderBy('e.seq', 'ASC')
+            .limit(batchSize),
+        ).getMany();
+        const published: string[] = [];
+        for (const row of rows) {
+          try {
+            for (const { queue, job } of deliveries(row)) await within(queues.add(queue, job), sendTimeoutMs);
+            published.push(row.id);
+          } catch (err) {
+            if (!failing)
+              logger.warn(
+                { reason: String(err) },
+                'outbox relay cannot reach the queue; events stay pending',
+              );
+            failing = true;
+            await manager.increment(OutboxEvent, { id: row.id }, 'attempts', 1);
+            break; // keep the order: later rows wait for this one
           }
-          published.push(row.id);
-        } catch (err) {
-          reportDown(err);
-          await manager.increment(OutboxEvent, { id: row.id }, 'attempts', 1);
-          break;
         }
-      }
-      if (published.length) {
-        await manager
-          .createQueryBuilder()
-          .update(OutboxEvent)
-          .set({ publishedAt: new Date() })
-          .where('id IN (:...ids)', { ids: published })
-          .execute();
-        if (redisWasDown) logger.info('outbox relay reached Redis again');
-        redisWasDown = false;
-      }
-      return published.length;
-    });
+        if (published.length) {
+          await manager
+            .createQueryBuilder()
+            .update(OutboxEvent)
+            .set({ publishedAt: new Date() })
+            .where('id IN (:...ids)', { ids: published })
+            .execute();
+          if (failing) logger.info('outbox relay reached the queue again');
+          failing = false;
+        }
+        return published.length;
+      },
+      { isolation: 'READ COMMITTED', background: true },
+    );
   }
 
   let running = true;
-  let wakeUp: () => void = () => {};
-  connection.on('ready', () => wakeUp());
+  let wanted = false;
+  let sleeping: AbortController | null = null;
+  const wake = () => {
+    wanted = true;
+    // While the queue is failing, commits do not hurry the next try: it waits the interval.
+    if (!failing) sleeping?.abort();
+  };
+  db.onOutboxCommit(wake);
   const loop = (async () => {
     while (running) {
+      wanted = false;
       let sent = 0;
       try {
         sent = await publishPending();
       } catch (err) {
         logger.error({ err }, 'outbox relay pass failed');
       }
-      if (sent === batchSize) continue; // more are waiting
-      const ac = new AbortController();
-      wakeUp = () => ac.abort();
-      await sleep(intervalMs, undefined, { signal: ac.signal }).catch(() => {});
+      if (!running) break;
+      // More are waiting, or were committed during the pass.
+      if (sent === batchSize || (wanted && !failing)) continue;
+      sleeping = new AbortController();
+      await sleep(intervalMs, undefined, { signal: sleeping.signal }).catch(() => {});
+      sleeping = null;
     }
   })();
 
   return {
-    wake: () => wakeUp(),
+    wake,
     publishPending,
     async stop() {
       running = false;
-      wakeUp();
+      sleeping?.abort();
       await loop;
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      closeRedis(connection);
+      if (!failing)
+        await publishPending().catch((err) => logger.warn({ err }, 'last outbox relay pass failed'));
     },
   };
 }

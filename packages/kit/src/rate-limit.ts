@@ -23,8 +23,9 @@ if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('TTL', KEYS[1]) }
 `;
 
+const keyOf = (limit: RateLimit, subject: string) => `ratelimit:${limit.name}:${subject}`;
+
 export function createRateLimiter(redis: Redis): RateLimiter {
-  const keyOf = (limit: RateLimit, subject: string) => `ratelimit:${limit.name}:${subject}`;
   return {
     async hit(limit, subject) {
       const [count, ttl] = (await redis.eval(HIT, 1, keyOf(limit, subject), limit.windowSeconds)) as [
@@ -37,5 +38,52 @@ export function createRateLimiter(redis: Redis): RateLimiter {
     async reset(limit, subject) {
       await redis.del(keyOf(limit, subject));
     },
+  };
+}
+
+/** Counters in this process: for the embedded backend, where there is one process and no Redis. */
+export interface MemoryRateLimiter extends RateLimiter {
+  /** Subjects counted at the moment, expired windows not yet swept included (for metrics and tests). */
+  size(): number;
+}
+
+// Often enough that only windows expired in the last few seconds are held, rarely enough that
+// the walk over every counter costs nothing per hit.
+const SWEEP_INTERVAL_MS = 10_000;
+
+/**
+ * The Redis limiter's semantics in a Map: the window starts at a subject's first hit, the hit
+ * is counted before it is checked, and `retryAfterSeconds` is what is left of the window. An
+ * expired window is dropped when its subject is hit again or by a sweep run from `hit`, so memory
+ * stays bounded without a timer.
+ */
+export function createMemoryRateLimiter(now: () => number = Date.now): MemoryRateLimiter {
+  const windows = new Map<string, { count: number; endsAt: number }>();
+  let nextSweepAt = now() + SWEEP_INTERVAL_MS;
+  const sweep = (at: number) => {
+    for (const [key, window] of windows) if (window.endsAt <= at) windows.delete(key);
+    nextSweepAt = at + SWEEP_INTERVAL_MS;
+  };
+  return {
+    async hit(limit, subject) {
+      const at = now();
+      if (at >= nextSweepAt) sweep(at);
+      const key = keyOf(limit, subject);
+      let window = windows.get(key);
+      if (!window || window.endsAt <= at) {
+        window = { count: 0, endsAt: at + limit.windowSeconds * 1000 };
+        windows.set(key, window);
+      }
+      window.count += 1;
+      if (window.count > limit.max) {
+        // Whole seconds, rounded up so a client that waits that long finds the window over.
+        const retryAfterSeconds = Math.max(1, Math.ceil((window.endsAt - at) / 1000));
+        throw rateLimited('Too many attempts: try again later', retryAfterSeconds);
+      }
+    },
+    async reset(limit, subject) {
+      windows.delete(keyOf(limit, subject));
+    },
+    size: () => windows.size,
   };
 }

@@ -1,29 +1,40 @@
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { GraphQLError, parse } from 'graphql';
-import type { EntitySchema, MigrationInterface } from 'typeorm';
+import { GraphQLError, Kind, parse } from 'graphql';
+import type { EntitySchema } from 'typeorm';
 import type { ServiceName } from '@moim/events';
+import type { Backend } from './backend';
 import { CALLER_HEADER, verifyCaller, type Caller } from './caller';
 import {
-  startEventConsumer,
-  ProcessedEvent,
+  checkHandlers,
   CreateProcessedEvents1764200000001,
+  ProcessedEvent,
+  startEventConsumer,
   type EventHandlers,
 } from './consumer';
-import { openDatabase, type Database } from './db';
+import type { Database, MigrationClass } from './db';
+import type { ServiceConfig } from './env';
 import { createHttpApp, type HttpApp } from './http';
+import {
+  checkJobs,
+  scheduleRepeatables,
+  startJobWorkers,
+  type JobProcessor,
+  type RepeatableJob,
+} from './jobs';
 import { createLogger, type Logger } from './logger';
-import { createMetrics } from './metrics';
-import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay, type OutboxRelay } from './outbox';
-import { ConfigError } from './env';
-import { createRateLimiter, type RateLimiter } from './rate-limit';
-import { closeRedis, createRedis, logConnectionState } from './redis';
+import { maintenanceJobs } from './maintenance';
+import { createMetrics, type Metrics } from './metrics';
+import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay } from './outbox';
+import type { PubSub } from './pubsub/pubsub';
+import type { QueueWorker, Queues } from './queues/queues';
+import type { RateLimiter } from './rate-limit';
 import { DateTime } from './scalars';
 
 /** What every resolver gets, whatever the service. */
@@ -33,61 +44,97 @@ export interface RequestContext extends BaseContext {
   logger: Logger;
 }
 
-export interface ServiceConfig {
-  NODE_ENV: 'development' | 'test' | 'production';
-  LOG_LEVEL: string;
-  DATABASE_URL: string;
-  REDIS_URL: string;
-  REDIS_PREFIX: string;
-  INTERNAL_SECRET: string;
-  MIGRATE_ON_START: boolean;
-}
-
+/** The kit's long-lived dependencies of a service; services add their own in `deps`. */
 export interface ServiceDeps {
+  /** The service's database (using it in a service that declares none throws). */
   db: Database;
+  queues: Queues;
+  pubsub: PubSub;
+  /** Counters shared by every replica; limit names are the service's own. */
   rateLimiter: RateLimiter;
-  /** Wakes the outbox relay after a commit that recorded events. */
-  relay: OutboxRelay;
   logger: Logger;
 }
 
+/** What a subgraph is: the kit decides how it runs (API, worker, or both) and on which backend. */
 export interface ServiceDefinition<C extends RequestContext, D extends ServiceDeps> {
   name: ServiceName;
-  config: ServiceConfig;
   typeDefs: string;
   /** Resolver map keyed by type name, federation's __resolveReference included. */
   resolvers: object;
-  entities: EntitySchema[];
-  migrations: Array<new () => MigrationInterface>;
+  /** Absent for a service without tables (it then has no outbox and consumes no events). */
+  database?: { entities: EntitySchema[]; migrations: MigrationClass[] };
   /** Adds the service's own long-lived dependencies (ports, config) to the kit's, once. */
   deps: (kit: ServiceDeps) => D;
   /** Builds the per-request context (DataLoaders are made here, once per request). */
   context: (base: RequestContext, deps: D) => C;
   /** Handlers for the events routed to this service (see @moim/events). */
-  consumes?: (deps: D) => EventHandlers;
-  logger?: Logger;
-}
-
-export interface RunningService<D extends ServiceDeps = ServiceDeps> {
-  deps: D;
-  http: HttpApp;
-  /** Listens on `port` (0 picks a free one) and resolves to the base URL. */
-  listen(port: number, host?: string): Promise<string>;
-  /** Drains HTTP, stops workers and the relay, closes Redis and the database. */
-  stop(): Promise<void>;
+  events?: (deps: D) => EventHandlers;
+  /** Processors of the service's job types. */
+  jobs?: (deps: D) => JobProcessor[];
+  repeatable?: RepeatableJob[];
 }
 
 /**
- * The one place that wires a subgraph to its backends: database and migrations, Redis, the outbox
- * relay, event consumers, the signed-caller check, health and metrics. Services describe their
- * schema, entities and handlers; this decides how they run.
+ * What `@moim/<service>` exports as `service`: from it the kit, `npm start`, the seed and the test
+ * harness build the service without knowing which one it is.
  */
-export async function createService<C extends RequestContext, D extends ServiceDeps>(
-  def: ServiceDefinition<C, D>,
-): Promise<RunningService<D>> {
-  const { config } = def;
-  const logger = def.logger ?? createLogger(def.name, config.LOG_LEVEL);
+export interface ServiceModule<
+  Cfg extends ServiceConfig = ServiceConfig,
+  D extends ServiceDeps = ServiceDeps,
+> {
+  name: ServiceName;
+  /** Parses (and checks) the service's environment; throws a ConfigError listing every problem. */
+  loadEnv(source?: Record<string, string | undefined>): Cfg;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the context type is the service's own
+  define(config: Cfg): ServiceDefinition<any, D>;
+}
 
+/**
+ * `api` serves GraphQL and relays its outbox; `worker` consumes events and runs jobs (and relays
+ * what they record); `all` is both, as `npm start` and the tests run.
+ */
+export type ServiceRole = 'api' | 'worker' | 'all';
+
+export interface RunningService<D extends ServiceDeps = ServiceDeps> {
+  name: ServiceName;
+  role: ServiceRole;
+  deps: D;
+  http: HttpApp;
+  metrics: Metrics;
+  /** Listens on `port` (0 picks a free one) and resolves to the base URL. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Drains HTTP, then running jobs and the relay, then closes the database (not the backend). */
+  stop(): Promise<void>;
+}
+
+function noDatabase(name: string): Database {
+  return new Proxy({} as Database, {
+    get: () => {
+      throw new Error(`${name} declares no database`);
+    },
+  });
+}
+
+/** Counts root fields per operation (`_entities` batches among them) in the service's metrics. */
+function rootFieldsPlugin(metrics: Metrics): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          for (const selection of operation?.selectionSet.selections ?? [])
+            if (selection.kind === Kind.FIELD) metrics.rootFields.inc({ field: selection.name.value });
+        },
+      };
+    },
+  };
+}
+
+async function createApollo<C extends RequestContext, D extends ServiceDeps>(
+  def: ServiceDefinition<C, D>,
+  config: ServiceConfig,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<ApolloServer<C>> {
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema({
       typeDefs: parse(def.typeDefs),
@@ -98,7 +145,11 @@ export async function createService<C extends RequestContext, D extends ServiceD
     stopOnTerminationSignals: false,
     // Traces are for Apollo Studio, which Moim does not report to; cache hints are unused, and
     // computing them wraps every resolver.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      rootFieldsPlugin(metrics),
+    ],
     formatError: (formatted, error) => {
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
         logger.error(
@@ -111,76 +162,126 @@ export async function createService<C extends RequestContext, D extends ServiceD
     },
   });
   await apollo.start();
+  return apollo;
+}
 
-  // Whatever is opened is closed again, newest first, on stop or when a later step of start fails.
-  const opened: Array<() => unknown> = [() => apollo.stop()];
+/** Subgraphs trust nobody: the caller comes from the gateway's signed header or not at all. */
+function callerOf(req: IncomingMessage, secret: string, audience: string): Caller {
+  const header = req.headers[CALLER_HEADER];
+  try {
+    return verifyCaller(typeof header === 'string' ? header : undefined, secret, audience);
+  } catch (err) {
+    throw new GraphQLError((err as Error).message, {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    });
+  }
+}
+
+/**
+ * Starts one service in `role` on `backend`: its database (migrated when configured), the outbox
+ * relay, event consumers, job workers and repeatable jobs, and HTTP (GraphQL for the API; health
+ * and metrics always). Whatever was opened is closed again, newest first, on stop or when a
+ * later step fails.
+ */
+export async function startService<C extends RequestContext, D extends ServiceDeps>(
+  def: ServiceDefinition<C, D>,
+  config: ServiceConfig,
+  options: { backend: Backend; role: ServiceRole; logger?: Logger },
+): Promise<RunningService<D>> {
+  const { backend, role } = options;
+  const logger = options.logger ?? createLogger(def.name, config.LOG_LEVEL);
+  const metrics = createMetrics(def.name);
+  const opened: Array<() => unknown> = [];
   const closeAll = async () => {
     for (const close of opened.splice(0).reverse()) await close();
   };
   try {
-    const db = await openDatabase({
-      url: config.DATABASE_URL,
-      entities: [...def.entities, OutboxEvent, ProcessedEvent],
-      migrations: [CreateOutbox1764200000000, CreateProcessedEvents1764200000001, ...def.migrations],
+    const db = def.database
+      ? await backend.openDatabase(def.name, config.DATABASE_URL, {
+          entities: [...def.database.entities, OutboxEvent, ProcessedEvent],
+          migrations: [
+            CreateOutbox1764200000000,
+            CreateProcessedEvents1764200000001,
+            ...def.database.migrations,
+          ],
+          logger,
+          migrate: config.MIGRATE_ON_START,
+        })
+      : null;
+    if (db) opened.push(() => db.close());
+    const deps = def.deps({
+      db: db ?? noDatabase(def.name),
+      queues: backend.queues,
+      pubsub: backend.pubsub,
+      rateLimiter: {
+        hit: (limit, subject) =>
+          backend.rateLimiter.hit({ ...limit, name: `${def.name}:${limit.name}` }, subject),
+        reset: (limit, subject) =>
+          backend.rateLimiter.reset({ ...limit, name: `${def.name}:${limit.name}` }, subject),
+      },
       logger,
-      migrate: config.MIGRATE_ON_START,
     });
-    opened.push(() => db.close());
-    const redis = logConnectionState(
-      createRedis(config.REDIS_URL, 'command', config.REDIS_PREFIX),
-      logger,
-      'redis',
-    );
-    opened.push(() => closeRedis(redis));
-    const relay = startOutboxRelay({
-      dataSource: db.dataSource,
-      redisUrl: config.REDIS_URL,
-      redisPrefix: config.REDIS_PREFIX,
-      logger,
-    });
-    opened.push(() => relay.stop());
-    const deps = def.deps({ db, rateLimiter: createRateLimiter(redis), relay, logger });
-    if (def.consumes) {
-      const consumer = startEventConsumer({
-        service: def.name,
-        dataSource: db.dataSource,
-        redisUrl: config.REDIS_URL,
-        redisPrefix: config.REDIS_PREFIX,
-        logger,
-        handlers: def.consumes(deps),
-      });
-      opened.push(() => consumer.close());
+
+    // Checked in every role, so a wiring mistake fails the first start, not the first event.
+    const handlers = def.events?.(deps);
+    if (handlers && !db) throw new Error(`${def.name} consumes events but declares no database`);
+    if (handlers) checkHandlers(def.name, handlers);
+    const maintenance = db
+      ? maintenanceJobs(
+          def.name,
+          db,
+          {
+            outboxDays: config.OUTBOX_RETENTION_DAYS,
+            processedEventsDays: config.PROCESSED_EVENTS_RETENTION_DAYS,
+          },
+          config.PRUNE_INTERVAL_SECONDS * 1000,
+        )
+      : { processors: [], repeatables: [] };
+    const processors = [...(def.jobs?.(deps) ?? []), ...maintenance.processors];
+    const repeatables = [...(def.repeatable ?? []), ...maintenance.repeatables];
+    checkJobs(def.name, processors, repeatables);
+
+    if (db) {
+      const relay = startOutboxRelay({ db, queues: backend.queues, logger });
+      opened.push(() => relay.stop());
+    }
+    if (role !== 'api') {
+      const workers: QueueWorker[] = startJobWorkers(backend.queues, processors);
+      if (handlers)
+        workers.push(
+          startEventConsumer({ service: def.name, db: db!, queues: backend.queues, logger, handlers }),
+        );
+      opened.push(() => Promise.all(workers.map((w) => w.close())));
+      await scheduleRepeatables(backend.queues, repeatables);
     }
 
-    const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
-      const header = req.headers[CALLER_HEADER];
-      let caller: Caller;
-      try {
-        caller = verifyCaller(
-          typeof header === 'string' ? header : undefined,
-          config.INTERNAL_SECRET,
-          def.name,
-        );
-      } catch (err) {
-        const e = err as GraphQLError;
-        throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-      }
-      return def.context({ caller, requestId, logger: logger.child({ requestId }) }, deps);
-    };
-
-    const http = createHttpApp({
-      logger,
-      metrics: createMetrics(def.name),
-      graphql: { path: '/graphql', apollo, context },
-      readiness: [
-        { name: 'database', check: db.ping },
-        { name: 'redis', check: async () => void (await redis.ping()) },
-      ],
-    });
+    const readiness = [...(db ? [{ name: 'database', check: db.ping }] : []), ...backend.readiness];
+    let graphql;
+    if (role !== 'worker') {
+      const apollo = await createApollo(def, config, logger, metrics);
+      opened.push(() => apollo.stop());
+      graphql = {
+        path: '/graphql',
+        apollo,
+        context: async (req: IncomingMessage, requestId: string) =>
+          def.context(
+            {
+              caller: callerOf(req, config.INTERNAL_SECRET, def.name),
+              requestId,
+              logger: logger.child({ requestId }),
+            },
+            deps,
+          ),
+      };
+    }
+    const http = createHttpApp({ logger, metrics, graphql, readiness });
 
     return {
+      name: def.name,
+      role,
       deps,
       http,
+      metrics,
       listen: (port, host) => http.listen(port, host),
       async stop() {
         await http.close();
@@ -191,45 +292,4 @@ export async function createService<C extends RequestContext, D extends ServiceD
     await closeAll();
     throw err;
   }
-}
-
-/**
- * Process entry: starts the service, stops it cleanly on SIGTERM/SIGINT (exit 0), and exits 1
- * with a readable message when configuration is invalid or starting fails.
- */
-export function runMain(
-  name: string,
-  start: () => Promise<{ logger: Logger; stop: () => Promise<void> }>,
-): void {
-  start().then(
-    ({ logger, stop }) => {
-      let stopping = false;
-      const handler = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        stop().then(
-          () => {
-            logger.info('stopped');
-            // pino writes asynchronously: flush so the last lines are not lost at exit.
-            logger.flush(() => process.exit(0));
-          },
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', handler);
-      process.on('SIGINT', handler);
-    },
-    (err) => {
-      process.stderr.write(
-        err instanceof ConfigError
-          ? `${name}: ${err.message}\n`
-          : `${name} failed to start: ${err?.stack ?? err}\n`,
-      );
-      process.exit(1);
-    },
-  );
 }

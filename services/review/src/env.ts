@@ -1,8 +1,8 @@
-import { commonEnv, loadEnv, port } from '@moim/kit';
+import { loadEnv, serviceEnv, serviceProblems } from '@moim/kit';
 
-const shape = { ...commonEnv, PORT: port(4002) };
+const shape = serviceEnv(4002);
 
 export type ReviewConfig = ReturnType<typeof loadReviewEnv>;
 
 export const loadReviewEnv = (source: Record<string, string | undefined> = process.env) =>
-  loadEnv(shape, source);
+  loadEnv(shape, source, (env) => serviceProblems(env, true));

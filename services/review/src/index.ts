@@ -1,4 +1,4 @@
-export { createReviewService, typeDefs, type ReviewService } from './service';
+export { service, typeDefs, type ReviewService } from './service';
 export { loadReviewEnv, type ReviewConfig } from './env';
 export {
   ReviewEntity,
@@ -9,5 +9,5 @@ export {
   type Review,
   type Product,
 } from './entities';
-export { createReview } from './domain/reviews';
-export { createProduct } from './domain/subjects';
+export type { ReviewDeps } from './domain/context';
+export { seed } from './seed';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createService, type RunningService } from '@moim/kit';
+import type { RunningService, ServiceModule } from '@moim/kit';
 import type { ReviewContext, ReviewDeps } from './domain/context';
 import { entities } from './entities';
-import type { ReviewConfig } from './env';
+import { loadReviewEnv, type ReviewConfig } from './env';
 import { reviewEventHandlers } from './events';
 import { createLoaders } from './loaders';
 import { CreateReview1764300000001 } from './migrations/1764300000001-create-review';
@@ -13,10 +13,12 @@ export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url
 
 export type ReviewService = RunningService<ReviewDeps>;
 
-export function createReviewService(config: ReviewConfig): Promise<ReviewService> {
-  return createService<ReviewContext, ReviewDeps>({
+/** Places, products, reviews, feeds and moderation: the `review` subgraph. */
+export const service: ServiceModule<ReviewConfig, ReviewDeps> = {
+  name: 'review',
+  loadEnv: loadReviewEnv,
+  define: (config) => ({
     name: 'review',
-    config,
     typeDefs,
     resolvers: {
       ...subjectResolvers,
@@ -24,10 +26,9 @@ export function createReviewService(config: ReviewConfig): Promise<ReviewService
       Query: { ...subjectResolvers.Query, ...reviewResolvers.Query },
       Mutation: { ...subjectResolvers.Mutation, ...reviewResolvers.Mutation },
     },
-    entities,
-    migrations: [CreateReview1764300000001],
+    database: { entities, migrations: [CreateReview1764300000001] },
     deps: (kit) => ({ ...kit, config }),
-    context: (base, deps) => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),
-    consumes: () => reviewEventHandlers,
-  });
-}
+    context: (base, deps): ReviewContext => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),
+    events: () => reviewEventHandlers,
+  }),
+};

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { commonEnv, ConfigError, loadEnv, port } from '@moim/kit';
+import { loadEnv, serviceEnv, serviceProblems, type EnvProblem } from '@moim/kit';
 
 const shape = {
-  ...commonEnv,
-  PORT: port(4001),
+  ...serviceEnv(4001),
   JWT_SECRET: z
     .string({
       required_error: 'Required: the secret access tokens are signed with (shared with the gateway)',
@@ -21,16 +20,13 @@ const shape = {
 
 export type SocialConfig = ReturnType<typeof loadSocialEnv>;
 
+const SENS = ['SENS_ACCESS_KEY', 'SENS_SECRET_KEY', 'SENS_SERVICE_ID', 'SENS_FROM'] as const;
+
 export function loadSocialEnv(source: Record<string, string | undefined> = process.env) {
-  const env = loadEnv(shape, source);
-  if (env.SMS_PROVIDER === 'sens') {
-    const missing = (['SENS_ACCESS_KEY', 'SENS_SECRET_KEY', 'SENS_SERVICE_ID', 'SENS_FROM'] as const).filter(
-      (k) => !env[k],
-    );
-    if (missing.length)
-      throw new ConfigError(
-        `Invalid configuration:\n${missing.map((k) => `  ${k}: Required when SMS_PROVIDER=sens`).join('\n')}`,
-      );
-  }
-  return env;
+  return loadEnv(shape, source, (env) => [
+    ...serviceProblems(env, true),
+    ...(env.SMS_PROVIDER === 'sens'
+      ? SENS.filter((k) => !env[k]).map((k): EnvProblem => [k, 'Required when SMS_PROVIDER=sens'])
+      : []),
+  ]);
 }

@@ -1,11 +1,4 @@
-import { runMain } from '@moim/kit';
-import { loadSocialEnv } from './env';
-import { createSocialService } from './service';
+import { runServiceProcess } from '@moim/kit';
+import { service } from './service';
 
-runMain('social', async () => {
-  const config = loadSocialEnv();
-  const service = await createSocialService(config);
-  const url = await service.listen(config.PORT, config.HOST);
-  service.deps.logger.info({ url }, 'social subgraph ready');
-  return { logger: service.deps.logger, stop: service.stop };
-});
+runServiceProcess(service, 'api');

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createService, type Logger, type RunningService } from '@moim/kit';
+import type { Logger, RunningService, ServiceModule } from '@moim/kit';
 import { entities } from './entities';
-import type { SocialConfig } from './env';
+import { loadSocialEnv, type SocialConfig } from './env';
 import type { SocialContext, SocialDeps } from './domain/context';
 import { createLoaders } from './loaders';
 import { CreateSocial1764300000000 } from './migrations/1764300000000-create-social';
+import { NormalisedKeys1764400000000 } from './migrations/1764400000000-normalised-keys';
 import { accountResolvers } from './resolvers/account.resolver';
 import { userResolvers } from './resolvers/user.resolver';
 import { createLocalSms } from './sms/local-sms';
@@ -15,26 +16,24 @@ export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url
 
 export type SocialService = RunningService<SocialDeps>;
 
-export function createSocialService(
-  config: SocialConfig,
-  overrides: { sms?: SmsSender } = {},
-): Promise<SocialService> {
-  return createService<SocialContext, SocialDeps>({
+/** Accounts, sessions, phone verification and follows: the `social` subgraph. */
+export const service: ServiceModule<SocialConfig, SocialDeps> = {
+  name: 'social',
+  loadEnv: loadSocialEnv,
+  define: (config) => ({
     name: 'social',
-    config,
     typeDefs,
     resolvers: { ...userResolvers, ...accountResolvers },
-    entities,
-    migrations: [CreateSocial1764300000000],
-    deps: (kit) => ({ ...kit, config, sms: overrides.sms ?? smsFrom(config, kit.logger) }),
-    context: (base, deps) => ({
+    database: { entities, migrations: [CreateSocial1764300000000, NormalisedKeys1764400000000] },
+    deps: (kit) => ({ ...kit, config, sms: smsFrom(config, kit.logger) }),
+    context: (base, deps): SocialContext => ({
       ...base,
       deps,
       loaders: createLoaders(deps, base.caller.userId),
       selfIds: new Set(base.caller.userId ? [base.caller.userId] : []),
     }),
-  });
-}
+  }),
+};
 
 function smsFrom(config: SocialConfig, logger: Logger): SmsSender {
   if (config.SMS_PROVIDER === 'sens') {

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { badInput, forbidden, isAdmin, newId, notFound, parseId, type Caller } from '@moim/kit';
 import {
   KnownUserEntity,
@@ -47,26 +48,43 @@ async function subjectOf(
   return { placeId: null, productId };
 }
 
-export async function createReview(
-  deps: ReviewDeps,
-  authorId: string,
-  input: ReviewInput,
-  at = new Date(),
-): Promise<Review> {
-  const review: Review = {
+/** A validated review row; the subject is checked by the caller. */
+function newReview(authorId: string, input: ReviewInput, at: Date): Omit<Review, 'placeId' | 'productId'> {
+  return {
     id: newId(),
     kind: input.kind,
     title: reviewTitle(input.kind, input.title),
     body: text(input.body, 'body', BODY_LIMIT[input.kind]),
     rating: rating(input.rating),
-    ...(await subjectOf(deps, input)),
     authorId,
     hidden: false,
     createdAt: at,
     updatedAt: at,
   };
+}
+
+export async function createReview(deps: ReviewDeps, authorId: string, input: ReviewInput): Promise<Review> {
+  const review: Review = { ...newReview(authorId, input, new Date()), ...(await subjectOf(deps, input)) };
   await deps.db.dataSource.getRepository(ReviewEntity).insert(review);
   return review;
+}
+
+/**
+ * Imports reviews written elsewhere, keeping their dates (the demo data), in the caller's
+ * transaction; each is validated as createReview would, the subjects are the caller's to vouch for.
+ */
+export async function insertReviews(
+  manager: EntityManager,
+  reviews: Array<ReviewInput & { authorId: string; at: Date }>,
+): Promise<number> {
+  const rows = reviews.map((r): Review => ({
+    ...newReview(r.authorId, r, r.at),
+    placeId: r.placeId ?? null,
+    productId: r.productId ?? null,
+  }));
+  // Chunks keep each statement under the databases' parameter limits.
+  for (let i = 0; i < rows.length; i += 500) await manager.insert(ReviewEntity, rows.slice(i, i + 500));
+  return rows.length;
 }
 
 /** An admin writes for someone else: that someone must be a user social has announced. */

@@ -36,7 +36,13 @@ export async function createPlace(deps: ReviewDeps, userId: string, input: Place
 }
 
 export async function createProduct(deps: ReviewDeps, userId: string, input: ProductInput): Promise<Product> {
-  const product: Product = {
+  const product = newProduct(userId, input);
+  await deps.db.dataSource.getRepository(ProductEntity).insert(product);
+  return product;
+}
+
+export function newProduct(userId: string, input: ProductInput): Product {
+  return {
     id: newId(),
     name: text(input.name, 'name', 100),
     brand: optionalText(input.brand, 'brand', 100),
@@ -45,6 +51,4 @@ export async function createProduct(deps: ReviewDeps, userId: string, input: Pro
     createdBy: userId,
     createdAt: new Date(),
   };
-  await deps.db.dataSource.getRepository(ProductEntity).insert(product);
-  return product;
 }

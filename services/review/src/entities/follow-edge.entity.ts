@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { bigintAsString } from '@moim/kit';
 
 /**
  * review's own copy of the follow graph, fed by social's follow events. An unfollow keeps the
@@ -19,6 +20,6 @@ export const FollowEdgeEntity = new EntitySchema<FollowEdge>({
     followerId: { name: 'follower_id', type: 'varchar', length: 36, primary: true },
     followeeId: { name: 'followee_id', type: 'varchar', length: 36, primary: true },
     active: { type: 'boolean' },
-    version: { type: 'bigint' },
+    version: { type: 'bigint', transformer: bigintAsString },
   },
 });

@@ -7,11 +7,12 @@ import {
   type Caller,
   type RateLimit,
 } from '@moim/kit';
+import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 import { startSession, type AuthPayload } from './sessions';
-import { validBio, validEmail, validNickname, validPassword } from './validation';
+import { normalisedKey, validBio, validEmail, validNickname, validPassword } from './validation';
 
 /** Login attempts per account (a success clears the count) and per client address, per 15 minutes. */
 export const LOGIN_ATTEMPTS_PER_ACCOUNT: RateLimit = { name: 'login:account', max: 5, windowSeconds: 900 };
@@ -25,14 +26,18 @@ export async function signUp(
   const password = validPassword(input.password);
   const nickname = validNickname(input.nickname);
   const users = deps.db.dataSource.getRepository(UserEntity);
-  if (await users.existsBy({ email })) throw badInput('An account with this email already exists', 'email');
-  if (await users.existsBy({ nickname })) throw badInput('This nickname is taken', 'nickname');
+  if (await users.existsBy({ emailKey: normalisedKey(email) }))
+    throw badInput('An account with this email already exists', 'email');
+  if (await users.existsBy({ nicknameKey: normalisedKey(nickname) }))
+    throw badInput('This nickname is taken', 'nickname');
   const now = new Date();
   const user: User = {
     id: newId(),
     email,
+    emailKey: normalisedKey(email),
     passwordHash: await hashPassword(password),
     nickname,
+    nicknameKey: normalisedKey(nickname),
     bio: null,
     role: 'USER',
     phone: null,
@@ -41,18 +46,17 @@ export async function signUp(
     updatedAt: now,
   };
   try {
-    const session = await deps.db.dataSource.transaction(async (manager) => {
+    return await deps.db.transaction(async (manager) => {
       await manager.insert(UserEntity, user);
       await recordEvent(manager, 'user.created', { userId: user.id });
       return startSession(deps, manager, user);
     });
-    deps.relay.wake();
-    return session;
   } catch (err) {
     // Two sign-ups racing for one email or nickname: the unique index decides.
-    if (isUniqueViolation(err))
-      throw badInput('An account with this email or nickname already exists', 'email');
-    throw err;
+    if (!isUniqueViolation(err)) throw err;
+    if (await users.existsBy({ emailKey: user.emailKey }))
+      throw badInput('An account with this email already exists', 'email');
+    throw badInput('This nickname is taken', 'nickname');
   }
 }
 
@@ -63,9 +67,11 @@ export async function logIn(
 ): Promise<AuthPayload> {
   await deps.rateLimiter.hit(LOGINS_PER_IP, caller.ip ?? 'unknown');
   const email = validEmail(input.email);
-  const user = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ email });
-  // Counted per account (the database may match several spellings of one email) and before the
-  // password is checked, so neither spelling variants nor parallel guesses get extra tries.
+  const user = await deps.db.dataSource
+    .getRepository(UserEntity)
+    .findOneBy({ emailKey: normalisedKey(email) });
+  // Counted per account (several spellings find one account) and before the password is
+  // checked, so neither spelling variants nor parallel guesses get extra tries.
   const account = user?.id ?? email;
   await deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, account);
   const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
@@ -74,7 +80,7 @@ export async function logIn(
     throw unauthenticated('Email or password is incorrect');
   }
   await deps.rateLimiter.reset(LOGIN_ATTEMPTS_PER_ACCOUNT, account);
-  return deps.db.dataSource.transaction((manager) => startSession(deps, manager, user));
+  return deps.db.transaction((manager) => startSession(deps, manager, user));
 }
 
 export async function updateProfile(
@@ -83,11 +89,14 @@ export async function updateProfile(
   input: { nickname?: string | null; bio?: string | null },
 ): Promise<User> {
   const changes: Partial<User> = { updatedAt: new Date() };
-  if (input.nickname != null) changes.nickname = validNickname(input.nickname);
+  if (input.nickname != null) {
+    changes.nickname = validNickname(input.nickname);
+    changes.nicknameKey = normalisedKey(changes.nickname);
+  }
   if (input.bio != null) changes.bio = validBio(input.bio);
   const users = deps.db.dataSource.getRepository(UserEntity);
-  if (changes.nickname) {
-    const holder = await users.findOneBy({ nickname: changes.nickname });
+  if (changes.nicknameKey) {
+    const holder = await users.findOneBy({ nicknameKey: changes.nicknameKey });
     if (holder && holder.id !== userId) throw badInput('This nickname is taken', 'nickname');
   }
   try {
@@ -97,4 +106,40 @@ export async function updateProfile(
     throw err;
   }
   return users.findOneByOrFail({ id: userId });
+}
+
+export interface NewAccount {
+  email: string;
+  nickname: string;
+  role: User['role'];
+  passwordHash: string;
+}
+
+/**
+ * Creates accounts in the caller's transaction, as sign-up would (validated, with the
+ * user.created events other services learn them from), for imports such as the demo data.
+ */
+export async function insertAccounts(manager: EntityManager, accounts: NewAccount[]): Promise<User[]> {
+  const now = new Date();
+  const users = accounts.map((a): User => {
+    const email = validEmail(a.email);
+    const nickname = validNickname(a.nickname);
+    return {
+      id: newId(),
+      email,
+      emailKey: normalisedKey(email),
+      passwordHash: a.passwordHash,
+      nickname,
+      nicknameKey: normalisedKey(nickname),
+      bio: null,
+      role: a.role,
+      phone: null,
+      phoneVerifiedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+  await manager.insert(UserEntity, users);
+  for (const user of users) await recordEvent(manager, 'user.created', { userId: user.id });
+  return users;
 }

@@ -46,22 +46,16 @@ async function lockFollower(manager: EntityManager, followerId: string) {
 
 /** Idempotent; the follow row and its event commit together. */
 export async function follow(deps: SocialDeps, followerId: string, followeeId: string): Promise<void> {
-  const created = await deps.db.dataSource.transaction((manager) =>
-    followInTransaction(manager, followerId, followeeId),
-  );
-  if (created) deps.relay.wake();
+  await deps.db.transaction((manager) => followInTransaction(manager, followerId, followeeId));
 }
 
 export async function unfollow(deps: SocialDeps, followerId: string, followeeId: string): Promise<void> {
-  const deleted = await deps.db.dataSource.transaction(async (manager) => {
+  await deps.db.transaction(async (manager) => {
     await lockFollower(manager, followerId);
     if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
     const result = await manager.delete(FollowEntity, { followerId, followeeId });
-    if (!result.affected) return false;
-    await recordEvent(manager, 'follow.deleted', { followerId, followeeId });
-    return true;
+    if (result.affected) await recordEvent(manager, 'follow.deleted', { followerId, followeeId });
   });
-  if (deleted) deps.relay.wake();
 }
 
 /** A follow seen from one side: the other user, and when the follow began (the page key). */

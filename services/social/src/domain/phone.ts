@@ -48,7 +48,7 @@ export async function requestPhoneCode(
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = new Date();
   const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
-  await deps.db.dataSource.transaction(async (manager) => {
+  await deps.db.transaction(async (manager) => {
     // A new code replaces any earlier one for the same number.
     await manager.update(PhoneCodeEntity, { userId, phone, consumedAt: IsNull() }, { consumedAt: now });
     await manager.insert(PhoneCodeEntity, {
@@ -101,7 +101,7 @@ export async function verifyPhone(
   }
   await assertPhoneFree(deps, userId, phone);
   try {
-    await deps.db.dataSource.transaction(async (manager) => {
+    await deps.db.transaction(async (manager) => {
       await manager.update(PhoneCodeEntity, { id: pending.id }, { consumedAt: new Date() });
       await manager.update(
         UserEntity,

@@ -84,7 +84,7 @@ export async function refreshSession(
   loadUser: (id: string) => Promise<User | null>,
 ): Promise<AuthPayload> {
   const { id, secret } = parseRefreshToken(token);
-  const outcome = await deps.db.dataSource.transaction(async (manager) => {
+  const outcome = await deps.db.transaction(async (manager) => {
     const row = await manager.findOneBy(RefreshTokenEntity, { id });
     if (!row || !timingSafeEqual(Buffer.from(row.secretHash), Buffer.from(sha256(secret))))
       return { error: 'Invalid refresh token' } as const;

@@ -9,6 +9,15 @@ export function validEmail(value: string): string {
   return email;
 }
 
+/**
+ * The form two emails or nicknames are compared in: case, accents and compatibility forms
+ * (full-width letters, ligatures) do not make a different name. Stored in a unique key column,
+ * so the rule is the same on every database, whatever its collation.
+ */
+export function normalisedKey(value: string): string {
+  return value.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().normalize('NFC');
+}
+
 export function validPassword(value: string): string {
   if (value.length < 8) throw badInput('password must be at least 8 characters', 'password');
   if (value.length > 128) throw badInput('password must be at most 128 characters', 'password');

@@ -4,8 +4,12 @@ import type { Role } from '@moim/kit';
 export interface User {
   id: string;
   email: string;
+  /** normalisedKey(email): unique. */
+  emailKey: string;
   passwordHash: string;
   nickname: string;
+  /** normalisedKey(nickname): unique. */
+  nicknameKey: string;
   bio: string | null;
   role: Role;
   phone: string | null;
@@ -20,8 +24,10 @@ export const UserEntity = new EntitySchema<User>({
   columns: {
     id: { type: 'varchar', length: 36, primary: true },
     email: { type: 'varchar', length: 254, unique: true },
+    emailKey: { name: 'email_key', type: 'varchar', length: 300, unique: true },
     passwordHash: { name: 'password_hash', type: 'varchar', length: 255 },
     nickname: { type: 'varchar', length: 20, unique: true },
+    nicknameKey: { name: 'nickname_key', type: 'varchar', length: 80, unique: true },
     bio: { type: 'varchar', length: 300, nullable: true },
     role: { type: 'varchar', length: 10 },
     phone: { type: 'varchar', length: 20, nullable: true, unique: true },

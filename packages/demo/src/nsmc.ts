@@ -58,5 +58,5 @@ export function toStars(rating10: number): number {
 
 /** The committed demo sample (about 2,600 reviews by 56 authors of 150 movies). */
 export async function loadNsmcSample(): Promise<NsmcRow[]> {
-  return parseNsmc(await readFile(new URL('./fixtures/nsmc-sample.tsv', import.meta.url), 'utf8'));
+  return parseNsmc(await readFile(new URL('../fixtures/nsmc-sample.tsv', import.meta.url), 'utf8'));
 }

@@ -1,17 +1,21 @@
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { In } from 'typeorm';
+import { SERVICES } from '@moim/events';
 import { OutboxEvent, ProcessedEvent, signAccessToken } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
 import { FollowEdgeEntity, KnownUserEntity, ReviewEntity } from '@moim/review';
-import { FollowEntity, UserEntity } from '@moim/social';
-import { startGraph, type Graph } from './harness';
+import { FollowEntity, UserEntity, type LocalSms, type SocialDeps } from '@moim/social';
+import { startGraph, type Graph } from '../src';
 
 let graph: Graph;
 beforeAll(async () => {
   graph = await startGraph();
 });
 afterAll(() => graph?.stop());
+
+/** Messages social's local SMS adapter "sent". */
+const sms = () => (graph.service<SocialDeps>('social').deps.sms as LocalSms).sent;
 
 const CREATE_PLACE = 'mutation($input: CreatePlaceInput!) { createPlace(input: $input) { id name } }';
 const CREATE_REVIEW =
@@ -60,7 +64,7 @@ async function reviewBy(token: string, placeId: string, title: string) {
   return res.data.createReview.id;
 }
 
-const reviewCount = () => graph.review.deps.db.dataSource.getRepository(ReviewEntity).count();
+const reviewCount = () => graph.service('review').deps.db.dataSource.getRepository(ReviewEntity).count();
 const codeOf = (res: { errors?: Array<{ extensions?: { code?: string } }> }) =>
   res.errors?.[0]?.extensions?.code;
 
@@ -123,7 +127,10 @@ describe('the graph through the gateway', () => {
     expect(signedUp.data.signUp.user.email).toBe('zoe@example.com');
     const other = await graph.signUp('yuri');
     const id = (
-      await graph.social.deps.db.dataSource.getRepository(UserEntity).findOneByOrFail({ nickname: 'zoe' })
+      await graph
+        .service('social')
+        .deps.db.dataSource.getRepository(UserEntity)
+        .findOneByOrFail({ nickname: 'zoe' })
     ).id;
     const seen = await graph.gql<{ user: { email: string | null } }>(
       'query($id: ID!) { user(id: $id) { email } }',
@@ -157,8 +164,9 @@ describe('the graph through the gateway', () => {
     );
     expect(results.map((r) => r.errors)).toEqual(Array(6).fill(undefined));
     expect(results.map((r) => r.data.follow.followerCount)).toEqual(Array(6).fill(1));
-    const events = await graph.social.deps.db.dataSource
-      .getRepository(OutboxEvent)
+    const events = await graph
+      .service('social')
+      .deps.db.dataSource.getRepository(OutboxEvent)
       .findBy({ topic: 'follow.created' });
     expect(events.filter((e) => JSON.parse(e.payload).followerId === a.id)).toHaveLength(1);
     const self = await graph.gql('mutation($id: ID!) { follow(userId: $id) { id } }', { id: a.id }, a.token);
@@ -184,21 +192,26 @@ describe('the graph through the gateway', () => {
       ),
     );
     expect(results.map((r) => r.errors)).toEqual(Array(20).fill(undefined));
-    const following = await graph.social.deps.db.dataSource
-      .getRepository(FollowEntity)
+    const following = await graph
+      .service('social')
+      .deps.db.dataSource.getRepository(FollowEntity)
       .existsBy({ followerId: a.id, followeeId: b.id });
     // Wait until every event of the pair has been published and applied, then compare end states.
     const events = (
-      await graph.social.deps.db.dataSource.getRepository(OutboxEvent).find({ order: { seq: 'ASC' } })
+      await graph
+        .service('social')
+        .deps.db.dataSource.getRepository(OutboxEvent)
+        .find({ order: { seq: 'ASC' } })
     ).filter((e) => e.topic.startsWith('follow.') && JSON.parse(e.payload).followerId === a.id);
     expect(events.length).toBeGreaterThan(0);
     expect(events.at(-1)!.topic).toBe(following ? 'follow.created' : 'follow.deleted');
-    const processed = graph.review.deps.db.dataSource.getRepository(ProcessedEvent);
+    const processed = graph.service('review').deps.db.dataSource.getRepository(ProcessedEvent);
     await eventually(
       async () => (await processed.countBy({ eventId: In(events.map((e) => e.id)) })) === events.length,
     );
-    const edge = await graph.review.deps.db.dataSource
-      .getRepository(FollowEdgeEntity)
+    const edge = await graph
+      .service('review')
+      .deps.db.dataSource.getRepository(FollowEdgeEntity)
       .findOneByOrFail({ followerId: a.id, followeeId: b.id });
     expect(edge).toMatchObject({
       active: following,
@@ -304,8 +317,9 @@ describe('the graph through the gateway', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length).toBe(total);
     expect(pages).toBe(Math.ceil(total / 10));
-    const rows = await graph.review.deps.db.dataSource
-      .getRepository(ReviewEntity)
+    const rows = await graph
+      .service('review')
+      .deps.db.dataSource.getRepository(ReviewEntity)
       .find({ order: { createdAt: 'DESC', id: 'DESC' } });
     expect(seen).toEqual(rows.map((r) => r.id));
   });
@@ -386,7 +400,7 @@ describe('the graph through the gateway', () => {
     expect(await reviewCount()).toBe(before);
     // review learns about frank from social's user.created event.
     await eventually(() =>
-      graph.review.deps.db.dataSource.getRepository(KnownUserEntity).existsBy({ id: f.id }),
+      graph.service('review').deps.db.dataSource.getRepository(KnownUserEntity).existsBy({ id: f.id }),
     );
     const asUser = await graph.gql(
       'mutation($a: ID!, $i: CreateReviewInput!) { adminCreateReview(authorId: $a, input: $i) { id } }',
@@ -410,27 +424,31 @@ describe('the graph through the gateway', () => {
 
 describe('bad input gets a clear error and writes nothing', () => {
   let token: string;
+  let email: string;
   let placeId: string;
   beforeAll(async () => {
     const u = await graph.signUp('heidi');
     token = u.token;
+    email = u.email;
     placeId = await placeBy(token, 'Bad Input Diner');
   });
 
   it('wrong password', async () => {
-    await graph.signUp('ivan');
+    const { email } = await graph.signUp('ivan');
     const res = await graph.gql(
-      'mutation { logIn(input: { email: "ivan@example.com", password: "not-the-password" }) { accessToken } }',
+      'mutation($e: String!) { logIn(input: { email: $e, password: "not-the-password" }) { accessToken } }',
+      { e: email },
     );
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
     expect(res.errors?.[0]?.message).toBe('Email or password is incorrect');
   });
 
   it('duplicate email and too-long nickname', async () => {
-    const users = graph.social.deps.db.dataSource.getRepository(UserEntity);
+    const users = graph.service('social').deps.db.dataSource.getRepository(UserEntity);
     const before = await users.count();
     const dup = await graph.gql(
-      'mutation { signUp(input: { email: "HEIDI@example.com", password: "long-enough-pw", nickname: "heidi2" }) { accessToken } }',
+      'mutation($e: String!) { signUp(input: { email: $e, password: "long-enough-pw", nickname: "heidi2" }) { accessToken } }',
+      { e: email.toUpperCase() },
     );
     expect(dup.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
     const long = await graph.gql(
@@ -470,8 +488,9 @@ describe('bad input gets a clear error and writes nothing', () => {
       other.token,
     );
     expect(codeOf(del)).toBe('FORBIDDEN');
-    const row = await graph.review.deps.db.dataSource
-      .getRepository(ReviewEntity)
+    const row = await graph
+      .service('review')
+      .deps.db.dataSource.getRepository(ReviewEntity)
       .findOneByOrFail({ id: reviewId });
     expect(row.body).toBe('Mine: the bread was great');
 
@@ -571,7 +590,7 @@ describe('sessions', () => {
   it('compares at most five parallel guesses of a phone code', async () => {
     const u = await graph.signUp('sybil');
     await graph.gql('mutation { requestPhoneCode(phone: "+821055550000") { expiresAt } }', {}, u.token);
-    const code = /(\d{6})/.exec(graph.sms.at(-1)!.text)![1]!;
+    const code = /(\d{6})/.exec(sms().at(-1)!.text)![1]!;
     const guesses = Array.from({ length: 20 }, (_, i) =>
       String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0'),
     );
@@ -604,13 +623,12 @@ describe('sessions', () => {
       u.token,
     );
     expect(req.errors).toBeUndefined();
-    const sms = graph.sms.at(-1)!;
-    expect(sms.to).toBe('+821012345678');
-    const code = /(\d{6})/.exec(sms.text)![1]!;
-    const stored = await graph.social.deps.db.dataSource.query(
-      'SELECT code_hash FROM phone_codes WHERE user_id = ?',
-      [u.id],
-    );
+    const message = sms().at(-1)!;
+    expect(message.to).toBe('+821012345678');
+    const code = /(\d{6})/.exec(message.text)![1]!;
+    const stored = await graph
+      .service('social')
+      .deps.db.dataSource.query('SELECT code_hash FROM phone_codes WHERE user_id = ?', [u.id]);
     expect(stored[0].code_hash).not.toContain(code);
 
     const again = await graph.gql(
@@ -647,11 +665,11 @@ describe('sessions', () => {
 
 describe('subgraphs trust only the gateway', () => {
   it('refuses a direct call without the signed caller header, or with a forged one', async () => {
-    for (const url of [graph.socialUrl, graph.reviewUrl]) {
+    for (const { name } of SERVICES) {
       for (const headers of [{}, { 'x-moim-caller': 'eyJ1c2VySWQiOiJ4In0.Zm9yZ2Vk' }] as Array<
         Record<string, string>
       >) {
-        const res = await fetch(url, {
+        const res = await fetch(graph.subgraphUrl(name), {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
           body: JSON.stringify({ query: '{ __typename }' }),
@@ -663,9 +681,13 @@ describe('subgraphs trust only the gateway', () => {
     }
   });
 
-  it('reports ready when databases and Redis answer', async () => {
-    const res = await fetch(new URL('/health/ready', graph.socialUrl));
-    expect(await res.json()).toEqual({ status: 'ok', checks: { database: 'ok', redis: 'ok' } });
+  it('reports ready when its database and the backend answer', async () => {
+    const res = await fetch(new URL('/health/ready', graph.subgraphUrl('social')));
+    // Redis is a dependency of the servers backend only; embedded queues live in the process.
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      checks: graph.backend.kind === 'servers' ? { database: 'ok', redis: 'ok' } : { database: 'ok' },
+    });
     const metrics = await (await fetch(new URL('/metrics', graph.url))).text();
     expect(metrics).toMatch(
       /http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*status="200"\} [1-9]/,
@@ -678,13 +700,13 @@ describe('the gateway at the edge', () => {
     const seen: string[] = [];
     const record = (req: { headers: Record<string, unknown> }) =>
       seen.push(String(req.headers['x-request-id']));
-    graph.social.http.server.on('request', record);
+    graph.service('social').http.server.on('request', record);
     const res = await fetch(graph.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'trace-me-42' },
       body: JSON.stringify({ query: '{ user(id: "00000000-0000-4000-8000-000000000000") { nickname } }' }),
     });
-    graph.social.http.server.off('request', record);
+    graph.service('social').http.server.off('request', record);
     expect(res.headers.get('x-request-id')).toBe('trace-me-42');
     expect(seen).toEqual(['trace-me-42']);
   });
@@ -704,5 +726,56 @@ describe('the gateway at the edge', () => {
     const page = await fetch(graph.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
+  });
+});
+
+describe('names that differ only by case or accents', () => {
+  const SIGN_UP =
+    'mutation($e: String!, $n: String!) { signUp(input: { email: $e, password: "long-enough-pw", nickname: $n }) { user { id } } }';
+  const users = () => graph.service('social').deps.db.dataSource.getRepository(UserEntity).count();
+
+  it('are one nickname, at sign-up and on a profile change', async () => {
+    const jose = await graph.signUp('José');
+    const before = await users();
+    for (const [i, nickname] of ['jose', 'JOSÉ', 'Josè', 'ｊｏｓｅ'].entries()) {
+      const res = await graph.gql(SIGN_UP, { e: `jose-variant-${i}@example.com`, n: nickname });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'nickname' });
+    }
+    expect(await users()).toBe(before);
+    const other = await graph.signUp('Maria');
+    const renamed = await graph.gql(
+      'mutation { updateProfile(input: { nickname: "JOSE" }) { nickname } }',
+      {},
+      other.token,
+    );
+    expect(renamed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'nickname' });
+    // Changing one's own nickname to a variant of itself is fine.
+    const own = await graph.gql<{ updateProfile: { nickname: string } }>(
+      'mutation { updateProfile(input: { nickname: "JOSÉ" }) { nickname } }',
+      {},
+      jose.token,
+    );
+    expect(own.data.updateProfile.nickname).toBe('JOSÉ');
+  });
+
+  it('are one email, at sign-up and at log-in', async () => {
+    const first = await graph.gql(SIGN_UP, { e: 'Zoë.Kim@Example.com', n: 'zoe_kim' });
+    expect(first.errors).toBeUndefined();
+    const again = await graph.gql(SIGN_UP, { e: 'zoe.kim@example.com', n: 'zoe_kim2' });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    const login = await graph.gql<{ logIn: { user: { nickname: string } } }>(
+      'mutation { logIn(input: { email: "ZOE.kim@example.com", password: "long-enough-pw" }) { user { nickname } } }',
+    );
+    expect(login.data.logIn.user.nickname).toBe('zoe_kim');
+  });
+
+  it('leave one winner when they sign up at the same moment', async () => {
+    const variants = ['Ana', 'ana', 'ANA', 'Aná', 'ána', 'ANÁ'];
+    const results = await Promise.all(
+      variants.map((n, i) => graph.gql(SIGN_UP, { e: `ana-race-${i}@example.com`, n })),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    for (const r of results.filter((r) => r.errors))
+      expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

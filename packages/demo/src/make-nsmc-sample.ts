@@ -1,12 +1,12 @@
 // Rebuilds fixtures/nsmc-sample.tsv from the full NSMC dump. Deterministic: same input, same output.
-// Usage: npx tsx scripts/seed/make-nsmc-sample.ts [path/to/reviews-2003-2014.tsv.gz]
+// Usage: npx tsx packages/demo/src/make-nsmc-sample.ts [path/to/reviews-2003-2014.tsv.gz]
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 
 const SOURCE = process.argv[2] ?? '/work/shared/datasets/nsmc-reviews/reviews-2003-2014.tsv.gz';
-const OUT = new URL('./fixtures/nsmc-sample.tsv', import.meta.url);
+const OUT = new URL('../fixtures/nsmc-sample.tsv', import.meta.url);
 const TOP_AUTHORS = 60;
 const TOP_MOVIES = 150;
 const MAX_ROWS = 3000;

@@ -1,0 +1,98 @@
+import type { Role } from '@moim/kit';
+import { loadNsmcSample, toStars } from './nsmc';
+
+export const DEMO_LOGIN = { email: 'demo@moim.dev', password: 'moim-demo-1234' };
+export const ADMIN_LOGIN = { email: 'admin@moim.dev', password: 'moim-admin-1234' };
+
+/** Reviews longer than this become long-form (DADALOG) posts with a title. */
+const LONG_FORM_AT = 80;
+
+export interface DemoUser {
+  key: string;
+  email: string;
+  nickname: string;
+  role: Role;
+  password: string;
+}
+
+export interface DemoProduct {
+  key: string;
+  name: string;
+  category: string;
+}
+
+export interface DemoReview {
+  authorKey: string;
+  productKey: string;
+  kind: 'DADALOG' | 'SOSOLOG';
+  title: string | null;
+  body: string;
+  rating: number;
+  at: Date;
+}
+
+/**
+ * The demo dataset, in the words of no service in particular: each service's `seed` takes the part
+ * it owns, through its own domain functions, and records the ids it assigned in `ids` (by key) for
+ * the services after it in the list.
+ */
+export interface DemoData {
+  users: DemoUser[];
+  /** Who follows whom, by user key: the demo user follows the ten most prolific reviewers. */
+  follows: Array<{ followerKey: string; followeeKey: string }>;
+  products: DemoProduct[];
+  reviews: DemoReview[];
+  ids: Map<string, string>;
+}
+
+/**
+ * Built from the committed NSMC sample: one user per reviewer, one product per movie, their
+ * reviews with the original dates (ratings 1–10 become 1–5 stars), an admin and a demo user.
+ */
+export async function loadDemoData(): Promise<DemoData> {
+  const rows = await loadNsmcSample();
+  const authors = [...new Set(rows.map((r) => r.author))];
+  const reviewerKey = new Map(authors.map((a, i) => [a, `reviewer${i + 1}`]));
+  const users: DemoUser[] = [
+    {
+      key: 'admin',
+      email: ADMIN_LOGIN.email,
+      nickname: 'admin',
+      role: 'ADMIN',
+      password: ADMIN_LOGIN.password,
+    },
+    ...authors.map((a, i) => ({
+      key: `reviewer${i + 1}`,
+      email: `reviewer${i + 1}@demo.moim.dev`,
+      nickname: `${a.replace(/\*/g, '')}_${i + 1}`.slice(0, 20),
+      role: 'USER' as const,
+      password: DEMO_LOGIN.password,
+    })),
+    { key: 'demo', email: DEMO_LOGIN.email, nickname: 'demo', role: 'USER', password: DEMO_LOGIN.password },
+  ];
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.author, (counts.get(r.author) ?? 0) + 1);
+  const follows = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([author]) => ({ followerKey: 'demo', followeeKey: reviewerKey.get(author)! }));
+  const products = [...new Set(rows.map((r) => r.movieId))].map((movieId) => ({
+    key: `movie${movieId}`,
+    name: `영화 #${movieId}`,
+    category: 'movie',
+  }));
+  const reviews = rows.map((r): DemoReview => {
+    const long = r.text.length > LONG_FORM_AT;
+    return {
+      authorKey: reviewerKey.get(r.author)!,
+      productKey: `movie${r.movieId}`,
+      kind: long ? 'DADALOG' : 'SOSOLOG',
+      title: long ? `${r.text.slice(0, 30)}…` : null,
+      body: r.text,
+      rating: toStars(r.rating),
+      // Same-day reviews get distinct times from their ids, so the feed order is stable.
+      at: new Date(r.date.getTime() + (Number(r.reviewId) % 86_400) * 1000),
+    };
+  });
+  return { users, follows, products, reviews, ids: new Map() };
+}

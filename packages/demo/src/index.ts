@@ -1,0 +1,3 @@
+export * from './demo';
+export { seedDemo, type Seeder } from './seed';
+export { parseNsmc, toStars, type NsmcRow } from './nsmc';

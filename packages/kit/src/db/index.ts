@@ -1,0 +1,13 @@
+export {
+  dialectOf,
+  markOutboxWrite,
+  UnavailableError,
+  type Database,
+  type DatabaseOptions,
+  type Dialect,
+  type MigrationClass,
+  type TransactionOptions,
+} from './database';
+export { dropMysqlDatabase, ensureMysqlDatabase, mysqlAddress, openMysqlDatabase } from './mysql';
+export { openSqliteDatabase } from './sqlite';
+export * from './queries';

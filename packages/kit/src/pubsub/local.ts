@@ -1,0 +1,78 @@
+import { createLogger, type Logger } from '../logger';
+import type { PubSub } from './pubsub';
+
+export interface Subscriber {
+  onMessage: (message: unknown) => void;
+  active: boolean;
+}
+
+/**
+ * The in-process pub/sub of the embedded backend, with the Redis adapter's semantics: delivery
+ * is asynchronous (never inside `publish`'s call stack, as a network hop would make it), in
+ * publish order, and every subscriber gets its own copy through a JSON round trip.
+ */
+export function createLocalPubSub(options: { logger?: Logger } = {}): PubSub {
+  const logger = options.logger ?? createLogger('pubsub');
+  const channels = new Map<string, Set<Subscriber>>();
+  let closed = false;
+
+  return {
+    async publish(channel, message) {
+      if (closed) throw new Error('pub/sub is closed');
+      const json = encode(message);
+      // Those subscribed now hear it, as Redis routes a message when it receives it; someone who
+      // unsubscribes before delivery does not.
+      const subscribers = [...(channels.get(channel) ?? [])];
+      if (subscribers.length === 0) return;
+      // setImmediate runs in scheduling order, so delivery keeps publish order; unlike a
+      // microtask it lets I/O in between, so a subscriber that publishes cannot starve the process.
+      setImmediate(() => {
+        for (const subscriber of subscribers) {
+          if (closed) return;
+          if (subscriber.active) deliver(subscriber, JSON.parse(json), channel, logger);
+        }
+      });
+    },
+
+    async subscribe(channel, onMessage) {
+      if (closed) throw new Error('pub/sub is closed');
+      const subscriber: Subscriber = { onMessage, active: true };
+      let subscribers = channels.get(channel);
+      if (!subscribers) channels.set(channel, (subscribers = new Set()));
+      subscribers.add(subscriber);
+      return async () => {
+        subscriber.active = false;
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0 && channels.get(channel) === subscribers) channels.delete(channel);
+      };
+    },
+
+    async close() {
+      closed = true;
+      channels.clear();
+    },
+  };
+}
+
+// Shared with the Redis adapter, so both refuse and isolate exactly alike (they would sit in
+// pubsub.ts beside the port).
+
+/** JSON text of a message; what Redis could not carry is refused here too. */
+export function encode(message: unknown): string {
+  const json = JSON.stringify(message); // throws on a BigInt or a cycle
+  if (json === undefined) throw new TypeError('A pub/sub message must be JSON-serialisable');
+  return json;
+}
+
+/** One failing subscriber must not cost the others their message, nor crash the process. */
+export function deliver(subscriber: Subscriber, message: unknown, channel: string, logger: Logger): void {
+  try {
+    const result: unknown = subscriber.onMessage(message);
+    if (result instanceof Promise) result.catch((err) => logFailure(err, channel, logger));
+  } catch (err) {
+    logFailure(err, channel, logger);
+  }
+}
+
+const logFailure = (err: unknown, channel: string, logger: Logger) =>
+  logger.error({ err, channel }, 'pub/sub subscriber failed');

@@ -1,0 +1,39 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IsNull } from 'typeorm';
+import { eventQueueName } from '@moim/events';
+import { OutboxEvent } from './outbox';
+import type { Queues } from './queues/queues';
+import type { RunningService } from './service';
+
+/**
+ * Resolves once every event the services recorded has been relayed and applied: no pending outbox
+ * row, nothing waiting, running or retrying on their event queues. For seeding and tests, which
+ * wait for a quiet graph instead of sleeping and hoping.
+ */
+export async function waitUntilSettled(
+  services: RunningService[],
+  queues: Queues,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const busy: string[] = [];
+    for (const s of services) {
+      const pending = await pendingOutbox(s);
+      if (pending) busy.push(`${s.name}: ${pending} outbox rows pending`);
+      const c = await queues.counts(eventQueueName(s.name));
+      if (c.waiting + c.active + c.delayed) busy.push(`${s.name}-events: ${JSON.stringify(c)}`);
+    }
+    if (!busy.length) return;
+    if (Date.now() > deadline) throw new Error(`Not settled after ${timeoutMs} ms: ${busy.join('; ')}`);
+    await sleep(delay);
+  }
+}
+
+async function pendingOutbox(service: RunningService): Promise<number> {
+  try {
+    return await service.deps.db.dataSource.getRepository(OutboxEvent).countBy({ publishedAt: IsNull() });
+  } catch {
+    return 0; // a service without a database has no outbox
+  }
+}

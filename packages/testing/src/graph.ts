@@ -1,0 +1,144 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { envStem, SERVICES, type ServiceName } from '@moim/events';
+import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
+import {
+  startServices,
+  waitUntilSettled,
+  type BackendKind,
+  type RunningService,
+  type ServiceDeps,
+  type StartedServices,
+} from '@moim/kit';
+import { openTestBackend, TEST_BACKEND, testEnv, type TestBackend } from '@moim/kit/testing';
+
+export interface GqlResult<T> {
+  status: number;
+  data: T;
+  errors?: Array<{ message: string; extensions?: { code?: string; field?: string; [k: string]: unknown } }>;
+}
+
+export interface Graph {
+  backend: TestBackend;
+  /** The gateway's GraphQL URL. */
+  url: string;
+  gateway: Gateway;
+  services: ReadonlyMap<ServiceName, RunningService>;
+  service<D extends ServiceDeps = ServiceDeps>(name: ServiceName): RunningService<D>;
+  subgraphUrl(name: ServiceName): string;
+  /**
+   * POSTs an operation to the gateway. Each call comes from a random client address (the
+   * gateway trusts one proxy hop here), so per-IP limits are never shared between tests; pass
+   * `ip` to act as one client.
+   */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+    options?: { ip?: string },
+  ): Promise<GqlResult<T>>;
+  signUp(
+    nickname: string,
+    password?: string,
+  ): Promise<{ id: string; token: string; refreshToken: string; email: string }>;
+  makeAdmin(userId: string): Promise<string>;
+  /** Resolves once every recorded event has been relayed and applied. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const TEST_PASSWORD = 'correct-horse-battery';
+
+/**
+ * The whole graph in this process on free ports, every service of the service list on a
+ * throwaway backend (`servers`: fresh MariaDB databases and Redis prefix; `embedded`: a fresh
+ * data folder), and the gateway in front. `env` adds variables per service.
+ */
+export async function startGraph(
+  options: { backend?: BackendKind; env?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+): Promise<Graph> {
+  const backend = await openTestBackend(options.backend ?? TEST_BACKEND);
+  const databases = new Map<ServiceName, string | undefined>();
+  for (const { name } of SERVICES) databases.set(name, await backend.databaseUrl(name));
+  let started: StartedServices | undefined;
+  let gateway: Gateway | undefined;
+  const stop = async () => {
+    await gateway?.stop();
+    await started?.stop();
+    await backend.cleanUp();
+  };
+  try {
+    started = await startServices({
+      backend: backend.backend,
+      env: (name) =>
+        testEnv({ ...backend.env, DATABASE_URL: databases.get(name), PORT: '0', ...options.env?.[name] }),
+    });
+    const { services, urls } = started;
+    gateway = await createGateway(
+      loadGatewayEnv(
+        testEnv({
+          TRUSTED_PROXY_HOPS: '1',
+          ...Object.fromEntries([...urls].map(([name, url]) => [`SUBGRAPH_${envStem(name)}_URL`, url])),
+        }),
+      ),
+    );
+    const url = `${await gateway.listen(0, '127.0.0.1')}/graphql`;
+
+    const gql: Graph['gql'] = async (query, variables, token, { ip } = {}) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-forwarded-for': ip ?? `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, ...((await res.json()) as object) } as GqlResult<never>;
+    };
+    const service = <D extends ServiceDeps>(name: ServiceName) => {
+      const s = services.get(name);
+      if (!s) throw new Error(`No service ${name} in the graph`);
+      return s as unknown as RunningService<D>;
+    };
+
+    return {
+      backend,
+      url,
+      gateway,
+      services,
+      service,
+      subgraphUrl: (name) => urls.get(name)!,
+      gql,
+      async signUp(nickname, password = TEST_PASSWORD) {
+        const email = `${nickname.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com`;
+        const res = await gql<{
+          signUp: { accessToken: string; refreshToken: string; user: { id: string } };
+        }>(
+          'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } } }',
+          { input: { email, password, nickname } },
+        );
+        if (res.errors) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
+        const p = res.data.signUp;
+        return { id: p.user.id, token: p.accessToken, refreshToken: p.refreshToken, email };
+      },
+      async makeAdmin(userId) {
+        const users = service('social').deps.db.dataSource.getRepository<{ id: string; email: string }>(
+          'User',
+        );
+        await users.update({ id: userId }, { role: 'ADMIN' } as never);
+        const user = await users.findOneByOrFail({ id: userId });
+        const res = await gql<{ logIn: { accessToken: string } }>(
+          'mutation($input: LogInInput!) { logIn(input: $input) { accessToken } }',
+          { input: { email: user.email, password: TEST_PASSWORD } },
+        );
+        if (res.errors) throw new Error(`logIn failed: ${JSON.stringify(res.errors)}`);
+        return res.data.logIn.accessToken;
+      },
+      settled: () => waitUntilSettled([...services.values()], backend.backend.queues),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
+import { createLogger } from '@moim/kit';
+import { ProductEntity, ReviewEntity } from '@moim/review';
+import { UserEntity } from '@moim/social';
+import { startGraph, type Graph } from '../src';
+
+let graph: Graph;
+beforeAll(async () => {
+  graph = await startGraph();
+});
+afterAll(() => graph?.stop());
+
+const logger = createLogger('seed-test', 'silent');
+const counts = async () => ({
+  users: await graph.service('social').deps.db.dataSource.getRepository(UserEntity).count(),
+  products: await graph.service('review').deps.db.dataSource.getRepository(ProductEntity).count(),
+  reviews: await graph.service('review').deps.db.dataSource.getRepository(ReviewEntity).count(),
+});
+
+it('loads the NSMC sample through each service once and gives the demo user a FOLLOWING feed', async () => {
+  const result = await seedDemo(graph.services, logger);
+  expect(result).toEqual({ users: 58, follows: 10, products: 150, reviews: 2616 });
+  expect(await counts()).toEqual({ users: 58, products: 150, reviews: 2616 });
+  expect(await seedDemo(graph.services, logger)).toBeNull(); // a second run changes nothing
+  expect(await counts()).toEqual({ users: 58, products: 150, reviews: 2616 });
+
+  const login = await graph.gql<{ logIn: { accessToken: string } }>(
+    'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }',
+    { i: DEMO_LOGIN },
+  );
+  expect(login.errors).toBeUndefined();
+  // The follows travel to review as events: wait for them, not for a fixed time.
+  await graph.settled();
+  const feed = await graph.gql<{
+    feed: { edges: Array<{ node: { author: { nickname: string; viewerIsFollowing: boolean } } }> };
+  }>(
+    '{ feed(tab: FOLLOWING, first: 20) { edges { node { author { nickname viewerIsFollowing } } } } }',
+    {},
+    login.data.logIn.accessToken,
+  );
+  expect(feed.data.feed.edges).toHaveLength(20);
+  expect(feed.data.feed.edges.every((e) => e.node.author.viewerIsFollowing)).toBe(true);
+
+  const admin = await graph.gql<{ logIn: { user: { role: string } } }>(
+    'mutation($i: LogInInput!) { logIn(input: $i) { user { role } } }',
+    { i: ADMIN_LOGIN },
+  );
+  expect(admin.data.logIn.user.role).toBe('ADMIN');
+});
+
+it('finishes a seed that stopped between services, without duplicating what was there', async () => {
+  // A fresh graph whose social part is seeded but whose review part is not, as after a crash.
+  const partial = await startGraph();
+  try {
+    const { seed } = await import('@moim/social');
+    const { loadDemoData } = await import('@moim/demo');
+    await seed(partial.service('social').deps as never, await loadDemoData());
+    const result = await seedDemo(partial.services, logger);
+    expect(result).toEqual({ products: 150, reviews: 2616 });
+  } finally {
+    await partial.stop();
+  }
+});

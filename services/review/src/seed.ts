@@ -1,0 +1,36 @@
+import type { Seeder } from '@moim/demo';
+import type { ReviewDeps } from './domain/context';
+import { insertReviews } from './domain/reviews';
+import { newProduct } from './domain/subjects';
+import { ProductEntity } from './entities';
+
+/** The demo products (created by the demo admin) and reviews, in one transaction. */
+export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
+  const first = demo.products[0];
+  if (!first) return null;
+  if (
+    await deps.db.dataSource
+      .getRepository(ProductEntity)
+      .existsBy({ name: first.name, category: first.category })
+  )
+    return null;
+  const idOf = (key: string) => {
+    const id = demo.ids.get(key);
+    if (!id) throw new Error(`The demo data has no id for ${key}: seed the services in list order`);
+    return id;
+  };
+  return deps.db.transaction(async (manager) => {
+    const products = demo.products.map((p) => newProduct(idOf('admin'), p));
+    await manager.insert(ProductEntity, products);
+    const productIds = new Map(demo.products.map((p, i) => [p.key, products[i]!.id]));
+    const reviews = await insertReviews(
+      manager,
+      demo.reviews.map((r) => ({
+        ...r,
+        authorId: idOf(r.authorKey),
+        productId: productIds.get(r.productKey)!,
+      })),
+    );
+    return { products: products.length, reviews };
+  });
+};
