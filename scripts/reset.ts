@@ -16,7 +16,13 @@ const files = readdirSync(dir).filter((f) => f !== 'moim.lock');
 let yes = process.argv.includes('--yes');
 if (!yes) {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await rl.question(`Delete ${dir} (${files.length} files: ${files.join(', ')})? [y/N] `);
+  // No terminal to answer (stdin closed) counts as no.
+  const answer = await new Promise<string>((resolve) => {
+    rl.once('close', () => resolve(''));
+    rl.question(`Delete ${dir} (${files.length} files: ${files.join(', ')})? [y/N] `).then(resolve, () =>
+      resolve(''),
+    );
+  });
   rl.close();
   yes = /^y(es)?$/i.test(answer.trim());
 }

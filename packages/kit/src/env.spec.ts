@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commonEnv, loadEnv } from './env';
+import { commonEnv, loadEnv, serviceEnv, serviceProblems } from './env';
 
 describe('loadEnv', () => {
   it('names every bad variable at once', () => {
@@ -22,5 +22,28 @@ describe('loadEnv', () => {
       REDIS_PREFIX: 'moim',
       MIGRATE_ON_START: false,
     });
+  });
+});
+
+describe('a service environment', () => {
+  const load = (source: Record<string, string>) =>
+    loadEnv(serviceEnv(4001), { INTERNAL_SECRET: 's'.repeat(32), ...source }, (env) =>
+      serviceProblems(env, true),
+    );
+
+  it('needs DATABASE_URL on the servers backend only', () => {
+    expect(() => load({})).toThrow(/DATABASE_URL: Required with MOIM_BACKEND=servers/);
+    expect(load({ MOIM_BACKEND: 'embedded' })).toMatchObject({ MOIM_BACKEND: 'embedded', DATA_DIR: '.data' });
+    expect(load({ DATABASE_URL: 'mysql://root@localhost/x' })).toMatchObject({
+      MOIM_BACKEND: 'servers',
+      PORT: 4001,
+      WORKER_PORT: 4101,
+    });
+  });
+
+  it('refuses the embedded backend in production, with the other problems', () => {
+    expect(() => load({ NODE_ENV: 'production', MOIM_BACKEND: 'embedded', LOG_LEVEL: 'loud' })).toThrow(
+      /(?=[\s\S]*MOIM_BACKEND: embedded keeps data in local SQLite files)(?=[\s\S]*LOG_LEVEL)/,
+    );
   });
 });

@@ -18,9 +18,24 @@ export function loadEnv<S extends z.ZodRawShape>(
   check?: (env: z.infer<z.ZodObject<S>>) => EnvProblem[],
 ): z.infer<z.ZodObject<S>> {
   const result = z.object(shape).safeParse(source);
+  if (result.success && !check) return result.data;
   const problems: EnvProblem[] = result.success
-    ? (check?.(result.data) ?? [])
+    ? []
     : result.error.issues.map((issue) => [issue.path.join('.'), issue.message]);
+  if (check) {
+    // The checks see every variable that parsed on its own, so one bad variable does not hide
+    // the problems of the others; a variable already reported is not reported twice.
+    const valid = result.success
+      ? result.data
+      : Object.fromEntries(
+          Object.entries(shape).flatMap(([key, schema]) => {
+            const one = schema.safeParse(source[key]);
+            return one.success ? [[key, one.data]] : [];
+          }),
+        );
+    const reported = new Set(problems.map(([name]) => name));
+    problems.push(...check(valid as z.infer<z.ZodObject<S>>).filter(([name]) => !reported.has(name)));
+  }
   if (!problems.length && result.success) return result.data;
   throw new ConfigError(
     `Invalid configuration:\n${problems.map(([name, message]) => `  ${name}: ${message}`).join('\n')}`,

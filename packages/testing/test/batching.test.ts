@@ -30,17 +30,15 @@ async function users(prefix: string, count: number): Promise<User[]> {
 
 async function product(name: string): Promise<string> {
   const id = newId();
-  await review()
-    .deps.db.dataSource.getRepository(ProductEntity)
-    .insert({
-      id,
-      name,
-      brand: null,
-      category: 'snack',
-      purchaseUrl: null,
-      createdBy: id,
-      createdAt: new Date(),
-    });
+  await review().deps.db.dataSource.getRepository(ProductEntity).insert({
+    id,
+    name,
+    brand: null,
+    category: 'snack',
+    purchaseUrl: null,
+    createdBy: id,
+    createdAt: new Date(),
+  });
   return id;
 }
 

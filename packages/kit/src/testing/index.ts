@@ -239,8 +239,12 @@ export interface TestProcess {
 }
 
 /** Runs a TypeScript entry point as a real process, with exactly `env` (plus PATH). */
-export function startProcess(script: string, env: Record<string, string | undefined>): TestProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, script], {
+export function startProcess(
+  script: string,
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): TestProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

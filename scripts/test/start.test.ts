@@ -1,0 +1,155 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { envStem, SERVICES } from '@moim/events';
+import {
+  closedPort,
+  dropRedisKeys,
+  newTestRedisPrefix,
+  startProcess,
+  TEST_REDIS_URL,
+  type TestProcess,
+} from '@moim/kit/testing';
+
+// `npm start` and `npm run reset` as a newcomer runs them: real processes.
+const START = fileURLToPath(new URL('../start.ts', import.meta.url));
+const RESET = fileURLToPath(new URL('../reset.ts', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'moim-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Every port free: the gateway's and each service's (derived from the service list). */
+const freePorts = {
+  PORT: '0',
+  ...Object.fromEntries(SERVICES.map((s) => [`${envStem(s.name)}_PORT`, '0'])),
+};
+
+async function up(env: Record<string, string>): Promise<{ proc: TestProcess; url: string }> {
+  const proc = startProcess(START, { ...freePorts, DATA_DIR: dataDir, ...env });
+  const [, url] = await proc.waitFor(/"graphql":"([^"]+)".*Moim is up/, 60_000);
+  return { proc, url: url! };
+}
+
+async function down(proc: TestProcess) {
+  proc.child.kill('SIGTERM');
+  expect(await proc.exited).toBe(0);
+}
+
+function client(url: string) {
+  return async <T>(query: string, variables: object = {}, token?: string): Promise<T> => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data: T; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+}
+
+const FOLLOWING = '{ feed(tab: FOLLOWING, first: 5) { edges { node { title author { nickname } } } } }';
+type Feed = { feed: { edges: Array<{ node: { title: string; author: { nickname: string } } }> } };
+
+describe('npm start on the embedded backend', () => {
+  it('serves the whole graph with MySQL and Redis unreachable, and keeps the data across a restart', async () => {
+    const nowhere = await closedPort();
+    const first = await up({
+      MOIM_BACKEND: 'embedded',
+      MYSQL_URL: `mysql://root@127.0.0.1:${nowhere}`,
+      REDIS_URL: `redis://127.0.0.1:${nowhere}`,
+    });
+    expect(first.proc.out()).toMatch(/"backend":"embedded".*"msg":"backend: embedded/);
+    expect(readdirSync(dataDir).sort()).toEqual(
+      expect.arrayContaining(['jobs.sqlite', ...SERVICES.map((s) => `${s.name}.sqlite`)]),
+    );
+    let gql = client(first.url);
+    type Auth = { signUp: { accessToken: string; user: { id: string } } };
+    const signUp = (nickname: string) =>
+      gql<Auth>('mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } } }', {
+        i: { email: `${nickname}@example.com`, password: 'correct-horse-battery', nickname },
+      }).then((d) => d.signUp);
+    const alice = await signUp('alice');
+    const bob = await signUp('bob');
+    await gql('mutation($id: ID!) { follow(userId: $id) { id } }', { id: bob.user.id }, alice.accessToken);
+    const { createPlace } = await gql<{ createPlace: { id: string } }>(
+      'mutation { createPlace(input: { name: "Cafe Onion", category: "cafe" }) { id } }',
+      {},
+      bob.accessToken,
+    );
+    await gql(
+      'mutation($i: CreateReviewInput!) { createReview(input: $i) { id } }',
+      { i: { kind: 'DADALOG', title: 'Best croissant', body: 'flaky', rating: 5, placeId: createPlace.id } },
+      bob.accessToken,
+    );
+    // The follow reaches review through social's outbox and the in-process queue.
+    const expected = [{ node: { title: 'Best croissant', author: { nickname: 'bob' } } }];
+    for (let i = 0; ; i++) {
+      const { feed } = await gql<Feed>(FOLLOWING, {}, alice.accessToken);
+      if (feed.edges.length) {
+        expect(feed.edges).toEqual(expected);
+        break;
+      }
+      if (i > 100) throw new Error('the follow never reached review');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await down(first.proc);
+
+    // Restarted with nothing configured: the default is the embedded backend, on the same data.
+    const second = await up({});
+    expect(second.proc.out()).toMatch(/"why":"no MySQL or Redis configured"/);
+    expect(second.proc.out()).not.toMatch(/demo data loaded/);
+    gql = client(second.url);
+    const { logIn } = await gql<{ logIn: { accessToken: string } }>(
+      'mutation { logIn(input: { email: "alice@example.com", password: "correct-horse-battery" }) { accessToken } }',
+    );
+    expect((await gql<Feed>(FOLLOWING, {}, logIn.accessToken)).feed.edges).toEqual(expected);
+    const demo = await gql<{ logIn: { user: { followingCount: number } } }>(
+      'mutation { logIn(input: { email: "demo@moim.dev", password: "moim-demo-1234" }) { user { followingCount } } }',
+    );
+    expect(demo.logIn.user.followingCount).toBe(10);
+
+    // One process per data folder: a second npm start is refused, and so is a reset.
+    const again = startProcess(START, { ...freePorts, DATA_DIR: dataDir });
+    expect(await again.exited).toBe(1);
+    expect(again.err()).toMatch(/is in use by another Moim process \(pid \d+\)/);
+    const reset = startProcess(RESET, { DATA_DIR: dataDir });
+    expect(await reset.exited).toBe(1);
+    expect(existsSync(join(dataDir, 'social.sqlite'))).toBe(true);
+    await down(second.proc);
+
+    const confirmed = startProcess(RESET, { DATA_DIR: dataDir }); // no answer on stdin: nothing deleted
+    expect(await confirmed.exited).toBe(0);
+    expect(confirmed.out()).toMatch(/Nothing deleted/);
+    expect(existsSync(join(dataDir, 'social.sqlite'))).toBe(true);
+  });
+});
+
+describe('npm start refuses what it cannot do', () => {
+  it('stops with the address when MOIM_BACKEND=servers and MySQL does not answer', async () => {
+    const port = await closedPort();
+    const prefix = newTestRedisPrefix();
+    const proc = startProcess(START, {
+      ...freePorts,
+      MOIM_BACKEND: 'servers',
+      MYSQL_URL: `mysql://root@127.0.0.1:${port}`,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+    });
+    expect(await proc.exited).toBe(1);
+    expect(proc.err()).toBe(`moim: Cannot reach MySQL at 127.0.0.1:${port} (ECONNREFUSED)\n`);
+    await dropRedisKeys(prefix);
+  });
+
+  it('refuses the embedded backend in production, saying why', async () => {
+    const proc = startProcess(START, {
+      ...freePorts,
+      NODE_ENV: 'production',
+      INTERNAL_SECRET: 'x'.repeat(40),
+      JWT_SECRET: 'y'.repeat(40),
+    });
+    expect(await proc.exited).toBe(1);
+    expect(proc.err()).toMatch(/MOIM_BACKEND: NODE_ENV=production needs the servers backend/);
+  });
+});
