@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { seedDemo } from '@moim/demo';
+import { envStem, SERVICES } from '@moim/events';
 import { CALLER_HEADER, createLogger, signCaller } from '@moim/kit';
 import { startProcess, TEST_SECRET } from '@moim/kit/testing';
 import { startGraph, type GqlResult, type Graph } from '@moim/testing';
@@ -157,8 +158,7 @@ async function coldStart(): Promise<{ cold: number; warm: number }> {
     MOIM_BACKEND: 'embedded',
     DATA_DIR: dataDir,
     PORT: '0',
-    SOCIAL_PORT: '0',
-    REVIEW_PORT: '0',
+    ...Object.fromEntries(SERVICES.map((s) => [`${envStem(s.name)}_PORT`, '0'])),
     LOG_LEVEL: 'info',
   };
   const once = async () => {

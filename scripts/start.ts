@@ -1,6 +1,14 @@
 import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
 import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
-import { createLogger, openBackend, runMain, startServices, type StartedServices } from '@moim/kit';
+import { SERVICES } from '@moim/events';
+import {
+  createLogger,
+  mysqlLabel,
+  openBackend,
+  runMain,
+  startServices,
+  type StartedServices,
+} from '@moim/kit';
 import { localConfig } from './local-config';
 
 // npm start: every subgraph, its workers and the gateway in one process, from the same factories
@@ -11,25 +19,26 @@ runMain('moim', async () => {
   const logger = createLogger('moim', local.logLevel);
   if (local.usesDevSecrets)
     logger.warn('INTERNAL_SECRET / JWT_SECRET not set: using development-only secrets');
+  const backend = await openBackend(local.backend, logger);
+  const embedded = backend.kind === 'embedded';
   logger.info(
-    local.backend.MOIM_BACKEND === 'embedded'
-      ? {
-          backend: 'embedded',
-          why: local.why,
-          data: local.backend.DATA_DIR,
-          other: 'MOIM_BACKEND=servers (or MYSQL_URL / REDIS_URL) runs on MySQL and Redis',
-        }
-      : {
-          backend: 'servers',
-          why: local.why,
-          other: 'MOIM_BACKEND=embedded runs on SQLite files and in-process queues, nothing to install',
-        },
-    local.backend.MOIM_BACKEND === 'embedded'
-      ? `backend: embedded (SQLite files and in-process queues in ${local.backend.DATA_DIR})`
+    {
+      backend: backend.kind,
+      why: local.why,
+      data: embedded
+        ? backend.location
+        : Object.fromEntries([
+            ['redis', backend.location],
+            ...SERVICES.map((s) => [s.name, mysqlLabel(local.serviceEnv(s.name).DATABASE_URL!)]),
+          ]),
+      other: embedded
+        ? 'MOIM_BACKEND=servers (or MYSQL_URL / REDIS_URL) runs on MySQL and Redis'
+        : 'MOIM_BACKEND=embedded runs on SQLite files and in-process queues, nothing to install',
+    },
+    embedded
+      ? `backend: embedded (SQLite files and in-process queues in ${backend.location})`
       : 'backend: servers (MySQL and Redis)',
   );
-
-  const backend = await openBackend(local.backend, logger);
   let services: StartedServices | undefined;
   let gateway: Gateway | undefined;
   const stop = async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { envStem, SERVICES } from '@moim/events';
 import {
   closedPort,
   dropRedisKeys,
+  eventually,
   newTestRedisPrefix,
   startProcess,
   TEST_REDIS_URL,
@@ -85,15 +86,11 @@ describe('npm start on the embedded backend', () => {
     );
     // The follow reaches review through social's outbox and the in-process queue.
     const expected = [{ node: { title: 'Best croissant', author: { nickname: 'bob' } } }];
-    for (let i = 0; ; i++) {
+    const feed = await eventually(async () => {
       const { feed } = await gql<Feed>(FOLLOWING, {}, alice.accessToken);
-      if (feed.edges.length) {
-        expect(feed.edges).toEqual(expected);
-        break;
-      }
-      if (i > 100) throw new Error('the follow never reached review');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return feed.edges.length ? feed.edges : null;
+    });
+    expect(feed).toEqual(expected);
     await down(first.proc);
 
     // Restarted with nothing configured: the default is the embedded backend, on the same data.
@@ -114,8 +111,9 @@ describe('npm start on the embedded backend', () => {
     const again = startProcess(START, { ...freePorts, DATA_DIR: dataDir });
     expect(await again.exited).toBe(1);
     expect(again.err()).toMatch(/is in use by another Moim process \(pid \d+\)/);
-    const reset = startProcess(RESET, { DATA_DIR: dataDir });
+    const reset = startProcess(RESET, { DATA_DIR: dataDir }, ['--yes']);
     expect(await reset.exited).toBe(1);
+    expect(reset.err()).toMatch(/^reset: .* is in use by another Moim process/);
     expect(existsSync(join(dataDir, 'social.sqlite'))).toBe(true);
     await down(second.proc);
 
@@ -123,6 +121,10 @@ describe('npm start on the embedded backend', () => {
     expect(await confirmed.exited).toBe(0);
     expect(confirmed.out()).toMatch(/Nothing deleted/);
     expect(existsSync(join(dataDir, 'social.sqlite'))).toBe(true);
+    writeFileSync(join(dataDir, 'notes.txt'), 'not the backend’s');
+    const yes = startProcess(RESET, { DATA_DIR: dataDir }, ['--yes']);
+    expect(await yes.exited).toBe(0);
+    expect(readdirSync(dataDir)).toEqual(['notes.txt']); // only the backend's files are deleted
   });
 });
 

@@ -18,6 +18,7 @@ import { createLocalQueues } from './queues/local';
 import type { Queues } from './queues/queues';
 import { createMemoryRateLimiter, createRateLimiter, type RateLimiter } from './rate-limit';
 import { closeRedis, createRedis, logConnectionState, type Redis } from './redis';
+import { addressOf } from './urls';
 
 export type BackendKind = 'servers' | 'embedded';
 
@@ -36,7 +37,7 @@ export interface BackendConfig {
  */
 export interface Backend {
   kind: BackendKind;
-  /** Where the data lives, for the start log (no credentials). */
+  /** Where the data lives, for the start log: the data folder, or Redis's address (no credentials). */
   location: string;
   /** The service's database: `url` with `servers` (its DATABASE_URL), a file under DATA_DIR embedded. */
   openDatabase(service: ServiceName, url: string | undefined, options: DatabaseOptions): Promise<Database>;
@@ -47,11 +48,7 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** `redis://:secret@host:6379/0` → `host:6379`, for messages. */
-const redisAddress = (url: string) => {
-  const { hostname, port } = new URL(url);
-  return `${hostname}:${port || 6379}`;
-};
+const redisAddress = (url: string) => addressOf(url, 6379);
 
 export async function openBackend(config: BackendConfig, logger: Logger): Promise<Backend> {
   return config.MOIM_BACKEND === 'embedded'
@@ -99,7 +96,7 @@ async function openServersBackend(config: BackendConfig, logger: Logger): Promis
   const pubsub = createRedisPubSub({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   return {
     kind: 'servers',
-    location: `MySQL (each service's DATABASE_URL) and Redis at ${redisAddress(config.REDIS_URL)}`,
+    location: redisAddress(config.REDIS_URL),
     openDatabase: (service, url, options) => {
       if (!url) throw new Error(`${service}: DATABASE_URL is required with the servers backend`);
       return openMysqlDatabase(url, options);

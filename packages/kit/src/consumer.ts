@@ -98,9 +98,10 @@ export function startEventConsumer({ service, db, queues, logger, handlers }: Co
         applied ? 'event applied' : 'duplicate event skipped',
       );
     },
-    // One at a time keeps events of one queue in order, which follow/unfollow pairs rely on. A job
-    // whose worker died mid-run is retried a few times; one that keeps killing workers moves to
-    // the failed set (kept, retryable) instead of blocking the queue forever.
+    // One at a time per worker: a handler never races another event of its own service in this
+    // process. Order is not guaranteed (a retried event is overtaken by later ones): handlers that
+    // mirror state compare the event's outbox sequence. A job whose worker died mid-run is retried
+    // a few times; one that keeps killing workers is parked in the failed set (kept, retryable).
     { concurrency: 1, maxStalls: 5 },
   );
 }

@@ -1,38 +1,39 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { ConfigError } from './env';
 
 /**
  * The embedded backend's data belongs to one process: a second `npm start` on the same folder
- * would run its own queues on the same files. The lock file holds the owner's pid; one left by a
- * process that no longer runs is taken over.
+ * would run its own queues on the same files. The lock is SQLite's exclusive lock on
+ * `moim.lock`, held by the operating system for as long as the process lives (so a crashed
+ * process leaves no stale lock, whatever pid comes next); `moim.pid` only names the owner.
  */
 export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'moim.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(file, 'utf8'));
-      if (isRunning(owner))
-        throw new ConfigError(
-          `${dir} is in use by another Moim process (pid ${owner}): stop it first, or set DATA_DIR to another folder`,
-        );
-      rmSync(file, { force: true });
-    }
+  const lock = new Sqlite(join(dir, 'moim.lock'), { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE; COMMIT'); // takes the lock, and keeps it until closed
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+    const owner = readOwner(dir);
+    throw new ConfigError(
+      `${dir} is in use by another Moim process${owner ? ` (pid ${owner})` : ''}: stop it first, or set DATA_DIR to another folder`,
+    );
   }
-  throw new ConfigError(`Could not lock ${dir}`);
+  writeFileSync(join(dir, 'moim.pid'), String(process.pid));
+  return () => {
+    rmSync(join(dir, 'moim.pid'), { force: true });
+    lock.close();
+  };
 }
 
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+function readOwner(dir: string): string | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return readFileSync(join(dir, 'moim.pid'), 'utf8').trim() || null;
+  } catch {
+    return null;
   }
 }

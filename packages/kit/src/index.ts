@@ -26,3 +26,4 @@ export * from './scalars';
 export * from './service';
 export * from './settle';
 export * from './tokens';
+export * from './urls';

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { recordOutboxRow } from './outbox';
-import type { Backoff, QueueWorker, Queues, RunningJob } from './queues/queues';
+import { checkJobId, type Backoff, type QueueWorker, type Queues, type RunningJob } from './queues/queues';
 
 /**
  * The typed job registry. A queue is a unit of concurrency (`image-resize` runs four at once); a
@@ -29,6 +29,8 @@ export function defineQueue(
   name: string,
   options: { concurrency?: number; maxStalls?: number } = {},
 ): QueueDefinition {
+  // The outbox writes a job as `job:<queue>:<name>`; BullMQ keys use ':' as a separator too.
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`Queue name ${name}: lowercase letters, digits and - only`);
   return { name, concurrency: options.concurrency ?? 1, maxStalls: options.maxStalls ?? 5 };
 }
 
@@ -78,6 +80,8 @@ export async function recordJob<P>(
   payload: P,
   options: { id?: string; delayMs?: number } = {},
 ): Promise<void> {
+  // Refused here, in the caller's transaction, rather than by the relay after the commit.
+  if (options.id !== undefined) checkJobId(options.id);
   await recordOutboxRow(manager, jobTopic(type), {
     data: payload,
     id: options.id,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EntitySchema,
   Table,
+  TableColumn,
   TableIndex,
   type EntityManager,
   type MigrationInterface,
@@ -18,7 +19,7 @@ import { bigintAsString, markOutboxWrite, skipLocked, type Database } from './db
 import { newId } from './ids';
 import { column } from './migration-columns';
 import type { Logger } from './logger';
-import type { Backoff, NewJob, Queues } from './queues/queues';
+import { InvalidJobError, type Backoff, type NewJob, type Queues } from './queues/queues';
 
 export interface OutboxRow {
   /**
@@ -33,6 +34,9 @@ export interface OutboxRow {
   createdAt: Date;
   publishedAt: Date | null;
   attempts: number;
+  /** Set when the row can never be delivered (a malformed job): kept for inspection, skipped. */
+  failedAt: Date | null;
+  error: string | null;
 }
 
 export const OutboxEvent = new EntitySchema<OutboxRow>({
@@ -47,6 +51,8 @@ export const OutboxEvent = new EntitySchema<OutboxRow>({
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     publishedAt: { name: 'published_at', type: 'datetime', precision: 3, nullable: true },
     attempts: { type: 'int', default: 0 },
+    failedAt: { name: 'failed_at', type: 'datetime', precision: 3, nullable: true },
+    error: { type: 'varchar', length: 500, nullable: true },
   },
 });
 
@@ -83,6 +89,27 @@ export class CreateOutbox1764200000000 implements MigrationInterface {
 }
 
 /**
+ * Outbox rows that can never be delivered are parked, not retried forever in front of the others;
+ * and pruning applied event ids by age needs an index on their age.
+ */
+export class OutboxFailures1764500000000 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    await q.addColumns('outbox_events', [
+      new TableColumn(column.time('failed_at', { nullable: true })),
+      new TableColumn(column.text('error', 500, { nullable: true })),
+    ]);
+    await q.createIndex(
+      'processed_events',
+      new TableIndex({ name: 'idx_processed_events_age', columnNames: ['processed_at'] }),
+    );
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropIndex('processed_events', 'idx_processed_events_age');
+    await q.dropColumns('outbox_events', ['failed_at', 'error']);
+  }
+}
+
+/**
  * Records an event in the caller's transaction: it is published if and only if the change
  * that caused it commits. Committing wakes the relay.
  */
@@ -107,6 +134,8 @@ export async function recordOutboxRow(
     createdAt: new Date(),
     publishedAt: null,
     attempts: 0,
+    failedAt: null,
+    error: null,
   });
   markOutboxWrite(manager);
 }
@@ -155,9 +184,8 @@ function deliveries(row: OutboxRow): Array<{ queue: string; job: NewJob }> {
   }));
 }
 
+/** Commits that record rows wake the relay; otherwise it passes every interval. */
 export interface OutboxRelay {
-  /** Ask for a pass now instead of at the next interval (commits that record rows do it). */
-  wake(): void;
   /** One pass; resolves to the number of rows published. */
   publishPending(): Promise<number>;
   /** Stops the loop after one last pass, so what the last requests recorded leaves now. */
@@ -187,6 +215,7 @@ export function startOutboxRelay({
   batchSize = 100,
   sendTimeoutMs = 5000,
 }: RelayOptions): OutboxRelay {
+  /** Whether the last pass could not reach the queue. */
   let failing = false;
 
   async function publishPending(): Promise<number> {
@@ -195,36 +224,49 @@ export function startOutboxRelay({
         const rows = await skipLocked(
           manager
             .createQueryBuilder(OutboxEvent, 'e')
-            .where('e.publishedAt IS NULL')
+            .where('e.publishedAt IS NULL AND e.failedAt IS NULL')
             .orderBy('e.seq', 'ASC')
             .limit(batchSize),
         ).getMany();
         const published: string[] = [];
+        let unreachable: unknown = null;
         for (const row of rows) {
           try {
             for (const { queue, job } of deliveries(row)) await within(queues.add(queue, job), sendTimeoutMs);
             published.push(row.id);
           } catch (err) {
-            if (!failing)
-              logger.warn(
-                { reason: String(err) },
-                'outbox relay cannot reach the queue; events stay pending',
+            if (err instanceof InvalidJobError || err instanceof SyntaxError) {
+              // No retry will deliver it: park it and let the rows behind it go.
+              logger.error(
+                { err, outboxId: row.id, topic: row.topic },
+                'outbox row cannot be delivered; parked',
               );
-            failing = true;
+              await manager.update(
+                OutboxEvent,
+                { id: row.id },
+                { failedAt: new Date(), error: String(err).slice(0, 500) },
+              );
+              continue;
+            }
+            unreachable = err;
             await manager.increment(OutboxEvent, { id: row.id }, 'attempts', 1);
             break; // keep the order: later rows wait for this one
           }
         }
-        if (published.length) {
+        if (published.length)
           await manager
             .createQueryBuilder()
             .update(OutboxEvent)
             .set({ publishedAt: new Date() })
             .where('id IN (:...ids)', { ids: published })
             .execute();
-          if (failing) logger.info('outbox relay reached the queue again');
-          failing = false;
-        }
+        if (unreachable && !failing)
+          logger.warn(
+            { reason: String(unreachable) },
+            'outbox relay cannot reach the queue; events stay pending',
+          );
+        if (!unreachable && failing) logger.info('outbox relay reached the queue again');
+        failing = unreachable !== null;
         return published.length;
       },
       { isolation: 'READ COMMITTED', background: true },
@@ -259,7 +301,6 @@ export function startOutboxRelay({
   })();
 
   return {
-    wake,
     publishPending,
     async stop() {
       running = false;

@@ -9,14 +9,21 @@ import type { ServiceConfig } from './env';
  * Process entry: starts, stops cleanly on SIGTERM/SIGINT (exit 0), and exits 1 with a readable
  * message when configuration is invalid, a server cannot be reached, or starting fails.
  */
+/** A stop that takes longer than this (a job that never ends, say) is cut short. */
+const STOP_TIMEOUT_MS = 30_000;
+
 export function runMain(
   name: string,
   start: () => Promise<{ logger: Logger; stop: () => Promise<void> }>,
 ): void {
   // Listening before starting: a SIGTERM that arrives while starting stops the process right
-  // after the start finishes (cleanly) instead of killing it halfway.
+  // after the start finishes (cleanly) instead of killing it halfway. A second signal means
+  // "now": the process exits at once.
   let signalled: string | null = null;
-  let onSignal = (signal: string) => void (signalled ??= signal);
+  let onSignal = (signal: string) => {
+    if (signalled) process.exit(130);
+    signalled = signal;
+  };
   const handler = (signal: string) => onSignal(signal);
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
@@ -24,9 +31,17 @@ export function runMain(
     ({ logger, stop }) => {
       let stopping = false;
       onSignal = (signal) => {
-        if (stopping) return;
+        if (stopping) {
+          logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+          logger.flush(() => process.exit(130));
+          return;
+        }
         stopping = true;
         logger.info({ signal }, 'shutting down');
+        setTimeout(() => {
+          logger.error({ ms: STOP_TIMEOUT_MS }, 'shutdown took too long: exiting');
+          logger.flush(() => process.exit(1));
+        }, STOP_TIMEOUT_MS).unref();
         stop().then(
           () => {
             logger.info('stopped');
@@ -63,6 +78,11 @@ export function runServiceProcess<Cfg extends ServiceConfig, D extends ServiceDe
 ): void {
   runMain(`${module.name}${role === 'worker' ? ' worker' : ''}`, async () => {
     const config = module.loadEnv();
+    // Its queues live in this process: no other process could consume what it records.
+    if (config.MOIM_BACKEND === 'embedded')
+      throw new ConfigError(
+        'Invalid configuration:\n  MOIM_BACKEND: embedded runs every service in one process: use npm start',
+      );
     const logger = createLogger(module.name, config.LOG_LEVEL);
     const backend = await openBackend(config, logger);
     try {

@@ -15,6 +15,9 @@ export function createRedis(url: string, role: 'command' | 'worker' = 'command',
     lazyConnect: false,
     enableOfflineQueue: role === 'worker',
     maxRetriesPerRequest: role === 'worker' ? null : 1,
+    // A Redis that stops answering fails a command instead of piling it up (workers block on
+    // purpose, so they have no limit).
+    commandTimeout: role === 'worker' ? undefined : 10_000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
 }

@@ -31,7 +31,12 @@ import {
 import { createLogger, type Logger } from './logger';
 import { maintenanceJobs } from './maintenance';
 import { createMetrics, type Metrics } from './metrics';
-import { CreateOutbox1764200000000, OutboxEvent, startOutboxRelay } from './outbox';
+import {
+  CreateOutbox1764200000000,
+  OutboxEvent,
+  OutboxFailures1764500000000,
+  startOutboxRelay,
+} from './outbox';
 import type { PubSub } from './pubsub/pubsub';
 import type { QueueWorker, Queues } from './queues/queues';
 import type { RateLimiter } from './rate-limit';
@@ -98,6 +103,8 @@ export type ServiceRole = 'api' | 'worker' | 'all';
 export interface RunningService<D extends ServiceDeps = ServiceDeps> {
   name: ServiceName;
   role: ServiceRole;
+  /** False for a service that declares no database (then `deps.db` throws). */
+  hasDatabase: boolean;
   deps: D;
   http: HttpApp;
   metrics: Metrics;
@@ -202,6 +209,7 @@ export async function startService<C extends RequestContext, D extends ServiceDe
           migrations: [
             CreateOutbox1764200000000,
             CreateProcessedEvents1764200000001,
+            OutboxFailures1764500000000,
             ...def.database.migrations,
           ],
           logger,
@@ -279,6 +287,7 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     return {
       name: def.name,
       role,
+      hasDatabase: db !== null,
       deps,
       http,
       metrics,

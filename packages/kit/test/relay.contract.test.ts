@@ -10,6 +10,7 @@ import {
   EVENT_BACKOFF,
   newId,
   OutboxEvent,
+  OutboxFailures1764500000000,
   ProcessedEvent,
   processor,
   pruneDelivered,
@@ -43,7 +44,7 @@ const logger = createLogger('relay-test', 'silent');
 async function openDb(test: TestBackend): Promise<Database> {
   return test.backend.openDatabase('review', await test.databaseUrl('relay'), {
     entities: [OutboxEvent, ProcessedEvent],
-    migrations: [CreateOutbox1764200000000, CreateProcessedEvents1764200000001],
+    migrations: [CreateOutbox1764200000000, CreateProcessedEvents1764200000001, OutboxFailures1764500000000],
     logger,
     migrate: true,
   });
@@ -71,6 +72,15 @@ function faulty(queues: Queues) {
     },
   };
   return { queues: wrapped, state };
+}
+
+/** Records a user.created event in a transaction of its own; resolves to the outbox row's id. */
+async function userCreated(db: Database): Promise<string> {
+  const userId = newId();
+  await db.transaction((m) => recordEvent(m, 'user.created', { userId }));
+  return (
+    await db.dataSource.getRepository(OutboxEvent).findOneByOrFail({ payload: JSON.stringify({ userId }) })
+  ).id;
 }
 
 const pending = (db: Database) =>
@@ -111,19 +121,12 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     stops.push(() => c.close());
     return c;
   }
-  async function userCreated(): Promise<string> {
-    const userId = newId();
-    await db.transaction((m) => recordEvent(m, 'user.created', { userId }));
-    return (
-      await db.dataSource.getRepository(OutboxEvent).findOneByOrFail({ payload: JSON.stringify({ userId }) })
-    ).id;
-  }
 
   it('wakes the relay when a transaction that recorded an event commits', async () => {
     const seen: string[] = [];
     consumer(recordingHandlers(seen));
     relay({ intervalMs: 60_000 }); // its timer alone would wait a minute
-    const eventId = await userCreated();
+    const eventId = await userCreated(db);
     await eventually(async () => (await processedCount(db, eventId)) === 1, 5000);
     expect(seen).toHaveLength(1);
   });
@@ -143,7 +146,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   });
 
   it('delivers an event committed before a crash, when the relay starts again, once', async () => {
-    const eventId = await userCreated(); // committed; no relay ran: the process "died" here
+    const eventId = await userCreated(db); // committed; no relay ran: the process "died" here
     expect((await pending(db)).map((e) => e.id)).toEqual([eventId]);
     const seen: string[] = [];
     consumer(recordingHandlers(seen));
@@ -166,8 +169,8 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     consumer(recordingHandlers(seen));
     const r = relay({ queues });
     state.mode = 'reject';
-    const first = await userCreated();
-    const second = await userCreated();
+    const first = await userCreated(db);
+    const second = await userCreated(db);
     await eventually(async () => (await pending(db))[0]?.attempts === 1); // the pass the commit woke
     expect(await r.publishPending()).toBe(0);
     const rows = await pending(db);
@@ -184,7 +187,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const { queues, state } = faulty(backend.queues);
     const r = relay({ queues, sendTimeoutMs: 200 });
     state.mode = 'hang';
-    const eventId = await userCreated();
+    const eventId = await userCreated(db);
     // The pass the commit woke gives up on the send after 200 ms, keeps the row and lets go of it.
     await eventually(async () => (await pending(db))[0]?.attempts === 1, 3000);
     expect((await pending(db)).map((e) => e.id)).toEqual([eventId]);
@@ -199,7 +202,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const seen: string[] = [];
     consumer(recordingHandlers(seen, () => (calls.push(Date.now()), calls.length < 3)));
     relay();
-    const eventId = await userCreated();
+    const eventId = await userCreated(db);
     await eventually(async () => (await processedCount(db, eventId)) === 1, 15_000);
     expect(calls).toHaveLength(3);
     expect(seen).toHaveLength(1);
@@ -226,6 +229,36 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     expect(ran.sort()).toEqual([1, 3]);
   });
 
+  it('parks a row that can never be delivered and lets the rows behind it go', async () => {
+    const seen: string[] = [];
+    consumer(recordingHandlers(seen));
+    const type = defineJob<object>(defineQueue('relay-test-parked'), 'count');
+    // Refused in the caller's transaction, before anything is recorded.
+    await expect(db.transaction((m) => recordJob(m, type, {}, { id: 'photo:42' }))).rejects.toThrow(
+      /contains ':'/,
+    );
+    expect(await db.dataSource.getRepository(OutboxEvent).count()).toBe(0);
+    // A row written by hand that no queue accepts (as an older producer might have written).
+    await db.dataSource.getRepository(OutboxEvent).insert({
+      id: newId(),
+      topic: 'job:relay-test-parked:count',
+      payload: JSON.stringify({ data: {}, id: '42', attempts: 1, backoff: EVENT_BACKOFF }),
+      createdAt: new Date(),
+      publishedAt: null,
+      attempts: 0,
+      failedAt: null,
+      error: null,
+    });
+    const eventId = await userCreated(db);
+    relay();
+    await eventually(async () => (await processedCount(db, eventId)) === 1);
+    const [parked] = await db.dataSource
+      .getRepository(OutboxEvent)
+      .findBy({ topic: 'job:relay-test-parked:count' });
+    expect(parked).toMatchObject({ publishedAt: null, error: expect.stringMatching(/integer/) });
+    expect(parked!.failedAt).toBeInstanceOf(Date);
+  });
+
   it('prunes delivered outbox rows and applied event ids past their retention only', async () => {
     const day = 86_400_000;
     const now = Date.now();
@@ -237,6 +270,8 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       createdAt: new Date(now - 30 * day),
       publishedAt,
       attempts: 0,
+      failedAt: null,
+      error: null,
     });
     const [oldSent, recentSent, oldPending] = [
       row(new Date(now - 8 * day)),
@@ -298,17 +333,9 @@ describe('on BullMQ, when Redis goes away during a relay pass', () => {
     await proxy?.close();
   });
 
-  async function userCreated(): Promise<string> {
-    const userId = newId();
-    await db.transaction((m) => recordEvent(m, 'user.created', { userId }));
-    return (
-      await db.dataSource.getRepository(OutboxEvent).findOneByOrFail({ payload: JSON.stringify({ userId }) })
-    ).id;
-  }
-
   it('keeps the event while Redis refuses connections and delivers it once Redis is back', async () => {
     await proxy.down();
-    const eventId = await userCreated(); // the change itself must not fail
+    const eventId = await userCreated(db); // the change itself must not fail
     expect(await relay.publishPending()).toBe(0);
     expect((await pending(db)).map((e) => e.id)).toContain(eventId);
     await proxy.up();
@@ -322,7 +349,7 @@ describe('on BullMQ, when Redis goes away during a relay pass', () => {
   it('counts a Redis that stops answering as a failed send, and delivers once it answers again', async () => {
     await eventually(async () => (await pending(db)).length === 0, 20_000);
     proxy.pause();
-    const eventId = await userCreated();
+    const eventId = await userCreated(db);
     // The pass the commit woke gives up on Redis after 300 ms and keeps the row; so does the next.
     await eventually(async () => (await pending(db))[0]?.attempts === 1, 3000);
     const started = Date.now();

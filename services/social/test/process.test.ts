@@ -45,10 +45,13 @@ it('refuses to start on bad configuration, naming every bad variable', async () 
     expect(proc.err()).toContain(`${name}:`);
 });
 
-it('refuses the embedded backend in production, and a servers backend without its database', async () => {
+it('refuses the embedded backend in production or alone, and a servers backend without its database', async () => {
   const embedded = startProcess(main, { ...testEnv(), NODE_ENV: 'production', MOIM_BACKEND: 'embedded' });
   expect(await embedded.exited).toBe(1);
   expect(embedded.err()).toMatch(/MOIM_BACKEND: embedded keeps data in local SQLite files .* use servers/);
+  const alone = startProcess(main, { ...testEnv(), MOIM_BACKEND: 'embedded' });
+  expect(await alone.exited).toBe(1);
+  expect(alone.err()).toMatch(/MOIM_BACKEND: embedded runs every service in one process: use npm start/);
   const noDatabase = startProcess(main, { ...testEnv(), MOIM_BACKEND: 'servers' });
   expect(await noDatabase.exited).toBe(1);
   expect(noDatabase.err()).toMatch(/DATABASE_URL: Required with MOIM_BACKEND=servers/);

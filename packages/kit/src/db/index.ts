@@ -8,6 +8,6 @@ export {
   type MigrationClass,
   type TransactionOptions,
 } from './database';
-export { dropMysqlDatabase, ensureMysqlDatabase, mysqlAddress, openMysqlDatabase } from './mysql';
+export { dropMysqlDatabase, ensureMysqlDatabase, mysqlLabel, openMysqlDatabase } from './mysql';
 export { openSqliteDatabase } from './sqlite';
 export * from './queries';

@@ -1,5 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
+import { addressOf } from '../urls';
 import {
   addOutboxListener,
   countingLogger,
@@ -10,11 +11,8 @@ import {
   type DatabaseOptions,
 } from './database';
 
-/** `mysql://root@127.0.0.1:3306/moim_social` → `127.0.0.1:3306`, for messages (no credentials). */
-export const mysqlAddress = (url: string): string => {
-  const { hostname, port } = new URL(url);
-  return `${hostname}:${port || 3306}`;
-};
+/** `mysql://root:secret@127.0.0.1:3306/moim_social` → `127.0.0.1:3306/moim_social`, for logs. */
+export const mysqlLabel = (url: string): string => `${addressOf(url, 3306)}${new URL(url).pathname}`;
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
@@ -24,8 +22,12 @@ async function reachable<T>(url: string, connect: () => Promise<T>): Promise<T> 
     return await connect();
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
-    if (UNREACHABLE.has(code) || code === 'ER_ACCESS_DENIED_ERROR')
-      throw new UnavailableError(`Cannot reach MySQL at ${mysqlAddress(url)} (${code})`, { cause: err });
+    if (UNREACHABLE.has(code))
+      throw new UnavailableError(`Cannot reach MySQL at ${addressOf(url, 3306)} (${code})`, { cause: err });
+    if (code === 'ER_ACCESS_DENIED_ERROR')
+      throw new UnavailableError(`MySQL at ${addressOf(url, 3306)} refused the user and password (${code})`, {
+        cause: err,
+      });
     throw err;
   }
 }

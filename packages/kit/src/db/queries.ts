@@ -3,6 +3,7 @@ import type {
   EntityTarget,
   FindOptionsWhere,
   ObjectLiteral,
+  QueryRunner,
   SelectQueryBuilder,
   ValueTransformer,
 } from 'typeorm';
@@ -80,9 +81,12 @@ export async function newestPerParent(
   if (!branches.length) return pages;
   // Each branch is wrapped as a derived table: MySQL and SQLite both accept LIMIT there.
   const sql = branches.map(([query], i) => `SELECT * FROM (${query}) b${i}`).join(' UNION ALL ');
+  // On the query builder's own runner: inside a transaction, the transaction's.
+  const runner = (qb as unknown as { queryRunner?: QueryRunner }).queryRunner;
   const rows: Array<{ parent: string; id: string; createdAt: Date | string }> = await qb.connection.query(
     sql,
     branches.flatMap(([, params]) => params),
+    runner,
   );
   for (const r of rows) {
     const row = { parent: r.parent, id: r.id, createdAt: readTime(r.createdAt) };

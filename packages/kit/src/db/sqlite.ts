@@ -82,7 +82,10 @@ function takeTurns(
   let migrating = false;
   shared.startTransaction = (isolation) => {
     if (!migrating)
-      throw new Error('On SQLite, start transactions with Database.transaction() (the kit serializes them)');
+      throw new Error(
+        'On SQLite, transactions start with Database.transaction() (the kit runs them one at a time); ' +
+          'outside one, use insert/update/delete: repository.save() starts a transaction of its own',
+      );
     return startTransaction(isolation);
   };
   // SQLite allows AUTOINCREMENT only on "integer" (which is 64-bit there); migrations declare the
@@ -113,7 +116,8 @@ export async function openSqliteDatabase(file: string, options: DatabaseOptions)
     database: file,
     entities: options.entities,
     migrations: options.migrations,
-    // Write-ahead logging: a commit is one append, and a crash loses no committed transaction.
+    // Write-ahead logging: a commit is one append; a process crash loses no committed transaction
+    // (with synchronous=NORMAL a power loss may lose the last few, never corrupt the file).
     enableWAL: true,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => void db.pragma('synchronous = NORMAL'),
     maxQueryExecutionTime: 500,

@@ -1,10 +1,5 @@
 import { createLogger, type Logger } from '../logger';
-import type { PubSub } from './pubsub';
-
-export interface Subscriber {
-  onMessage: (message: unknown) => void;
-  active: boolean;
-}
+import { deliver, encode, type PubSub, type Subscriber } from './pubsub';
 
 /**
  * The in-process pub/sub of the embedded backend, with the Redis adapter's semantics: delivery
@@ -53,26 +48,3 @@ export function createLocalPubSub(options: { logger?: Logger } = {}): PubSub {
     },
   };
 }
-
-// Shared with the Redis adapter, so both refuse and isolate exactly alike (they would sit in
-// pubsub.ts beside the port).
-
-/** JSON text of a message; what Redis could not carry is refused here too. */
-export function encode(message: unknown): string {
-  const json = JSON.stringify(message); // throws on a BigInt or a cycle
-  if (json === undefined) throw new TypeError('A pub/sub message must be JSON-serialisable');
-  return json;
-}
-
-/** One failing subscriber must not cost the others their message, nor crash the process. */
-export function deliver(subscriber: Subscriber, message: unknown, channel: string, logger: Logger): void {
-  try {
-    const result: unknown = subscriber.onMessage(message);
-    if (result instanceof Promise) result.catch((err) => logFailure(err, channel, logger));
-  } catch (err) {
-    logFailure(err, channel, logger);
-  }
-}
-
-const logFailure = (err: unknown, channel: string, logger: Logger) =>
-  logger.error({ err, channel }, 'pub/sub subscriber failed');

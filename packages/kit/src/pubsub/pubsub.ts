@@ -1,3 +1,5 @@
+import type { Logger } from '../logger';
+
 /**
  * The pub/sub port: fire-and-forget messages on named channels, for live fan-out such as chat
  * (nothing here is durable: what must not be lost goes through the outbox). Redis pub/sub in
@@ -14,3 +16,30 @@ export interface PubSub {
   subscribe(channel: string, onMessage: (message: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+// Shared by both adapters, so they refuse and isolate exactly alike.
+
+export interface Subscriber {
+  onMessage: (message: unknown) => void;
+  active: boolean;
+}
+
+/** JSON text of a message; what Redis could not carry is refused here too. */
+export function encode(message: unknown): string {
+  const json = JSON.stringify(message); // throws on a BigInt or a cycle
+  if (json === undefined) throw new TypeError('A pub/sub message must be JSON-serialisable');
+  return json;
+}
+
+/** One failing subscriber must not cost the others their message, nor crash the process. */
+export function deliver(subscriber: Subscriber, message: unknown, channel: string, logger: Logger): void {
+  try {
+    const result: unknown = subscriber.onMessage(message);
+    if (result instanceof Promise) result.catch((err) => logFailure(err, channel, logger));
+  } catch (err) {
+    logFailure(err, channel, logger);
+  }
+}
+
+const logFailure = (err: unknown, channel: string, logger: Logger) =>
+  logger.error({ err, channel }, 'pub/sub subscriber failed');

@@ -1,7 +1,6 @@
 import type { Logger } from '../logger';
 import { closeRedis, createRedis, logConnectionState, type Redis } from '../redis';
-import { deliver, encode, type Subscriber } from './local';
-import type { PubSub } from './pubsub';
+import { deliver, encode, type PubSub, type Subscriber } from './pubsub';
 
 export interface RedisPubSubOptions {
   redisUrl: string;

@@ -11,7 +11,7 @@ import {
 } from 'bullmq';
 import type { Logger } from '../logger';
 import { closeRedis, createRedis, logConnectionState } from '../redis';
-import { backoffDelay, type NewJob, type Queues, type QueueWorker } from './queues';
+import { backoffDelay, checkJobId, type NewJob, type Queues, type QueueWorker } from './queues';
 
 export interface BullmqQueuesOptions {
   redisUrl: string;
@@ -106,6 +106,7 @@ export function createBullmqQueues({
 
   return {
     async add(name, job) {
+      if (job.id !== undefined) checkJobId(job.id);
       const q = await queue(name);
       await q.add(job.name, job.data, {
         ...jobOptions(job),

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import type { Logger } from '../logger';
-import { backoffDelay, type NewJob, type Queues, type QueueWorker, type RunningJob } from './queues';
+import {
+  backoffDelay,
+  checkJobId,
+  type NewJob,
+  type Queues,
+  type QueueWorker,
+  type RunningJob,
+} from './queues';
 
 export interface LocalQueuesOptions {
   /** The SQLite file that holds the jobs (created if missing). One process owns it at a time. */
@@ -13,23 +20,7 @@ export interface LocalQueuesOptions {
   pollIntervalMs?: number;
 }
 
-// better-sqlite3 ships no types of its own: the little of it used here.
-interface Statement<Row> {
-  run(params?: object): { changes: number };
-  get(params?: object): Row | undefined;
-  all(params?: object): Row[];
-}
-interface SqliteDatabase {
-  pragma(source: string): unknown;
-  exec(sql: string): void;
-  prepare<Row = never>(sql: string): Statement<Row>;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
-  close(): void;
-}
-const Sqlite = createRequire(import.meta.url)('better-sqlite3') as new (
-  file: string,
-  options?: { timeout?: number },
-) => SqliteDatabase;
+type SqliteDatabase = Sqlite.Database;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS jobs (
@@ -101,13 +92,6 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 /** The job a schedule adds for its run at `runAt` (the same shape as BullMQ's). */
 const iterationId = (key: string, runAt: number) => `repeat:${key}:${runAt}`;
 
-/** BullMQ refuses these ids; so does this adapter, so that both accept the same jobs. */
-function checkJobId(id: string): void {
-  if (`${parseInt(id, 10)}` === id)
-    throw new Error(`job id ${id} is an integer, which BullMQ keeps for its own ids`);
-  if (id.includes(':')) throw new Error(`job id ${id} contains ':', which BullMQ refuses`);
-}
-
 /**
  * Opens the file for this process alone (exclusive locking): jobs found active on opening were
  * then surely abandoned by a process that died, and a second process fails here instead of
@@ -119,8 +103,10 @@ function openFile(file: string): SqliteDatabase {
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
-    // Durable across a process crash; a power loss may lose the last commits, not corrupt the file.
-    db.pragma('synchronous = NORMAL');
+    // FULL: an added job is on disk before the outbox row that carried it is marked sent, so not
+    // even a power loss drops it (the services' own files may lose their last commits then, which
+    // at worst sends an event twice).
+    db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
     db.exec('BEGIN IMMEDIATE; COMMIT'); // takes the write lock now, and keeps it
     return db;
@@ -145,11 +131,11 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
          run_at, created_at, schedule_key)
        VALUES (@queue, @id, @name, @data, 'waiting', @attempts, @backoffMs, @backoffMaxMs, @runAt, @now, @scheduleKey)`,
     ),
-    due: db.prepare<JobRow>(
+    due: db.prepare<Record<string, unknown>, JobRow>(
       `SELECT * FROM jobs WHERE queue = @queue AND state = 'waiting' AND run_at <= @now
        ORDER BY run_at, seq LIMIT 1`,
     ),
-    nextRunAt: db.prepare<{ at: number | null }>(
+    nextRunAt: db.prepare<Record<string, unknown>, { at: number | null }>(
       `SELECT MIN(run_at) AS at FROM jobs WHERE queue = @queue AND state = 'waiting'`,
     ),
     activate: db.prepare(`UPDATE jobs SET state = 'active' WHERE seq = @seq`),
@@ -167,11 +153,14 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
          run_at = @now
        WHERE queue = @queue AND id = @id AND state = 'failed'`,
     ),
-    failed: db.prepare<JobRow>(
+    failed: db.prepare<Record<string, unknown>, JobRow>(
       `SELECT * FROM jobs WHERE queue = @queue AND state = 'failed' ORDER BY failed_at DESC, seq DESC
        LIMIT @limit`,
     ),
-    counts: db.prepare<{ waiting: number; active: number; delayed: number; failed: number }>(
+    counts: db.prepare<
+      Record<string, unknown>,
+      { waiting: number; active: number; delayed: number; failed: number }
+    >(
       `SELECT COUNT(*) FILTER (WHERE state = 'waiting' AND run_at <= @now) AS waiting,
               COUNT(*) FILTER (WHERE state = 'active') AS active,
               COUNT(*) FILTER (WHERE state = 'waiting' AND run_at > @now) AS delayed,
@@ -181,7 +170,9 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
     recoverStalled: db.prepare(
       `UPDATE jobs SET state = 'waiting', stalls = stalls + 1 WHERE state = 'active'`,
     ),
-    schedule: db.prepare<ScheduleRow>(`SELECT * FROM schedules WHERE queue = @queue AND key = @key`),
+    schedule: db.prepare<Record<string, unknown>, ScheduleRow>(
+      `SELECT * FROM schedules WHERE queue = @queue AND key = @key`,
+    ),
     upsertSchedule: db.prepare(
       `INSERT OR REPLACE INTO schedules (queue, key, name, data, attempts, backoff_ms, backoff_max_ms, every_ms,
          next_run_at)

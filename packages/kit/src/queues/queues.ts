@@ -103,3 +103,15 @@ export interface Queues {
 export function backoffDelay(backoff: Backoff, attemptsMade: number): number {
   return Math.min(backoff.delayMs * 2 ** Math.max(attemptsMade - 1, 0), backoff.maxDelayMs);
 }
+
+/** A job no backend can take (a bad id or queue name): failing again will not help. */
+export class InvalidJobError extends Error {
+  override name = 'InvalidJobError';
+}
+
+/** BullMQ refuses these ids; so does the local adapter, so that both accept the same jobs. */
+export function checkJobId(id: string): void {
+  if (`${parseInt(id, 10)}` === id)
+    throw new InvalidJobError(`job id ${id} is an integer, which BullMQ keeps for its own ids`);
+  if (id.includes(':')) throw new InvalidJobError(`job id ${id} contains ':', which BullMQ refuses`);
+}

@@ -23,11 +23,7 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 export const TEST_BACKEND: BackendKind = process.env.TEST_BACKEND === 'embedded' ? 'embedded' : 'servers';
 export const TEST_LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 
-/** Host and port of a redis:// or mysql:// URL, for tests that put a proxy in front of a server. */
-export function hostAndPort(url: string, defaultPort: number): { host: string; port: number } {
-  const parsed = new URL(url);
-  return { host: parsed.hostname, port: Number(parsed.port || defaultPort) };
-}
+export { hostAndPort } from '../urls';
 
 export const TEST_SECRET = 'test-internal-secret-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123';

@@ -12,7 +12,7 @@ import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 import { startSession, type AuthPayload } from './sessions';
-import { normalisedKey, validBio, validEmail, validNickname, validPassword } from './validation';
+import { emailKey, nicknameKey, validBio, validEmail, validNickname, validPassword } from './validation';
 
 /** Login attempts per account (a success clears the count) and per client address, per 15 minutes. */
 export const LOGIN_ATTEMPTS_PER_ACCOUNT: RateLimit = { name: 'login:account', max: 5, windowSeconds: 900 };
@@ -26,18 +26,18 @@ export async function signUp(
   const password = validPassword(input.password);
   const nickname = validNickname(input.nickname);
   const users = deps.db.dataSource.getRepository(UserEntity);
-  if (await users.existsBy({ emailKey: normalisedKey(email) }))
+  if (await users.existsBy({ emailKey: emailKey(email) }))
     throw badInput('An account with this email already exists', 'email');
-  if (await users.existsBy({ nicknameKey: normalisedKey(nickname) }))
+  if (await users.existsBy({ nicknameKey: nicknameKey(nickname) }))
     throw badInput('This nickname is taken', 'nickname');
   const now = new Date();
   const user: User = {
     id: newId(),
     email,
-    emailKey: normalisedKey(email),
+    emailKey: emailKey(email),
     passwordHash: await hashPassword(password),
     nickname,
-    nicknameKey: normalisedKey(nickname),
+    nicknameKey: nicknameKey(nickname),
     bio: null,
     role: 'USER',
     phone: null,
@@ -67,9 +67,7 @@ export async function logIn(
 ): Promise<AuthPayload> {
   await deps.rateLimiter.hit(LOGINS_PER_IP, caller.ip ?? 'unknown');
   const email = validEmail(input.email);
-  const user = await deps.db.dataSource
-    .getRepository(UserEntity)
-    .findOneBy({ emailKey: normalisedKey(email) });
+  const user = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ emailKey: emailKey(email) });
   // Counted per account (several spellings find one account) and before the password is
   // checked, so neither spelling variants nor parallel guesses get extra tries.
   const account = user?.id ?? email;
@@ -91,7 +89,7 @@ export async function updateProfile(
   const changes: Partial<User> = { updatedAt: new Date() };
   if (input.nickname != null) {
     changes.nickname = validNickname(input.nickname);
-    changes.nicknameKey = normalisedKey(changes.nickname);
+    changes.nicknameKey = nicknameKey(changes.nickname);
   }
   if (input.bio != null) changes.bio = validBio(input.bio);
   const users = deps.db.dataSource.getRepository(UserEntity);
@@ -127,10 +125,10 @@ export async function insertAccounts(manager: EntityManager, accounts: NewAccoun
     return {
       id: newId(),
       email,
-      emailKey: normalisedKey(email),
+      emailKey: emailKey(email),
       passwordHash: a.passwordHash,
       nickname,
-      nicknameKey: normalisedKey(nickname),
+      nicknameKey: nicknameKey(nickname),
       bio: null,
       role: a.role,
       phone: null,

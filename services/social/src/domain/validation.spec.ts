@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { validEmail, validNickname, validPassword, validPhone } from './validation';
+import {
+  nicknameKey,
+  normalisedKey,
+  validEmail,
+  validNickname,
+  validPassword,
+  validPhone,
+} from './validation';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -30,5 +37,25 @@ describe('input validation', () => {
     expect(validPhone('010-1234-5678')).toBe('+821012345678');
     expect(validPhone('+14155550100')).toBe('+14155550100');
     expect(codeOf(() => validPhone('12345'))).toEqual({ code: 'BAD_USER_INPUT', field: 'phone' });
+  });
+});
+
+describe('normalised keys', () => {
+  it('fold case, Latin accents and full-width forms, and keep other marks', () => {
+    expect(normalisedKey('JOSÉ')).toBe('jose');
+    expect(normalisedKey('ｊｏｓｅ')).toBe('jose');
+    expect(normalisedKey('Zoë.Kim@Example.com')).toBe('zoe.kim@example.com');
+    expect(normalisedKey('맛집탐험가')).toBe('맛집탐험가');
+    // が and か are different sounds: the voicing mark is kept.
+    expect(normalisedKey('がく')).not.toBe(normalisedKey('かく'));
+  });
+
+  it('refuses a name whose key would not fit its column', () => {
+    expect(nicknameKey('Ann')).toBe('ann');
+    // U+FDFA expands to eighteen characters.
+    expect(codeOf(() => nicknameKey('\ufdfa'.repeat(20)))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'nickname',
+    });
   });
 });

@@ -10,13 +10,28 @@ export function validEmail(value: string): string {
 }
 
 /**
- * The form two emails or nicknames are compared in: case, accents and compatibility forms
- * (full-width letters, ligatures) do not make a different name. Stored in a unique key column,
- * so the rule is the same on every database, whatever its collation.
+ * The form two emails or nicknames are compared in: case, Latin accents and compatibility forms
+ * (full-width letters, ligatures) do not make a different name. Only combining diacritics
+ * (U+0300–U+036F) are dropped: other marks, such as kana voicing, tell words apart. Stored in a
+ * unique key column, so the rule is the same on every database, whatever its collation.
  */
 export function normalisedKey(value: string): string {
-  return value.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().normalize('NFC');
+  return value
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .normalize('NFC');
 }
+
+/** Compatibility forms can expand a lot (one character to eighteen): the key has a column to fit. */
+function keyOf(value: string, field: string, max: number): string {
+  const key = normalisedKey(value);
+  if (key.length > max) throw badInput(`${field} is too long once normalised`, field);
+  return key;
+}
+
+export const emailKey = (email: string): string => keyOf(email, 'email', 300);
+export const nicknameKey = (nickname: string): string => keyOf(nickname, 'nickname', 80);
 
 export function validPassword(value: string): string {
   if (value.length < 8) throw badInput('password must be at least 8 characters', 'password');
