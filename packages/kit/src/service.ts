@@ -39,7 +39,7 @@ import {
 } from './outbox';
 import type { PubSub } from './pubsub/pubsub';
 import type { QueueWorker, Queues } from './queues/queues';
-import type { RateLimiter } from './rate-limit';
+import type { RateLimit, RateLimiter } from './rate-limit';
 import { DateTime } from './scalars';
 
 /** What every resolver gets, whatever the service. */
@@ -184,11 +184,92 @@ function callerOf(req: IncomingMessage, secret: string, audience: string): Calle
   }
 }
 
+const KIT_MIGRATIONS = [
+  CreateOutbox1764200000000,
+  CreateProcessedEvents1764200000001,
+  OutboxFailures1764500000000,
+];
+
+/** The service's database with the kit's tables (outbox, processed events), or null. */
+async function openServiceDatabase(
+  name: ServiceName,
+  database: ServiceDefinition<RequestContext, ServiceDeps>['database'],
+  config: ServiceConfig,
+  backend: Backend,
+  logger: Logger,
+): Promise<Database | null> {
+  if (!database) return null;
+  return backend.openDatabase(name, config.DATABASE_URL, {
+    entities: [...database.entities, OutboxEvent, ProcessedEvent],
+    migrations: [...KIT_MIGRATIONS, ...database.migrations],
+    logger,
+    migrate: config.MIGRATE_ON_START,
+  });
+}
+
+function kitDeps(name: ServiceName, db: Database | null, backend: Backend, logger: Logger): ServiceDeps {
+  const scoped = (limit: RateLimit) => ({ ...limit, name: `${name}:${limit.name}` });
+  return {
+    db: db ?? noDatabase(name),
+    queues: backend.queues,
+    pubsub: backend.pubsub,
+    rateLimiter: {
+      hit: (limit, subject) => backend.rateLimiter.hit(scoped(limit), subject),
+      reset: (limit, subject) => backend.rateLimiter.reset(scoped(limit), subject),
+    },
+    logger,
+  };
+}
+
 /**
- * Starts one service in `role` on `backend`: its database (migrated when configured), the outbox
- * relay, event consumers, job workers and repeatable jobs, and HTTP (GraphQL for the API; health
- * and metrics always). Whatever was opened is closed again, newest first, on stop or when a
- * later step fails.
+ * The service's background work: the outbox relay in every role; event consumers, job workers
+ * and repeatable jobs in workers. Wiring is checked in every role, so a mistake fails the first
+ * start, not the first event. Resolves to what stops it, in order.
+ */
+async function startBackground<C extends RequestContext, D extends ServiceDeps>(
+  def: ServiceDefinition<C, D>,
+  deps: D,
+  db: Database | null,
+  options: { config: ServiceConfig; backend: Backend; role: ServiceRole; logger: Logger },
+): Promise<Array<() => Promise<unknown>>> {
+  const { config, backend, role, logger } = options;
+  const handlers = def.events?.(deps);
+  if (handlers && !db) throw new Error(`${def.name} consumes events but declares no database`);
+  if (handlers) checkHandlers(def.name, handlers);
+  const retention = {
+    outboxDays: config.OUTBOX_RETENTION_DAYS,
+    processedEventsDays: config.PROCESSED_EVENTS_RETENTION_DAYS,
+  };
+  const maintenance = db
+    ? maintenanceJobs(def.name, db, retention, config.PRUNE_INTERVAL_SECONDS * 1000)
+    : { processors: [], repeatables: [] };
+  const processors = [...(def.jobs?.(deps) ?? []), ...maintenance.processors];
+  const repeatables = [...(def.repeatable ?? []), ...maintenance.repeatables];
+  checkJobs(def.name, processors, repeatables);
+
+  const stops: Array<() => Promise<unknown>> = [];
+  if (role !== 'api') {
+    const workers: QueueWorker[] = startJobWorkers(backend.queues, processors);
+    if (handlers)
+      workers.push(
+        startEventConsumer({ service: def.name, db: db!, queues: backend.queues, logger, handlers }),
+      );
+    // Running jobs finish first: what they record leaves with the relay's last pass.
+    stops.push(() => Promise.all(workers.map((w) => w.close())));
+    await scheduleRepeatables(backend.queues, repeatables);
+  }
+  if (db) {
+    const relay = startOutboxRelay({ db, queues: backend.queues, logger });
+    stops.push(() => relay.stop());
+  }
+  return stops;
+}
+
+/**
+ * Starts one service in `role` on `backend`: its database (migrated when configured), its
+ * background work, and HTTP (GraphQL for the API; health and metrics always). Stopping drains
+ * HTTP, then the background work, then closes the database; a start that fails halfway closes
+ * what it opened.
  */
 export async function startService<C extends RequestContext, D extends ServiceDeps>(
   def: ServiceDefinition<C, D>,
@@ -198,76 +279,22 @@ export async function startService<C extends RequestContext, D extends ServiceDe
   const { backend, role } = options;
   const logger = options.logger ?? createLogger(def.name, config.LOG_LEVEL);
   const metrics = createMetrics(def.name);
-  const opened: Array<() => unknown> = [];
-  const closeAll = async () => {
-    for (const close of opened.splice(0).reverse()) await close();
+  const stops: Array<() => Promise<unknown>> = [];
+  let db: Database | null = null;
+  // The database closes last, after everything that may still write to it.
+  const stopAll = async () => {
+    for (const stop of stops.splice(0)) await stop();
+    await db?.close();
+    db = null;
   };
   try {
-    const db = def.database
-      ? await backend.openDatabase(def.name, config.DATABASE_URL, {
-          entities: [...def.database.entities, OutboxEvent, ProcessedEvent],
-          migrations: [
-            CreateOutbox1764200000000,
-            CreateProcessedEvents1764200000001,
-            OutboxFailures1764500000000,
-            ...def.database.migrations,
-          ],
-          logger,
-          migrate: config.MIGRATE_ON_START,
-        })
-      : null;
-    if (db) opened.push(() => db.close());
-    const deps = def.deps({
-      db: db ?? noDatabase(def.name),
-      queues: backend.queues,
-      pubsub: backend.pubsub,
-      rateLimiter: {
-        hit: (limit, subject) =>
-          backend.rateLimiter.hit({ ...limit, name: `${def.name}:${limit.name}` }, subject),
-        reset: (limit, subject) =>
-          backend.rateLimiter.reset({ ...limit, name: `${def.name}:${limit.name}` }, subject),
-      },
-      logger,
-    });
-
-    // Checked in every role, so a wiring mistake fails the first start, not the first event.
-    const handlers = def.events?.(deps);
-    if (handlers && !db) throw new Error(`${def.name} consumes events but declares no database`);
-    if (handlers) checkHandlers(def.name, handlers);
-    const maintenance = db
-      ? maintenanceJobs(
-          def.name,
-          db,
-          {
-            outboxDays: config.OUTBOX_RETENTION_DAYS,
-            processedEventsDays: config.PROCESSED_EVENTS_RETENTION_DAYS,
-          },
-          config.PRUNE_INTERVAL_SECONDS * 1000,
-        )
-      : { processors: [], repeatables: [] };
-    const processors = [...(def.jobs?.(deps) ?? []), ...maintenance.processors];
-    const repeatables = [...(def.repeatable ?? []), ...maintenance.repeatables];
-    checkJobs(def.name, processors, repeatables);
-
-    if (db) {
-      const relay = startOutboxRelay({ db, queues: backend.queues, logger });
-      opened.push(() => relay.stop());
-    }
-    if (role !== 'api') {
-      const workers: QueueWorker[] = startJobWorkers(backend.queues, processors);
-      if (handlers)
-        workers.push(
-          startEventConsumer({ service: def.name, db: db!, queues: backend.queues, logger, handlers }),
-        );
-      opened.push(() => Promise.all(workers.map((w) => w.close())));
-      await scheduleRepeatables(backend.queues, repeatables);
-    }
-
-    const readiness = [...(db ? [{ name: 'database', check: db.ping }] : []), ...backend.readiness];
+    const database = await openServiceDatabase(def.name, def.database, config, backend, logger);
+    db = database;
+    const deps = def.deps(kitDeps(def.name, database, backend, logger));
     let graphql;
     if (role !== 'worker') {
       const apollo = await createApollo(def, config, logger, metrics);
-      opened.push(() => apollo.stop());
+      stops.push(() => apollo.stop());
       graphql = {
         path: '/graphql',
         apollo,
@@ -282,23 +309,28 @@ export async function startService<C extends RequestContext, D extends ServiceDe
           ),
       };
     }
+    stops.push(...(await startBackground(def, deps, database, { config, backend, role, logger })));
+    const readiness = [
+      ...(database ? [{ name: 'database', check: database.ping }] : []),
+      ...backend.readiness,
+    ];
     const http = createHttpApp({ logger, metrics, graphql, readiness });
 
     return {
       name: def.name,
       role,
-      hasDatabase: db !== null,
+      hasDatabase: database !== null,
       deps,
       http,
       metrics,
       listen: (port, host) => http.listen(port, host),
       async stop() {
         await http.close();
-        await closeAll();
+        await stopAll();
       },
     };
   } catch (err) {
-    await closeAll();
+    await stopAll();
     throw err;
   }
 }
