@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envStem, SERVICES } from '@moim/events';
 import {
   closedPort,
@@ -17,7 +17,10 @@ import {
 // `npm start` and `npm run reset` as a newcomer runs them: real processes.
 const START = fileURLToPath(new URL('../start.ts', import.meta.url));
 const RESET = fileURLToPath(new URL('../reset.ts', import.meta.url));
-const dataDir = mkdtempSync(join(tmpdir(), 'moim-start-'));
+let dataDir: string;
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'moim-start-'));
+});
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Every port free: the gateway's and each service's (derived from the service list). */

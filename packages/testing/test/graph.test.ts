@@ -688,6 +688,7 @@ describe('subgraphs trust only the gateway', () => {
       status: 'ok',
       checks: graph.backend.kind === 'servers' ? { database: 'ok', redis: 'ok' } : { database: 'ok' },
     });
+    expect((await graph.gql('{ __typename }')).status).toBe(200);
     const metrics = await (await fetch(new URL('/metrics', graph.url))).text();
     expect(metrics).toMatch(
       /http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*status="200"\} [1-9]/,
