@@ -4,7 +4,7 @@
  * on the embedded one (SQLite + in-process queues), all in one run on two seeded graphs; then the
  * cold start of `npm start` on an empty data folder.
  *
- *   npx tsx bench/feed.ts [--seconds 10] [--concurrency 16]
+ *   npx tsx bench/feed.ts [--seconds 10] [--concurrency 16] [--rounds 3]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -19,11 +19,22 @@ import { startProcess, TEST_SECRET } from '@moim/kit/testing';
 import { startGraph, type GqlResult, type Graph } from '@moim/testing';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' } },
+  options: {
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '3' },
+  },
 });
 const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
 const CONCURRENCY = Number(values.concurrency);
-if (!(SECONDS > 0) || !Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
+if (
+  !(SECONDS > 0) ||
+  !Number.isInteger(CONCURRENCY) ||
+  CONCURRENCY < 1 ||
+  !Number.isInteger(ROUNDS) ||
+  ROUNDS < 1
+) {
   throw new Error('usage: npx tsx bench/feed.ts [--seconds 10] [--concurrency 16]');
 }
 const WARMUP_MS = 1_000;
@@ -182,12 +193,29 @@ try {
   const targets = graphs.flatMap((g) => g.targets);
   // JIT, connection pools and query caches warm up for every scenario first; discarded.
   for (const t of targets) await run(t, WARMUP_MS, MAX_REQUESTS);
-  const results: Result[] = [];
-  for (const t of targets) results.push(await run(t, SECONDS * 1000, MAX_REQUESTS));
+  // Interleaved rounds: a drift of the machine during the run falls on every scenario alike.
+  const results: Result[] = targets.map((t) => ({
+    name: t.name,
+    requests: 0,
+    errors: 0,
+    seconds: 0,
+    latencies: [],
+  }));
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [i, t] of targets.entries()) {
+      const r = await run(t, (SECONDS * 1000) / ROUNDS, MAX_REQUESTS / ROUNDS);
+      const total = results[i]!;
+      total.requests += r.requests;
+      total.errors += r.errors;
+      total.seconds += r.seconds;
+      total.latencies.push(...r.latencies);
+      total.firstError ??= r.firstError;
+    }
 
   console.log(
     `node ${process.version}, ${cpus().length} CPUs, ${graphs[0]!.reviews} reviews per graph, ` +
-      `${SECONDS} s per scenario, concurrency ${CONCURRENCY} (client and servers share one process)`,
+      `${SECONDS} s per scenario in ${ROUNDS} interleaved rounds, concurrency ${CONCURRENCY} ` +
+      '(client and servers share one process)',
   );
   const rows = results.map((r) => {
     const sorted = [...r.latencies].sort((a, b) => a - b);
