@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CALLER_HEADER,
+  defineJob,
+  defineQueue,
+  loadEnv,
+  processor,
+  repeatable,
+  serviceEnv,
+  signCaller,
+  startService,
+  type BackendKind,
+  type RequestContext,
+  type RunningService,
+  type ServiceDefinition,
+  type ServiceDeps,
+} from '../src';
+import { eventually, openTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../src/testing';
+
+// What the kit does with a service definition, whatever the service: here a small one without
+// tables, the kind search will be.
+const typeDefs = 'type Query { hello: String! }';
+const base = {
+  name: 'social' as const,
+  typeDefs,
+  resolvers: { Query: { hello: () => 'hi' } },
+  deps: (kit: ServiceDeps) => kit,
+  context: (b: RequestContext) => b,
+};
+
+describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) => {
+  let test: TestBackend;
+  const running: RunningService[] = [];
+  afterEach(async () => {
+    for (const s of running.splice(0)) await s.stop();
+    await test?.cleanUp();
+  });
+  async function start(
+    def: ServiceDefinition<RequestContext, ServiceDeps>,
+    role: 'api' | 'worker' | 'all' = 'all',
+  ) {
+    test = await openTestBackend(kind);
+    const config = loadEnv(serviceEnv(4001), testEnv(test.env));
+    const service = await startService(def, config, { backend: test.backend, role });
+    running.push(service);
+    return service;
+  }
+
+  it('runs a service that declares no database: GraphQL, readiness without a database, no db', async () => {
+    const service = await start(base);
+    const url = await service.listen(0, '127.0.0.1');
+    const caller = signCaller({ userId: null, role: null, ip: null, requestId: 'r1' }, TEST_SECRET, 'social');
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CALLER_HEADER]: caller },
+      body: JSON.stringify({ query: '{ hello }' }),
+    });
+    expect(await res.json()).toEqual({ data: { hello: 'hi' } });
+    const ready = (await (await fetch(`${url}/health/ready`)).json()) as { checks: object };
+    expect(Object.keys(ready.checks)).toEqual(kind === 'servers' ? ['redis'] : []);
+    expect(service.hasDatabase).toBe(false);
+    expect(() => service.deps.db.dataSource).toThrow('social declares no database');
+  });
+
+  it('refuses to start a service that consumes events without a database', async () => {
+    await expect(start({ ...base, events: () => ({}) })).rejects.toThrow(
+      'social consumes events but declares no database',
+    );
+  });
+
+  it('runs its jobs and repeatable jobs in the worker role, not in the api role', async () => {
+    const queue = defineQueue(`service-test-${kind}`);
+    const tick = defineJob<{ n: number }>(queue, 'tick', { attempts: 1 });
+    const ticks: number[] = [];
+    const def = {
+      ...base,
+      jobs: () => [processor(tick, async ({ n }) => void ticks.push(n))],
+      repeatable: [repeatable(tick, 200, { n: 1 })],
+    };
+    await start(def, 'api');
+    // The api role schedules nothing: a schedule would show as the next run, delayed.
+    expect(await test.backend.queues.counts(queue.name)).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      failed: 0,
+    });
+    for (const s of running.splice(0)) await s.stop();
+    await test.cleanUp();
+
+    await start(def, 'worker');
+    await eventually(() => ticks.filter((n) => n === 1).length >= 2, 5000);
+  });
+});
