@@ -125,12 +125,14 @@ async function seededGraph(
   }
 
   const json = { 'content-type': 'application/json' };
-  // Signed headers live 60 s; re-sign every 10 s, as the gateway signs anew per request.
+  const directBody = JSON.stringify({ query: DIRECT_QUERY });
+  // Signed headers live 60 s and cover the body; re-sign every 10 s, as the gateway signs anew
+  // per request.
   let signed = { at: 0, header: '' };
   const callerHeader = () => {
     if (Date.now() - signed.at > 10_000) {
       const caller = { userId: null, role: null, ip: '127.0.0.1', requestId: 'bench' };
-      signed = { at: Date.now(), header: signCaller(caller, TEST_SECRET, 'review') };
+      signed = { at: Date.now(), header: signCaller(caller, TEST_SECRET, 'review', directBody) };
     }
     return { ...json, [CALLER_HEADER]: signed.header };
   };
@@ -144,7 +146,7 @@ async function seededGraph(
     {
       name: `direct review LATEST (${backend})`,
       url: graph.subgraphUrl('review'),
-      body: JSON.stringify({ query: DIRECT_QUERY }),
+      body: directBody,
       headers: callerHeader,
     },
     {

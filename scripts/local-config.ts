@@ -31,6 +31,12 @@ export function chooseBackend(env: Record<string, string | undefined>): { kind: 
 
 export interface LocalConfig {
   backend: BackendConfig;
+  production: boolean;
+  /**
+   * Demo data on start: always in development (unless SEED_DEMO=false); in production only with
+   * SEED_DEMO=true (staging), and never the demo admin with its published password.
+   */
+  seed: { demo: boolean; admin: boolean };
   /** Why this backend, for the start log. */
   why: string;
   logLevel: string;
@@ -53,6 +59,8 @@ export function localConfig(env: Record<string, string | undefined> = process.en
   if (production && (!env.INTERNAL_SECRET || !env.JWT_SECRET))
     problems.push('INTERNAL_SECRET, JWT_SECRET: Required when NODE_ENV=production');
   const { kind, why } = chooseBackend(env);
+  if (env.SEED_DEMO !== undefined && env.SEED_DEMO !== 'true' && env.SEED_DEMO !== 'false')
+    problems.push('SEED_DEMO: must be true or false');
   if (production && kind === 'embedded')
     problems.push(
       `MOIM_BACKEND: NODE_ENV=production needs the servers backend (${why}): the embedded one keeps ` +
@@ -71,6 +79,8 @@ export function localConfig(env: Record<string, string | undefined> = process.en
     DATA_DIR: env.DATA_DIR ?? DEFAULT_DATA_DIR,
   };
   return {
+    production,
+    seed: { demo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !production, admin: !production },
     backend: {
       MOIM_BACKEND: kind,
       REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379',

@@ -5,6 +5,10 @@ import { localConfig } from './local-config';
 // npm run seed: migrate and load demo data on the configured backend, wait until the events it
 // caused are applied, then exit.
 const local = localConfig();
+if (local.production && !local.seed.demo) {
+  console.error('seed: NODE_ENV=production loads demo data only with SEED_DEMO=true (staging)');
+  process.exit(1);
+}
 const logger = createLogger('seed', local.logLevel);
 const backend = await openBackend(local.backend, logger);
 try {
@@ -14,7 +18,7 @@ try {
     env: (name) => ({ ...local.serviceEnv(name), PORT: '0' }),
   });
   try {
-    const created = await seedDemo(services, logger);
+    const created = await seedDemo(services, logger, { admin: local.seed.admin });
     await waitUntilSettled([...services.values()], backend.queues, 60_000);
     console.log(
       created
@@ -24,7 +28,8 @@ try {
         : 'Demo data is already there: nothing to do.',
     );
     console.log(
-      `Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}   Admin: ${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
+      `Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}` +
+        (local.seed.admin ? `   Admin: ${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}` : ''),
     );
   } finally {
     await stop();

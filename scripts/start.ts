@@ -48,15 +48,20 @@ runMain('moim', async () => {
   };
   try {
     services = await startServices({ backend, env: local.serviceEnv });
-    await seedDemo(services.services, logger);
+    if (local.seed.demo) await seedDemo(services.services, logger, { admin: local.seed.admin });
     const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));
     gateway = await createGateway(gatewayConfig);
     const url = await gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
     logger.info(
       {
         graphql: `${url.replace('127.0.0.1', 'localhost')}/graphql`,
-        demo: `${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}`,
-        admin: `${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
+        // Published logins are for development only; production makes its admin with create-admin.
+        ...(local.production
+          ? {}
+          : {
+              demo: `${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}`,
+              admin: `${ADMIN_LOGIN.email} / ${ADMIN_LOGIN.password}`,
+            }),
         startedInMs: Math.round(performance.now() - started),
       },
       'Moim is up: open the graphql URL for the explorer',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, loadEnv, port } from '@moim/kit';
+import { commonEnv, DEFAULT_METRICS_PORT, loadEnv, port } from '@moim/kit';
 import { subgraphs } from './subgraphs';
 
 const subgraphUrls = Object.fromEntries(
@@ -19,11 +19,30 @@ const shape = {
   MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   MAX_QUERY_COST: z.coerce.number().int().min(1).default(25_000),
   /**
+   * Lists one operation may ask for: each alias and each distinct set of arguments of a list
+   * field is fetched on its own (a SQL statement or more), whatever its page size.
+   */
+  MAX_LIST_BATCHES: z.coerce.number().int().min(1).default(10),
+  /**
+   * Tokens in a query document, counted before parsing (Apollo Router's default): enough for any
+   * screen's query, far too few for a megabyte of duplicate fields or fragments.
+   */
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(1000).default(15_000),
+  /**
    * How many proxies in front of the gateway append to X-Forwarded-For (0: use the socket
    * address). The client IP is the entry that many places from the right: entries further left
    * are whatever the client wrote.
    */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Where /metrics is served: a port of its own, internal to the cluster (0: a free one). Unset:
+   * DEFAULT_METRICS_PORT in production, the main port otherwise; equal to PORT: the main port.
+   */
+  METRICS_PORT: port(0).optional(),
+  /** How long the gateway waits for a subgraph connection, for response headers, between body chunks. */
+  SUBGRAPH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
+  SUBGRAPH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  SUBGRAPH_BODY_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   ...subgraphUrls,
 };
 
@@ -36,5 +55,11 @@ export function loadGatewayEnv(source: Record<string, string | undefined> = proc
   const urls = Object.fromEntries(
     subgraphs.map((s) => [s.name, (env as Record<string, unknown>)[s.urlVariable] as string]),
   );
-  return { ...env, subgraphUrls: urls };
+  const metricsPort = env.METRICS_PORT ?? (env.NODE_ENV === 'production' ? DEFAULT_METRICS_PORT : undefined);
+  return {
+    ...env,
+    /** A port of its own for /metrics, or undefined: /metrics on the main port. */
+    METRICS_PORT: metricsPort === env.PORT && metricsPort !== 0 ? undefined : metricsPort,
+    subgraphUrls: urls,
+  };
 }

@@ -5,29 +5,30 @@ import {
   RemoteGraphQLDataSource,
   type GraphQLDataSourceProcessOptions,
 } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError } from 'graphql';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { fetch as undiciFetch } from 'undici';
 import {
   CALLER_HEADER,
+  callerClaims,
   createHttpApp,
   createLogger,
   createMetrics,
   REQUEST_ID_HEADER,
-  signCaller,
   verifyAccessToken,
   type Caller,
   type HttpApp,
   type Logger,
 } from '@moim/kit';
+import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from './client-errors';
 import type { GatewayConfig } from './env';
-import { limitsPlugin } from './limits';
+import { limitsPlugin, SourceLimitedApolloServer } from './limits';
 import { supergraphPath } from './subgraphs';
+import { createSubgraphTransport, isQuery, RETRYABLE_HEADER } from './transport';
 
 export interface GatewayContext {
   caller: Caller;
@@ -71,26 +72,31 @@ export async function createGateway(
   config: GatewayConfig,
   logger = createLogger('gateway', config.LOG_LEVEL),
 ): Promise<Gateway> {
-  // Keep-alive connections to subgraphs: no TCP/TLS handshake per subgraph fetch.
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
-  const fetcher = ((url: string, init: object) =>
-    undiciFetch(url, { ...init, dispatcher: agent })) as unknown as typeof fetch;
+  const transport = createSubgraphTransport({
+    secret: config.INTERNAL_SECRET,
+    timeouts: {
+      connectMs: config.SUBGRAPH_CONNECT_TIMEOUT_MS,
+      headersMs: config.SUBGRAPH_HEADERS_TIMEOUT_MS,
+      bodyMs: config.SUBGRAPH_BODY_TIMEOUT_MS,
+    },
+    logger,
+  });
 
   class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     constructor(
       private readonly subgraph: string,
       url: string,
     ) {
-      super({ url, fetcher });
+      super({ url, fetcher: transport.fetcher(url) });
     }
 
     override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
       if (!('caller' in context) || !context.caller) return; // the gateway's own health checks
-      request.http!.headers.set(
-        CALLER_HEADER,
-        signCaller(context.caller, config.INTERNAL_SECRET, this.subgraph),
-      );
-      request.http!.headers.set(REQUEST_ID_HEADER, context.requestId);
+      const headers = request.http!.headers;
+      // Unsigned claims: the fetcher seals them over the exact body it sends.
+      headers.set(CALLER_HEADER, callerClaims(context.caller, this.subgraph));
+      headers.set(REQUEST_ID_HEADER, context.requestId);
+      if (isQuery(request.query)) headers.set(RETRYABLE_HEADER, 'true');
     }
   }
 
@@ -103,13 +109,22 @@ export async function createGateway(
     },
   });
 
-  const apollo = new ApolloServer<GatewayContext>({
+  const production = config.NODE_ENV === 'production';
+  const sourceLimits = { maxTokens: config.MAX_QUERY_TOKENS };
+  const apollo = new SourceLimitedApolloServer<GatewayContext>(sourceLimits, {
     gateway,
     csrfPrevention: true,
     // runMain (or npm start) owns SIGTERM and stops everything in order.
     stopOnTerminationSignals: false,
-    introspection: config.NODE_ENV !== 'production',
+    introspection: !production,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    // No "Did you mean …?" in production: suggestions map the schema for anyone.
+    hideSchemaDetailsFromClientErrors: production,
+    // SourceLimitedApolloServer counts tokens before parsing; this is the parser's own backstop.
+    parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
+    // No client sends persisted queries; see persistedQueryStatusPlugin.
+    persistedQueries: false,
+    formatError: production ? maskForProduction : undefined,
     plugins: [
       // No cache hints are used, and computing them wraps every resolver.
       ApolloServerPluginCacheControlDisabled(),
@@ -117,8 +132,11 @@ export async function createGateway(
         maxDepth: config.MAX_QUERY_DEPTH,
         maxAliases: config.MAX_ALIASES,
         maxCost: config.MAX_QUERY_COST,
+        maxListBatches: config.MAX_LIST_BATCHES,
       }),
-      config.NODE_ENV === 'production'
+      errorLogPlugin(),
+      persistedQueryStatusPlugin(),
+      production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       {
@@ -146,6 +164,7 @@ export async function createGateway(
     logger,
     metrics: createMetrics('gateway'),
     logRequests: false,
+    metricsPort: config.METRICS_PORT,
     graphql: {
       path: '/graphql',
       apollo,
@@ -159,7 +178,7 @@ export async function createGateway(
       name,
       check: async () => {
         const res = await undiciFetch(new URL('/health/live', url), {
-          dispatcher: agent,
+          dispatcher: transport.agent,
           signal: AbortSignal.timeout(2000),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -173,7 +192,7 @@ export async function createGateway(
     async stop() {
       await http.close();
       await apollo.stop();
-      await agent.close();
+      await transport.close();
     },
   };
 }

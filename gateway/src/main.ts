@@ -7,6 +7,6 @@ runMain('gateway', async () => {
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const gateway = await createGateway(config, logger);
   const url = await gateway.listen(config.PORT, config.HOST);
-  logger.info({ url: `${url}/graphql` }, 'gateway ready');
+  logger.info({ url: `${url}/graphql`, metrics: gateway.http.metricsUrl() }, 'gateway ready');
   return { logger, stop: gateway.stop };
 });

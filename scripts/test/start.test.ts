@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envStem, SERVICES } from '@moim/events';
+import { createConnection } from 'mysql2/promise';
 import {
   closedPort,
+  createTestDatabase,
   dropRedisKeys,
   eventually,
   newTestRedisPrefix,
   startProcess,
   TEST_REDIS_URL,
+  type TestDatabase,
   type TestProcess,
 } from '@moim/kit/testing';
 
@@ -158,3 +161,75 @@ describe('npm start refuses what it cannot do', () => {
     expect(proc.err()).toMatch(/MOIM_BACKEND: NODE_ENV=production needs the servers backend/);
   });
 });
+
+describe('npm start in production', () => {
+  const CREATE_ADMIN = fileURLToPath(new URL('../create-admin.ts', import.meta.url));
+  let databases: TestDatabase[] = [];
+  const prefix = newTestRedisPrefix();
+  afterAll(async () => {
+    await Promise.all(databases.map((db) => db.drop()));
+    await dropRedisKeys(prefix);
+  });
+
+  it('creates no account on empty databases, and create-admin makes the first admin', async () => {
+    databases = await Promise.all(SERVICES.map((s) => createTestDatabase(`prod_${s.name}`)));
+    const env = {
+      ...freePorts,
+      NODE_ENV: 'production',
+      INTERNAL_SECRET: 'i'.repeat(40),
+      JWT_SECRET: 'j'.repeat(40),
+      HOST: '127.0.0.1',
+      // Production serves metrics on a fixed internal port: a free one here, beside other runs.
+      METRICS_PORT: '0',
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      ...Object.fromEntries(SERVICES.map((s, i) => [`${envStem(s.name)}_DATABASE_URL`, databases[i]!.url])),
+    };
+    const proc = startProcess(START, env);
+    const [, url] = await proc.waitFor(/"graphql":"([^"]+)".*Moim is up/, 60_000);
+    expect(proc.out()).not.toMatch(/demo data loaded|moim-admin-1234|moim-demo-1234/);
+    const users = await countUsers(databases[SERVICES.findIndex((s) => s.name === 'social')]!.url);
+    expect(users).toBe(0);
+
+    const weak = startProcess(CREATE_ADMIN, { ...env, ADMIN_PASSWORD: 'short' }, [
+      '--email',
+      'boss@example.com',
+    ]);
+    expect(await weak.exited).toBe(1);
+    expect(weak.err()).toMatch(/^create-admin: password must be/);
+    const admin = startProcess(CREATE_ADMIN, { ...env, ADMIN_PASSWORD: 'a-long-and-private-passphrase' }, [
+      '--email',
+      'boss@example.com',
+      '--nickname',
+      'boss',
+    ]);
+    expect(await admin.exited).toBe(0);
+    expect(admin.out()).toMatch(/^Created admin boss@example\.com \(boss, id [0-9a-f-]+\)\./);
+    const gql = client(url!);
+    const { logIn } = await gql<{ logIn: { user: { role: string } } }>(
+      'mutation { logIn(input: { email: "boss@example.com", password: "a-long-and-private-passphrase" }) { user { role } } }',
+    );
+    expect(logIn.user.role).toBe('ADMIN');
+    // Run again: the account exists, nothing to create.
+    const again = startProcess(CREATE_ADMIN, env, ['--email', 'BOSS@example.com']);
+    expect(await again.exited).toBe(0);
+    expect(again.out()).toMatch(/^Promoted admin boss@example\.com/);
+    expect(await countUsers(databases[SERVICES.findIndex((s) => s.name === 'social')]!.url)).toBe(1);
+    await down(proc);
+
+    // npm run seed refuses production unless asked for explicitly (staging).
+    const seed = startProcess(fileURLToPath(new URL('../seed.ts', import.meta.url)), env);
+    expect(await seed.exited).toBe(1);
+    expect(seed.err()).toMatch(/SEED_DEMO=true/);
+  });
+});
+
+async function countUsers(url: string): Promise<number> {
+  const conn = await createConnection(url);
+  try {
+    const [rows] = await conn.query('SELECT COUNT(*) AS n FROM users');
+    return Number((rows as Array<{ n: number }>)[0]!.n);
+  } finally {
+    await conn.end();
+  }
+}

@@ -19,6 +19,8 @@ export interface DemoProduct {
   key: string;
   name: string;
   category: string;
+  /** The key of the user who added it. */
+  ownerKey: string;
 }
 
 export interface DemoReview {
@@ -47,20 +49,27 @@ export interface DemoData {
 
 /**
  * Built from the committed NSMC sample: one user per reviewer, one product per movie, their
- * reviews with the original dates (ratings 1–10 become 1–5 stars), an admin and a demo user.
+ * reviews with the original dates (ratings 1–10 become 1–5 stars), and a demo user. With
+ * `admin`, also an admin with the published password, who adds the products: never in
+ * production, where the first admin is made with `npm run create-admin`.
  */
-export async function loadDemoData(): Promise<DemoData> {
+export async function loadDemoData(options: { admin?: boolean } = {}): Promise<DemoData> {
+  const admin = options.admin ?? true;
   const rows = await loadNsmcSample();
   const authors = [...new Set(rows.map((r) => r.author))];
   const reviewerKey = new Map(authors.map((a, i) => [a, `reviewer${i + 1}`]));
   const users: DemoUser[] = [
-    {
-      key: 'admin',
-      email: ADMIN_LOGIN.email,
-      nickname: 'admin',
-      role: 'ADMIN',
-      password: ADMIN_LOGIN.password,
-    },
+    ...(admin
+      ? [
+          {
+            key: 'admin',
+            email: ADMIN_LOGIN.email,
+            nickname: 'admin',
+            role: 'ADMIN' as const,
+            password: ADMIN_LOGIN.password,
+          },
+        ]
+      : []),
     ...authors.map((a, i) => ({
       key: `reviewer${i + 1}`,
       email: `reviewer${i + 1}@demo.moim.dev`,
@@ -80,6 +89,7 @@ export async function loadDemoData(): Promise<DemoData> {
     key: `movie${movieId}`,
     name: `영화 #${movieId}`,
     category: 'movie',
+    ownerKey: admin ? 'admin' : 'demo',
   }));
   const reviews = rows.map((r): DemoReview => {
     const long = r.text.length > LONG_FORM_AT;

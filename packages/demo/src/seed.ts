@@ -20,8 +20,9 @@ export type Seeder<D extends ServiceDeps = ServiceDeps> = (
 export async function seedDemo(
   services: ReadonlyMap<string, RunningService>,
   logger: Logger,
+  options: { admin?: boolean } = {},
 ): Promise<Record<string, number> | null> {
-  const demo = await loadDemoData();
+  const demo = await loadDemoData(options);
   const created: Record<string, number> = {};
   for (const name of serviceNames) {
     const service = services.get(name);

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { unauthenticated } from './errors';
 
 export type Role = 'USER' | 'ADMIN';
@@ -17,37 +17,72 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** A signed header is only good briefly, so a captured one cannot be replayed for long. */
 const LIFETIME_MS = 60_000;
 
-function mac(body: string, secret: string): Buffer {
-  return createHmac('sha256', secret).update(body).digest();
+/**
+ * The internal secret as an HMAC key, imported once: signing and verifying happen on every
+ * subgraph request, and a KeyObject spares each of them turning the secret into a key again.
+ */
+export function callerKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+const keyOf = (key: KeyObject | string) => (typeof key === 'string' ? callerKey(key) : key);
+
+/**
+ * The MAC covers the claims and a SHA-256 of the exact body bytes the header travels with, so a
+ * header captured on one request cannot authorise another operation, even within its lifetime.
+ */
+function mac(claims: string, body: string | Uint8Array, key: KeyObject): Buffer {
+  const bodyHash = createHash('sha256').update(body).digest();
+  return createHmac('sha256', key).update(claims).update('.').update(bodyHash).digest();
 }
 
 /**
- * Signs the caller for one subgraph (`audience`): a header captured on its way to one subgraph
- * is refused by the others.
+ * The unsigned half of the header: who calls, for which subgraph (`audience`, so a header
+ * captured on its way to one subgraph is refused by the others) and until when. The gateway
+ * makes it before it knows the body, then seals it with `sealCaller` once the body is final.
  */
-export function signCaller(caller: Caller, secret: string, audience: string, now = Date.now()): string {
-  const body = Buffer.from(JSON.stringify({ ...caller, aud: audience, exp: now + LIFETIME_MS })).toString(
+export function callerClaims(caller: Caller, audience: string, now = Date.now()): string {
+  return Buffer.from(JSON.stringify({ ...caller, aud: audience, exp: now + LIFETIME_MS })).toString(
     'base64url',
   );
-  return `${body}.${mac(body, secret).toString('base64url')}`;
 }
 
-/** Subgraphs trust nobody: a missing, forged, stale or misaddressed header is UNAUTHENTICATED. */
+/** The header for `claims` travelling with exactly `body` (a string is sent as UTF-8). */
+export function sealCaller(claims: string, key: KeyObject | string, body: string | Uint8Array): string {
+  return `${claims}.${mac(claims, body, keyOf(key)).toString('base64url')}`;
+}
+
+/** Signs the caller for one subgraph and one request body. */
+export function signCaller(
+  caller: Caller,
+  key: KeyObject | string,
+  audience: string,
+  body: string | Uint8Array,
+  now = Date.now(),
+): string {
+  return sealCaller(callerClaims(caller, audience, now), key, body);
+}
+
+/**
+ * Subgraphs trust nobody: a missing, forged, stale or misaddressed header, or one signed for
+ * another body than `body` (the bytes received), is UNAUTHENTICATED.
+ */
 export function verifyCaller(
   header: string | undefined,
-  secret: string,
+  key: KeyObject | string,
   audience: string,
+  body: string | Uint8Array,
   now = Date.now(),
 ): Caller {
   if (!header) throw unauthenticated('Missing gateway signature: call this service through the gateway');
-  const [body, signature] = header.split('.');
-  if (!body || !signature) throw unauthenticated('Malformed gateway signature');
-  const expected = mac(body, secret);
+  const [claims, signature, extra] = header.split('.');
+  if (!claims || !signature || extra !== undefined) throw unauthenticated('Malformed gateway signature');
+  const expected = mac(claims, body, keyOf(key));
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw unauthenticated('Invalid gateway signature');
+    throw unauthenticated('Invalid gateway signature (forged, or signed for another request body)');
   }
-  const { exp, aud, ...caller } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Caller & {
+  const { exp, aud, ...caller } = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Caller & {
     exp: number;
     aud: string;
   };

@@ -14,3 +14,20 @@ export const forbidden = (message = 'You are not allowed to do this') => error('
 export const unauthenticated = (message = 'You must be logged in') => error('UNAUTHENTICATED', message);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   error('RATE_LIMITED', message, { retryAfterSeconds });
+
+/**
+ * Codes that tell a client what it did wrong, as opposed to INTERNAL_SERVER_ERROR and the like:
+ * ours, and Apollo Server's for requests it refuses before running them.
+ */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ...(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'RATE_LIMITED'] satisfies ErrorCode[]),
+  'BAD_REQUEST',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+]);
+
+/** The extensions a client may see besides `code` (see the helpers above). */
+export const CLIENT_ERROR_EXTENSIONS: readonly string[] = ['field', 'retryAfterSeconds'];

@@ -11,43 +11,103 @@ export type ReadinessCheck = { name: string; check: () => Promise<void> };
 export interface GraphqlRoute<C extends BaseContext> {
   path: string;
   apollo: ApolloServer<C>;
-  context: (req: IncomingMessage, requestId: string) => Promise<C>;
+  /** `body` is the request body's exact bytes (empty for GET), which the caller signature covers. */
+  context: (req: IncomingMessage, requestId: string, body: Buffer) => Promise<C>;
 }
 
 export interface HttpApp {
   server: Server;
+  /** The internal server that serves /metrics alone, when the app has a metrics port. */
+  metricsServer: Server | null;
+  /** Listens (and the metrics server on its port, on the same host); resolves to the base URL. */
   listen(port: number, host?: string): Promise<string>;
+  /** Where Prometheus scrapes, once listening: the metrics server's /metrics, or the main one's. */
+  metricsUrl(): string;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes. */
   close(graceMs?: number): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
+/**
+ * After refusing a body that is too large, how much more of it is read (and dropped) before the
+ * answer, so the client reads a 413 instead of a reset: up to this many bytes, for up to this long.
+ * Beyond either bound the connection is closed without waiting for the rest.
+ */
+const DRAIN_BYTES = 1_000_000;
+const DRAIN_MS = 2_000;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+// Strict: a lenient decoder turns each invalid byte into U+FFFD (3 bytes), so a request of
+// invalid bytes would grow threefold on its way from the gateway to a subgraph.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The request body was refused: the connection closes after the answer (see readRawBody). */
+    readonly refused = false,
   ) {
     super(message);
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'Request body too large');
-    chunks.push(chunk as Buffer);
+/**
+ * The request body's bytes. A body over MAX_BODY_BYTES is refused with 413 after reading (and
+ * dropping) a bounded rest of it, never left half-read on a keep-alive connection, where the
+ * client's next request would wait behind the unread bytes.
+ */
+function readRawBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const done = (result: Buffer | Error) => {
+      clearTimeout(drainTimer);
+      req.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onClose);
+      // Whatever still arrives is dropped until the socket closes after the answer.
+      if (result instanceof Error) {
+        req.on('error', () => {}).resume();
+        reject(result);
+      } else resolve(result);
+    };
+    const refuse = () => done(new HttpError(413, 'Request body too large', true));
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (tooLarge) {
+        if (size > MAX_BODY_BYTES + DRAIN_BYTES) refuse();
+        return;
+      }
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        drainTimer = setTimeout(refuse, DRAIN_MS);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => (tooLarge ? refuse() : done(Buffer.concat(chunks, size)));
+    const onClose = () => done(new HttpError(400, 'Request body incomplete', true));
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_BODY_BYTES + DRAIN_BYTES) return refuse();
+    req.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onClose);
+  });
+}
+
+/** Parses a body (JSON when it says so); invalid UTF-8 or JSON is refused with 400. */
+function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (!raw.length) return undefined;
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new HttpError(400, 'Request body is not valid UTF-8', true);
   }
-  if (!size) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!(req.headers['content-type'] ?? '').includes('application/json')) return text;
+  if (!(contentType ?? '').includes('application/json')) return text;
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'Request body is not valid JSON');
+    throw new HttpError(400, 'Request body is not valid JSON', true);
   }
 }
 
@@ -69,6 +129,11 @@ export function createHttpApp<C extends BaseContext>(options: {
   readiness: ReadinessCheck[];
   /** Log every GraphQL request with its request id (the gateway logs operations itself instead). */
   logRequests?: boolean;
+  /**
+   * Serve /metrics on a server of its own on this port (0: a free one), internal to the cluster,
+   * and not on the main port, which may be public. Absent: /metrics on the main port.
+   */
+  metricsPort?: number;
 }): HttpApp {
   const { logger, metrics, graphql, readiness } = options;
   let draining = false;
@@ -107,14 +172,15 @@ export function createHttpApp<C extends BaseContext>(options: {
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    const raw = await readRawBody(req);
     const result = await graphql.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: req.method?.toUpperCase() ?? 'GET',
         headers,
         search: url.search,
-        body: await readBody(req),
+        body: parseBody(raw, req.headers['content-type']),
       },
-      context: () => graphql.context(req, requestId),
+      context: () => graphql.context(req, requestId, raw),
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
@@ -139,9 +205,9 @@ export function createHttpApp<C extends BaseContext>(options: {
       } else if (path === '/health/ready') {
         route = path;
         await ready(res);
-      } else if (path === '/metrics') {
+      } else if (path === '/metrics' && !metricsServer) {
         route = path;
-        send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+        await sendMetrics(res);
       } else if (graphql && path === graphql.path) {
         route = path;
         logger.debug({ requestId, method: req.method }, 'request received');
@@ -153,6 +219,8 @@ export function createHttpApp<C extends BaseContext>(options: {
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) logger.error({ err, requestId }, 'request failed');
+      // A refused body may be partly unread: the connection cannot carry another request.
+      if (err instanceof HttpError && err.refused && !res.headersSent) res.setHeader('connection', 'close');
       if (!res.headersSent)
         send(
           res,
@@ -173,28 +241,68 @@ export function createHttpApp<C extends BaseContext>(options: {
   });
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
 
+  async function sendMetrics(res: ServerResponse) {
+    send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+  }
+  const metricsServer =
+    options.metricsPort === undefined
+      ? null
+      : createServer((req, res) => {
+          const path = (req.url ?? '/').split('?')[0];
+          if (path !== '/metrics') return send(res, 404, 'application/json', '{"error":"Not found"}');
+          sendMetrics(res).catch((err: unknown) => {
+            logger.error({ err }, 'metrics failed');
+            if (!res.headersSent) send(res, 500, 'application/json', '{"error":"Internal error"}');
+          });
+        });
+  let baseUrl = '';
+  let metricsBaseUrl = '';
+
   return {
     server,
-    listen: (port, host = '0.0.0.0') =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const { port: actual } = server.address() as AddressInfo;
-          resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`);
-        });
-      }),
-    close: (graceMs = 10_000) =>
-      new Promise((resolve) => {
-        draining = true;
-        if (!server.listening) return resolve();
-        const force = setTimeout(() => server.closeAllConnections(), graceMs).unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    metricsServer,
+    async listen(port, host = '0.0.0.0') {
+      baseUrl = await listenOn(server, port, host);
+      if (metricsServer) {
+        try {
+          metricsBaseUrl = await listenOn(metricsServer, options.metricsPort!, host);
+        } catch (err) {
+          await closeServer(server, 0);
+          throw err;
+        }
+      }
+      return baseUrl;
+    },
+    metricsUrl: () => `${metricsServer ? metricsBaseUrl : baseUrl}/metrics`,
+    async close(graceMs = 10_000) {
+      draining = true;
+      await Promise.all([closeServer(server, graceMs), metricsServer && closeServer(metricsServer, 0)]);
+    },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const { port: actual } = server.address() as AddressInfo;
+      resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`);
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish (up to graceMs), then closes. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const force = setTimeout(() => server.closeAllConnections(), graceMs).unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string) {

@@ -29,3 +29,9 @@ export function createMetrics(service: string): Metrics {
   });
   return { registry, httpDuration, rootFields };
 }
+
+/**
+ * The port a production process serves /metrics on, apart from its (possibly public) main port:
+ * the Prometheus exporter port OpenTelemetry also uses.
+ */
+export const DEFAULT_METRICS_PORT = 9464;

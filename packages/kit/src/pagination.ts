@@ -31,12 +31,33 @@ export function encodeCursor({ createdAt, id }: Keyset): string {
   return Buffer.from(`${createdAt.getTime()}:${id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): Keyset {
+/**
+ * No row is older (the demo's imported reviews start in 2000): a cursor with an earlier time was
+ * never issued.
+ */
+export const CURSOR_EARLIEST = Date.UTC(1990, 0, 1);
+/** How far ahead of the clock a row's time may be (clock skew, rows dated ahead by tests or imports). */
+export const CURSOR_FUTURE_SLACK_MS = 366 * 86_400_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Reads a cursor back, refusing any that no page could have issued: a time outside the years
+ * rows can have (a far-past or far-future keyset silently reads an empty or a whole page), or an
+ * id that is not one of ours (ids are UUIDs, see newId).
+ */
+export function decodeCursor(cursor: string, now = Date.now()): Keyset {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const sep = text.indexOf(':');
   const ms = Number(text.slice(0, sep));
   const id = text.slice(sep + 1);
-  if (sep < 1 || !Number.isSafeInteger(ms) || !id) throw badInput('after is not a valid cursor', 'after');
+  if (
+    sep < 1 ||
+    !Number.isSafeInteger(ms) ||
+    ms < CURSOR_EARLIEST ||
+    ms > now + CURSOR_FUTURE_SLACK_MS ||
+    !UUID.test(id)
+  )
+    throw badInput('after is not a valid cursor', 'after');
   return { createdAt: new Date(ms), id };
 }
 

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
@@ -10,7 +11,7 @@ import { GraphQLError, Kind, parse } from 'graphql';
 import type { EntitySchema } from 'typeorm';
 import type { ServiceName } from '@moim/events';
 import type { Backend } from './backend';
-import { CALLER_HEADER, verifyCaller, type Caller } from './caller';
+import { CALLER_HEADER, callerKey, verifyCaller, type Caller } from './caller';
 import {
   checkHandlers,
   CreateProcessedEvents1764200000001,
@@ -172,11 +173,14 @@ async function createApollo<C extends RequestContext, D extends ServiceDeps>(
   return apollo;
 }
 
-/** Subgraphs trust nobody: the caller comes from the gateway's signed header or not at all. */
-function callerOf(req: IncomingMessage, secret: string, audience: string): Caller {
+/**
+ * Subgraphs trust nobody: the caller comes from the gateway's signed header or not at all, and
+ * the header is good only with the body it was signed for (`body`, the bytes received).
+ */
+function callerOf(req: IncomingMessage, body: Buffer, key: KeyObject, audience: string): Caller {
   const header = req.headers[CALLER_HEADER];
   try {
-    return verifyCaller(typeof header === 'string' ? header : undefined, secret, audience);
+    return verifyCaller(typeof header === 'string' ? header : undefined, key, audience, body);
   } catch (err) {
     throw new GraphQLError((err as Error).message, {
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
@@ -295,13 +299,14 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     if (role !== 'worker') {
       const apollo = await createApollo(def, config, logger, metrics);
       stops.push(() => apollo.stop());
+      const key = callerKey(config.INTERNAL_SECRET);
       graphql = {
         path: '/graphql',
         apollo,
-        context: async (req: IncomingMessage, requestId: string) =>
+        context: async (req: IncomingMessage, requestId: string, body: Buffer) =>
           def.context(
             {
-              caller: callerOf(req, config.INTERNAL_SECRET, def.name),
+              caller: callerOf(req, body, key, def.name),
               requestId,
               logger: logger.child({ requestId }),
             },

@@ -49,11 +49,17 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   it('runs a service that declares no database: GraphQL, readiness without a database, no db', async () => {
     const service = await start(base);
     const url = await service.listen(0, '127.0.0.1');
-    const caller = signCaller({ userId: null, role: null, ip: null, requestId: 'r1' }, TEST_SECRET, 'social');
+    const body = JSON.stringify({ query: '{ hello }' });
+    const caller = signCaller(
+      { userId: null, role: null, ip: null, requestId: 'r1' },
+      TEST_SECRET,
+      'social',
+      body,
+    );
     const res = await fetch(`${url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [CALLER_HEADER]: caller },
-      body: JSON.stringify({ query: '{ hello }' }),
+      body,
     });
     expect(await res.json()).toEqual({ data: { hello: 'hi' } });
     const ready = (await (await fetch(`${url}/health/ready`)).json()) as { checks: object };

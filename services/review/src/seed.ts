@@ -4,7 +4,7 @@ import { insertReviews } from './domain/reviews';
 import { newProduct } from './domain/subjects';
 import { ProductEntity } from './entities';
 
-/** The demo products (created by the demo admin) and reviews, in one transaction. */
+/** The demo products and reviews, in one transaction. */
 export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
   const first = demo.products[0];
   if (!first) return null;
@@ -20,7 +20,7 @@ export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
     return id;
   };
   return deps.db.transaction(async (manager) => {
-    const products = demo.products.map((p) => newProduct(idOf('admin'), p));
+    const products = demo.products.map((p) => newProduct(idOf(p.ownerKey), p));
     await manager.insert(ProductEntity, products);
     const productIds = new Map(demo.products.map((p, i) => [p.key, products[i]!.id]));
     const reviews = await insertReviews(

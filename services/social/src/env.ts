@@ -10,6 +10,11 @@ const shape = {
     .min(32, 'must be at least 32 characters'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().positive().default(30),
+  /**
+   * How long a rotated refresh token may be presented again and get the same successor: a client
+   * retrying its refresh (in parallel, or after a lost answer) keeps its session. 0 turns it off.
+   */
+  REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** `sens` sends real SMS through Naver Cloud SENS; `local` only logs the code. */
   SMS_PROVIDER: z.enum(['local', 'sens']).default('local'),
   SENS_ACCESS_KEY: z.string().optional(),

@@ -1,8 +1,10 @@
 export { service, typeDefs, type SocialService } from './service';
 export { loadSocialEnv, type SocialConfig } from './env';
-export { UserEntity, FollowEntity, type User } from './entities';
-export { insertAccounts, type NewAccount } from './domain/accounts';
+export { UserEntity, FollowEntity, RefreshTokenEntity, type User, type RefreshToken } from './entities';
+export { insertAccounts, SIGN_UPS_PER_IP, type NewAccount } from './domain/accounts';
+export { CODES_PER_IP, CODES_PER_USER } from './domain/phone';
 export type { SocialDeps } from './domain/context';
 export type { LocalSms } from './sms/local-sms';
 export type { SmsSender } from './sms/sms.port';
 export { seed } from './seed';
+export { makeAdmin } from './domain/admins';

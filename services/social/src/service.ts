@@ -6,6 +6,7 @@ import type { SocialContext, SocialDeps } from './domain/context';
 import { createLoaders } from './loaders';
 import { CreateSocial1764300000000 } from './migrations/1764300000000-create-social';
 import { NormalisedKeys1764400000000 } from './migrations/1764400000000-normalised-keys';
+import { RefreshGrace1764500000000 } from './migrations/1764500000000-refresh-grace';
 import { accountResolvers } from './resolvers/account.resolver';
 import { userResolvers } from './resolvers/user.resolver';
 import { createLocalSms } from './sms/local-sms';
@@ -24,7 +25,10 @@ export const service: ServiceModule<SocialConfig, SocialDeps> = {
     name: 'social',
     typeDefs,
     resolvers: { ...userResolvers, ...accountResolvers },
-    database: { entities, migrations: [CreateSocial1764300000000, NormalisedKeys1764400000000] },
+    database: {
+      entities,
+      migrations: [CreateSocial1764300000000, NormalisedKeys1764400000000, RefreshGrace1764500000000],
+    },
     deps: (kit) => ({ ...kit, config, sms: smsFrom(config, kit.logger) }),
     context: (base, deps): SocialContext => ({
       ...base,

@@ -85,7 +85,7 @@ it('answers a request in flight when SIGTERM arrives, then drains and exits 0', 
     headers: {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
-      [CALLER_HEADER]: signCaller(caller, TEST_SECRET, 'social'),
+      [CALLER_HEADER]: signCaller(caller, TEST_SECRET, 'social', body),
       [REQUEST_ID_HEADER]: 'in-flight-1',
     },
   });

@@ -82,7 +82,22 @@ export function dialectOf(manager: EntityManager | DataSource): Dialect {
   return options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
 }
 
-/** TypeORM's logger, counting the statements of requests and logging every one at trace level. */
+/**
+ * What a failed statement's log says about it: the driver's error code and a message, never the
+ * statement's parameters (a QueryFailedError carries them, and mysql2's error its SQL with the
+ * values written in), which hold personal data and secrets.
+ */
+function describeQueryError(error: string | Error): Record<string, unknown> {
+  if (typeof error === 'string') return { message: error };
+  const driver = (error as { driverError?: Record<string, unknown> }).driverError ?? error;
+  const { code, errno, sqlState } = driver as { code?: unknown; errno?: unknown; sqlState?: unknown };
+  return { type: error.name, code, errno, sqlState, message: error.message, stack: error.stack };
+}
+
+/**
+ * TypeORM's logger, counting the statements of requests and logging every one at trace level
+ * (the SQL text with its placeholders; parameters are never logged, at any level).
+ */
 export function countingLogger(
   logger: Logger,
   isBackground: (runner: QueryRunner | undefined) => boolean,
@@ -93,7 +108,7 @@ export function countingLogger(
       if (!isBackground(queryRunner)) onQuery();
       logger.trace({ query }, 'sql');
     },
-    logQueryError: (error, query) => logger.error({ err: error, query }, 'sql failed'),
+    logQueryError: (error, query) => logger.error({ err: describeQueryError(error), query }, 'sql failed'),
     logQuerySlow: (time, query) => logger.warn({ ms: time, query }, 'slow sql'),
     logSchemaBuild: (message) => logger.debug(message),
     logMigration: (message) => logger.info(message),

@@ -281,6 +281,18 @@ export function startProcess(
   };
 }
 
+/** A logger (the kit's, redaction included) whose JSON lines land in `lines`, for tests of logs. */
+export function captureLogs(level = 'trace', name = 'test') {
+  const lines: string[] = [];
+  const logger = createLogger(name, level, { write: (line: string) => void lines.push(line) });
+  return {
+    logger,
+    lines,
+    /** The lines, parsed. */
+    entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
 /** A TCP port nothing listens on (taken and released at once). */
 export async function closedPort(): Promise<number> {
   const server = createServer();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rating, reviewTitle, text, url } from './validation';
+import { rating, reviewTitle, text, url, URL_LIMIT } from './validation';
 
 const fault = (fn: () => unknown) => {
   try {
@@ -34,5 +34,19 @@ describe('review input validation', () => {
       code: 'BAD_USER_INPUT',
       field: 'externalUrl',
     });
+  });
+
+  it('limits a URL by the form it is stored in, which encoding can lengthen', () => {
+    // 300 characters typed, 2,540 stored: each syllable is percent-encoded, three bytes of three characters
+    const typed = `https://example.com/${'한'.repeat(280)}`;
+    expect(typed.length).toBeLessThanOrEqual(URL_LIMIT);
+    expect(new URL(typed).toString().length).toBeGreaterThan(URL_LIMIT);
+    expect(fault(() => url(typed, 'purchaseUrl'))).toEqual({ code: 'BAD_USER_INPUT', field: 'purchaseUrl' });
+    // spaces grow too, and a URL at the limit once encoded is kept as it will be stored
+    const spaced = `https://example.com/${'a b'.repeat(200)}`;
+    expect(fault(() => url(spaced, 'externalUrl'))).toEqual({ code: 'BAD_USER_INPUT', field: 'externalUrl' });
+    const atLimit = `https://example.com/${'가'.repeat(Math.floor((URL_LIMIT - 20) / 9))}`;
+    expect(url(atLimit, 'externalUrl')!.length).toBeLessThanOrEqual(URL_LIMIT);
+    expect(url('HTTPS://Example.COM/a b', 'externalUrl')).toBe('https://example.com/a%20b');
   });
 });

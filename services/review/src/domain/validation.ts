@@ -12,8 +12,16 @@ export function optionalText(value: string | null | undefined, field: string, ma
   return value == null || !value.trim() ? null : text(value, field, max);
 }
 
+/** The column's length: URLs are stored as normalised, which can be longer than typed. */
+export const URL_LIMIT = 500;
+
+/**
+ * An http(s) URL in the form it is stored: normalised by the URL parser, which percent-encodes
+ * spaces and non-ASCII characters (one `한` becomes nine characters), so the limit applies to
+ * that form, not to what was typed.
+ */
 export function url(value: string | null | undefined, field: string): string | null {
-  const given = optionalText(value, field, 500);
+  const given = optionalText(value, field, URL_LIMIT);
   if (given == null) return null;
   let parsed: URL;
   try {
@@ -23,7 +31,13 @@ export function url(value: string | null | undefined, field: string): string | n
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw badInput(`${field} must be an http(s) URL`, field);
-  return parsed.toString();
+  const stored = parsed.toString();
+  if (stored.length > URL_LIMIT)
+    throw badInput(
+      `${field} must be at most ${URL_LIMIT} characters once encoded (this one is ${stored.length})`,
+      field,
+    );
+  return stored;
 }
 
 export function coordinate(value: number | null | undefined, field: string, limit: number): number | null {

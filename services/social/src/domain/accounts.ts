@@ -12,32 +12,51 @@ import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 import { startSession, type AuthPayload } from './sessions';
-import { emailKey, nicknameKey, validBio, validEmail, validNickname, validPassword } from './validation';
+import {
+  emailKey,
+  loginEmail,
+  nicknameKey,
+  validBio,
+  validEmail,
+  validNickname,
+  validPassword,
+} from './validation';
 
 /** Login attempts per account (a success clears the count) and per client address, per 15 minutes. */
 export const LOGIN_ATTEMPTS_PER_ACCOUNT: RateLimit = { name: 'login:account', max: 5, windowSeconds: 900 };
 export const LOGINS_PER_IP: RateLimit = { name: 'login:ip', max: 30, windowSeconds: 900 };
+/**
+ * Sign-ups per client address an hour, counted whatever the answer: each one costs a password
+ * hash, and "this email already exists" answers are lookups of who has an account, which this
+ * makes cost as much as sign-ups (docs/decisions/0006). Room for a campus or office behind one
+ * address signing up together, not for a script.
+ */
+export const SIGN_UPS_PER_IP: RateLimit = { name: 'sign-up:ip', max: 20, windowSeconds: 3600 };
 
 export async function signUp(
   deps: SocialDeps,
+  caller: Caller,
   input: { email: string; password: string; nickname: string },
 ): Promise<AuthPayload> {
+  // Malformed input is refused first and costs nothing: it reveals nothing and hashes nothing.
   const email = validEmail(input.email);
-  const password = validPassword(input.password);
+  const password = validPassword(input.password, email);
   const nickname = validNickname(input.nickname);
+  const keys = { emailKey: emailKey(email), nicknameKey: nicknameKey(nickname) };
+  await deps.rateLimiter.hit(SIGN_UPS_PER_IP, caller.ip ?? 'unknown');
   const users = deps.db.dataSource.getRepository(UserEntity);
-  if (await users.existsBy({ emailKey: emailKey(email) }))
+  if (await users.existsBy({ emailKey: keys.emailKey }))
     throw badInput('An account with this email already exists', 'email');
-  if (await users.existsBy({ nicknameKey: nicknameKey(nickname) }))
+  if (await users.existsBy({ nicknameKey: keys.nicknameKey }))
     throw badInput('This nickname is taken', 'nickname');
   const now = new Date();
   const user: User = {
     id: newId(),
     email,
-    emailKey: emailKey(email),
+    emailKey: keys.emailKey,
     passwordHash: await hashPassword(password),
     nickname,
-    nicknameKey: nicknameKey(nickname),
+    nicknameKey: keys.nicknameKey,
     bio: null,
     role: 'USER',
     phone: null,
@@ -66,7 +85,7 @@ export async function logIn(
   input: { email: string; password: string },
 ): Promise<AuthPayload> {
   await deps.rateLimiter.hit(LOGINS_PER_IP, caller.ip ?? 'unknown');
-  const email = validEmail(input.email);
+  const email = loginEmail(input.email);
   const user = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ emailKey: emailKey(email) });
   // Counted per account (several spellings find one account) and before the password is
   // checked, so neither spelling variants nor parallel guesses get extra tries.
@@ -74,7 +93,8 @@ export async function logIn(
   await deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, account);
   const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
   if (!user || !ok) {
-    deps.logger.info({ email }, 'login failed');
+    // No email or other personal data in logs: the account id when there is an account.
+    deps.logger.info(user ? { userId: user.id } : { account: 'unknown' }, 'login failed');
     throw unauthenticated('Email or password is incorrect');
   }
   await deps.rateLimiter.reset(LOGIN_ATTEMPTS_PER_ACCOUNT, account);

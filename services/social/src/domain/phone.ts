@@ -18,6 +18,11 @@ export const CODES_PER_USER_AND_PHONE: RateLimit = {
 };
 export const CODES_PER_PHONE: RateLimit = { name: 'phone-code:phone', max: 5, windowSeconds: 3600 };
 export const CODES_PER_USER: RateLimit = { name: 'phone-code:user', max: 10, windowSeconds: 3600 };
+/**
+ * Accounts are free, so a limit per account alone would let one client send ten codes an hour per
+ * account it makes: per client address, codes are capped like sign-ups (SIGN_UPS_PER_IP).
+ */
+export const CODES_PER_IP: RateLimit = { name: 'phone-code:ip', max: 20, windowSeconds: 3600 };
 
 /**
  * Six digits are guessable offline from a plain hash, so the hash is keyed, with a key derived
@@ -36,11 +41,12 @@ async function assertPhoneFree(deps: SocialDeps, userId: string, phone: string) 
 
 export async function requestPhoneCode(
   deps: SocialDeps,
-  userId: string,
+  { userId, ip }: { userId: string; ip: string | null },
   rawPhone: string,
 ): Promise<{ expiresAt: Date }> {
   const phone = validPhone(rawPhone);
   // Limits first: otherwise the "verified on another account" answer is a free lookup of numbers.
+  await deps.rateLimiter.hit(CODES_PER_IP, ip ?? 'unknown');
   await deps.rateLimiter.hit(CODES_PER_USER_AND_PHONE, `${userId}:${phone}`);
   await deps.rateLimiter.hit(CODES_PER_USER, userId);
   await deps.rateLimiter.hit(CODES_PER_PHONE, phone);

@@ -21,7 +21,10 @@ export const SessionEntity = new EntitySchema<Session>({
   },
 });
 
-/** One refresh token; only a hash of its secret is kept. `usedAt` set = rotated away. */
+/**
+ * One refresh token; only a hash of its secret is kept. `usedAt` set = rotated away, at that
+ * moment, to the token `replacedBy` (null for tokens rotated before grace windows existed).
+ */
 export interface RefreshToken {
   id: string;
   sessionId: string;
@@ -29,6 +32,7 @@ export interface RefreshToken {
   createdAt: Date;
   expiresAt: Date;
   usedAt: Date | null;
+  replacedBy: string | null;
 }
 
 export const RefreshTokenEntity = new EntitySchema<RefreshToken>({
@@ -41,5 +45,6 @@ export const RefreshTokenEntity = new EntitySchema<RefreshToken>({
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     expiresAt: { name: 'expires_at', type: 'datetime', precision: 3 },
     usedAt: { name: 'used_at', type: 'datetime', precision: 3, nullable: true },
+    replacedBy: { name: 'replaced_by', type: 'varchar', length: 36, nullable: true },
   },
 });

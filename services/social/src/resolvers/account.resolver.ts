@@ -19,7 +19,7 @@ export const accountResolvers = {
       _: unknown,
       { input }: { input: { email: string; password: string; nickname: string } },
       ctx: SocialContext,
-    ) => accounts.signUp(ctx.deps, input),
+    ) => accounts.signUp(ctx.deps, ctx.caller, input),
     logIn: (_: unknown, { input }: { input: { email: string; password: string } }, ctx: SocialContext) =>
       accounts.logIn(ctx.deps, ctx.caller, input),
     refreshSession: (_: unknown, { refreshToken }: { refreshToken: string }, ctx: SocialContext) =>
@@ -34,7 +34,7 @@ export const accountResolvers = {
       ctx: SocialContext,
     ) => accounts.updateProfile(ctx.deps, requireUser(ctx.caller), input),
     requestPhoneCode: (_: unknown, args: { phone: string }, ctx: SocialContext) =>
-      phone.requestPhoneCode(ctx.deps, requireUser(ctx.caller), args.phone),
+      phone.requestPhoneCode(ctx.deps, { userId: requireUser(ctx.caller), ip: ctx.caller.ip }, args.phone),
     verifyPhone: (_: unknown, args: { phone: string; code: string }, ctx: SocialContext) =>
       phone.verifyPhone(ctx.deps, requireUser(ctx.caller), args.phone, args.code),
     follow: async (_: unknown, args: { userId: string }, ctx: SocialContext) => {

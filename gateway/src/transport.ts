@@ -1,0 +1,142 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { Agent, type Dispatcher } from 'undici';
+import { CALLER_HEADER, callerKey, REQUEST_ID_HEADER, sealCaller, type Logger } from '@moim/kit';
+
+/**
+ * How long the gateway waits for a subgraph: a connection, the response's headers, and each
+ * chunk of its body. Well under a client's patience (mobile clients give up after ~30 s), so a
+ * subgraph that stalls fails the request with an error instead of hanging it.
+ */
+export interface SubgraphTimeouts {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+}
+
+/**
+ * Set by the data source on a subgraph request the fetcher may send twice (a query); removed
+ * before the request leaves.
+ */
+export const RETRYABLE_HEADER = 'x-moim-retryable';
+
+/** Connection failures after which a query is sent again, once, on a fresh connection. */
+const CONNECTION_FAILURES = new Set([
+  'UND_ERR_SOCKET', // closed by the other side
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+export interface SubgraphTransport {
+  /** The keep-alive connections to subgraphs (also for the readiness checks). */
+  agent: Agent;
+  /** A fetcher for RemoteGraphQLDataSource that sends to the subgraph at `url`. */
+  fetcher(url: string): typeof fetch;
+  close(): Promise<void>;
+}
+
+/** The part of a fetch Response that RemoteGraphQLDataSource reads. */
+function responseOf(url: string, status: number, headers: IncomingHttpHeaders, text: string) {
+  return {
+    ok: status >= 200 && status < 300,
+    redirected: false,
+    status,
+    statusText: STATUS_CODES[status] ?? '',
+    url,
+    headers: {
+      get(name: string): string | null {
+        const value = headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      },
+      has: (name: string) => headers[name.toLowerCase()] !== undefined,
+    },
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+  };
+}
+
+/**
+ * How the gateway reaches subgraphs: `undici.request` on keep-alive connections (no WHATWG
+ * Request/Response/streams per call, see ARCHITECTURE "Performance habits"), bounded by
+ * `timeouts`. The fetcher seals the caller header over the exact body it sends (the data source
+ * sets the unsigned claims), and sends a query again, once, on a fresh connection when its
+ * connection fails (closed, reset, timed out). A mutation is never sent twice.
+ */
+export function createSubgraphTransport(options: {
+  secret: string;
+  timeouts: SubgraphTimeouts;
+  logger: Logger;
+}): SubgraphTransport {
+  const { timeouts, logger } = options;
+  const limits = {
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+  };
+  // Keep-alive connections to subgraphs: no TCP/TLS handshake per subgraph fetch.
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, ...limits });
+  // Retries go out on connections of their own, each closed after its request (`reset`), never
+  // on another kept-alive connection that may be as broken as the one that failed.
+  const fresh = new Agent(limits);
+  const key = callerKey(options.secret);
+
+  async function send(
+    dispatcher: Dispatcher,
+    target: { url: string; origin: string; path: string },
+    headers: Record<string, string>,
+    body: string,
+    reset: boolean,
+  ) {
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: target.path,
+      method: 'POST',
+      headers,
+      body,
+      reset,
+    });
+    // Read here, so a body that stalls is a failure of this attempt (and retried like one).
+    const text = await res.body.text();
+    return responseOf(target.url, res.statusCode, res.headers, text);
+  }
+
+  return {
+    agent,
+    fetcher(url) {
+      const { origin, pathname, search } = new URL(url);
+      const target = { url, origin, path: `${pathname}${search}` };
+      const fetcher = async (_url: string, init: { headers: Record<string, string>; body: string }) => {
+        const headers = { ...init.headers };
+        const retryable = headers[RETRYABLE_HEADER] === 'true';
+        delete headers[RETRYABLE_HEADER];
+        const claims = headers[CALLER_HEADER];
+        if (claims) headers[CALLER_HEADER] = sealCaller(claims, key, init.body);
+        try {
+          return await send(agent, target, headers, init.body, false);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (!retryable || !code || !CONNECTION_FAILURES.has(code)) throw err;
+          logger.warn(
+            { requestId: headers[REQUEST_ID_HEADER], subgraph: url, code },
+            'subgraph connection failed: sending the query again on a fresh connection',
+          );
+          return await send(fresh, target, headers, init.body, true);
+        }
+      };
+      return fetcher as unknown as typeof fetch;
+    },
+    async close() {
+      await Promise.all([agent.close(), fresh.close()]);
+    },
+  };
+}
+
+/** Queries are safe to send twice; the planner prints a subgraph operation keyword first. */
+export function isQuery(operation: string | undefined): boolean {
+  return operation !== undefined && /^(?:query\b|\{)/.test(operation);
+}
