@@ -23,6 +23,7 @@ import {
   type Caller,
   type HttpApp,
   type Logger,
+  normalizeIp,
 } from '@moim/kit';
 import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from './client-errors';
 import type { GatewayConfig } from './env';
@@ -42,13 +43,14 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** The client's address in one canonical form (proxies write ports, brackets, mapped IPv4). */
 function clientIp(req: IncomingMessage, trustedHops: number): string | null {
   const forwarded = req.headers['x-forwarded-for'];
   if (trustedHops > 0 && typeof forwarded === 'string') {
     const chain = forwarded.split(',').map((s) => s.trim());
-    return chain[Math.max(chain.length - trustedHops, 0)] ?? null;
+    return normalizeIp(chain[Math.max(chain.length - trustedHops, 0)]);
   }
-  return req.socket.remoteAddress ?? null;
+  return normalizeIp(req.socket.remoteAddress);
 }
 
 /** An invalid or expired token is an error, not an anonymous request: the client must refresh. */
@@ -174,6 +176,7 @@ export async function createGateway(
         logger: logger.child({ requestId }),
       }),
     },
+    readinessDetails: config.NODE_ENV !== 'production',
     readiness: Object.entries(config.subgraphUrls).map(([name, url]) => ({
       name,
       check: async () => {

@@ -157,7 +157,15 @@ describe('query limits', () => {
     const query = `{ me { ...F0 } } ${defs} fragment F${levels} on User { id }`;
     expect(cost(query)).toBe(1 + 2 ** levels);
     // Walking 2^40 spreads would never finish: this returns only because each fragment is measured once.
-    expect(check(query)).toMatch(/could return about/);
+    expect(check(query)).toMatch(/nests fragments 41 deep; the limit is 16/);
+  });
+
+  it('refuses fragments spread inside fragments deeper than a client would', () => {
+    const chain = (n: number) =>
+      `{ ...f0 } ${Array.from({ length: n }, (_, i) => `fragment f${i} on Query { ...f${i + 1} }`).join(' ')} fragment f${n} on Query { __typename }`;
+    expect(check(chain(15))).toBeNull();
+    // 1,850 of them fit in a few kilobytes and took the planner half a second.
+    expect(check(chain(1850))).toMatch(/nests fragments 1851 deep; the limit is 16/);
   });
 
   it('counts each alias and each argument set of a list field as a fetch of its own', () => {

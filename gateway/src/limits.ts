@@ -61,10 +61,19 @@ export interface Limits {
  */
 export const MAX_NESTING = 100;
 
+/**
+ * Fragments spread inside fragments, at most this deep. A chain of them adds no field depth yet
+ * costs the query planner more than linear time (1,850 nested spreads: 0.5 s of planning); real
+ * clients nest a few.
+ */
+export const MAX_FRAGMENT_NESTING = 16;
+
 interface Measure {
   depth: number;
   aliases: number;
   cost: number;
+  /** How deep fragment spreads nest. */
+  spreads: number;
 }
 
 export interface OperationMeasure extends Measure {
@@ -269,11 +278,12 @@ export function measureOperation(
   const lists = new Map<string, Set<string>>();
 
   const measure = (set: SelectionSetNode, parent: GraphQLCompositeType | null): Measure => {
-    const total: Measure = { depth: 0, aliases: 0, cost: 0 };
-    const add = (m: Measure) => {
+    const total: Measure = { depth: 0, aliases: 0, cost: 0, spreads: 0 };
+    const add = (m: Measure, spread = 0) => {
       total.depth = Math.max(total.depth, m.depth);
       total.aliases += m.aliases;
       total.cost += m.cost;
+      total.spreads = Math.max(total.spreads, m.spreads + spread);
     };
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -294,8 +304,9 @@ export function measureOperation(
         const childType = definition ? getNamedType(definition.type) : undefined;
         const child = selection.selectionSet
           ? measure(selection.selectionSet, childType && isCompositeType(childType) ? childType : null)
-          : { depth: 0, aliases: 0, cost: 0 };
+          : { depth: 0, aliases: 0, cost: 0, spreads: 0 };
         total.depth = Math.max(total.depth, child.depth + (isIntrospectionType(parent) ? 0 : 1));
+        total.spreads = Math.max(total.spreads, child.spreads);
         total.aliases += child.aliases + (selection.alias ? 1 : 0);
         total.cost += 1 + size * child.cost;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -311,7 +322,7 @@ export function measureOperation(
           memo.set(name, measure(fragment.selectionSet, type && isCompositeType(type) ? type : null));
           visiting.delete(name);
         }
-        add(memo.get(name)!);
+        add(memo.get(name)!, 1);
       }
     }
     return total;
@@ -343,7 +354,7 @@ export function checkOperation(
   // Coerce as execution will, so variable defaults count as much as values sent.
   const { coerced, errors } = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables);
   if (errors?.length) return; // execution reports bad variables itself
-  const { depth, aliases, cost, batches, mostBatched } = measureOperation(
+  const { depth, aliases, cost, spreads, batches, mostBatched } = measureOperation(
     schema,
     operation,
     fragments,
@@ -351,6 +362,8 @@ export function checkOperation(
   );
   if (depth > limits.maxDepth)
     throw badInput(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`);
+  if (spreads > MAX_FRAGMENT_NESTING)
+    throw badInput(`Query nests fragments ${spreads} deep; the limit is ${MAX_FRAGMENT_NESTING}`);
   if (aliases > limits.maxAliases)
     throw badInput(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`);
   if (batches > limits.maxListBatches)

@@ -20,12 +20,15 @@ export interface SubgraphTimeouts {
  */
 export const RETRYABLE_HEADER = 'x-moim-retryable';
 
-/** Connection failures after which a query is sent again, once, on a fresh connection. */
+/**
+ * Connection failures after which a query is sent again, once, on a fresh connection: the
+ * connection broke (a kept-alive one the subgraph had closed, or could not be made). Not a
+ * headers or body timeout: the subgraph had the query and is slow, and a second try would double
+ * both the wait and its load.
+ */
 const CONNECTION_FAILURES = new Set([
   'UND_ERR_SOCKET', // closed by the other side
   'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',
@@ -65,7 +68,7 @@ function responseOf(url: string, status: number, headers: IncomingHttpHeaders, t
  * Request/Response/streams per call, see ARCHITECTURE "Performance habits"), bounded by
  * `timeouts`. The fetcher seals the caller header over the exact body it sends (the data source
  * sets the unsigned claims), and sends a query again, once, on a fresh connection when its
- * connection fails (closed, reset, timed out). A mutation is never sent twice.
+ * connection breaks (closed, reset, not made). A mutation is never sent twice.
  */
 export function createSubgraphTransport(options: {
   secret: string;

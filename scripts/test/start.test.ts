@@ -181,6 +181,7 @@ describe('npm start in production', () => {
       HOST: '127.0.0.1',
       // Production serves metrics on a fixed internal port: a free one here, beside other runs.
       METRICS_PORT: '0',
+      SMS_PROVIDER: 'local',
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
       ...Object.fromEntries(SERVICES.map((s, i) => [`${envStem(s.name)}_DATABASE_URL`, databases[i]!.url])),

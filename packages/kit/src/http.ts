@@ -134,6 +134,11 @@ export function createHttpApp<C extends BaseContext>(options: {
    * and not on the main port, which may be public. Absent: /metrics on the main port.
    */
   metricsPort?: number;
+  /**
+   * Name each check and its error in /health/ready (default). Off on a public port in
+   * production: the status is enough for a load balancer, and the names and errors are internal.
+   */
+  readinessDetails?: boolean;
 }): HttpApp {
   const { logger, metrics, graphql, readiness } = options;
   let draining = false;
@@ -156,7 +161,7 @@ export function createHttpApp<C extends BaseContext>(options: {
       'application/json',
       JSON.stringify({
         status: ok ? 'ok' : draining ? 'draining' : 'unavailable',
-        checks: Object.fromEntries(results),
+        ...(options.readinessDetails === false ? {} : { checks: Object.fromEntries(results) }),
       }),
     );
   }

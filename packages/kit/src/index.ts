@@ -2,6 +2,7 @@ export * from './all-services';
 export * from './auth';
 export * from './backend';
 export * from './caller';
+export * from './client-ip';
 export * from './consumer';
 export { lockDataDir } from './data-dir';
 export * from './db';

@@ -110,6 +110,7 @@ describe('logs keep secrets and personal data out', () => {
         maxTokens: 15000,
         emailVerified: true,
         code: 'UND_ERR_SOCKET',
+        exit: { code: 413 },
         issue: { code: 'invalid_type' },
         otp: { code: 'Xk3fQ9' },
         userId: 'u1',
@@ -122,12 +123,24 @@ describe('logs keep secrets and personal data out', () => {
       maxTokens: 15000,
       emailVerified: true,
       code: 'UND_ERR_SOCKET',
+      exit: { code: 413 },
       issue: { code: 'invalid_type' },
       otp: { code: '[redacted]' },
       userId: 'u1',
       when: '2026-01-02T03:04:05.000Z',
       circular: { name: 'loop', self: '[circular]' },
     });
+  });
+
+  it('redacts what child loggers carry on every line, too', () => {
+    const { logger, lines } = captureLogs();
+    logger
+      .child({ email: 'bob@example.com', requestId: 'r-1' })
+      .child({ refreshToken: 'refresh-abcdef0123456789', step: 2 })
+      .info('hi');
+    expect(lines.join('\n')).not.toMatch(/bob@example\.com|refresh-abcdef/);
+    // Each generation keeps what its parents bound.
+    expect(lines.join('\n')).toMatch(/"requestId":"r-1".*"step":2/);
   });
 
   it('logs nothing below its level', () => {

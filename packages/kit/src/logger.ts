@@ -56,7 +56,7 @@ function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
     for (const [key, item] of Object.entries(value as object)) {
       if (SENSITIVE_KEY.test(key) && typeof item !== 'number' && typeof item !== 'boolean')
         out[key] = REDACTED;
-      else if (key === 'code' && !(typeof item === 'string' && ERROR_CODE.test(item))) out[key] = REDACTED;
+      else if (key === 'code' && typeof item === 'string' && !ERROR_CODE.test(item)) out[key] = REDACTED;
       else out[key] = scrub(item, depth + 1, seen);
     }
     return out;
@@ -67,7 +67,7 @@ function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
 
 /** Logs JSON lines to `destination` (stdout by default), with secrets and personal data kept out. */
 export function createLogger(name: string, level = 'info', destination?: DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       name,
       level,
@@ -91,4 +91,12 @@ export function createLogger(name: string, level = 'info', destination?: Destina
     },
     destination,
   );
+  // What child loggers carry is written on every line they log, and pino formats it only for the
+  // root: scrub it as it is bound. Children inherit this method, so grandchildren do too.
+  type Child = (this: Logger, bindings: Record<string, unknown>, options?: object) => Logger;
+  const child = (Object.getPrototypeOf(logger) as { child: Child }).child;
+  (logger as unknown as { child: Child }).child = function (bindings, options) {
+    return child.call(this, scrub(bindings, 0, new Set()) as Record<string, unknown>, options);
+  };
+  return logger;
 }

@@ -41,6 +41,14 @@ export interface Graph {
     password?: string,
   ): Promise<{ id: string; token: string; refreshToken: string; email: string }>;
   makeAdmin(userId: string): Promise<string>;
+  /**
+   * Another gateway in front of this graph's subgraphs — some reached through `urls` instead (a
+   * proxy, a stub) — with `env` on top (NODE_ENV=production, timeouts); stopped with the graph.
+   */
+  anotherGateway(options?: {
+    urls?: Partial<Record<ServiceName, string>>;
+    env?: Record<string, string>;
+  }): Promise<{ gateway: Gateway; url: string }>;
   /** Resolves once every recorded event has been relayed and applied. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -61,7 +69,9 @@ export async function startGraph(
   for (const { name } of SERVICES) databases.set(name, await backend.databaseUrl(name));
   let started: StartedServices | undefined;
   let gateway: Gateway | undefined;
+  const others: Gateway[] = [];
   const stop = async () => {
+    for (const other of others) await other.stop();
     await gateway?.stop();
     await started?.stop();
     await backend.cleanUp();
@@ -73,14 +83,17 @@ export async function startGraph(
         testEnv({ ...backend.env, DATABASE_URL: databases.get(name), PORT: '0', ...options.env?.[name] }),
     });
     const { services, urls } = started;
-    gateway = await createGateway(
+    const gatewayEnv = (subgraphs: Partial<Record<ServiceName, string>>, env: Record<string, string>) =>
       loadGatewayEnv(
         testEnv({
           TRUSTED_PROXY_HOPS: '1',
-          ...Object.fromEntries([...urls].map(([name, url]) => [`SUBGRAPH_${envStem(name)}_URL`, url])),
+          ...Object.fromEntries(
+            [...urls].map(([name, url]) => [`SUBGRAPH_${envStem(name)}_URL`, subgraphs[name] ?? url]),
+          ),
+          ...env,
         }),
-      ),
-    );
+      );
+    gateway = await createGateway(gatewayEnv({}, {}));
     const url = `${await gateway.listen(0, '127.0.0.1')}/graphql`;
 
     const gql: Graph['gql'] = async (query, variables, token, { ip } = {}) => {
@@ -134,6 +147,15 @@ export async function startGraph(
         if (res.errors) throw new Error(`logIn failed: ${JSON.stringify(res.errors)}`);
         return res.data.logIn.accessToken;
       },
+      async anotherGateway({ urls: subgraphs = {}, env = {} } = {}) {
+        // A free metrics port: production serves metrics on a fixed one.
+        const created = await createGateway(gatewayEnv(subgraphs, { METRICS_PORT: '0', ...env }));
+        // A test may stop it early; the graph stops it again, once.
+        let stopping: Promise<void> | undefined;
+        const other: Gateway = { ...created, stop: () => (stopping ??= created.stop()) };
+        others.push(other);
+        return { gateway: other, url: `${await other.listen(0, '127.0.0.1')}/graphql` };
+      },
       settled: () => waitUntilSettled([...services.values()], backend.backend.queues),
       stop,
     };
@@ -141,4 +163,28 @@ export async function startGraph(
     await stop();
     throw err;
   }
+}
+
+/**
+ * POSTs a raw body (bytes or text, sent as JSON) from a random client address: the status, the
+ * text, the parsed JSON when it is JSON, and the first error's code.
+ */
+export async function postRaw(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-forwarded-for': `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
+      ...headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  let json: GqlResult<unknown> | null = null;
+  try {
+    json = JSON.parse(text) as GqlResult<unknown>;
+  } catch {
+    // not JSON: the text tells
+  }
+  return { status: res.status, text, json, code: json?.errors?.[0]?.extensions?.code };
 }

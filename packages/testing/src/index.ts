@@ -1,1 +1,1 @@
-export { startGraph, TEST_PASSWORD, type Graph, type GqlResult } from './graph';
+export { postRaw, startGraph, TEST_PASSWORD, type Graph, type GqlResult } from './graph';

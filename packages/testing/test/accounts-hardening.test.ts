@@ -69,6 +69,20 @@ describe('sign-up per client address', () => {
     expect(await userCount()).toBe(before + 1);
   });
 
+  it('counts an IPv6 client by its /64, however many of its addresses it uses', async () => {
+    const owner = await graph.signUp('owner6');
+    const net = `2001:db8:${randomInt(0x10000).toString(16)}:${randomInt(0x10000).toString(16)}`;
+    const probes = await Promise.all(
+      Array.from({ length: SIGN_UPS_PER_IP.max + 5 }, (_, i) =>
+        graph.gql(SIGN_UP, { i: { ...signUpInput(`six${i}`), email: owner.email } }, undefined, {
+          ip: `${net}::${(i + 1).toString(16)}`,
+        }),
+      ),
+    );
+    expect(probes.filter((r) => codeOf(r) === 'BAD_USER_INPUT')).toHaveLength(SIGN_UPS_PER_IP.max);
+    expect(probes.filter((r) => codeOf(r) === 'RATE_LIMITED')).toHaveLength(5);
+  });
+
   it('does not count input refused for its form', async () => {
     const ip = anAddress();
     for (let i = 0; i < SIGN_UPS_PER_IP.max + 1; i++) {
@@ -159,6 +173,17 @@ describe('names, passwords and addresses that only look right', () => {
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'nickname' });
     const row = await social().db.dataSource.getRepository(UserEntity).findOneByOrFail({ id: u.id });
     expect(row.nickname).toBe('plain');
+  });
+
+  it('refuses a nickname that looks like one taken, in another alphabet or with a dotless i', async () => {
+    await graph.signUp('coco');
+    await graph.signUp('admin_kim');
+    const before = await userCount();
+    for (const nickname of ['сосо', 'admın_kim']) {
+      const res = await graph.gql(SIGN_UP, { i: { ...signUpInput('x'), nickname } });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'nickname' });
+    }
+    expect(await userCount()).toBe(before);
   });
 });
 

@@ -2,11 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envStem, SERVICES } from '@moim/events';
-import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
-import { testEnv } from '@moim/kit/testing';
 import { PlaceEntity, ProductEntity } from '@moim/review';
-import { startGraph, type Graph, type GqlResult } from '../src';
+import { postRaw, startGraph, type Graph, type GqlResult } from '../src';
 
 // What the gateway accepts and what it tells clients: limits measured on every operation
 // (introspection too), documents refused before parsing, page arguments checked at the edge,
@@ -17,7 +14,6 @@ let token: string;
 /** A subgraph that fails every call, and says things a client must not see. */
 let broken: Server;
 let brokenUrl: string;
-const gateways: Gateway[] = [];
 
 beforeAll(async () => {
   graph = await startGraph();
@@ -31,38 +27,22 @@ beforeAll(async () => {
   brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/graphql`;
 });
 afterAll(async () => {
-  for (const g of gateways) await g.stop();
   broken?.close();
   await graph?.stop();
 });
 
 /** Another gateway in front of the graph's subgraphs, with `env` on top (e.g. NODE_ENV, a subgraph URL). */
 async function gatewayWith(env: Record<string, string>): Promise<string> {
-  const urls = Object.fromEntries(
-    SERVICES.map(({ name }) => [`SUBGRAPH_${envStem(name)}_URL`, graph.subgraphUrl(name)]),
-  );
-  const gateway = await createGateway(loadGatewayEnv(testEnv({ ...urls, METRICS_PORT: '0', ...env })));
-  gateways.push(gateway);
-  return `${await gateway.listen(0, '127.0.0.1')}/graphql`;
+  const { SUBGRAPH_REVIEW_URL, ...rest } = env;
+  return (
+    await graph.anotherGateway({
+      urls: SUBGRAPH_REVIEW_URL ? { review: SUBGRAPH_REVIEW_URL } : {},
+      env: rest,
+    })
+  ).url;
 }
 
-/** POSTs a raw body; the answer's status and parsed JSON (or its text). */
-async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
-  const text = await res.text();
-  let json: GqlResult<unknown> | null = null;
-  try {
-    json = JSON.parse(text) as GqlResult<unknown>;
-  } catch {
-    // not JSON: the text tells
-  }
-  return { status: res.status, text, json, code: json?.errors?.[0]?.extensions?.code };
-}
-
+const post = postRaw;
 const body = (query: string, variables?: Record<string, unknown>, extensions?: Record<string, unknown>) =>
   JSON.stringify({ query, variables, extensions });
 const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.code;

@@ -30,6 +30,15 @@ const SENS = ['SENS_ACCESS_KEY', 'SENS_SECRET_KEY', 'SENS_SERVICE_ID', 'SENS_FRO
 export function loadSocialEnv(source: Record<string, string | undefined> = process.env) {
   return loadEnv(shape, source, (env) => [
     ...serviceProblems(env, true),
+    // The local adapter logs phone numbers and live codes: in production only when asked for.
+    ...(env.NODE_ENV === 'production' && !source.SMS_PROVIDER
+      ? [
+          [
+            'SMS_PROVIDER',
+            'Required in production: sens sends codes; local only logs them (staging)',
+          ] as EnvProblem,
+        ]
+      : []),
     ...(env.SMS_PROVIDER === 'sens'
       ? SENS.filter((k) => !env[k]).map((k): EnvProblem => [k, 'Required when SMS_PROVIDER=sens'])
       : []),

@@ -49,6 +49,7 @@ it('refuses the embedded backend in production or alone, and a servers backend w
   const embedded = startProcess(main, { ...testEnv(), NODE_ENV: 'production', MOIM_BACKEND: 'embedded' });
   expect(await embedded.exited).toBe(1);
   expect(embedded.err()).toMatch(/MOIM_BACKEND: embedded keeps data in local SQLite files .* use servers/);
+  expect(embedded.err()).toContain('SMS_PROVIDER: Required in production');
   const alone = startProcess(main, { ...testEnv(), MOIM_BACKEND: 'embedded' });
   expect(await alone.exited).toBe(1);
   expect(alone.err()).toMatch(/MOIM_BACKEND: embedded runs every service in one process: use npm start/);

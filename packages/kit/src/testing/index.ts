@@ -153,6 +153,8 @@ export interface TcpProxy {
    */
   pause(): void;
   resume(): void;
+  /** Client connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -163,6 +165,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let server: Server | null = null;
   let port = 0;
   let paused = false;
+  let accepted = 0;
   // Unpiped and paused, a socket stops reading: bytes wait in the kernel buffers until it flows again.
   const connect2 = ([a, b]: [Socket, Socket]) => {
     a.pipe(b);
@@ -177,6 +180,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const listen = () =>
     new Promise<void>((resolve) => {
       server = createServer((client) => {
+        accepted++;
         const upstream = connect(targetPort, targetHost);
         const pair: [Socket, Socket] = [client, upstream];
         pairs.add(pair);
@@ -216,6 +220,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       paused = false;
       for (const pair of pairs) connect2(pair);
     },
+    connections: () => accepted,
     close: down,
   };
 }

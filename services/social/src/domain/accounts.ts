@@ -6,6 +6,7 @@ import {
   unauthenticated,
   type Caller,
   type RateLimit,
+  rateLimitKeyOfIp,
 } from '@moim/kit';
 import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from '../entities';
@@ -43,7 +44,7 @@ export async function signUp(
   const password = validPassword(input.password, email);
   const nickname = validNickname(input.nickname);
   const keys = { emailKey: emailKey(email), nicknameKey: nicknameKey(nickname) };
-  await deps.rateLimiter.hit(SIGN_UPS_PER_IP, caller.ip ?? 'unknown');
+  await deps.rateLimiter.hit(SIGN_UPS_PER_IP, rateLimitKeyOfIp(caller.ip));
   const users = deps.db.dataSource.getRepository(UserEntity);
   if (await users.existsBy({ emailKey: keys.emailKey }))
     throw badInput('An account with this email already exists', 'email');
@@ -84,14 +85,16 @@ export async function logIn(
   caller: Caller,
   input: { email: string; password: string },
 ): Promise<AuthPayload> {
-  await deps.rateLimiter.hit(LOGINS_PER_IP, caller.ip ?? 'unknown');
+  await deps.rateLimiter.hit(LOGINS_PER_IP, rateLimitKeyOfIp(caller.ip));
   const email = loginEmail(input.email);
   const user = await deps.db.dataSource.getRepository(UserEntity).findOneBy({ emailKey: emailKey(email) });
-  // Counted per account (several spellings find one account) and before the password is
-  // checked, so neither spelling variants nor parallel guesses get extra tries.
-  const account = user?.id ?? email;
-  await deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, account);
-  const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
+  // Counted per account (every spelling of an email, known or not, finds one counter) when the
+  // check has its turn and before the password is compared, so neither spelling variants nor
+  // parallel guesses get extra tries, and a check the busy server refused is not counted.
+  const account = user?.id ?? emailKey(email);
+  const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password, () =>
+    deps.rateLimiter.hit(LOGIN_ATTEMPTS_PER_ACCOUNT, account),
+  );
   if (!user || !ok) {
     // No email or other personal data in logs: the account id when there is an account.
     deps.logger.info(user ? { userId: user.id } : { account: 'unknown' }, 'login failed');

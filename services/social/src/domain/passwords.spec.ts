@@ -101,4 +101,23 @@ describe('password hashing takes turns', () => {
     started.at(-1)!.finish();
     expect(await decoy).toBe('hash-of-decoy-password-never-matches');
   });
+
+  it('runs what a check does first only when the check has its turn: a refused check costs nothing', async () => {
+    const { HASH_CONCURRENCY, HASH_QUEUE_LENGTH, hashPassword, verifyPassword } = passwords;
+    const busy = Array.from({ length: HASH_CONCURRENCY + HASH_QUEUE_LENGTH }, (_, i) => hashPassword(`${i}`));
+    const counted: string[] = [];
+    const refused = verifyPassword('hash-of-x', 'x', async () => void counted.push('refused'));
+    expect(await extensionsOf(refused)).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(counted).toEqual([]);
+    for (let i = 0; i < started.length; i++) {
+      started[i]!.finish();
+      await flush();
+    }
+    await Promise.all(busy);
+    const turn = verifyPassword('hash-of-x', 'x', async () => void counted.push('its turn'));
+    await flush();
+    expect(counted).toEqual(['its turn']);
+    started.at(-1)!.finish();
+    expect(await turn).toBe(true);
+  });
 });

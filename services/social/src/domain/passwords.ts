@@ -81,8 +81,19 @@ const pool = createHashPool({
 export const hashPassword = (password: string): Promise<string> =>
   pool.run(() => argon2.hash(password, { type: argon2.argon2id }));
 
-export const verifyPassword = (hash: string, password: string): Promise<boolean> =>
-  pool.run(() => argon2.verify(hash, password));
+/**
+ * `once` runs when the check has its turn in the line, just before it: login counts the attempt
+ * there, so a check refused because the server is busy costs the account nothing.
+ */
+export const verifyPassword = (
+  hash: string,
+  password: string,
+  once: () => Promise<void> = async () => {},
+): Promise<boolean> =>
+  pool.run(async () => {
+    await once();
+    return argon2.verify(hash, password);
+  });
 
 /**
  * Verified against when the email is unknown, so a login for a missing account takes as long

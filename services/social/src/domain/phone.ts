@@ -1,6 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { IsNull } from 'typeorm';
-import { badInput, isUniqueViolation, newId, type RateLimit } from '@moim/kit';
+import { badInput, isUniqueViolation, newId, type RateLimit, rateLimitKeyOfIp } from '@moim/kit';
 import { PhoneCodeEntity, UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { validPhone } from './validation';
@@ -46,7 +46,7 @@ export async function requestPhoneCode(
 ): Promise<{ expiresAt: Date }> {
   const phone = validPhone(rawPhone);
   // Limits first: otherwise the "verified on another account" answer is a free lookup of numbers.
-  await deps.rateLimiter.hit(CODES_PER_IP, ip ?? 'unknown');
+  await deps.rateLimiter.hit(CODES_PER_IP, rateLimitKeyOfIp(ip));
   await deps.rateLimiter.hit(CODES_PER_USER_AND_PHONE, `${userId}:${phone}`);
   await deps.rateLimiter.hit(CODES_PER_USER, userId);
   await deps.rateLimiter.hit(CODES_PER_PHONE, phone);

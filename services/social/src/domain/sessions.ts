@@ -24,17 +24,13 @@ function parseRefreshToken(token: string): { id: string; secret: string } {
 /**
  * The token that replaces `id.secret` when it is rotated, derived rather than drawn at random, so
  * a retry within the grace window gets the same one back while the database keeps only hashes.
- * Keyed by a key derived from INTERNAL_SECRET for this purpose only, over the old id and secret:
- * only the holder of the old token (and the server) can compute it. The id has the UUID layout
- * (version 8: custom).
+ * Keyed by the session's own random key, which only social's database holds, over the old id and
+ * secret: only the holder of the old token (and social) can compute it, one step at a time. The
+ * id has the UUID layout (version 8: custom).
  */
-export function successorOf(
-  internalSecret: string,
-  id: string,
-  secret: string,
-): { id: string; secret: string } {
-  const key = createHmac('sha256', internalSecret).update('moim:refresh-successor').digest();
-  const derive = (purpose: string) => createHmac('sha256', key).update(`${purpose}:${id}.${secret}`).digest();
+export function successorOf(sessionKey: string, id: string, secret: string): { id: string; secret: string } {
+  const derive = (purpose: string) =>
+    createHmac('sha256', Buffer.from(sessionKey, 'base64url')).update(`${purpose}:${id}.${secret}`).digest();
   const bytes = derive('id').subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
@@ -44,6 +40,8 @@ export function successorOf(
     secret: derive('secret').toString('base64url'),
   };
 }
+
+const newSessionKey = () => randomBytes(32).toString('base64url');
 
 async function issueRefreshToken(
   manager: EntityManager,
@@ -92,6 +90,7 @@ export async function startSession(
     createdAt: new Date(),
     revokedAt: null,
     revokedReason: null,
+    rotationKey: newSessionKey(),
   });
   const refreshToken = await issueRefreshToken(manager, sessionId, deps.config.REFRESH_TOKEN_TTL_DAYS);
   return payload(deps, user, sessionId, refreshToken);
@@ -110,7 +109,6 @@ export async function refreshSession(
   loadUser: (id: string) => Promise<User | null>,
 ): Promise<AuthPayload> {
   const { id, secret } = parseRefreshToken(token);
-  const successor = successorOf(deps.config.INTERNAL_SECRET, id, secret);
   const outcome = await deps.db.transaction(async (manager) => {
     // Refreshes with one token take turns, each seeing what the one before it committed.
     await lockRows(manager, RefreshTokenEntity, { id });
@@ -119,6 +117,11 @@ export async function refreshSession(
       return { error: 'Invalid refresh token' } as const;
     const session = await manager.findOneByOrFail(SessionEntity, { id: row.sessionId });
     if (session.revokedAt) return { error: 'Session has been revoked: log in again' } as const;
+    if (!session.rotationKey) {
+      session.rotationKey = newSessionKey();
+      await manager.update(SessionEntity, { id: session.id }, { rotationKey: session.rotationKey });
+    }
+    const successor = successorOf(session.rotationKey, id, secret);
     const now = new Date();
     if (row.usedAt) {
       if (await isRetry(manager, row, successor.id, now, deps.config.REFRESH_GRACE_SECONDS))
@@ -147,7 +150,7 @@ export async function refreshSession(
 
 /**
  * A rotated token presented again is a retry when it was rotated within the grace window, to the
- * successor this secret derives (not one made before INTERNAL_SECRET changed), and that successor
+ * successor this secret derives, and that successor
  * has not been used yet: once it has, the client has moved on and the old token is a replay.
  */
 async function isRetry(
@@ -157,7 +160,7 @@ async function isRetry(
   now: Date,
   graceSeconds: number,
 ): Promise<boolean> {
-  if (!row.usedAt || row.replacedBy !== successorId) return false;
+  if (graceSeconds <= 0 || !row.usedAt || row.replacedBy !== successorId) return false;
   if (now.getTime() - row.usedAt.getTime() > graceSeconds * 1000) return false;
   const next = await manager.findOneBy(RefreshTokenEntity, { id: successorId });
   return next !== null && next.usedAt === null;

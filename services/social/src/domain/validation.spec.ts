@@ -199,3 +199,19 @@ describe('emails', () => {
     expect(codeOf(() => loginEmail('ann@'))).toEqual(refused('email'));
   });
 });
+
+describe('look-alike nicknames (UTS #39 skeletons)', () => {
+  it('are one nickname: same key for names that look the same', () => {
+    expect(nicknameKey('сосо')).toBe(nicknameKey('coco')); // all Cyrillic
+    expect(nicknameKey('admın')).toBe(nicknameKey('admin')); // dotless ı
+    expect(nicknameKey('PAYPAL')).toBe(nicknameKey('paypal'));
+    expect(nicknameKey('がく')).not.toBe(nicknameKey('かく'));
+    expect(nicknameKey('Москва')).not.toBe(nicknameKey('Mockba_'));
+  });
+
+  it('refuses modifier letters that pass for apostrophes', () => {
+    for (const name of ['adminʼ', 'adminʹ', 'ˈadmin'])
+      expect(codeOf(() => validNickname(name))).toEqual({ code: 'BAD_USER_INPUT', field: 'nickname' });
+    expect(validNickname('ラーメン')).toBe('ラーメン'); // ー is a modifier letter of kana, a real one
+  });
+});

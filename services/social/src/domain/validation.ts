@@ -58,15 +58,44 @@ export function normalisedKey(value: string): string {
     .normalize('NFC');
 }
 
+/**
+ * Unicode's confusables (UTS #39): each character that looks like another, mapped to the one they
+ * all look like (Cyrillic `а` and `с` to Latin `a` and `c`, dotless `ı` to `i`, `1` to `l`). See
+ * confusables.md for where the data comes from. Read on first use.
+ */
+let confusables: Map<string, string> | undefined;
+const prototypes = () =>
+  (confusables ??= new Map(
+    Object.entries(
+      JSON.parse(readFileSync(new URL('./confusables.json', import.meta.url), 'utf8')) as Record<
+        string,
+        string
+      >,
+    ),
+  ));
+
+/** UTS #39's skeleton: two names with the same skeleton look the same. */
+export function skeleton(value: string): string {
+  const map = prototypes();
+  let out = '';
+  for (const char of value.normalize('NFD')) out += map.get(char) ?? char;
+  return out.normalize('NFD');
+}
+
+/**
+ * The unique key of a nickname: nicknames that differ only by case, accents, compatibility forms
+ * or look-alike letters (`сосо` in Cyrillic and `coco`) are one nickname.
+ */
+export const nicknameKeyOf = (nickname: string): string => skeleton(normalisedKey(nickname)).normalize('NFC');
+
 /** Compatibility forms can expand a lot (one character to eighteen): the key has a column to fit. */
-function keyOf(value: string, field: string, max: number): string {
-  const key = normalisedKey(value);
+function fits(key: string, field: string, max: number): string {
   if (key.length > max) throw badInput(`${field} is too long once normalised`, field);
   return key;
 }
 
-export const emailKey = (email: string): string => keyOf(email, 'email', 300);
-export const nicknameKey = (nickname: string): string => keyOf(nickname, 'nickname', 80);
+export const emailKey = (email: string): string => fits(normalisedKey(email), 'email', 300);
+export const nicknameKey = (nickname: string): string => fits(nicknameKeyOf(nickname), 'nickname', 80);
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -120,6 +149,10 @@ export function validNickname(value: string): string {
   if (INVISIBLE.test(nickname) || INVISIBLE.test(compatible))
     throw badInput('nickname must not contain invisible characters', 'nickname');
   if (!NICKNAME.test(nickname) || !NICKNAME.test(compatible))
+    throw badInput('nickname may contain only letters, digits, _ and .', 'nickname');
+  // Letters of no alphabet, and the spacing modifier letters (U+02B0–U+02FF: ʼ ʹ ˈ …), which pass
+  // for apostrophes and accents rather than letters.
+  if (/(?=\p{L})\p{Script_Extensions=Common}|[\u02b0-\u02ff]/u.test(nickname))
     throw badInput('nickname may contain only letters, digits, _ and .', 'nickname');
   if (!isHighlyRestrictive(nickname))
     throw badInput(

@@ -7,6 +7,11 @@ export interface Session {
   createdAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /**
+   * The session's own random key that refresh-token successors are derived with (null for
+   * sessions begun before it existed: given one at their next refresh). Only this database has it.
+   */
+  rotationKey: string | null;
 }
 
 export const SessionEntity = new EntitySchema<Session>({
@@ -18,6 +23,7 @@ export const SessionEntity = new EntitySchema<Session>({
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     revokedAt: { name: 'revoked_at', type: 'datetime', precision: 3, nullable: true },
     revokedReason: { name: 'revoked_reason', type: 'varchar', length: 20, nullable: true },
+    rotationKey: { name: 'rotation_key', type: 'varchar', length: 64, nullable: true },
   },
 });
 

@@ -1,10 +1,10 @@
 import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { column } from '@moim/kit';
-import { normalisedKey } from '../domain/validation';
+import { nicknameKeyOf, normalisedKey } from '../domain/validation';
 
 /**
  * Emails and nicknames are unique by their normalised key (case, accents and compatibility forms
- * folded) in columns of their own, so uniqueness does not depend on a database's collation and
+ * folded; for nicknames also look-alike letters) in columns of their own, so uniqueness does not depend on a database's collation and
  * holds the same on MySQL and SQLite.
  */
 export class NormalisedKeys1764400000000 implements MigrationInterface {
@@ -19,7 +19,7 @@ export class NormalisedKeys1764400000000 implements MigrationInterface {
     for (const u of users)
       await q.query('UPDATE users SET email_key = ?, nickname_key = ? WHERE id = ?', [
         normalisedKey(u.email),
-        normalisedKey(u.nickname),
+        nicknameKeyOf(u.nickname),
         u.id,
       ]);
     for (const name of ['email_key', 'nickname_key']) {
