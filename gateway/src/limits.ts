@@ -433,6 +433,8 @@ function queryOf({ method, body, search }: HttpRequestArgs['httpGraphQLRequest']
  * didResolveSource, where Apollo answers any error as an unexpected 500. The parser's own
  * `maxTokens` (parseOptions) stays as a backstop.
  */
+const ACCEPTED_DOCUMENTS = 1000;
+
 export class SourceLimitedApolloServer<C extends BaseContext> extends ApolloServer<C> {
   constructor(
     private readonly sourceLimits: Pick<Limits, 'maxTokens'>,
@@ -441,12 +443,22 @@ export class SourceLimitedApolloServer<C extends BaseContext> extends ApolloServ
     super(config);
   }
 
+  /**
+   * Documents that passed already: clients send the same few queries, and the check would lex
+   * each of them again on every request. Bounded; emptied when full.
+   */
+  private readonly accepted = new Set<string>();
+
   override async executeHTTPGraphQLRequest(
     args: HttpRequestArgs & { context: ContextThunk<C> },
   ): Promise<HTTPGraphQLResponse> {
     const query = queryOf(args.httpGraphQLRequest);
     try {
-      if (query) checkSource(query, this.sourceLimits);
+      if (query && !this.accepted.has(query)) {
+        checkSource(query, this.sourceLimits);
+        if (this.accepted.size >= ACCEPTED_DOCUMENTS) this.accepted.clear();
+        this.accepted.add(query);
+      }
     } catch (err) {
       const { message, extensions } = err as GraphQLError;
       return {

@@ -54,6 +54,9 @@ export interface Graph {
   stop(): Promise<void>;
 }
 
+/** A client address of its own, so per-address limits are never shared between tests. */
+export const randomClientIp = (): string => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+
 export const TEST_PASSWORD = 'correct-horse-battery';
 
 /**
@@ -101,7 +104,7 @@ export async function startGraph(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-forwarded-for': ip ?? `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
+          'x-forwarded-for': ip ?? randomClientIp(),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
         body: JSON.stringify({ query, variables }),
@@ -174,7 +177,7 @@ export async function postRaw(url: string, body: string | Buffer, headers: Recor
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-forwarded-for': `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
+      'x-forwarded-for': randomClientIp(),
       ...headers,
     },
     body,

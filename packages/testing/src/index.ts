@@ -1,1 +1,1 @@
-export { postRaw, startGraph, TEST_PASSWORD, type Graph, type GqlResult } from './graph';
+export { postRaw, randomClientIp, startGraph, TEST_PASSWORD, type Graph, type GqlResult } from './graph';

@@ -9,7 +9,7 @@ import {
   type LocalSms,
   type SocialDeps,
 } from '@moim/social';
-import { startGraph, type GqlResult, type Graph } from '../src';
+import { randomClientIp, startGraph, type GqlResult, type Graph } from '../src';
 
 // Issue 13, social's findings: sign-up throttled per client address (4) with "this email exists"
 // answers behind the same limit (5), bad names, passwords and addresses refused (9), refresh
@@ -25,7 +25,7 @@ const social = () => graph.service<SocialDeps>('social').deps;
 const userCount = () => social().db.dataSource.getRepository(UserEntity).count();
 const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.code;
 /** One client address of our own, shared by nobody else in the suite. */
-const anAddress = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+const anAddress = randomClientIp;
 
 const SIGN_UP =
   'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken user { id nickname } } }';
