@@ -11,6 +11,29 @@ export interface EventPayloads {
   'user.created': { userId: string };
   'follow.created': { followerId: string; followeeId: string };
   'follow.deleted': { followerId: string; followeeId: string };
+  /** A review came to exist, changed, or changed visibility: social keeps what people can interact with. */
+  'review.created': ReviewChange;
+  'review.updated': ReviewChange;
+  'review.hidden': ReviewChange;
+  'review.unhidden': ReviewChange;
+  'review.deleted': ReviewChange;
+  'block.created': { blockerId: string; blockedId: string };
+  'block.deleted': { blockerId: string; blockedId: string };
+  /** An admin resolved a report; with HIDE on a review, review hides it as hideReview does. */
+  'report.resolved': {
+    reportId: string;
+    targetId: string;
+    targetKind: 'REVIEW' | 'POST';
+    action: 'DISMISS' | 'HIDE';
+    adminId: string;
+  };
+}
+
+/** The review as it is after the change, so the latest event alone tells its whole state. */
+export interface ReviewChange {
+  reviewId: string;
+  authorId: string;
+  hidden: boolean;
 }
 
 export type Topic = keyof EventPayloads;
@@ -20,6 +43,15 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   'user.created': ['review'],
   'follow.created': ['review'],
   'follow.deleted': ['review'],
+  'review.created': ['social'],
+  'review.updated': ['social'],
+  'review.hidden': ['social'],
+  'review.unhidden': ['social'],
+  'review.deleted': ['social'],
+  // review leaves blocked authors out of the blocker's feeds.
+  'block.created': ['review'],
+  'block.deleted': ['review'],
+  'report.resolved': ['review'],
 };
 
 /** What travels on a queue: the outbox row's id doubles as the idempotency key. */

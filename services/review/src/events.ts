@@ -1,35 +1,39 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, EntitySchema } from 'typeorm';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
-import { FollowEdgeEntity, KnownUserEntity } from './entities';
+import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
+import { setHiddenInTransaction } from './domain/reviews';
+
+interface Edge {
+  active: boolean;
+  version: string;
+}
 
 /**
- * Applies a follow change unless a newer one for the same pair was applied already, so the
- * edge ends up as the latest event says whatever order retries deliver them in.
+ * Applies an edge change (a follow, a block) unless a newer one for the same pair was applied
+ * already, so the edge ends up as the latest event says whatever order retries deliver them in.
  */
-async function applyFollow(
+async function applyEdge<E extends Edge>(
   manager: EntityManager,
-  followerId: string,
-  followeeId: string,
+  entity: EntitySchema<E>,
+  columns: [string, string],
+  pair: Omit<E, keyof Edge>,
   active: boolean,
   sequence: number,
 ) {
   const version = String(sequence);
+  const [from, to] = Object.values(pair) as [string, string];
   // Twice at most: when another replica inserts the edge first, our insert fails and the
   // conditional update, run again, now finds the row and applies this event if it is newer.
   for (let attempt = 0; attempt < 2; attempt++) {
     const updated = await manager
       .createQueryBuilder()
-      .update(FollowEdgeEntity)
-      .set({ active, version })
-      .where('follower_id = :followerId AND followee_id = :followeeId AND version < :sequence', {
-        followerId,
-        followeeId,
-        sequence,
-      })
+      .update(entity)
+      .set({ active, version } as never)
+      .where(`${columns[0]} = :from AND ${columns[1]} = :to AND version < :sequence`, { from, to, sequence })
       .execute();
     if (updated.affected) return;
     try {
-      await manager.insert(FollowEdgeEntity, { followerId, followeeId, active, version });
+      await manager.insert(entity, { ...pair, active, version } as never);
       return;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -37,6 +41,9 @@ async function applyFollow(
   }
   // The edge holds a newer change: this event is stale and has nothing to add.
 }
+
+const FOLLOW: [string, string] = ['follower_id', 'followee_id'];
+const BLOCK: [string, string] = ['blocker_id', 'blocked_id'];
 
 export const reviewEventHandlers: EventHandlers = {
   'user.created': async (p, manager) => {
@@ -49,7 +56,44 @@ export const reviewEventHandlers: EventHandlers = {
       .execute();
   },
   'follow.created': (p, manager, event) =>
-    applyFollow(manager, p.followerId, p.followeeId, true, event.sequence),
+    applyEdge(
+      manager,
+      FollowEdgeEntity,
+      FOLLOW,
+      { followerId: p.followerId, followeeId: p.followeeId },
+      true,
+      event.sequence,
+    ),
   'follow.deleted': (p, manager, event) =>
-    applyFollow(manager, p.followerId, p.followeeId, false, event.sequence),
+    applyEdge(
+      manager,
+      FollowEdgeEntity,
+      FOLLOW,
+      { followerId: p.followerId, followeeId: p.followeeId },
+      false,
+      event.sequence,
+    ),
+  'block.created': (p, manager, event) =>
+    applyEdge(
+      manager,
+      BlockEdgeEntity,
+      BLOCK,
+      { blockerId: p.blockerId, blockedId: p.blockedId },
+      true,
+      event.sequence,
+    ),
+  'block.deleted': (p, manager, event) =>
+    applyEdge(
+      manager,
+      BlockEdgeEntity,
+      BLOCK,
+      { blockerId: p.blockerId, blockedId: p.blockedId },
+      false,
+      event.sequence,
+    ),
+  // An admin's HIDE on a report: the same change as hideReview (a review deleted since is no error).
+  'report.resolved': async (p, manager) => {
+    if (p.action === 'HIDE' && p.targetKind === 'REVIEW')
+      await setHiddenInTransaction(manager, p.targetId, true);
+  },
 };

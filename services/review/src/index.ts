@@ -5,6 +5,7 @@ export {
   PlaceEntity,
   ProductEntity,
   FollowEdgeEntity,
+  BlockEdgeEntity,
   KnownUserEntity,
   type Review,
   type Product,

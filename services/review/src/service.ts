@@ -6,6 +6,7 @@ import { loadReviewEnv, type ReviewConfig } from './env';
 import { reviewEventHandlers } from './events';
 import { createLoaders } from './loaders';
 import { CreateReview1764300000001 } from './migrations/1764300000001-create-review';
+import { BlockEdges1764600000000 } from './migrations/1764600000000-block-edges';
 import { reviewResolvers } from './resolvers/review.resolver';
 import { subjectResolvers } from './resolvers/subject.resolver';
 
@@ -26,7 +27,7 @@ export const service: ServiceModule<ReviewConfig, ReviewDeps> = {
       Query: { ...subjectResolvers.Query, ...reviewResolvers.Query },
       Mutation: { ...subjectResolvers.Mutation, ...reviewResolvers.Mutation },
     },
-    database: { entities, migrations: [CreateReview1764300000001] },
+    database: { entities, migrations: [CreateReview1764300000001, BlockEdges1764600000000] },
     deps: (kit) => ({ ...kit, config }),
     context: (base, deps): ReviewContext => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),
     events: () => reviewEventHandlers,

@@ -21,6 +21,24 @@ const shape = {
   SENS_SECRET_KEY: z.string().optional(),
   SENS_SERVICE_ID: z.string().optional(),
   SENS_FROM: z.string().optional(),
+  /** Share links are `<APP_LINK_BASE>/r/<review id>` and `<APP_LINK_BASE>/p/<post id>` (the apps' deep links). */
+  APP_LINK_BASE: z
+    .string()
+    .url()
+    .transform((url) => url.replace(/\/+$/, ''))
+    .default('https://moim.app'),
+  /** Likes of one target within this many minutes collapse into one notification. */
+  NOTIFICATION_COLLAPSE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  /**
+   * The Firebase project whose ID tokens signInWithFirebase accepts (without it, that sign-in is
+   * off) and whose Cloud Messaging sends pushes.
+   */
+  FIREBASE_PROJECT_ID: z.string().optional(),
+  /**
+   * A service account JSON file for Cloud Messaging. Without it pushes go to the local adapter,
+   * which only logs them.
+   */
+  GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
 };
 
 export type SocialConfig = ReturnType<typeof loadSocialEnv>;
@@ -36,6 +54,14 @@ export function loadSocialEnv(source: Record<string, string | undefined> = proce
           [
             'SMS_PROVIDER',
             'Required in production: sens sends codes; local only logs them (staging)',
+          ] as EnvProblem,
+        ]
+      : []),
+    ...(env.GOOGLE_APPLICATION_CREDENTIALS && !env.FIREBASE_PROJECT_ID
+      ? [
+          [
+            'FIREBASE_PROJECT_ID',
+            'Required with GOOGLE_APPLICATION_CREDENTIALS: the project pushes go through',
           ] as EnvProblem,
         ]
       : []),

@@ -1,13 +1,32 @@
 import { readFileSync } from 'node:fs';
+import { getAuth } from 'firebase-admin/auth';
+import { getMessaging } from 'firebase-admin/messaging';
 import type { Logger, RunningService, ServiceModule } from '@moim/kit';
 import { entities } from './entities';
 import { loadSocialEnv, type SocialConfig } from './env';
+import { socialEventHandlers } from './events';
 import type { SocialContext, SocialDeps } from './domain/context';
+import { firebaseApp } from './firebase/app';
+import { createFirebaseVerifier } from './firebase/firebase-verifier';
+import type { FirebaseVerifier } from './firebase/verifier.port';
 import { createLoaders } from './loaders';
 import { CreateSocial1764300000000 } from './migrations/1764300000000-create-social';
 import { NormalisedKeys1764400000000 } from './migrations/1764400000000-normalised-keys';
 import { RefreshGrace1764500000000 } from './migrations/1764500000000-refresh-grace';
+import { Interactions1764600000000 } from './migrations/1764600000000-interactions';
+import { createFcmPush } from './push/fcm-push';
+import { createLocalPush } from './push/local-push';
+import type { PushSender } from './push/push.port';
+import { pushProcessors } from './push/push-job';
 import { accountResolvers } from './resolvers/account.resolver';
+import { blockResolvers } from './resolvers/block.resolver';
+import { commentResolvers } from './resolvers/comment.resolver';
+import { deviceResolvers } from './resolvers/device.resolver';
+import { firebaseResolvers } from './resolvers/firebase.resolver';
+import { notificationResolvers } from './resolvers/notification.resolver';
+import { postResolvers } from './resolvers/post.resolver';
+import { reportResolvers } from './resolvers/report.resolver';
+import { targetResolvers } from './resolvers/target.resolver';
 import { userResolvers } from './resolvers/user.resolver';
 import { createLocalSms } from './sms/local-sms';
 import { createSensSms } from './sms/sens-sms';
@@ -17,25 +36,66 @@ export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url
 
 export type SocialService = RunningService<SocialDeps>;
 
-/** Accounts, sessions, phone verification and follows: the `social` subgraph. */
+type ResolverMap = Record<string, Record<string, unknown>>;
+
+/** Resolver maps by area, merged type by type (several areas add fields to User, Query, Mutation). */
+function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
+  const merged: ResolverMap = {};
+  for (const map of maps)
+    for (const [type, fields] of Object.entries(map)) {
+      for (const field of Object.keys(fields))
+        if (merged[type] && field in merged[type]) throw new Error(`Two resolvers for ${type}.${field}`);
+      merged[type] = { ...merged[type], ...fields };
+    }
+  return merged;
+}
+
+/**
+ * Accounts, sessions, phone verification, follows, board posts and every interaction (comments,
+ * likes, scraps, blocks, reports, notifications, pushes): the `social` subgraph.
+ */
 export const service: ServiceModule<SocialConfig, SocialDeps> = {
   name: 'social',
   loadEnv: loadSocialEnv,
   define: (config) => ({
     name: 'social',
     typeDefs,
-    resolvers: { ...userResolvers, ...accountResolvers },
+    resolvers: mergeResolvers(
+      userResolvers,
+      accountResolvers,
+      firebaseResolvers,
+      postResolvers,
+      commentResolvers,
+      targetResolvers,
+      blockResolvers,
+      reportResolvers,
+      notificationResolvers,
+      deviceResolvers,
+    ),
     database: {
       entities,
-      migrations: [CreateSocial1764300000000, NormalisedKeys1764400000000, RefreshGrace1764500000000],
+      migrations: [
+        CreateSocial1764300000000,
+        NormalisedKeys1764400000000,
+        RefreshGrace1764500000000,
+        Interactions1764600000000,
+      ],
     },
-    deps: (kit) => ({ ...kit, config, sms: smsFrom(config, kit.logger) }),
+    deps: (kit) => ({
+      ...kit,
+      config,
+      sms: smsFrom(config, kit.logger),
+      push: pushFrom(config, kit.logger),
+      firebase: firebaseFrom(config, kit.logger),
+    }),
     context: (base, deps): SocialContext => ({
       ...base,
       deps,
       loaders: createLoaders(deps, base.caller.userId),
       selfIds: new Set(base.caller.userId ? [base.caller.userId] : []),
     }),
+    events: () => socialEventHandlers,
+    jobs: (deps) => pushProcessors(deps),
   }),
 };
 
@@ -50,4 +110,16 @@ function smsFrom(config: SocialConfig, logger: Logger): SmsSender {
   }
   logger.info('SMS_PROVIDER=local: verification codes are logged, not sent');
   return createLocalSms(logger);
+}
+
+function pushFrom(config: SocialConfig, logger: Logger): PushSender {
+  if (config.GOOGLE_APPLICATION_CREDENTIALS) return createFcmPush(getMessaging(firebaseApp(config)), logger);
+  logger.info('No Firebase credentials (GOOGLE_APPLICATION_CREDENTIALS): pushes are logged, not sent');
+  return createLocalPush(logger);
+}
+
+function firebaseFrom(config: SocialConfig, logger: Logger): FirebaseVerifier | null {
+  if (config.FIREBASE_PROJECT_ID) return createFirebaseVerifier(getAuth(firebaseApp(config)));
+  logger.info('No FIREBASE_PROJECT_ID: signInWithFirebase is off');
+  return null;
 }

@@ -12,7 +12,7 @@ import {
   type Keyset,
   type PageArgs,
 } from '@moim/kit';
-import { FollowEdgeEntity, ReviewEntity, type Review } from '../entities';
+import { BlockEdgeEntity, FollowEdgeEntity, ReviewEntity, type Review } from '../entities';
 import type { ReviewDeps } from './context';
 
 export type FeedTab = 'LATEST' | 'FOLLOWING';
@@ -22,9 +22,15 @@ function applyAfter(qb: SelectQueryBuilder<Review>, after: Keyset | null) {
   if (after) qb.andWhere('(r.created_at < :createdAt OR (r.created_at = :createdAt AND r.id < :id))', after);
 }
 
-/** Hidden reviews are left out for everyone but admins. */
+/** Hidden reviews are left out for everyone but admins, and the authors the viewer blocks for the viewer. */
 function applyVisibility(qb: SelectQueryBuilder<Review>, caller: Caller) {
   if (!isAdmin(caller)) qb.andWhere('r.hidden = :hidden', { hidden: false });
+  if (caller.userId)
+    qb.andWhere(
+      `NOT EXISTS (SELECT 1 FROM ${BlockEdgeEntity.options.tableName} b WHERE b.blocker_id = :viewerId ` +
+        'AND b.blocked_id = r.author_id AND b.active = :blocking)',
+      { viewerId: caller.userId, blocking: true },
+    );
 }
 
 /**

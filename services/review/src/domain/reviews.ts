@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, forbidden, isAdmin, newId, notFound, parseId, type Caller } from '@moim/kit';
+import { badInput, forbidden, isAdmin, newId, notFound, parseId, recordEvent, type Caller } from '@moim/kit';
 import {
   KnownUserEntity,
   PlaceEntity,
@@ -63,9 +63,22 @@ function newReview(authorId: string, input: ReviewInput, at: Date): Omit<Review,
   };
 }
 
+type ReviewTopic =
+  'review.created' | 'review.updated' | 'review.hidden' | 'review.unhidden' | 'review.deleted';
+
+/** Every change to a review tells social, which keeps what people can like and comment on. */
+const announce = (
+  manager: EntityManager,
+  topic: ReviewTopic,
+  review: Pick<Review, 'id' | 'authorId' | 'hidden'>,
+) => recordEvent(manager, topic, { reviewId: review.id, authorId: review.authorId, hidden: review.hidden });
+
 export async function createReview(deps: ReviewDeps, authorId: string, input: ReviewInput): Promise<Review> {
   const review: Review = { ...newReview(authorId, input, new Date()), ...(await subjectOf(deps, input)) };
-  await deps.db.dataSource.getRepository(ReviewEntity).insert(review);
+  await deps.db.transaction(async (manager) => {
+    await manager.insert(ReviewEntity, review);
+    await announce(manager, 'review.created', review);
+  });
   return review;
 }
 
@@ -84,6 +97,7 @@ export async function insertReviews(
   }));
   // Chunks keep each statement under the databases' parameter limits.
   for (let i = 0; i < rows.length; i += 500) await manager.insert(ReviewEntity, rows.slice(i, i + 500));
+  for (const row of rows) await announce(manager, 'review.created', row);
   return rows.length;
 }
 
@@ -119,21 +133,49 @@ export async function updateReview(
   if (input.title !== undefined) changes.title = reviewTitle(review.kind, input.title);
   if (input.body != null) changes.body = text(input.body, 'body', BODY_LIMIT[review.kind]);
   if (input.rating != null) changes.rating = rating(input.rating);
-  await deps.db.dataSource.getRepository(ReviewEntity).update({ id: review.id }, changes);
+  await deps.db.transaction(async (manager) => {
+    await manager.update(ReviewEntity, { id: review.id }, changes);
+    await announce(manager, 'review.updated', review);
+  });
   return { ...review, ...changes };
 }
 
 export async function deleteReview(deps: ReviewDeps, caller: Caller, id: string): Promise<string> {
   const review = await ownReview(deps, caller, id);
-  await deps.db.dataSource.getRepository(ReviewEntity).delete({ id: review.id });
+  await deps.db.transaction(async (manager) => {
+    const { affected } = await manager.delete(ReviewEntity, { id: review.id });
+    if (affected) await announce(manager, 'review.deleted', review);
+  });
   return review.id;
 }
 
-export async function setHidden(deps: ReviewDeps, id: string, hidden: boolean): Promise<Review> {
-  const repo = deps.db.dataSource.getRepository(ReviewEntity);
-  const review = await repo.findOneBy({ id: parseId(id) });
-  if (!review) throw notFound('No review with this id');
-  await repo.update({ id: review.id }, { hidden });
-  deps.logger.info({ reviewId: review.id, hidden }, 'review visibility changed by admin');
+/**
+ * Hides or shows a review in the caller's transaction, announcing the change; null when there
+ * is no such review. Hiding a hidden review changes nothing and announces nothing.
+ */
+export async function setHiddenInTransaction(
+  manager: EntityManager,
+  id: string,
+  hidden: boolean,
+): Promise<Review | null> {
+  const review = await manager.findOneBy(ReviewEntity, { id });
+  if (!review) return null;
+  if (review.hidden !== hidden) {
+    await manager.update(ReviewEntity, { id }, { hidden });
+    await announce(manager, hidden ? 'review.hidden' : 'review.unhidden', { ...review, hidden });
+  }
   return { ...review, hidden };
+}
+
+export async function setHidden(
+  deps: ReviewDeps,
+  adminId: string,
+  id: string,
+  hidden: boolean,
+): Promise<Review> {
+  const reviewId = parseId(id);
+  const review = await deps.db.transaction((manager) => setHiddenInTransaction(manager, reviewId, hidden));
+  if (!review) throw notFound('No review with this id');
+  deps.logger.info({ reviewId, hidden, adminId }, 'review visibility changed by admin');
+  return review;
 }

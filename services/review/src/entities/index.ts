@@ -1,12 +1,21 @@
+export * from './block-edge.entity';
 export * from './follow-edge.entity';
 export * from './known-user.entity';
 export * from './place.entity';
 export * from './product.entity';
 export * from './review.entity';
+import { BlockEdgeEntity } from './block-edge.entity';
 import { FollowEdgeEntity } from './follow-edge.entity';
 import { KnownUserEntity } from './known-user.entity';
 import { PlaceEntity } from './place.entity';
 import { ProductEntity } from './product.entity';
 import { ReviewEntity } from './review.entity';
 
-export const entities = [PlaceEntity, ProductEntity, ReviewEntity, FollowEdgeEntity, KnownUserEntity];
+export const entities = [
+  PlaceEntity,
+  ProductEntity,
+  ReviewEntity,
+  FollowEdgeEntity,
+  BlockEdgeEntity,
+  KnownUserEntity,
+];

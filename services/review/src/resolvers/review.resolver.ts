@@ -40,12 +40,10 @@ export const reviewResolvers = {
       return deleteReview(ctx.deps, ctx.caller, args.id);
     },
     hideReview: (_: unknown, args: { id: string }, ctx: ReviewContext) => {
-      requireAdmin(ctx.caller);
-      return setHidden(ctx.deps, args.id, true);
+      return setHidden(ctx.deps, requireAdmin(ctx.caller), args.id, true);
     },
     unhideReview: (_: unknown, args: { id: string }, ctx: ReviewContext) => {
-      requireAdmin(ctx.caller);
-      return setHidden(ctx.deps, args.id, false);
+      return setHidden(ctx.deps, requireAdmin(ctx.caller), args.id, false);
     },
   },
   Review: {

@@ -62,6 +62,7 @@ export async function signUp(
     role: 'USER',
     phone: null,
     phoneVerifiedAt: null,
+    firebaseUid: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -156,6 +157,7 @@ export async function insertAccounts(manager: EntityManager, accounts: NewAccoun
       role: a.role,
       phone: null,
       phoneVerifiedAt: null,
+      firebaseUid: null,
       createdAt: now,
       updatedAt: now,
     };

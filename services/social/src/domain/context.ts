@@ -1,12 +1,17 @@
 import type { RequestContext, ServiceDeps } from '@moim/kit';
 import type { SocialConfig } from '../env';
 import type { SocialLoaders } from '../loaders';
+import type { FirebaseVerifier } from '../firebase/verifier.port';
+import type { PushSender } from '../push/push.port';
 import type { SmsSender } from '../sms/sms.port';
 
 /** What social's domain code needs beyond the kit's deps. */
 export interface SocialDeps extends ServiceDeps {
   config: SocialConfig;
   sms: SmsSender;
+  push: PushSender;
+  /** Null when FIREBASE_PROJECT_ID is not set: signInWithFirebase is off. */
+  firebase: FirebaseVerifier | null;
 }
 
 export interface SocialContext extends RequestContext {

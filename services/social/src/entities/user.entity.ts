@@ -14,6 +14,8 @@ export interface User {
   role: Role;
   phone: string | null;
   phoneVerifiedAt: Date | null;
+  /** The Firebase Auth account linked to this one (signInWithFirebase). */
+  firebaseUid: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,6 +34,7 @@ export const UserEntity = new EntitySchema<User>({
     role: { type: 'varchar', length: 10 },
     phone: { type: 'varchar', length: 20, nullable: true, unique: true },
     phoneVerifiedAt: { name: 'phone_verified_at', type: 'datetime', precision: 3, nullable: true },
+    firebaseUid: { name: 'firebase_uid', type: 'varchar', length: 128, nullable: true, unique: true },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
   },
