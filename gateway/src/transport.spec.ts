@@ -1,7 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_METRICS_PORT } from '@moim/kit';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CALLER_HEADER,
+  callerClaims,
+  callerKey,
+  createLogger,
+  DEFAULT_METRICS_PORT,
+  REQUEST_ID_HEADER,
+  verifyCaller,
+} from '@moim/kit';
 import { loadGatewayEnv } from './env';
-import { isQuery } from './transport';
+import { createSubgraphTransport, isQuery, MAX_BATCHED_OPERATIONS, RETRYABLE_HEADER } from './transport';
 
 const base = { JWT_SECRET: 'j'.repeat(32), INTERNAL_SECRET: 'i'.repeat(32) };
 
@@ -37,5 +47,98 @@ describe('the gateway transport', () => {
     expect(
       loadGatewayEnv({ ...base, NODE_ENV: 'production', PORT: '8080', METRICS_PORT: '8080' }).METRICS_PORT,
     ).toBeUndefined();
+  });
+});
+
+describe('the gateway transport batching parallel fetches', () => {
+  const secret = 's'.repeat(32);
+  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  // A subgraph stand-in that answers each operation with its own query text, as an array for a batch.
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      const parsed = JSON.parse(body) as { query: string } | Array<{ query: string }>;
+      const answer = (op: { query: string }) => ({ data: { echo: op.query } });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(Array.isArray(parsed) ? parsed.map(answer) : answer(parsed)));
+    });
+  });
+  let url: string;
+  const transport = createSubgraphTransport({
+    secret,
+    timeouts: { connectMs: 1000, headersMs: 1000, bodyMs: 1000 },
+    logger: createLogger('test', 'silent'),
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    await transport.close();
+    server.close();
+  });
+
+  const claims = callerClaims({ userId: null, role: null, ip: '10.0.0.1', requestId: 'r' }, 'social');
+  const call = (requestId: string, query: string, retryable = true) =>
+    (transport.fetcher(url) as unknown as (u: string, init: object) => Promise<{ json(): Promise<unknown> }>)(
+      url,
+      {
+        headers: {
+          'content-type': 'application/json',
+          [REQUEST_ID_HEADER]: requestId,
+          [CALLER_HEADER]: claims,
+          ...(retryable ? { [RETRYABLE_HEADER]: 'true' } : {}),
+        },
+        body: JSON.stringify({ query }),
+      },
+    ).then((r) => r.json());
+
+  it('sends the parallel fetches of one client request as one signed batch and gives each its own answer', async () => {
+    received.length = 0;
+    const answers = await Promise.all([
+      call('req-1', '{ a }'),
+      call('req-1', '{ b }'),
+      call('req-1', '{ c }'),
+    ]);
+    expect(answers).toEqual([
+      { data: { echo: '{ a }' } },
+      { data: { echo: '{ b }' } },
+      { data: { echo: '{ c }' } },
+    ]);
+    expect(received).toHaveLength(1);
+    const { headers, body } = received[0]!;
+    expect(JSON.parse(body)).toEqual([{ query: '{ a }' }, { query: '{ b }' }, { query: '{ c }' }]);
+    // The caller signature covers the batch exactly as sent; the retry marker never leaves.
+    expect(headers[RETRYABLE_HEADER]).toBeUndefined();
+    const verified = verifyCaller(
+      headers[CALLER_HEADER] as string,
+      callerKey(secret),
+      'social',
+      Buffer.from(body),
+    );
+    expect(verified).toMatchObject({ ip: '10.0.0.1' });
+  });
+
+  it('never mixes client requests, and sends a lone fetch as it is', async () => {
+    received.length = 0;
+    await Promise.all([call('req-2', '{ a }'), call('req-3', '{ b }')]);
+    expect(received.map((r) => JSON.parse(r.body) as unknown).sort()).toEqual([
+      { query: '{ a }' },
+      { query: '{ b }' },
+    ]);
+  });
+
+  it('caps a batch at MAX_BATCHED_OPERATIONS', async () => {
+    received.length = 0;
+    const many = Array.from({ length: MAX_BATCHED_OPERATIONS + 1 }, (_, i) => call('req-4', `{ f${i} }`));
+    const answers = (await Promise.all(many)) as Array<{ data: { echo: string } }>;
+    expect(answers.map((a) => a.data.echo)).toEqual(many.map((_, i) => `{ f${i} }`));
+    const sizes = received.map((r) => {
+      const body = JSON.parse(r.body) as unknown;
+      return Array.isArray(body) ? body.length : 1;
+    });
+    expect(sizes.sort((a, b) => a - b)).toEqual([1, MAX_BATCHED_OPERATIONS]);
   });
 });

@@ -35,6 +35,12 @@ const CONNECTION_FAILURES = new Set([
   'ETIMEDOUT',
 ]);
 
+interface Target {
+  url: string;
+  origin: string;
+  path: string;
+}
+
 export interface SubgraphTransport {
   /** The keep-alive connections to subgraphs (also for the readiness checks). */
   agent: Agent;
@@ -43,8 +49,22 @@ export interface SubgraphTransport {
   close(): Promise<void>;
 }
 
+/**
+ * At most this many operations go out in one batched subgraph request (a query plan's parallel
+ * fetches to one subgraph are a handful; the limit only bounds a pathological plan).
+ */
+export const MAX_BATCHED_OPERATIONS = 16;
+
+type SubgraphResponse = ReturnType<typeof responseOf>;
+
 /** The part of a fetch Response that RemoteGraphQLDataSource reads. */
-function responseOf(url: string, status: number, headers: IncomingHttpHeaders, text: string) {
+function responseOf(
+  url: string,
+  status: number,
+  headers: IncomingHttpHeaders,
+  text: string,
+  parsed?: unknown,
+) {
   return {
     ok: status >= 200 && status < 300,
     redirected: false,
@@ -58,9 +78,35 @@ function responseOf(url: string, status: number, headers: IncomingHttpHeaders, t
       },
       has: (name: string) => headers[name.toLowerCase()] !== undefined,
     },
-    text: async () => text,
-    json: async () => JSON.parse(text) as unknown,
+    text: async () => (parsed === undefined ? text : JSON.stringify(parsed)),
+    json: async () => (parsed === undefined ? (JSON.parse(text) as unknown) : parsed),
   };
+}
+
+interface PendingFetch {
+  headers: Record<string, string>;
+  body: string;
+  resolve(response: SubgraphResponse): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * One answer per operation of a batched request: Apollo Server answers a JSON array with an
+ * array in the same order; anything else (a refused request) is every operation's answer.
+ */
+function splitBatch(response: SubgraphResponse, text: string, count: number): SubgraphResponse[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== count) return Array.from({ length: count }, () => response);
+  return parsed.map((result) => ({
+    ...response,
+    text: async () => JSON.stringify(result),
+    json: async () => result,
+  }));
 }
 
 /**
@@ -68,7 +114,9 @@ function responseOf(url: string, status: number, headers: IncomingHttpHeaders, t
  * Request/Response/streams per call, see ARCHITECTURE "Performance habits"), bounded by
  * `timeouts`. The fetcher seals the caller header over the exact body it sends (the data source
  * sets the unsigned claims), and sends a query again, once, on a fresh connection when its
- * connection breaks (closed, reset, not made). A mutation is never sent twice.
+ * connection breaks (closed, reset, not made). A mutation is never sent twice. Parallel fetches
+ * of one client request to one subgraph go out as one batched request (a JSON array, which
+ * subgraphs accept from a signed caller only).
  */
 export function createSubgraphTransport(options: {
   secret: string;
@@ -90,7 +138,7 @@ export function createSubgraphTransport(options: {
 
   async function send(
     dispatcher: Dispatcher,
-    target: { url: string; origin: string; path: string },
+    target: Target,
     headers: Record<string, string>,
     body: string,
     reset: boolean,
@@ -105,32 +153,67 @@ export function createSubgraphTransport(options: {
     });
     // Read here, so a body that stalls is a failure of this attempt (and retried like one).
     const text = await res.body.text();
-    return responseOf(target.url, res.statusCode, res.headers, text);
+    return { response: responseOf(target.url, res.statusCode, res.headers, text), text };
   }
+
+  /** Sends one request (a single operation or a batch), again once on a fresh connection if it broke. */
+  async function sendWithRetry(target: Target, pending: PendingFetch[]) {
+    const headers = { ...pending[0]!.headers };
+    // A batch may go out twice only if every operation in it may (all queries).
+    const retryable = pending.every((p) => p.headers[RETRYABLE_HEADER] === 'true');
+    delete headers[RETRYABLE_HEADER];
+    const body = pending.length === 1 ? pending[0]!.body : `[${pending.map((p) => p.body).join(',')}]`;
+    const claims = headers[CALLER_HEADER];
+    if (claims) headers[CALLER_HEADER] = sealCaller(claims, key, body);
+    try {
+      return await send(agent, target, headers, body, false);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!retryable || !code || !CONNECTION_FAILURES.has(code)) throw err;
+      logger.warn(
+        { requestId: headers[REQUEST_ID_HEADER], subgraph: target.url, code },
+        'subgraph connection failed: sending the query again on a fresh connection',
+      );
+      return await send(fresh, target, headers, body, true);
+    }
+  }
+
+  async function flush(target: Target, pending: PendingFetch[]) {
+    try {
+      const { response, text } = await sendWithRetry(target, pending);
+      if (pending.length === 1) pending[0]!.resolve(response);
+      else splitBatch(response, text, pending.length).forEach((r, i) => pending[i]!.resolve(r));
+    } catch (err) {
+      for (const p of pending) p.reject(err);
+    }
+  }
+
+  // Fetches of one client request (same request id and caller) to one subgraph that the plan
+  // runs in parallel wait for the end of the current turn and go out as one batched request.
+  const waiting = new Map<string, PendingFetch[]>();
 
   return {
     agent,
     fetcher(url) {
       const { origin, pathname, search } = new URL(url);
-      const target = { url, origin, path: `${pathname}${search}` };
-      const fetcher = async (_url: string, init: { headers: Record<string, string>; body: string }) => {
-        const headers = { ...init.headers };
-        const retryable = headers[RETRYABLE_HEADER] === 'true';
-        delete headers[RETRYABLE_HEADER];
-        const claims = headers[CALLER_HEADER];
-        if (claims) headers[CALLER_HEADER] = sealCaller(claims, key, init.body);
-        try {
-          return await send(agent, target, headers, init.body, false);
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (!retryable || !code || !CONNECTION_FAILURES.has(code)) throw err;
-          logger.warn(
-            { requestId: headers[REQUEST_ID_HEADER], subgraph: url, code },
-            'subgraph connection failed: sending the query again on a fresh connection',
-          );
-          return await send(fresh, target, headers, init.body, true);
-        }
-      };
+      const target: Target = { url, origin, path: `${pathname}${search}` };
+      const fetcher = (_url: string, init: { headers: Record<string, string>; body: string }) =>
+        new Promise<SubgraphResponse>((resolve, reject) => {
+          const headers = init.headers;
+          const group = `${url} ${headers[REQUEST_ID_HEADER] ?? ''} ${headers[CALLER_HEADER] ?? ''}`;
+          const pending = waiting.get(group);
+          const entry = { headers, body: init.body, resolve, reject };
+          if (pending && pending.length < MAX_BATCHED_OPERATIONS) {
+            pending.push(entry);
+            return;
+          }
+          const batch = [entry];
+          waiting.set(group, batch);
+          setImmediate(() => {
+            if (waiting.get(group) === batch) waiting.delete(group);
+            void flush(target, batch);
+          });
+        });
       return fetcher as unknown as typeof fetch;
     },
     async close() {

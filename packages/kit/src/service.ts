@@ -151,6 +151,10 @@ async function createApollo<C extends RequestContext, D extends ServiceDeps>(
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     // runMain (or npm start) owns SIGTERM and stops everything in order.
     stopOnTerminationSignals: false,
+    // The gateway sends the parallel fetches of one client request as one batch (its transport);
+    // only a signed caller gets this far, and the operations share one context, so their
+    // DataLoaders batch across them.
+    allowBatchedHttpRequests: true,
     // Traces are for Apollo Studio, which Moim does not report to; cache hints are unused, and
     // computing them wraps every resolver.
     plugins: [
