@@ -85,6 +85,19 @@ export const commonEnv = {
   /** How often delivered outbox rows and old processed-event ids are pruned. */
   PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
   OUTBOX_RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  /**
+   * The queues a worker process runs, comma-separated (e.g. `push`, so pushes scale apart from
+   * events); all of the service's queues when unset.
+   */
+  WORKER_QUEUES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((q) => q.trim())
+        .filter(Boolean),
+    )
+    .optional(),
   PROCESSED_EVENTS_RETENTION_DAYS: z.coerce.number().min(0).default(30),
 };
 

@@ -9,7 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, Kind, parse } from 'graphql';
 import type { EntitySchema } from 'typeorm';
-import type { ServiceName } from '@moim/events';
+import { eventQueueName, type ServiceName } from '@moim/events';
 import type { Backend } from './backend';
 import { CALLER_HEADER, callerKey, verifyCaller, type Caller } from './caller';
 import {
@@ -20,7 +20,7 @@ import {
   type EventHandlers,
 } from './consumer';
 import type { Database, MigrationClass } from './db';
-import type { ServiceConfig } from './env';
+import { ConfigError, type ServiceConfig } from './env';
 import { createHttpApp, type HttpApp } from './http';
 import {
   checkJobs,
@@ -254,17 +254,30 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
   const processors = [...(def.jobs?.(deps) ?? []), ...maintenance.processors];
   const repeatables = [...(def.repeatable ?? []), ...maintenance.repeatables];
   checkJobs(def.name, processors, repeatables);
+  const known = [eventQueueName(def.name), ...new Set(processors.map((p) => p.type.queue.name))];
+  const unknown = config.WORKER_QUEUES?.filter((q) => !known.includes(q)) ?? [];
+  if (unknown.length)
+    throw new ConfigError(
+      `WORKER_QUEUES: ${def.name} has no queue ${unknown.join(', ')} (it has ${known.join(', ')})`,
+    );
+  const runs = (queue: string) => !config.WORKER_QUEUES || config.WORKER_QUEUES.includes(queue);
 
   const stops: Array<() => Promise<unknown>> = [];
   if (role !== 'api') {
-    const workers: QueueWorker[] = startJobWorkers(backend.queues, processors);
-    if (handlers)
+    const workers: QueueWorker[] = startJobWorkers(
+      backend.queues,
+      processors.filter((p) => runs(p.type.queue.name)),
+    );
+    if (handlers && runs(eventQueueName(def.name)))
       workers.push(
         startEventConsumer({ service: def.name, db: db!, queues: backend.queues, logger, handlers }),
       );
     // Running jobs finish first: what they record leaves with the relay's last pass.
     stops.push(() => Promise.all(workers.map((w) => w.close())));
-    await scheduleRepeatables(backend.queues, repeatables);
+    await scheduleRepeatables(
+      backend.queues,
+      repeatables.filter((r) => runs(r.type.queue.name)),
+    );
   }
   if (db) {
     const relay = startOutboxRelay({ db, queues: backend.queues, logger });

@@ -38,9 +38,10 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   async function start(
     def: ServiceDefinition<RequestContext, ServiceDeps>,
     role: 'api' | 'worker' | 'all' = 'all',
+    env: Record<string, string> = {},
   ) {
     test = await openTestBackend(kind);
-    const config = loadEnv(serviceEnv(4001), testEnv(test.env));
+    const config = loadEnv(serviceEnv(4001), testEnv({ ...test.env, ...env }));
     const service = await startService(def, config, { backend: test.backend, role });
     running.push(service);
     return service;
@@ -96,5 +97,31 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
 
     await start(def, 'worker');
     await eventually(() => ticks.filter((n) => n === 1).length >= 2, 5000);
+  });
+
+  it('runs only the queues WORKER_QUEUES names, and refuses a queue the service does not have', async () => {
+    const fast = defineQueue(`fast-${kind}`);
+    const slow = defineQueue(`slow-${kind}`);
+    const ran: string[] = [];
+    const def = {
+      ...base,
+      jobs: () => [
+        processor(defineJob<object>(fast, 'go', { attempts: 1 }), async () => void ran.push('fast')),
+        processor(defineJob<object>(slow, 'go', { attempts: 1 }), async () => void ran.push('slow')),
+      ],
+    };
+    await start(def, 'worker', { WORKER_QUEUES: fast.name });
+    const job = { name: 'go', data: {}, attempts: 1, backoff: { delayMs: 10, maxDelayMs: 10 } };
+    await test.backend.queues.add(fast.name, job);
+    await test.backend.queues.add(slow.name, job);
+    await eventually(() => ran.includes('fast'), 5000);
+    expect(ran).toEqual(['fast']);
+    expect(await test.backend.queues.counts(slow.name)).toMatchObject({ waiting: 1, active: 0 });
+    for (const s of running.splice(0)) await s.stop();
+    await test.cleanUp();
+
+    await expect(start(def, 'worker', { WORKER_QUEUES: `${fast.name},nope` })).rejects.toThrow(
+      /WORKER_QUEUES: social has no queue nope/,
+    );
   });
 });
