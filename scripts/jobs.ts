@@ -17,7 +17,8 @@ const [command, queue, id] = positionals;
 async function run(backend: Backend): Promise<number> {
   const { queues } = backend;
   if (command === 'counts') {
-    const names = serviceNames.flatMap((s) => [eventQueueName(s), `${s}-maintenance`]);
+    // social's pushes (PUSH_QUEUE), then each service's events and maintenance.
+    const names = ['push', ...serviceNames.flatMap((s) => [eventQueueName(s), `${s}-maintenance`])];
     const rows = [];
     for (const name of [...names, ...(queue ? [queue] : [])])
       rows.push({ queue: name, ...(await queues.counts(name)) });

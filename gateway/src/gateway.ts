@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -29,11 +30,13 @@ import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from '.
 import type { GatewayConfig } from './env';
 import { limitsPlugin, SourceLimitedApolloServer } from './limits';
 import { supergraphPath } from './subgraphs';
-import { createSubgraphTransport, isQuery, RETRYABLE_HEADER } from './transport';
+import { BATCH_HEADER, createSubgraphTransport, isQuery, RETRYABLE_HEADER } from './transport';
 
 export interface GatewayContext {
   caller: Caller;
   requestId: string;
+  /** Unique to this request, whatever request id the client sent: see BATCH_HEADER. */
+  batchKey: string;
   logger: Logger;
 }
 
@@ -98,6 +101,7 @@ export async function createGateway(
       // Unsigned claims: the fetcher seals them over the exact body it sends.
       headers.set(CALLER_HEADER, callerClaims(context.caller, this.subgraph));
       headers.set(REQUEST_ID_HEADER, context.requestId);
+      headers.set(BATCH_HEADER, context.batchKey);
       if (isQuery(request.query)) headers.set(RETRYABLE_HEADER, 'true');
     }
   }
@@ -173,6 +177,7 @@ export async function createGateway(
       context: async (req, requestId) => ({
         caller: await callerOf(req, requestId, config),
         requestId,
+        batchKey: randomUUID(),
         logger: logger.child({ requestId }),
       }),
     },

@@ -11,7 +11,13 @@ import {
   verifyCaller,
 } from '@moim/kit';
 import { loadGatewayEnv } from './env';
-import { createSubgraphTransport, isQuery, MAX_BATCHED_OPERATIONS, RETRYABLE_HEADER } from './transport';
+import {
+  BATCH_HEADER,
+  createSubgraphTransport,
+  isQuery,
+  MAX_BATCHED_OPERATIONS,
+  RETRYABLE_HEADER,
+} from './transport';
 
 const base = { JWT_SECRET: 'j'.repeat(32), INTERNAL_SECRET: 'i'.repeat(32) };
 
@@ -81,13 +87,14 @@ describe('the gateway transport batching parallel fetches', () => {
   });
 
   const claims = callerClaims({ userId: null, role: null, ip: '10.0.0.1', requestId: 'r' }, 'social');
-  const call = (requestId: string, query: string, retryable = true) =>
+  const call = (batch: string | null, query: string, retryable = true) =>
     (transport.fetcher(url) as unknown as (u: string, init: object) => Promise<{ json(): Promise<unknown> }>)(
       url,
       {
         headers: {
           'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: requestId,
+          [REQUEST_ID_HEADER]: 'the-same-for-all',
+          ...(batch ? { [BATCH_HEADER]: batch } : {}),
           [CALLER_HEADER]: claims,
           ...(retryable ? { [RETRYABLE_HEADER]: 'true' } : {}),
         },
@@ -110,8 +117,9 @@ describe('the gateway transport batching parallel fetches', () => {
     expect(received).toHaveLength(1);
     const { headers, body } = received[0]!;
     expect(JSON.parse(body)).toEqual([{ query: '{ a }' }, { query: '{ b }' }, { query: '{ c }' }]);
-    // The caller signature covers the batch exactly as sent; the retry marker never leaves.
+    // The caller signature covers the batch exactly as sent; the internal markers never leave.
     expect(headers[RETRYABLE_HEADER]).toBeUndefined();
+    expect(headers[BATCH_HEADER]).toBeUndefined();
     const verified = verifyCaller(
       headers[CALLER_HEADER] as string,
       callerKey(secret),
@@ -121,13 +129,16 @@ describe('the gateway transport batching parallel fetches', () => {
     expect(verified).toMatchObject({ ip: '10.0.0.1' });
   });
 
-  it('never mixes client requests, and sends a lone fetch as it is', async () => {
+  it('never mixes client requests (whatever request id they claim), and sends a lone fetch as it is', async () => {
     received.length = 0;
-    await Promise.all([call('req-2', '{ a }'), call('req-3', '{ b }')]);
-    expect(received.map((r) => JSON.parse(r.body) as unknown).sort()).toEqual([
-      { query: '{ a }' },
-      { query: '{ b }' },
+    await Promise.all([
+      call('req-2', '{ a }'),
+      call('req-3', '{ b }'),
+      call(null, '{ c }'),
+      call(null, '{ d }'),
     ]);
+    const bodies = received.map((r) => (JSON.parse(r.body) as { query: string }).query);
+    expect(bodies.sort()).toEqual(['{ a }', '{ b }', '{ c }', '{ d }']);
   });
 
   it('caps a batch at MAX_BATCHED_OPERATIONS', async () => {

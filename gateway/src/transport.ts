@@ -21,6 +21,13 @@ export interface SubgraphTimeouts {
 export const RETRYABLE_HEADER = 'x-moim-retryable';
 
 /**
+ * Set by the data source to a value unique to one client request (never taken from the client):
+ * fetches with the same value to the same subgraph may share one batched request, which carries
+ * the caller of the first — the same caller. Removed before the request leaves.
+ */
+export const BATCH_HEADER = 'x-moim-batch';
+
+/**
  * Connection failures after which a query is sent again, once, on a fresh connection: the
  * connection broke (a kept-alive one the subgraph had closed, or could not be made). Not a
  * headers or body timeout: the subgraph had the query and is slow, and a second try would double
@@ -162,6 +169,7 @@ export function createSubgraphTransport(options: {
     // A batch may go out twice only if every operation in it may (all queries).
     const retryable = pending.every((p) => p.headers[RETRYABLE_HEADER] === 'true');
     delete headers[RETRYABLE_HEADER];
+    delete headers[BATCH_HEADER];
     const body = pending.length === 1 ? pending[0]!.body : `[${pending.map((p) => p.body).join(',')}]`;
     const claims = headers[CALLER_HEADER];
     if (claims) headers[CALLER_HEADER] = sealCaller(claims, key, body);
@@ -188,8 +196,8 @@ export function createSubgraphTransport(options: {
     }
   }
 
-  // Fetches of one client request (same request id and caller) to one subgraph that the plan
-  // runs in parallel wait for the end of the current turn and go out as one batched request.
+  // Fetches of one client request to one subgraph that the plan runs in parallel wait for the end
+  // of the current turn and go out as one batched request.
   const waiting = new Map<string, PendingFetch[]>();
 
   return {
@@ -200,18 +208,20 @@ export function createSubgraphTransport(options: {
       const fetcher = (_url: string, init: { headers: Record<string, string>; body: string }) =>
         new Promise<SubgraphResponse>((resolve, reject) => {
           const headers = init.headers;
-          const group = `${url} ${headers[REQUEST_ID_HEADER] ?? ''} ${headers[CALLER_HEADER] ?? ''}`;
-          const pending = waiting.get(group);
           const entry = { headers, body: init.body, resolve, reject };
+          const batch = headers[BATCH_HEADER];
+          if (!batch) return void flush(target, [entry]);
+          const group = `${url} ${batch}`;
+          const pending = waiting.get(group);
           if (pending && pending.length < MAX_BATCHED_OPERATIONS) {
             pending.push(entry);
             return;
           }
-          const batch = [entry];
-          waiting.set(group, batch);
+          const opened = [entry];
+          waiting.set(group, opened);
           setImmediate(() => {
-            if (waiting.get(group) === batch) waiting.delete(group);
-            void flush(target, batch);
+            if (waiting.get(group) === opened) waiting.delete(group);
+            void flush(target, opened);
           });
         });
       return fetcher as unknown as typeof fetch;

@@ -1,5 +1,6 @@
 import type { Role } from '@moim/kit';
 import { loadNsmcSample, toStars } from './nsmc';
+import { demoPosts, type DemoPost } from './posts';
 
 export const DEMO_LOGIN = { email: 'demo@moim.dev', password: 'moim-demo-1234' };
 export const ADMIN_LOGIN = { email: 'admin@moim.dev', password: 'moim-admin-1234' };
@@ -44,6 +45,8 @@ export interface DemoData {
   follows: Array<{ followerKey: string; followeeKey: string }>;
   products: DemoProduct[];
   reviews: DemoReview[];
+  /** Board posts with their comments and likes, by user key. */
+  posts: DemoPost[];
   ids: Map<string, string>;
 }
 
@@ -104,5 +107,6 @@ export async function loadDemoData(options: { admin?: boolean } = {}): Promise<D
       at: new Date(r.date.getTime() + (Number(r.reviewId) % 86_400) * 1000),
     };
   });
-  return { users, follows, products, reviews, ids: new Map() };
+  const posts = demoPosts(follows.map((f) => f.followeeKey));
+  return { users, follows, products, reviews, posts, ids: new Map() };
 }

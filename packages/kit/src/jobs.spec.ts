@@ -29,7 +29,7 @@ describe('the job registry fails at start when wiring is wrong', () => {
 
   it('refuses an event routed to a service that has no handler for it', () => {
     expect(() => checkHandlers('review', { 'user.created': noop })).toThrow(
-      'review consumes follow.created, follow.deleted but has no handler for it',
+      'review consumes follow.created, follow.deleted, block.created, block.deleted, report.resolved but has no handler for it',
     );
   });
 

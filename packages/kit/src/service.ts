@@ -106,6 +106,8 @@ export interface RunningService<D extends ServiceDeps = ServiceDeps> {
   role: ServiceRole;
   /** False for a service that declares no database (then `deps.db` throws). */
   hasDatabase: boolean;
+  /** The job queues the service's processors read (not its events queue). */
+  jobQueues: string[];
   deps: D;
   http: HttpApp;
   metrics: Metrics;
@@ -239,7 +241,7 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
   deps: D,
   db: Database | null,
   options: { config: ServiceConfig; backend: Backend; role: ServiceRole; logger: Logger },
-): Promise<Array<() => Promise<unknown>>> {
+): Promise<{ stops: Array<() => Promise<unknown>>; jobQueues: string[] }> {
   const { config, backend, role, logger } = options;
   const handlers = def.events?.(deps);
   if (handlers && !db) throw new Error(`${def.name} consumes events but declares no database`);
@@ -254,7 +256,8 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
   const processors = [...(def.jobs?.(deps) ?? []), ...maintenance.processors];
   const repeatables = [...(def.repeatable ?? []), ...maintenance.repeatables];
   checkJobs(def.name, processors, repeatables);
-  const known = [eventQueueName(def.name), ...new Set(processors.map((p) => p.type.queue.name))];
+  const jobQueues = [...new Set(processors.map((p) => p.type.queue.name))];
+  const known = [eventQueueName(def.name), ...jobQueues];
   const unknown = config.WORKER_QUEUES?.filter((q) => !known.includes(q)) ?? [];
   if (unknown.length)
     throw new ConfigError(
@@ -283,7 +286,7 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
     const relay = startOutboxRelay({ db, queues: backend.queues, logger });
     stops.push(() => relay.stop());
   }
-  return stops;
+  return { stops, jobQueues };
 }
 
 /**
@@ -331,7 +334,8 @@ export async function startService<C extends RequestContext, D extends ServiceDe
           ),
       };
     }
-    stops.push(...(await startBackground(def, deps, database, { config, backend, role, logger })));
+    const background = await startBackground(def, deps, database, { config, backend, role, logger });
+    stops.push(...background.stops);
     const readiness = [
       ...(database ? [{ name: 'database', check: database.ping }] : []),
       ...backend.readiness,
@@ -342,6 +346,7 @@ export async function startService<C extends RequestContext, D extends ServiceDe
       name: def.name,
       role,
       hasDatabase: database !== null,
+      jobQueues: background.jobQueues,
       deps,
       http,
       metrics,

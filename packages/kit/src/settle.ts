@@ -7,8 +7,9 @@ import type { RunningService } from './service';
 
 /**
  * Resolves once every event the services recorded has been relayed and applied: no pending outbox
- * row, nothing waiting, running or retrying on their event queues. For seeding and tests, which
- * wait for a quiet graph instead of sleeping and hoping.
+ * row, nothing waiting, running or retrying on their event queues, and nothing waiting or running
+ * on their job queues (a job waiting for its backoff or delay, or a repeatable job's next run, does
+ * not count). For seeding and tests, which wait for a quiet graph instead of sleeping and hoping.
  */
 export async function waitUntilSettled(
   services: RunningService[],
@@ -24,6 +25,10 @@ export async function waitUntilSettled(
     for (const s of services) {
       const c = await queues.counts(eventQueueName(s.name));
       if (c.waiting + c.active + c.delayed) busy.push(`${s.name}-events: ${JSON.stringify(c)}`);
+      for (const queue of s.jobQueues) {
+        const j = await queues.counts(queue);
+        if (j.waiting + j.active) busy.push(`${queue}: ${JSON.stringify(j)}`);
+      }
     }
     for (const s of services) {
       const pending = await pendingOutbox(s);

@@ -1,6 +1,6 @@
 import { IsNull } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventQueueName } from '@moim/events';
+import { eventQueueName, topicsConsumedBy } from '@moim/events';
 import {
   createLogger,
   CreateOutbox1764200000000,
@@ -56,7 +56,8 @@ function recordingHandlers(seen: string[], fail?: () => boolean): EventHandlers 
     if (fail?.()) throw new Error('database briefly away');
     seen.push(JSON.stringify(p));
   };
-  return { 'user.created': handle, 'follow.created': handle, 'follow.deleted': handle };
+  // Every topic review consumes (the consumer refuses to start otherwise).
+  return Object.fromEntries(topicsConsumedBy('review').map((topic) => [topic, handle])) as EventHandlers;
 }
 
 /** A queue port whose sends fail (reject or hang) while `mode` says so. */

@@ -2,14 +2,17 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { envStem, SERVICES, type ServiceName } from '@moim/events';
 import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
 import {
+  createLogger,
+  openBackend,
   startServices,
   waitUntilSettled,
+  type Backend,
   type BackendKind,
   type RunningService,
   type ServiceDeps,
   type StartedServices,
 } from '@moim/kit';
-import { openTestBackend, TEST_BACKEND, testEnv, type TestBackend } from '@moim/kit/testing';
+import { openTestBackend, TEST_BACKEND, TEST_LOG_LEVEL, testEnv, type TestBackend } from '@moim/kit/testing';
 
 export interface GqlResult<T> {
   status: number;
@@ -62,12 +65,19 @@ export const TEST_PASSWORD = 'correct-horse-battery';
 /**
  * The whole graph in this process on free ports, every service of the service list on a
  * throwaway backend (`servers`: fresh MariaDB databases and Redis prefix; `embedded`: a fresh
- * data folder), and the gateway in front. `env` adds variables per service.
+ * data folder), and the gateway in front. `env` adds variables per service. `queuesRedisUrl`
+ * (servers only): the job queues — so the outbox relay and the workers — reach Redis there (a
+ * proxy a test can cut) while rate limits and pub/sub keep the direct connection.
  */
 export async function startGraph(
-  options: { backend?: BackendKind; env?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+  options: {
+    backend?: BackendKind;
+    env?: Partial<Record<ServiceName, Record<string, string>>>;
+    queuesRedisUrl?: string;
+  } = {},
 ): Promise<Graph> {
   const backend = await openTestBackend(options.backend ?? TEST_BACKEND);
+  let queuesBackend: Backend | undefined;
   const databases = new Map<ServiceName, string | undefined>();
   for (const { name } of SERVICES) databases.set(name, await backend.databaseUrl(name));
   let started: StartedServices | undefined;
@@ -77,11 +87,27 @@ export async function startGraph(
     for (const other of others) await other.stop();
     await gateway?.stop();
     await started?.stop();
+    await queuesBackend?.close();
     await backend.cleanUp();
   };
   try {
+    if (options.queuesRedisUrl) {
+      if (backend.kind !== 'servers') throw new Error('queuesRedisUrl needs the servers backend');
+      queuesBackend = await openBackend(
+        {
+          MOIM_BACKEND: 'servers',
+          REDIS_URL: options.queuesRedisUrl,
+          REDIS_PREFIX: backend.env.REDIS_PREFIX!,
+          DATA_DIR: '.data',
+        },
+        createLogger('test-queues', TEST_LOG_LEVEL),
+      );
+    }
+    const running: Backend = queuesBackend
+      ? { ...backend.backend, queues: queuesBackend.queues }
+      : backend.backend;
     started = await startServices({
-      backend: backend.backend,
+      backend: running,
       env: (name) =>
         testEnv({ ...backend.env, DATABASE_URL: databases.get(name), PORT: '0', ...options.env?.[name] }),
     });
@@ -159,7 +185,7 @@ export async function startGraph(
         others.push(other);
         return { gateway: other, url: `${await other.listen(0, '127.0.0.1')}/graphql` };
       },
-      settled: () => waitUntilSettled([...services.values()], backend.backend.queues),
+      settled: () => waitUntilSettled([...services.values()], running.queues),
       stop,
     };
   } catch (err) {

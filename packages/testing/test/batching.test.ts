@@ -64,21 +64,34 @@ async function entityBatches(service: RunningService): Promise<number> {
   return values.find((v) => v.labels.field === '_entities')?.value ?? 0;
 }
 
-/** Runs `query` and returns what it cost: SQL statements per subgraph and `_entities` batches to social. */
-async function measure<T>(query: string) {
+/** HTTP requests a subgraph has served on its GraphQL route. */
+async function graphqlRequests(service: RunningService): Promise<number> {
+  const { values } = await service.metrics.httpDuration.get();
+  return values
+    .filter((v) => v.metricName === 'http_request_duration_seconds_count' && v.labels.route === '/graphql')
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * Runs `query` (as the holder of `token`, if given) and returns what it cost: SQL statements per
+ * subgraph, `_entities` batches to social and HTTP requests to social.
+ */
+async function measure<T>(query: string, token?: string) {
   await graph.settled(); // background work (events, relay) is not counted, but let it be quiet
   const before = {
     reviewSql: review().deps.db.queryCount(),
     socialSql: social().deps.db.queryCount(),
     batches: await entityBatches(social()),
+    socialCalls: await graphqlRequests(social()),
   };
-  const res = await graph.gql<T>(query);
+  const res = await graph.gql<T>(query, {}, token);
   expect(res.errors).toBeUndefined();
   return {
     data: res.data,
     reviewSql: review().deps.db.queryCount() - before.reviewSql,
     socialSql: social().deps.db.queryCount() - before.socialSql,
     socialBatches: (await entityBatches(social())) - before.batches,
+    socialCalls: (await graphqlRequests(social())) - before.socialCalls,
   };
 }
 
@@ -110,6 +123,7 @@ it('serves a LATEST page of 50 reviews with authors in a bounded number of SQL q
   expect(cost.reviewSql).toBe(3);
   // social: one _entities batch for all 50 authors: the users in one query, follower counts in another.
   expect(cost.socialBatches).toBe(1);
+  expect(cost.socialCalls).toBe(1);
   expect(cost.socialSql).toBe(2);
 });
 
@@ -206,4 +220,84 @@ it('pages a user’s followers with first/after, newest first, each once', async
   } while (after);
   expect(seen).toEqual(fans.map((f) => f.id).reverse());
   expect(pages).toBe(3);
+});
+
+it('serves likeCount, viewerHasLiked and commentCount for a page of 50 reviews with one statement per field', async () => {
+  const authors = await users('inter_', 50);
+  const fans = await users('inter_fan_', 3);
+  const viewer = await graph.signUp('inter_viewer');
+  const productId = await product('Interaction product');
+  const rows = authors.map((u, i) => reviewRow(u.id, productId, `interacted ${i}`, later()));
+  await review().deps.db.dataSource.getRepository(ReviewEntity).insert(rows);
+  // Review i gets i % 4 likes (the viewer's among them when i % 3 == 0) and i % 3 comments; every
+  // fifth review also a deleted placeholder with a reply (counted: the reply, not the placeholder).
+  const likes: Array<{ userId: string; targetId: string; createdAt: Date }> = [];
+  const comments: Array<Record<string, unknown>> = [];
+  const expected = new Map<string, { likeCount: number; viewerHasLiked: boolean; commentCount: number }>();
+  const comment = (targetId: string, authorId: string, over: Record<string, unknown> = {}) => {
+    const row = {
+      id: newId(),
+      targetId,
+      parentId: null,
+      authorId,
+      body: 'hi',
+      deletedAt: null,
+      createdAt: later(),
+      editedAt: null,
+      ...over,
+    };
+    comments.push(row);
+    return row.id;
+  };
+  rows.forEach((r, i) => {
+    const likers = [...fans.map((f) => f.id), viewer.id].slice(0, i % 4);
+    const viewerHasLiked = i % 3 === 0 && i % 4 > 0;
+    if (viewerHasLiked) likers[0] = viewer.id;
+    likes.push(...likers.map((userId) => ({ userId, targetId: r.id, createdAt: later() })));
+    for (let c = 0; c < i % 3; c++) comment(r.id, fans[c]!.id);
+    let commentCount = i % 3;
+    if (i % 5 === 0) {
+      const placeholder = comment(r.id, fans[0]!.id, { body: null, deletedAt: later() });
+      comment(r.id, fans[1]!.id, { parentId: placeholder });
+      commentCount += 1;
+    }
+    expected.set(r.id, { likeCount: likers.length, viewerHasLiked, commentCount });
+  });
+  const ds = social().deps.db.dataSource;
+  await ds.getRepository('Like').insert(likes);
+  await ds.getRepository('Comment').insert(comments);
+
+  const cost = await measure<{
+    feed: {
+      edges: Array<{
+        node: {
+          id: string;
+          likeCount: number;
+          viewerHasLiked: boolean;
+          commentCount: number;
+          author: { nickname: string };
+        };
+      }>;
+    };
+  }>(
+    '{ feed(tab: LATEST, first: 50) { edges { node { id likeCount viewerHasLiked commentCount author { nickname } } } } }',
+    viewer.token,
+  );
+
+  const nodes = cost.data.feed.edges.map((e) => e.node);
+  expect(nodes.map((n) => n.id)).toEqual(rows.map((r) => r.id).reverse());
+  expect(nodes.map((n) => n.author.nickname)).toEqual(authors.map((u) => u.nickname).reverse());
+  for (const { author: _, ...fields } of nodes)
+    expect(fields).toEqual({ id: fields.id, ...expected.get(fields.id) });
+  // Not a page of zeros: the rows above are really read.
+  expect(nodes.filter((n) => n.viewerHasLiked).length).toBeGreaterThan(5);
+  expect(nodes.some((n) => n.likeCount === 3) && nodes.some((n) => n.commentCount === 3)).toBe(true);
+  // social: the planner asks for the Review fields and the User fields as two parallel
+  // `_entities` operations, which the gateway sends as one batched request; one statement each
+  // for likeCount, viewerHasLiked, commentCount and the users.
+  expect(cost.socialCalls).toBe(1);
+  expect(cost.socialBatches).toBe(2);
+  expect(cost.socialSql).toBe(4);
+  // review: the page only.
+  expect(cost.reviewSql).toBe(1);
 });

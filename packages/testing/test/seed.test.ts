@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
 import { createLogger } from '@moim/kit';
 import { ProductEntity, ReviewEntity } from '@moim/review';
-import { UserEntity } from '@moim/social';
+import { TargetEntity, UserEntity } from '@moim/social';
 import { startGraph, type Graph } from '../src';
 
 let graph: Graph;
@@ -20,7 +20,7 @@ const counts = async () => ({
 
 it('loads the NSMC sample through each service once and gives the demo user a FOLLOWING feed', async () => {
   const result = await seedDemo(graph.services, logger);
-  expect(result).toEqual({ users: 58, follows: 10, products: 150, reviews: 2616 });
+  expect(result).toEqual({ users: 58, follows: 10, posts: 4, comments: 6, products: 150, reviews: 2616 });
   expect(await counts()).toEqual({ users: 58, products: 150, reviews: 2616 });
   expect(await seedDemo(graph.services, logger)).toBeNull(); // a second run changes nothing
   expect(await counts()).toEqual({ users: 58, products: 150, reviews: 2616 });
@@ -47,6 +47,17 @@ it('loads the NSMC sample through each service once and gives the demo user a FO
     { i: ADMIN_LOGIN },
   );
   expect(admin.data.logIn.user.role).toBe('ADMIN');
+
+  // Every seeded review reached social's replica as a review.created event: all can be liked.
+  const targets = graph.service('social').deps.db.dataSource.getRepository(TargetEntity);
+  expect(await targets.countBy({ kind: 'REVIEW', state: 'VISIBLE' })).toBe(2616);
+  const board = await graph.gql<{
+    posts: { edges: Array<{ node: { title: string; commentCount: number; likeCount: number } }> };
+  }>('{ posts(board: "general") { edges { node { title commentCount likeCount } } } }');
+  expect(board.data.posts.edges.map((e) => e.node)).toEqual([
+    { title: '여름 서브렛 구해요', commentCount: 1, likeCount: 1 },
+    { title: '처음 왔어요 / New here', commentCount: 3, likeCount: 3 },
+  ]);
 });
 
 it('finishes a seed that stopped between services, without duplicating what was there', async () => {

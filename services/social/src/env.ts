@@ -57,6 +57,16 @@ export function loadSocialEnv(source: Record<string, string | undefined> = proce
           ] as EnvProblem,
         ]
       : []),
+    // firebase-admin reads it from the environment and then accepts unsigned ID tokens (`alg:
+    // none`) from the Auth emulator: anyone could sign in as anyone.
+    ...(env.NODE_ENV === 'production' && source.FIREBASE_AUTH_EMULATOR_HOST
+      ? [
+          [
+            'FIREBASE_AUTH_EMULATOR_HOST',
+            'Must not be set in production: firebase-admin would accept unsigned ID tokens',
+          ] as EnvProblem,
+        ]
+      : []),
     ...(env.GOOGLE_APPLICATION_CREDENTIALS && !env.FIREBASE_PROJECT_ID
       ? [
           [

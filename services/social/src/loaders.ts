@@ -1,9 +1,31 @@
 import { In } from 'typeorm';
-import { connectionLoader, countLoader, keyedLoader, type Connection, type PageArgs } from '@moim/kit';
+import {
+  connectionLoader,
+  countLoader,
+  keyedLoader,
+  type Caller,
+  type Connection,
+  type PageArgs,
+} from '@moim/kit';
 import DataLoader from 'dataloader';
-import { FollowEntity, UserEntity, type User } from './entities';
+import {
+  CommentEntity,
+  FollowEntity,
+  LikeEntity,
+  PostEntity,
+  ScrapEntity,
+  TargetEntity,
+  UserEntity,
+  type Comment,
+  type Post,
+  type Target,
+  type User,
+} from './entities';
+import { withoutBlocked } from './domain/blocks';
+import { commentsOf } from './domain/comments';
 import type { SocialDeps } from './domain/context';
 import { followLinks, type FollowLink } from './domain/follows';
+import { postsByAuthors } from './domain/posts';
 
 export interface SocialLoaders {
   user: DataLoader<string, User | null>;
@@ -13,6 +35,29 @@ export interface SocialLoaders {
   viewerFollows: DataLoader<string, boolean>;
   followers: (args: PageArgs) => DataLoader<string, Connection<FollowLink>>;
   following: (args: PageArgs) => DataLoader<string, Connection<FollowLink>>;
+  /** Posts by id, whoever may see them (resolvers decide). */
+  post: DataLoader<string, Post | null>;
+  /** Each author's posts the caller (the request's, always the same) may see, newest first. */
+  postsByAuthor: (args: PageArgs, caller: Caller) => DataLoader<string, Connection<Post>>;
+  /** Targets (reviews and posts) by id, in any state. */
+  target: DataLoader<string, Target | null>;
+  /** Comments by id, deleted placeholders included. */
+  comment: DataLoader<string, Comment | null>;
+  /** Each target's top-level comments, newest first, without those by people the viewer blocks. */
+  commentsOfTarget: (args: PageArgs) => DataLoader<string, Connection<Comment>>;
+  /** Each comment's replies, newest first, without those by people the viewer blocks. */
+  replies: (args: PageArgs) => DataLoader<string, Connection<Comment>>;
+  /** Each user's own comments (not deleted), newest first. */
+  commentsByAuthor: (args: PageArgs) => DataLoader<string, Connection<Comment>>;
+  /** Comments and replies per target that are not deleted (nor by people the viewer blocks). */
+  commentCount: DataLoader<string, number>;
+  /** Replies per comment (not by people the viewer blocks). */
+  replyCount: DataLoader<string, number>;
+  likeCount: DataLoader<string, number>;
+  /** Whether the viewer likes each target. */
+  viewerLiked: DataLoader<string, boolean>;
+  /** Whether the viewer scrapped each target. */
+  viewerScrapped: DataLoader<string, boolean>;
 }
 
 /** Built per request, so batching and caching never leak between callers. */
@@ -36,6 +81,49 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
   const loadUsers = async (ids: string[]) =>
     (await user.loadMany(ids)).map((u) => (u instanceof Error ? null : u));
   const pageKey = (link: FollowLink) => ({ createdAt: link.createdAt, id: link.user.id });
+
+  const post = keyedLoader(
+    (ids: readonly string[]) => ds.getRepository(PostEntity).findBy({ id: In([...ids]) }),
+    (p) => p.id,
+  );
+  const loadPosts = async (ids: string[]) =>
+    (await post.loadMany(ids)).map((p) => (p instanceof Error ? null : p));
+  const comment = keyedLoader(
+    (ids: readonly string[]) => ds.getRepository(CommentEntity).findBy({ id: In([...ids]) }),
+    (c) => c.id,
+  );
+  const loadComments = async (ids: string[]) =>
+    (await comment.loadMany(ids)).map((c) => (c instanceof Error ? null : c));
+  const byKeyset = (c: Comment) => c;
+  // Which posts a list shows depends on the caller's role too, which resolvers hand over.
+  let postsByAuthor: ((args: PageArgs) => DataLoader<string, Connection<Post>>) | undefined;
+
+  /** Counts comments per `column`, one statement for every key of a plan level. */
+  const commentCountBy = (column: 'target_id' | 'parent_id') =>
+    countLoader<string>((ids) =>
+      withoutBlocked(
+        ds
+          .getRepository(CommentEntity)
+          .createQueryBuilder('c')
+          .select(`c.${column}`, 'key')
+          .addSelect('COUNT(*)', 'count')
+          .where(`c.${column} IN (:...ids)`, { ids })
+          .andWhere('c.deleted_at IS NULL'),
+        'c.author_id',
+        viewerId,
+      )
+        .groupBy(`c.${column}`)
+        .getRawMany(),
+    );
+  /** Which of the keys the viewer liked (or scrapped): one statement, none when logged out. */
+  const viewerHas = (entity: typeof LikeEntity) =>
+    new DataLoader<string, boolean>(async (ids) => {
+      if (!viewerId) return ids.map(() => false);
+      const rows = await ds.getRepository(entity).findBy({ userId: viewerId, targetId: In([...ids]) });
+      const has = new Set(rows.map((r) => r.targetId));
+      return ids.map((id) => has.has(id));
+    });
+
   return {
     user,
     followers: connectionLoader(followLinks(deps, 'followers', loadUsers), pageKey),
@@ -49,5 +137,30 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
       );
       return ids.map((id) => followed.has(id));
     }),
+    post,
+    postsByAuthor: (args, caller) =>
+      (postsByAuthor ??= connectionLoader(postsByAuthors(deps, caller, loadPosts), (p) => p))(args),
+    target: keyedLoader(
+      (ids: readonly string[]) => ds.getRepository(TargetEntity).findBy({ id: In([...ids]) }),
+      (t) => t.id,
+    ),
+    comment,
+    commentsOfTarget: connectionLoader(commentsOf(deps, viewerId, 'target', loadComments), byKeyset),
+    replies: connectionLoader(commentsOf(deps, viewerId, 'parent', loadComments), byKeyset),
+    commentsByAuthor: connectionLoader(commentsOf(deps, viewerId, 'author', loadComments), byKeyset),
+    commentCount: commentCountBy('target_id'),
+    replyCount: commentCountBy('parent_id'),
+    likeCount: countLoader<string>((ids) =>
+      ds
+        .getRepository(LikeEntity)
+        .createQueryBuilder('l')
+        .select('l.target_id', 'key')
+        .addSelect('COUNT(*)', 'count')
+        .where('l.target_id IN (:...ids)', { ids })
+        .groupBy('l.target_id')
+        .getRawMany(),
+    ),
+    viewerLiked: viewerHas(LikeEntity),
+    viewerScrapped: viewerHas(ScrapEntity),
   };
 }

@@ -1,5 +1,6 @@
 import {
   badInput,
+  forbidden,
   isUniqueViolation,
   loadPages,
   lockRows,
@@ -10,10 +11,13 @@ import {
 } from '@moim/kit';
 import type { EntityManager } from 'typeorm';
 import { FollowEntity, UserEntity, type User } from '../entities';
+import { isBlocking } from './blocks';
 import type { SocialDeps } from './context';
+import { notifyFollow } from './notifications';
 
 /**
- * Writes a follow and its event in the caller's transaction; false when it already existed.
+ * Writes a follow, its event and the followee's notification in the caller's transaction; false
+ * when it already existed.
  * Changes by one follower serialize on their user row, so the outbox sequence of their events
  * is their commit order.
  */
@@ -25,6 +29,13 @@ export async function followInTransaction(
   if (followerId === followeeId) throw badInput('You cannot follow yourself', 'userId');
   await lockFollower(manager, followerId);
   if (!(await manager.existsBy(UserEntity, { id: followeeId }))) throw notFound('No user with this id');
+  // Blocking ends follows both ways and keeps them ended (block takes both users' rows, so it
+  // waits for this follow or this follow sees the block).
+  if (
+    (await isBlocking(manager, followeeId, followerId)) ||
+    (await isBlocking(manager, followerId, followeeId))
+  )
+    throw forbidden('You cannot follow this user');
   try {
     await manager.insert(FollowEntity, { followerId, followeeId, createdAt: new Date() });
   } catch (err) {
@@ -32,6 +43,7 @@ export async function followInTransaction(
     throw err;
   }
   await recordEvent(manager, 'follow.created', { followerId, followeeId });
+  await notifyFollow(manager, followerId, followeeId);
   return true;
 }
 

@@ -11,6 +11,9 @@ export interface FirebaseIdentity {
 
 /** Verifies Firebase Auth ID tokens; the real adapter is firebase-admin's Auth. */
 export interface FirebaseVerifier {
-  /** Throws a BAD_USER_INPUT error for a token that is malformed, expired, revoked or another project's. */
+  /**
+   * Throws BAD_USER_INPUT (field idToken) for a token that is malformed, expired, revoked or
+   * another project's, FORBIDDEN for a disabled Firebase account.
+   */
   verify(idToken: string): Promise<FirebaseIdentity>;
 }

@@ -1,16 +1,156 @@
-import { defineJob, defineQueue, processor, type JobProcessor } from '@moim/kit';
+import { In } from 'typeorm';
+import {
+  backoffDelay,
+  defineJob,
+  defineQueue,
+  processor,
+  recordJob,
+  type JobProcessor,
+  type RunningJob,
+} from '@moim/kit';
+import {
+  DeviceEntity,
+  NotificationEntity,
+  NotificationMuteEntity,
+  TargetEntity,
+  UserEntity,
+  type Notification,
+  type TargetKind,
+} from '../entities';
+import { isBlocking } from '../domain/blocks';
 import type { SocialDeps } from '../domain/context';
+import type { PushMessage, PushOutcome } from './push.port';
 
 export const PUSH_QUEUE = defineQueue('push', { concurrency: 4 });
 
+export interface SendPushPayload {
+  notificationId: string;
+  /** A follow-up: only these tokens (those that needed a retry last time). */
+  tokens?: string[];
+  /** A follow-up's number: 1 for the first. */
+  attempt?: number;
+}
+
 /** Pushes one notification to its recipient's devices. */
-export const SEND_PUSH = defineJob<{ notificationId: string; tokens?: string[] }>(PUSH_QUEUE, 'send', {
+export const SEND_PUSH = defineJob<SendPushPayload>(PUSH_QUEUE, 'send', {
   attempts: 6,
   backoff: { delayMs: 2000, maxDelayMs: 300_000 },
 });
 
-// TODO(helper B): the push processor.
+/** What the push says: "A and 3 others liked your review". */
+export function pushMessage(
+  n: Pick<Notification, 'id' | 'kind' | 'actorCount' | 'targetId'>,
+  actorNickname: string,
+  targetKind: TargetKind | null,
+): PushMessage {
+  const others = n.actorCount - 1;
+  const who =
+    others > 0 ? `${actorNickname} and ${others} ${others === 1 ? 'other' : 'others'}` : actorNickname;
+  const thing = targetKind === 'POST' ? 'post' : 'review';
+  const texts: Record<Notification['kind'], [string, string]> = {
+    LIKE: ['New like', `${who} liked your ${thing}`],
+    COMMENT: ['New comment', `${who} commented on your ${thing}`],
+    REPLY: ['New reply', `${who} replied to your comment`],
+    FOLLOW: ['New follower', `${who} started following you`],
+  };
+  const [title, body] = texts[n.kind];
+  return {
+    title,
+    body,
+    data: { notificationId: n.id, kind: n.kind, ...(n.targetId ? { targetId: n.targetId } : {}) },
+  };
+}
+
+type ToSend = { n: Notification; message: PushMessage } | { skip: string };
+
+/**
+ * The push, as the notification is when the job runs: nothing (and why) when it is gone, when
+ * the recipient has since muted its kind or blocked its actor, or when its target is no longer
+ * visible (a hidden review's notifications stop).
+ */
+async function whatToSend(deps: SocialDeps, notificationId: string): Promise<ToSend> {
+  const manager = deps.db.dataSource.manager;
+  const n = await manager.findOneBy(NotificationEntity, { id: notificationId });
+  if (!n) return { skip: 'notification gone' };
+  if (await manager.existsBy(NotificationMuteEntity, { userId: n.recipientId, kind: n.kind }))
+    return { skip: 'kind muted' };
+  let targetKind: TargetKind | null = null;
+  if (n.targetId) {
+    const target = await manager.findOneBy(TargetEntity, { id: n.targetId });
+    if (target?.state !== 'VISIBLE') return { skip: 'target not visible' };
+    targetKind = target.kind;
+  }
+  if (await isBlocking(manager, n.recipientId, n.actorId)) return { skip: 'actor blocked' };
+  const actor = await manager.findOneBy(UserEntity, { id: n.actorId });
+  if (!actor) return { skip: 'actor gone' };
+  return { n, message: pushMessage(n, actor.nickname, targetKind) };
+}
+
+/**
+ * Sends a notification to the recipient's devices (a follow-up: to the tokens it names that are
+ * still theirs). Per token: invalid ones are deleted; when every token needs a retry the run
+ * fails and the queue retries it with SEND_PUSH's backoff; when only some do, a follow-up job
+ * takes just those, so the devices already reached are not pushed twice. After SEND_PUSH.attempts
+ * follow-ups the last one fails instead, into the failed set; the queue's reruns of that one do
+ * not send again (an admin's retry, which starts it afresh, does).
+ */
+async function sendPush(deps: SocialDeps, payload: SendPushPayload, job: RunningJob): Promise<void> {
+  const attempt = payload.attempt ?? 0;
+  const log = deps.logger.child({ notificationId: payload.notificationId, attempt, jobId: job.id });
+  const gaveUp = attempt >= SEND_PUSH.attempts;
+  if (gaveUp && job.attemptsMade > 0)
+    throw new Error(
+      `gave up after ${attempt} follow-ups: ${payload.tokens?.length ?? 0} devices kept failing`,
+    );
+
+  const found = await whatToSend(deps, payload.notificationId);
+  if (!('n' in found)) {
+    log.info({ reason: found.skip }, 'push skipped');
+    return;
+  }
+  const { n, message } = found;
+  const tokens = (
+    await deps.db.dataSource.getRepository(DeviceEntity).find({
+      select: { token: true },
+      where: { userId: n.recipientId, ...(payload.tokens ? { token: In(payload.tokens) } : {}) },
+      order: { token: 'ASC' },
+    })
+  ).map((d) => d.token);
+  if (!tokens.length) {
+    log.info({ devices: 0 }, 'push skipped: no devices');
+    return;
+  }
+
+  const outcomes = await deps.push.send(tokens, message);
+  const tokensWith = (outcome: PushOutcome) => tokens.filter((_, i) => (outcomes[i] ?? 'retry') === outcome);
+  const invalid = tokensWith('invalid');
+  const retry = tokensWith('retry');
+  log.info(
+    { devices: tokens.length, sent: tokensWith('sent').length, invalid: invalid.length, retry: retry.length },
+    'push sent',
+  );
+  // Nobody reached: the queue runs this job again after its backoff.
+  if (retry.length === tokens.length)
+    throw new Error(`push failed for every device (${tokens.length}), all transient`);
+  const followUp = retry.length > 0 && !gaveUp;
+  const next = attempt + 1;
+  if (invalid.length || followUp)
+    await deps.db.transaction(async (manager) => {
+      if (invalid.length) await manager.delete(DeviceEntity, { token: In(invalid) });
+      if (followUp)
+        await recordJob(
+          manager,
+          SEND_PUSH,
+          { notificationId: n.id, tokens: retry, attempt: next },
+          { id: `push-${n.id}-${next}`, delayMs: backoffDelay(SEND_PUSH.backoff, next) },
+        );
+    });
+  if (retry.length && gaveUp)
+    throw new Error(
+      `gave up after ${attempt} follow-ups: ${retry.length} of ${tokens.length} devices kept failing`,
+    );
+}
+
 export function pushProcessors(deps: SocialDeps): JobProcessor[] {
-  void deps;
-  return [processor(SEND_PUSH, async () => {})];
+  return [processor(SEND_PUSH, (payload, job) => sendPush(deps, payload, job))];
 }

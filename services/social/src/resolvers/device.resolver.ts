@@ -1,2 +1,52 @@
-// TODO: filled in by the helper that owns this area.
-export const deviceResolvers = {};
+import { eventQueueName, serviceNames } from '@moim/events';
+import { badInput, requireAdmin, requireUser } from '@moim/kit';
+import type { DevicePlatform } from '../entities';
+import type { SocialContext } from '../domain/context';
+import * as devices from '../domain/devices';
+import { PUSH_QUEUE } from '../push/push-job';
+
+/** The queues there are: pushes, and each service's events and maintenance. */
+const QUEUES: ReadonlySet<string> = new Set([
+  PUSH_QUEUE.name,
+  ...serviceNames.flatMap((s) => [eventQueueName(s), `${s}-maintenance`]),
+]);
+
+function knownQueue(queue: string): string {
+  if (!QUEUES.has(queue)) throw badInput(`No queue ${queue}: one of ${[...QUEUES].join(', ')}`, 'queue');
+  return queue;
+}
+
+const MAX_FAILED_JOBS = 100;
+
+export const deviceResolvers = {
+  Query: {
+    failedJobs: async (_: unknown, args: { queue: string; first?: number | null }, ctx: SocialContext) => {
+      requireAdmin(ctx.caller);
+      const first = args.first ?? 20;
+      if (!Number.isInteger(first) || first < 1 || first > MAX_FAILED_JOBS)
+        throw badInput(`first must be between 1 and ${MAX_FAILED_JOBS}`, 'first');
+      const jobs = await ctx.deps.queues.failed(knownQueue(args.queue), first);
+      return jobs.map((job) => ({ ...job, data: JSON.stringify(job.data ?? null) }));
+    },
+  },
+  Mutation: {
+    registerDevice: async (
+      _: unknown,
+      args: { token: string; platform: DevicePlatform },
+      ctx: SocialContext,
+    ) => {
+      await devices.registerDevice(ctx.deps, requireUser(ctx.caller), args.token, args.platform);
+      return true;
+    },
+    unregisterDevice: async (_: unknown, args: { token: string }, ctx: SocialContext) => {
+      await devices.unregisterDevice(ctx.deps, requireUser(ctx.caller), args.token);
+      return true;
+    },
+    retryFailedJob: (_: unknown, args: { queue: string; id: string }, ctx: SocialContext) => {
+      requireAdmin(ctx.caller);
+      const queue = knownQueue(args.queue);
+      if (!args.id.trim()) throw badInput('id must not be empty', 'id');
+      return ctx.deps.queues.retry(queue, args.id);
+    },
+  },
+};

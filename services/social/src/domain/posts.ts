@@ -1,0 +1,207 @@
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import {
+  badInput,
+  decodeCursor,
+  forbidden,
+  isAdmin,
+  loadPages,
+  lockRows,
+  newestPerParent,
+  newId,
+  notFound,
+  pageSize,
+  parseId,
+  requireUser,
+  toConnection,
+  type Caller,
+  type Connection,
+  type Keyset,
+  type PageArgs,
+  type RateLimit,
+} from '@moim/kit';
+import { CommentEntity, LikeEntity, PostEntity, ScrapEntity, TargetEntity, type Post } from '../entities';
+import { withoutBlocked } from './blocks';
+import type { SocialDeps } from './context';
+import { requiredText, savePostTarget } from './targets';
+
+/** Ten posts per ten minutes per user: enough to talk, too few to flood a board. */
+export const POSTS_PER_USER: RateLimit = { name: 'posts:user', max: 10, windowSeconds: 600 };
+
+const BOARD = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** A board key: lowercase letters, digits and -, 1 to 40 characters, surrounding spaces trimmed. */
+export function validBoard(value: string): string {
+  const board = value.trim();
+  if (!board) throw badInput('board must not be empty', 'board');
+  if (!BOARD.test(board))
+    throw badInput(
+      'board must be 1 to 40 lowercase letters, digits or - (starting with a letter or digit)',
+      'board',
+    );
+  return board;
+}
+
+const validTitle = (value: string) => requiredText(value, 'title', 100);
+const validBody = (value: string) => requiredText(value, 'body', 10_000);
+
+/** Hidden posts are seen by admins and their author only. */
+export const canSeePost = (caller: Caller, post: Pick<Post, 'hidden' | 'authorId'>): boolean =>
+  !post.hidden || isAdmin(caller) || post.authorId === caller.userId;
+
+/** Keyset condition: rows strictly after the cursor in (created_at, id) descending order. */
+function applyAfter(qb: SelectQueryBuilder<Post>, after: Keyset | null) {
+  if (after) qb.andWhere('(p.created_at < :createdAt OR (p.created_at = :createdAt AND p.id < :id))', after);
+}
+
+/** What lists show the caller: hidden posts only to admins and their author, nothing by people they block. */
+function applyVisibility(qb: SelectQueryBuilder<Post>, caller: Caller) {
+  if (!isAdmin(caller)) {
+    if (caller.userId)
+      qb.andWhere('(p.hidden = :notHidden OR p.author_id = :postViewerId)', {
+        notHidden: false,
+        postViewerId: caller.userId,
+      });
+    else qb.andWhere('p.hidden = :notHidden', { notHidden: false });
+  }
+  withoutBlocked(qb, 'p.author_id', caller.userId);
+}
+
+export interface PostInput {
+  board: string;
+  title: string;
+  body: string;
+}
+
+export async function createPost(deps: SocialDeps, caller: Caller, input: PostInput): Promise<Post> {
+  const authorId = requireUser(caller);
+  const board = validBoard(input.board);
+  const title = validTitle(input.title);
+  const body = validBody(input.body);
+  await deps.rateLimiter.hit(POSTS_PER_USER, authorId);
+  const now = new Date();
+  const post: Post = {
+    id: newId(),
+    board,
+    title,
+    body,
+    authorId,
+    hidden: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.db.transaction(async (manager) => {
+    await manager.insert(PostEntity, post);
+    await savePostTarget(manager, post.id, authorId, 'VISIBLE');
+  });
+  return post;
+}
+
+/** The post for a change by the caller: NOT_FOUND when missing or hidden from them, FORBIDDEN unless theirs or an admin's. */
+async function postToChange(manager: EntityManager, caller: Caller, id: string): Promise<Post> {
+  const userId = requireUser(caller);
+  const postId = parseId(id);
+  await lockRows(manager, PostEntity, { id: postId });
+  const post = await manager.findOneBy(PostEntity, { id: postId });
+  if (!post || !canSeePost(caller, post)) throw notFound('No post with this id');
+  if (post.authorId !== userId && !isAdmin(caller))
+    throw forbidden('Only its author or an admin may change this post');
+  return post;
+}
+
+export async function updatePost(
+  deps: SocialDeps,
+  caller: Caller,
+  id: string,
+  input: { title?: string | null; body?: string | null },
+): Promise<Post> {
+  requireUser(caller);
+  const changes: Partial<Post> = {};
+  if (input.title != null) changes.title = validTitle(input.title);
+  if (input.body != null) changes.body = validBody(input.body);
+  return deps.db.transaction(async (manager) => {
+    const post = await postToChange(manager, caller, id);
+    if (!Object.keys(changes).length) return post;
+    changes.updatedAt = new Date();
+    await manager.update(PostEntity, { id: post.id }, changes);
+    return { ...post, ...changes };
+  });
+}
+
+/** Removes the post with its comments, likes and scraps; its target row stays, DELETED. */
+export async function deletePost(deps: SocialDeps, caller: Caller, id: string): Promise<string> {
+  return deps.db.transaction(async (manager) => {
+    const post = await postToChange(manager, caller, id);
+    await manager.delete(CommentEntity, { targetId: post.id });
+    await manager.delete(LikeEntity, { targetId: post.id });
+    await manager.delete(ScrapEntity, { targetId: post.id });
+    await manager.delete(PostEntity, { id: post.id });
+    await savePostTarget(manager, post.id, post.authorId, 'DELETED');
+    return post.id;
+  });
+}
+
+/**
+ * Hides or shows a post (moderation: resolveReport HIDE) in the caller's transaction, its target
+ * row with it; false when there is no such post.
+ */
+export async function setPostHidden(
+  manager: EntityManager,
+  postId: string,
+  hidden: boolean,
+): Promise<boolean> {
+  const updated = await manager.update(PostEntity, { id: postId }, { hidden });
+  if (!updated.affected) return false;
+  await manager.update(TargetEntity, { id: postId }, { state: hidden ? 'HIDDEN' : 'VISIBLE' });
+  return true;
+}
+
+/** A board's posts the caller may see, newest first, by keyset on (created_at, id). */
+export async function boardPosts(
+  deps: SocialDeps,
+  caller: Caller,
+  rawBoard: string,
+  args: PageArgs,
+): Promise<Connection<Post>> {
+  const board = validBoard(rawBoard);
+  const size = pageSize(args.first);
+  const after = args.after ? decodeCursor(args.after) : null;
+  const qb = deps.db.dataSource
+    .getRepository(PostEntity)
+    .createQueryBuilder('p')
+    .where('p.board = :board', { board });
+  applyVisibility(qb, caller);
+  applyAfter(qb, after);
+  const rows = await qb
+    .orderBy('p.created_at', 'DESC')
+    .addOrderBy('p.id', 'DESC')
+    .limit(size + 1)
+    .getMany();
+  return toConnection(rows, size, (p) => p);
+}
+
+/**
+ * Pages of posts for many authors at once (User.posts): the newest `size + 1` per author in one
+ * statement, then the posts in one batch.
+ */
+export function postsByAuthors(
+  deps: SocialDeps,
+  caller: Caller,
+  loadPosts: (ids: string[]) => Promise<Array<Post | null>>,
+) {
+  return async (
+    authorIds: readonly string[],
+    size: number,
+    after: Keyset | null,
+  ): Promise<Map<string, Post[]>> => {
+    const qb = deps.db.dataSource.getRepository(PostEntity).createQueryBuilder('p');
+    applyVisibility(qb, caller);
+    applyAfter(qb, after);
+    const pages = await newestPerParent(
+      qb,
+      { alias: 'p', parent: 'author_id', id: 'id' },
+      authorIds,
+      size + 1,
+    );
+    return loadPages(pages, loadPosts, (_, post) => post);
+  };
+}
