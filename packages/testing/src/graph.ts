@@ -43,6 +43,13 @@ export interface Graph {
     nickname: string,
     password?: string,
   ): Promise<{ id: string; token: string; refreshToken: string; email: string }>;
+  /** Signs up someone new whose nickname is `prefix` and a number unique in this graph. */
+  person(prefix: string): Promise<Account>;
+  /**
+   * A SOSOLOG review by the holder of `token` (on a product of its own), once social knows of it
+   * (its review.created event applied): ready to be liked and commented on.
+   */
+  reviewBy(token: string, body?: string): Promise<string>;
   makeAdmin(userId: string): Promise<string>;
   /**
    * Another gateway in front of this graph's subgraphs — some reached through `urls` instead (a
@@ -61,6 +68,23 @@ export interface Graph {
 export const randomClientIp = (): string => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 
 export const TEST_PASSWORD = 'correct-horse-battery';
+
+export interface Account {
+  id: string;
+  token: string;
+  refreshToken: string;
+  email: string;
+  nickname: string;
+}
+
+/** The data of a result that must have no errors. */
+export function ok<T>(res: GqlResult<T>): T {
+  if (res.errors) throw new Error(`Unexpected errors: ${JSON.stringify(res.errors)}`);
+  return res.data;
+}
+
+/** The first error's code, or undefined. */
+export const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.code;
 
 /**
  * The whole graph in this process on free ports, every service of the service list on a
@@ -143,6 +167,21 @@ export async function startGraph(
       return s as unknown as RunningService<D>;
     };
 
+    let people = 0;
+    const signUp: Graph['signUp'] = async (nickname, password = TEST_PASSWORD) => {
+      const email = `${nickname.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com`;
+      const res = await gql<{
+        signUp: { accessToken: string; refreshToken: string; user: { id: string } };
+      }>(
+        'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } } }',
+        { input: { email, password, nickname } },
+      );
+      if (res.errors) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
+      const p = res.data.signUp;
+      return { id: p.user.id, token: p.accessToken, refreshToken: p.refreshToken, email };
+    };
+    const settled = () => waitUntilSettled([...services.values()], backend.backend.queues);
+
     return {
       backend,
       url,
@@ -151,17 +190,28 @@ export async function startGraph(
       service,
       subgraphUrl: (name) => urls.get(name)!,
       gql,
-      async signUp(nickname, password = TEST_PASSWORD) {
-        const email = `${nickname.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com`;
-        const res = await gql<{
-          signUp: { accessToken: string; refreshToken: string; user: { id: string } };
-        }>(
-          'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } } }',
-          { input: { email, password, nickname } },
+      signUp,
+      async person(prefix) {
+        const nickname = `${prefix}${++people}`;
+        return { ...(await signUp(nickname)), nickname };
+      },
+      async reviewBy(token, body = 'Crunchy and cheap') {
+        const product = ok(
+          await gql<{ createProduct: { id: string } }>(
+            'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+            { input: { name: `Snack ${randomUUID().slice(0, 8)}`, category: 'snack' } },
+            token,
+          ),
         );
-        if (res.errors) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
-        const p = res.data.signUp;
-        return { id: p.user.id, token: p.accessToken, refreshToken: p.refreshToken, email };
+        const review = ok(
+          await gql<{ createReview: { id: string } }>(
+            'mutation($input: CreateReviewInput!) { createReview(input: $input) { id } }',
+            { input: { kind: 'SOSOLOG', body, rating: 4, productId: product.createProduct.id } },
+            token,
+          ),
+        );
+        await settled();
+        return review.createReview.id;
       },
       async makeAdmin(userId) {
         const users = service('social').deps.db.dataSource.getRepository<{ id: string; email: string }>(

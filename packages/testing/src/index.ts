@@ -1,1 +1,11 @@
-export { postRaw, randomClientIp, startGraph, TEST_PASSWORD, type Graph, type GqlResult } from './graph';
+export {
+  codeOf,
+  ok,
+  postRaw,
+  randomClientIp,
+  startGraph,
+  TEST_PASSWORD,
+  type Account,
+  type Graph,
+  type GqlResult,
+} from './graph';

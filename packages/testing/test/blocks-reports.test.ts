@@ -3,7 +3,7 @@ import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxEvent } from '@moim/kit';
 import { REPORTS_PER_USER, type SocialDeps } from '@moim/social';
-import { startGraph, type GqlResult, type Graph } from '../src';
+import { codeOf, ok, startGraph, type GqlResult, type Graph } from '../src';
 
 let graph: Graph;
 beforeAll(async () => {
@@ -15,37 +15,7 @@ const social = () => graph.service<SocialDeps>('social');
 const repo = (entity: 'Block' | 'Follow' | 'Like' | 'Comment' | 'Notification' | 'Report' | 'Target') =>
   social().deps.db.dataSource.getRepository(entity);
 
-let people = 0;
-const person = async (prefix: string) => {
-  const nickname = `${prefix}${++people}`;
-  return { ...(await graph.signUp(nickname)), nickname };
-};
-const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.code;
 const fieldOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.field;
-
-function ok<T>(res: GqlResult<T>): T {
-  expect(res.errors).toBeUndefined();
-  return res.data;
-}
-
-async function reviewBy(token: string, body = 'Crunchy and cheap'): Promise<string> {
-  const product = ok(
-    await graph.gql<{ createProduct: { id: string } }>(
-      'mutation { createProduct(input: { name: "Pepero", category: "food" }) { id } }',
-      {},
-      token,
-    ),
-  );
-  const review = ok(
-    await graph.gql<{ createReview: { id: string } }>(
-      'mutation($input: CreateReviewInput!) { createReview(input: $input) { id } }',
-      { input: { kind: 'SOSOLOG', body, rating: 3, productId: product.createProduct.id } },
-      token,
-    ),
-  );
-  await graph.settled();
-  return review.createReview.id;
-}
 
 async function postBy(token: string): Promise<string> {
   const res = await graph.gql<{ createPost: { id: string } }>(
@@ -111,12 +81,12 @@ const eventsOf = (topic: string, payload: object) =>
 
 describe('blocking', () => {
   it('stops the blocked from liking or commenting, hides their content from the blocker, and unblock restores it', async () => {
-    const a = await person('blocked');
-    const b = await person('blocker');
-    const c = await person('third');
-    const bReview = await reviewBy(b.token);
-    const aReview = await reviewBy(a.token, 'By the blocked one');
-    const cReview = await reviewBy(c.token);
+    const a = await graph.person('blocked');
+    const b = await graph.person('blocker');
+    const c = await graph.person('third');
+    const bReview = await graph.reviewBy(b.token);
+    const aReview = await graph.reviewBy(a.token, 'By the blocked one');
+    const cReview = await graph.reviewBy(c.token);
     const aComment = ok(
       await graph.gql<{ addComment: { id: string } }>(COMMENT, { t: cReview, b: 'Nice' }, a.token),
     ).addComment.id;
@@ -158,8 +128,8 @@ describe('blocking', () => {
   });
 
   it('ends follows both ways', async () => {
-    const a = await person('mutual');
-    const b = await person('mutual');
+    const a = await graph.person('mutual');
+    const b = await graph.person('mutual');
     const follow = 'mutation($u: ID!) { follow(userId: $u) { id } }';
     ok(await graph.gql(follow, { u: b.id }, a.token));
     ok(await graph.gql(follow, { u: a.id }, b.token));
@@ -190,8 +160,8 @@ describe('blocking', () => {
   });
 
   it('lists the blocked newest first, in pages', async () => {
-    const b = await person('lister');
-    const blocked = [await person('x'), await person('x'), await person('x')];
+    const b = await graph.person('lister');
+    const blocked = [await graph.person('x'), await graph.person('x'), await graph.person('x')];
     for (const u of blocked) ok(await graph.gql(BLOCK, { u: u.id }, b.token));
     const page = async (after?: string) =>
       ok(
@@ -218,7 +188,7 @@ describe('blocking', () => {
   });
 
   it('refuses blocking yourself or nobody, writing nothing', async () => {
-    const b = await person('lonely');
+    const b = await graph.person('lonely');
     const self = await graph.gql(BLOCK, { u: b.id }, b.token);
     expect(codeOf(self)).toBe('BAD_USER_INPUT');
     expect(fieldOf(self)).toBe('userId');
@@ -232,9 +202,9 @@ describe('blocking', () => {
 
 describe('reports', () => {
   it('takes one report per user and target, and checks the target and the note', async () => {
-    const author = await person('reported');
-    const reporter = await person('reporter');
-    const review = await reviewBy(author.token);
+    const author = await graph.person('reported');
+    const reporter = await graph.person('reporter');
+    const review = await graph.reviewBy(author.token);
     const first = ok(
       await graph.gql<{
         report: {
@@ -258,7 +228,7 @@ describe('reports', () => {
     expect(again.errors?.[0]?.message).toBe('You have already reported this');
     expect(await repo('Report').countBy({ reporterId: reporter.id })).toBe(1);
 
-    const other = await person('reporter');
+    const other = await graph.person('reporter');
     const long = await graph.gql(REPORT, { t: review, r: 'OTHER', n: 'x'.repeat(501) }, other.token);
     expect(codeOf(long)).toBe('BAD_USER_INPUT');
     expect(fieldOf(long)).toBe('note');
@@ -276,8 +246,8 @@ describe('reports', () => {
   });
 
   it('limits reports per user', async () => {
-    const reporter = await person('flooder');
-    const author = await person('target');
+    const reporter = await graph.person('flooder');
+    const author = await graph.person('target');
     const targets = Array.from({ length: REPORTS_PER_USER.max + 1 }, () => randomUUID());
     await repo('Target').insert(
       targets.map((id) => ({ id, kind: 'REVIEW', authorId: author.id, state: 'VISIBLE', version: '1' })),
@@ -291,11 +261,15 @@ describe('reports', () => {
   });
 
   it('lets admins list and resolve them: HIDE hides a review in review and stops interactions', async () => {
-    const author = await person('offender');
-    const [r1, r2, fan] = [await person('report'), await person('report'), await person('fan')];
-    const admin = await person('admin');
+    const author = await graph.person('offender');
+    const [r1, r2, fan] = [
+      await graph.person('report'),
+      await graph.person('report'),
+      await graph.person('fan'),
+    ];
+    const admin = await graph.person('admin');
     const adminToken = await graph.makeAdmin(admin.id);
-    const review = await reviewBy(author.token);
+    const review = await graph.reviewBy(author.token);
     ok(await graph.gql(LIKE, { t: review }, fan.token));
     const first = ok(
       await graph.gql<{ report: { id: string } }>(REPORT, { t: review, r: 'ABUSE' }, r1.token),
@@ -384,9 +358,9 @@ describe('reports', () => {
   });
 
   it('HIDE hides a post; DISMISS leaves the target alone', async () => {
-    const author = await person('poster');
-    const reporter = await person('report');
-    const admin = await person('admin');
+    const author = await graph.person('poster');
+    const reporter = await graph.person('report');
+    const admin = await graph.person('admin');
     const adminToken = await graph.makeAdmin(admin.id);
     const post = await postBy(author.token);
     const kept = await postBy(author.token);

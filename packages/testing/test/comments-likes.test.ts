@@ -13,25 +13,6 @@ type Account = Awaited<ReturnType<Graph['signUp']>>;
 const social = () => graph.service<SocialDeps>('social');
 const repo = (entity: 'Like' | 'Scrap' | 'Comment' | 'Block') =>
   social().deps.db.dataSource.getRepository(entity);
-let people = 0;
-const person = (prefix: string) => graph.signUp(`${prefix}${++people}`);
-
-/** A review by `author` that social knows of (its event applied). */
-async function reviewBy(author: Account, body = 'a fine snack'): Promise<string> {
-  const product = await graph.gql<{ createProduct: { id: string } }>(
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    { input: { name: `Snack ${randomUUID().slice(0, 8)}`, category: 'snack' } },
-    author.token,
-  );
-  const review = await graph.gql<{ createReview: { id: string } }>(
-    'mutation($input: CreateReviewInput!) { createReview(input: $input) { id } }',
-    { input: { kind: 'SOSOLOG', body, rating: 4, productId: product.data.createProduct.id } },
-    author.token,
-  );
-  expect(review.errors).toBeUndefined();
-  await graph.settled();
-  return review.data.createReview.id;
-}
 
 async function postBy(author: Account, title = 'A post'): Promise<string> {
   const res = await graph.gql<{ createPost: { id: string } }>(
@@ -120,8 +101,8 @@ const commentsBy = (authorId: string) => repo('Comment').countBy({ authorId });
 
 describe('likes and scraps', () => {
   it('likes once however often asked; unlike is idempotent too', async () => {
-    const [a, b] = [await person('liker'), await person('liked')];
-    const reviewId = await reviewBy(b);
+    const [a, b] = [await graph.person('liker'), await graph.person('liked')];
+    const reviewId = await graph.reviewBy(b.token);
 
     const first = await react('like', reviewId, a.token);
     expect(first.errors).toBeUndefined();
@@ -154,7 +135,7 @@ describe('likes and scraps', () => {
   });
 
   it('likes and scraps posts as well', async () => {
-    const [a, b] = [await person('fan'), await person('poster')];
+    const [a, b] = [await graph.person('fan'), await graph.person('poster')];
     const postId = await postBy(b);
     expect((await react('like', postId, a.token)).data.like).toEqual({
       __typename: 'Post',
@@ -173,7 +154,7 @@ describe('likes and scraps', () => {
   });
 
   it('refuses a missing target with NOT_FOUND and a malformed id with BAD_USER_INPUT, writing nothing', async () => {
-    const a = await person('misser');
+    const a = await graph.person('misser');
     for (const name of ['like', 'scrap', 'unlike', 'unscrap'] as const) {
       const missing = await react(name, randomUUID(), a.token);
       expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -187,8 +168,8 @@ describe('likes and scraps', () => {
   });
 
   it('lists my scraps newest first as the reviews and posts themselves; nobody else’s', async () => {
-    const [a, b] = [await person('scrapper'), await person('scrapped')];
-    const reviewId = await reviewBy(b, 'worth keeping');
+    const [a, b] = [await graph.person('scrapper'), await graph.person('scrapped')];
+    const reviewId = await graph.reviewBy(b.token, 'worth keeping');
     const postId = await postBy(b, 'Keep this');
     const otherPost = await postBy(b, 'And this');
     for (const id of [reviewId, postId, otherPost])
@@ -242,9 +223,9 @@ describe('likes and scraps', () => {
   });
 
   it('refuses to like or comment on a review an admin hid, writing nothing', async () => {
-    const [a, b] = [await person('late'), await person('hidee')];
-    const admin = await graph.makeAdmin((await person('mod')).id);
-    const reviewId = await reviewBy(b, 'soon hidden');
+    const [a, b] = [await graph.person('late'), await graph.person('hidee')];
+    const admin = await graph.makeAdmin((await graph.person('mod')).id);
+    const reviewId = await graph.reviewBy(b.token, 'soon hidden');
     const hidden = await graph.gql(
       'mutation($id: ID!) { hideReview(id: $id) { id } }',
       { id: reviewId },
@@ -264,8 +245,8 @@ describe('likes and scraps', () => {
 
 describe('comments', () => {
   it('comments on a review and on a post; the lists show them newest first with their authors', async () => {
-    const [a, b] = [await person('talker'), await person('talkedto')];
-    const reviewId = await reviewBy(b);
+    const [a, b] = [await graph.person('talker'), await graph.person('talkedto')];
+    const reviewId = await graph.reviewBy(b.token);
     const postId = await postBy(b, 'Discuss');
 
     const first = await comment(a, reviewId, '  Looks tasty  ');
@@ -302,9 +283,9 @@ describe('comments', () => {
   });
 
   it('refuses an empty comment, one over 1,000 characters and a reply to a reply, writing nothing', async () => {
-    const [a, b] = [await person('picky'), await person('host')];
-    const reviewId = await reviewBy(b);
-    const otherReview = await reviewBy(b);
+    const [a, b] = [await graph.person('picky'), await graph.person('host')];
+    const reviewId = await graph.reviewBy(b.token);
+    const otherReview = await graph.reviewBy(b.token);
     const top = await comment(b, reviewId, 'top');
     const reply = await comment(b, reviewId, 'reply', top.id);
     const elsewhere = await comment(b, otherReview, 'elsewhere');
@@ -347,8 +328,12 @@ describe('comments', () => {
   });
 
   it('keeps a deleted comment with replies as a placeholder, removes one without, and the placeholder with its last reply', async () => {
-    const [a, b, c] = [await person('thread'), await person('owner'), await person('replier')];
-    const reviewId = await reviewBy(b);
+    const [a, b, c] = [
+      await graph.person('thread'),
+      await graph.person('owner'),
+      await graph.person('replier'),
+    ];
+    const reviewId = await graph.reviewBy(b.token);
     const lonely = await comment(a, reviewId, 'nobody answers');
     const top = await comment(a, reviewId, 'question');
     const r1 = await comment(c, reviewId, 'answer 1', top.id);
@@ -387,9 +372,13 @@ describe('comments', () => {
   });
 
   it('lets its author, the target’s author or an admin delete; anyone else is FORBIDDEN; only its author edits', async () => {
-    const [a, b, other] = [await person('says'), await person('hears'), await person('meddler')];
-    const admin = await graph.makeAdmin((await person('janitor')).id);
-    const reviewId = await reviewBy(b);
+    const [a, b, other] = [
+      await graph.person('says'),
+      await graph.person('hears'),
+      await graph.person('meddler'),
+    ];
+    const admin = await graph.makeAdmin((await graph.person('janitor')).id);
+    const reviewId = await graph.reviewBy(b.token);
     const [byAuthor, byOwner, byAdmin] = [
       await comment(a, reviewId, 'one'),
       await comment(a, reviewId, 'two'),
@@ -434,8 +423,8 @@ describe('comments', () => {
   });
 
   it('pages top-level comments and replies newest first, each once, with counts', async () => {
-    const [a, b] = [await person('chatty'), await person('chatted')];
-    const reviewId = await reviewBy(b);
+    const [a, b] = [await graph.person('chatty'), await graph.person('chatted')];
+    const reviewId = await graph.reviewBy(b.token);
     const tops: CommentView[] = [];
     for (let i = 0; i < 5; i++) tops.push(await comment(a, reviewId, `top ${i}`));
     const replies: CommentView[] = [];
@@ -494,8 +483,12 @@ describe('comments', () => {
   });
 
   it('leaves out comments by people the viewer blocks, and refuses a reply under a comment whose author blocks the caller', async () => {
-    const [a, b, owner] = [await person('blocker'), await person('blocked'), await person('venue')];
-    const reviewId = await reviewBy(owner);
+    const [a, b, owner] = [
+      await graph.person('blocker'),
+      await graph.person('blocked'),
+      await graph.person('venue'),
+    ];
+    const reviewId = await graph.reviewBy(owner.token);
     const byA = await comment(a, reviewId, 'from a');
     const byB = await comment(b, reviewId, 'from b');
     await repo('Block').insert({ blockerId: a.id, blockedId: b.id, createdAt: new Date() });
@@ -511,7 +504,7 @@ describe('comments', () => {
   });
 
   it('limits comments per user: the 31st in the window is RATE_LIMITED and not written', async () => {
-    const [a, b] = [await person('spammer'), await person('spammed')];
+    const [a, b] = [await graph.person('spammer'), await graph.person('spammed')];
     const postId = await postBy(b);
     for (let i = 0; i < 30; i++) await comment(a, postId, `#${i}`);
     const res = await graph.gql(ADD, { target: postId, body: '#30' }, a.token);

@@ -3,7 +3,7 @@ import { Like } from 'typeorm';
 import { newId, OutboxEvent } from '@moim/kit';
 import { eventually } from '@moim/kit/testing';
 import { insertAccounts, type SocialDeps } from '@moim/social';
-import { startGraph, type GqlResult, type Graph } from '../src';
+import { codeOf, ok, startGraph, type Graph } from '../src';
 
 let graph: Graph;
 beforeAll(async () => {
@@ -22,38 +22,6 @@ interface SentPush {
 const sent = () => (social().deps.push as unknown as { sent: SentPush[] }).sent;
 const pushesOf = (notificationId: string) =>
   sent().filter((p) => p.message.data.notificationId === notificationId);
-
-let people = 0;
-const person = async (prefix: string) => {
-  const nickname = `${prefix}${++people}`;
-  return { ...(await graph.signUp(nickname)), nickname };
-};
-const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.code;
-
-function ok<T>(res: GqlResult<T>): T {
-  expect(res.errors).toBeUndefined();
-  return res.data;
-}
-
-/** A review by `token`, known to social (its review.created event applied). */
-async function reviewBy(token: string): Promise<string> {
-  const product = ok(
-    await graph.gql<{ createProduct: { id: string } }>(
-      'mutation { createProduct(input: { name: "Honey Butter Chip", category: "food" }) { id } }',
-      {},
-      token,
-    ),
-  );
-  const review = ok(
-    await graph.gql<{ createReview: { id: string } }>(
-      'mutation($input: CreateReviewInput!) { createReview(input: $input) { id } }',
-      { input: { kind: 'SOSOLOG', body: 'Sweet and salty', rating: 4, productId: product.createProduct.id } },
-      token,
-    ),
-  );
-  await graph.settled();
-  return review.createReview.id;
-}
 
 const LIKE = `mutation($t: ID!) { like(targetId: $t) { __typename ... on Review { id likeCount viewerHasLiked } } }`;
 const like = async (token: string, targetId: string) =>
@@ -134,9 +102,9 @@ const pushJobsOf = (notificationId: string) =>
 
 describe('the notification inbox', () => {
   it('shows a like and a comment on your review, counts them unread, and marks them read', async () => {
-    const a = await person('liker');
-    const b = await person('author');
-    const review = await reviewBy(b.token);
+    const a = await graph.person('liker');
+    const b = await graph.person('author');
+    const review = await graph.reviewBy(b.token);
     await like(a.token, review);
     const commentId = await comment(a.token, review, 'Agreed, so good');
 
@@ -168,9 +136,9 @@ describe('the notification inbox', () => {
   });
 
   it('counts a second like by the same person as nothing: one like, one notification', async () => {
-    const a = await person('twice');
-    const b = await person('author');
-    const review = await reviewBy(b.token);
+    const a = await graph.person('twice');
+    const b = await graph.person('author');
+    const review = await graph.reviewBy(b.token);
     expect((await like(a.token, review)).likeCount).toBe(1);
     expect((await like(a.token, review)).likeCount).toBe(1);
     expect(await repo('Like').countBy({ targetId: review })).toBe(1);
@@ -181,10 +149,10 @@ describe('the notification inbox', () => {
   });
 
   it('collapses likes of one target within the window into one entry with the latest actor', async () => {
-    const b = await person('popular');
+    const b = await graph.person('popular');
     await registerDevice(b.token, `device-${b.id}`);
-    const review = await reviewBy(b.token);
-    const [x, y, z] = [await person('fan'), await person('fan'), await person('fan')];
+    const review = await graph.reviewBy(b.token);
+    const [x, y, z] = [await graph.person('fan'), await graph.person('fan'), await graph.person('fan')];
     await like(x.token, review);
     // b reads it; the next like makes it unread again.
     ok(await graph.gql(MARK, {}, b.token));
@@ -213,8 +181,8 @@ describe('the notification inbox', () => {
   });
 
   it('does not notify you of liking or commenting on your own review', async () => {
-    const b = await person('selfish');
-    const review = await reviewBy(b.token);
+    const b = await graph.person('selfish');
+    const review = await graph.reviewBy(b.token);
     await like(b.token, review);
     await comment(b.token, review, 'My own words');
     expect(await repo('Notification').countBy({ recipientId: b.id })).toBe(0);
@@ -222,8 +190,8 @@ describe('the notification inbox', () => {
   });
 
   it('tells you of a new follower, but not of one you block', async () => {
-    const a = await person('follower');
-    const b = await person('followed');
+    const a = await graph.person('follower');
+    const b = await graph.person('followed');
     await follow(a.token, b.id);
     await follow(a.token, b.id); // idempotent: no second notification
     const { entries } = await inbox(b.token);
@@ -236,7 +204,7 @@ describe('the notification inbox', () => {
       comment: null,
     });
 
-    const c = await person('blocked');
+    const c = await graph.person('blocked');
     ok(await graph.gql('mutation($u: ID!) { block(userId: $u) { id } }', { u: c.id }, b.token));
     // Someone you block cannot follow you (blocking ends follows and keeps them ended), so no notification.
     const refused = await graph.gql('mutation($u: ID!) { follow(userId: $u) { id } }', { u: b.id }, c.token);
@@ -245,8 +213,8 @@ describe('the notification inbox', () => {
   });
 
   it('keeps muted kinds in the inbox but does not push them; other kinds are pushed once each', async () => {
-    const a = await person('actor');
-    const b = await person('muter');
+    const a = await graph.person('actor');
+    const b = await graph.person('muter');
     const device = `device-${b.id}`;
     await registerDevice(b.token, device);
     const settings = ok(
@@ -275,7 +243,7 @@ describe('the notification inbox', () => {
     );
     expect(other.user.notificationSettings).toBeNull();
 
-    const review = await reviewBy(b.token);
+    const review = await graph.reviewBy(b.token);
     await like(a.token, review);
     await comment(a.token, review, 'Pushed, this one');
     await pushesDone();
@@ -306,7 +274,7 @@ describe('the notification inbox', () => {
         b.token,
       ),
     );
-    const second = await reviewBy(b.token);
+    const second = await graph.reviewBy(b.token);
     await like(a.token, second);
     await pushesDone();
     const secondLike = (await inbox(b.token)).entries.find(
@@ -317,15 +285,15 @@ describe('the notification inbox', () => {
   });
 
   it('marks read only up to upTo, and only the caller’s own', async () => {
-    const b = await person('reader');
-    const review = await reviewBy(b.token);
-    for (const f of [await person('one'), await person('two'), await person('three')])
+    const b = await graph.person('reader');
+    const review = await graph.reviewBy(b.token);
+    for (const f of [await graph.person('one'), await graph.person('two'), await graph.person('three')])
       await comment(f.token, review, 'Hello');
     const { entries } = await inbox(b.token);
     expect(entries).toHaveLength(3);
     const [newest, middle, oldest] = entries;
 
-    const stranger = await person('stranger');
+    const stranger = await graph.person('stranger');
     const foreign = await graph.gql(MARK, { upTo: middle!.id }, stranger.token);
     expect(codeOf(foreign)).toBe('NOT_FOUND');
     expect((await inbox(b.token)).unread).toBe(3);
@@ -342,9 +310,9 @@ describe('the notification inbox', () => {
   });
 
   it('pages the inbox newest first', async () => {
-    const b = await person('paged');
-    const review = await reviewBy(b.token);
-    for (const f of [await person('p'), await person('p'), await person('p')])
+    const b = await graph.person('paged');
+    const review = await graph.reviewBy(b.token);
+    for (const f of [await graph.person('p'), await graph.person('p'), await graph.person('p')])
       await comment(f.token, review, 'Hi');
     const all = (await inbox(b.token)).entries.map((e) => e.id);
     const first = ok(
@@ -367,20 +335,20 @@ describe('the notification inbox', () => {
   });
 
   it('serves an inbox page in a fixed number of statements, however many entries it shows', async () => {
-    const me = await person('busy');
+    const me = await graph.person('busy');
     const ds = social().deps.db.dataSource;
     const actors = await social().deps.db.transaction((m) =>
       insertAccounts(
         m,
         Array.from({ length: 30 }, (_, i) => ({
           email: `inbox-actor-${i}-${me.id}@example.com`,
-          nickname: `ia${i}x${people}`,
+          nickname: `ia${i}x${me.id.slice(0, 6)}`,
           role: 'USER' as const,
           passwordHash: 'not-a-real-hash',
         })),
       ),
     );
-    const postAuthor = await person('poster');
+    const postAuthor = await graph.person('poster');
     const post = ok(
       await graph.gql<{ createPost: { id: string } }>(
         'mutation { createPost(input: { board: "general", title: "Lost umbrella", body: "Blue, near the library" }) { id } }',

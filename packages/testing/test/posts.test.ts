@@ -11,9 +11,7 @@ afterAll(() => graph?.stop());
 
 const social = () => graph.service<SocialDeps>('social');
 const repo = (entity: 'Post' | 'Target') => social().deps.db.dataSource.getRepository(entity);
-let people = 0;
 /** A new account with a nickname of its own. */
-const person = (prefix: string) => graph.signUp(`${prefix}${++people}`);
 /** A board key of its own, so lists read only this test's posts. */
 const board = () => `b-${randomUUID().slice(0, 8)}`;
 
@@ -67,7 +65,7 @@ const postCountBy = (authorId: string) => repo('Post').countBy({ authorId });
 
 describe('posts', () => {
   it('creates a post with its target row, reads it by id, on its board and on the author’s page', async () => {
-    const author = await person('writer');
+    const author = await graph.person('writer');
     const key = board();
     const post = await createPost(author.token, {
       board: `  ${key}  `,
@@ -89,7 +87,7 @@ describe('posts', () => {
       state: 'VISIBLE',
     });
 
-    const stranger = await person('reader');
+    const stranger = await graph.person('reader');
     expect(await readPost(post.id, stranger.token)).toEqual(post);
     expect(await readPost(post.id)).toEqual(post);
     expect(await boardIds(key)).toEqual([post.id]);
@@ -100,7 +98,7 @@ describe('posts', () => {
   });
 
   it('pages a board newest first, every post once, and leaves other boards out', async () => {
-    const [a, b] = [await person('pager'), await person('pager')];
+    const [a, b] = [await graph.person('pager'), await graph.person('pager')];
     const key = board();
     const created: PostView[] = [];
     for (let i = 0; i < 4; i++)
@@ -129,9 +127,9 @@ describe('posts', () => {
   });
 
   it('lets the author update and delete; another user is FORBIDDEN; an admin may delete', async () => {
-    const author = await person('owner');
-    const other = await person('intruder');
-    const admin = await graph.makeAdmin((await person('moderator')).id);
+    const author = await graph.person('owner');
+    const other = await graph.person('intruder');
+    const admin = await graph.makeAdmin((await graph.person('moderator')).id);
     const key = board();
     const post = await createPost(author.token, { board: key, title: 'Old title', body: 'Old body' });
     const UPDATE = `mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { ${POST_FIELDS} } }`;
@@ -189,7 +187,7 @@ describe('posts', () => {
     ['a body of 10,001 characters', { board: 'general', title: 'Hello', body: 'y'.repeat(10_001) }, 'body'],
   ];
   it.each(bad)('refuses %s with BAD_USER_INPUT on its field and writes nothing', async (_, input, field) => {
-    const author = await person('sloppy');
+    const author = await graph.person('sloppy');
     const res = await graph.gql(CREATE, { input }, author.token);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(await postCountBy(author.id)).toBe(0);
@@ -197,7 +195,7 @@ describe('posts', () => {
   });
 
   it('accepts the longest title, body and board key, and refuses a malformed board in posts(board)', async () => {
-    const author = await person('verbose');
+    const author = await graph.person('verbose');
     const post = await createPost(author.token, {
       board: `a${'-'.repeat(38)}z`,
       title: '가'.repeat(100),
@@ -214,9 +212,9 @@ describe('posts', () => {
   });
 
   it('shows a hidden post only to admins and its author, and leaves it out of lists for others', async () => {
-    const author = await person('hidden');
-    const other = await person('looker');
-    const admin = await graph.makeAdmin((await person('hider')).id);
+    const author = await graph.person('hidden');
+    const other = await graph.person('looker');
+    const admin = await graph.makeAdmin((await graph.person('hider')).id);
     const key = board();
     const post = await createPost(author.token, { board: key, title: 'Rude', body: 'Words' });
     const hide = (hidden: boolean, id = post.id) =>
@@ -254,7 +252,7 @@ describe('posts', () => {
   });
 
   it('resolves share links of posts and reviews through sharedTarget, and nothing else', async () => {
-    const author = await person('sharer');
+    const author = await graph.person('sharer');
     const post = await createPost(author.token, { board: board(), title: 'Share me', body: 'Please' });
     const product = await graph.gql<{ createProduct: { id: string } }>(
       'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
@@ -307,7 +305,7 @@ describe('posts', () => {
   });
 
   it('limits posts per user: the 11th in the window is RATE_LIMITED with retryAfterSeconds and not written', async () => {
-    const author = await person('flooder');
+    const author = await graph.person('flooder');
     const key = board();
     for (let i = 0; i < 10; i++)
       await createPost(author.token, { board: key, title: `#${i}`, body: 'flood' });
@@ -318,6 +316,6 @@ describe('posts', () => {
     expect(retryAfter).toBeLessThanOrEqual(600);
     expect(await postCountBy(author.id)).toBe(10);
     // Another user is not held back.
-    await createPost((await person('calm')).token, { board: key, title: 'fine', body: 'fine' });
+    await createPost((await graph.person('calm')).token, { board: key, title: 'fine', body: 'fine' });
   });
 });

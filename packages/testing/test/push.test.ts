@@ -18,7 +18,7 @@ import {
   type PushSender,
   type SocialDeps,
 } from '@moim/social';
-import { startGraph, type GqlResult, type Graph } from '../src';
+import { codeOf, ok, startGraph, type Graph } from '../src';
 
 let graph: Graph;
 let proxy: TcpProxy | undefined;
@@ -70,43 +70,6 @@ function scriptedSender(answer: (tokens: string[], call: number) => PushOutcome[
     },
   };
   return { sender, calls };
-}
-
-let people = 0;
-const person = async (prefix: string) => {
-  const nickname = `${prefix}${++people}`;
-  return { ...(await graph.signUp(nickname)), nickname };
-};
-const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.code;
-function ok<T>(res: GqlResult<T>): T {
-  expect(res.errors).toBeUndefined();
-  return res.data;
-}
-
-async function reviewBy(token: string): Promise<string> {
-  const product = ok(
-    await graph.gql<{ createProduct: { id: string } }>(
-      'mutation { createProduct(input: { name: "Banana Milk", category: "drink" }) { id } }',
-      {},
-      token,
-    ),
-  );
-  const review = ok(
-    await graph.gql<{ createReview: { id: string } }>(
-      'mutation($input: CreateReviewInput!) { createReview(input: $input) { id } }',
-      {
-        input: {
-          kind: 'SOSOLOG',
-          body: 'Tastes of childhood',
-          rating: 5,
-          productId: product.createProduct.id,
-        },
-      },
-      token,
-    ),
-  );
-  await graph.settled();
-  return review.createReview.id;
 }
 
 const registerDevice = async (token: string, device: string) =>
@@ -184,10 +147,10 @@ describe('pushes', () => {
   // Servers only: the embedded backend has no Redis to lose (its queue lives in the process).
   const onServers = TEST_BACKEND === 'servers' ? it : () => {};
   onServers('commits a like while Redis is away and pushes it exactly once when Redis returns', async () => {
-    const a = await person('outage');
-    const b = await person('author');
+    const a = await graph.person('outage');
+    const b = await graph.person('author');
     await registerDevice(b.token, `ios-${b.id}`);
-    const review = await reviewBy(b.token);
+    const review = await graph.reviewBy(b.token);
 
     await proxy!.down();
     try {
@@ -214,10 +177,10 @@ describe('pushes', () => {
   });
 
   it('deletes the token FCM reports unregistered and keeps the others', async () => {
-    const a = await person('commenter');
-    const b = await person('author');
+    const a = await graph.person('commenter');
+    const b = await graph.person('author');
     for (const device of ['keep-1', 'dead', 'keep-2']) await registerDevice(b.token, `${device}-${b.id}`);
-    const review = await reviewBy(b.token);
+    const review = await graph.reviewBy(b.token);
     const requests: MulticastMessage[] = [];
     const fcm = createFcmPush(
       {
@@ -254,10 +217,10 @@ describe('pushes', () => {
   });
 
   it('retries only the tokens that failed for now, in a follow-up job', async () => {
-    const a = await person('liker');
-    const b = await person('author');
+    const a = await graph.person('liker');
+    const b = await graph.person('author');
     for (const device of ['first', 'second']) await registerDevice(b.token, `${device}-${b.id}`);
-    const review = await reviewBy(b.token);
+    const review = await graph.reviewBy(b.token);
     // The first send: one token through, one to retry; then everything goes through.
     const { sender, calls } = scriptedSender((tokens, call) =>
       tokens.map((t) => (call === 1 && t.startsWith('second-') ? 'retry' : 'sent')),
@@ -280,11 +243,11 @@ describe('pushes', () => {
   });
 
   it('parks a push that keeps failing in the failed set with its reason, where an admin retries it', async () => {
-    const a = await person('liker');
-    const b = await person('author');
-    const admin = await person('admin');
+    const a = await graph.person('liker');
+    const b = await graph.person('author');
+    const admin = await graph.person('admin');
     const adminToken = await graph.makeAdmin(admin.id);
-    const review = await reviewBy(b.token);
+    const review = await graph.reviewBy(b.token);
     await like(a.token, review);
     await pushesDone(); // no device yet: nothing to send, the job is done
     const notificationId = await latestNotification(b.id);
@@ -338,11 +301,11 @@ describe('pushes', () => {
   });
 
   it('gives up after SEND_PUSH.attempts follow-ups: into the failed set, without pushing the reached devices again', async () => {
-    const a = await person('liker');
-    const b = await person('author');
-    const admin = await person('admin');
+    const a = await graph.person('liker');
+    const b = await graph.person('author');
+    const admin = await graph.person('admin');
     const adminToken = await graph.makeAdmin(admin.id);
-    const review = await reviewBy(b.token);
+    const review = await graph.reviewBy(b.token);
     await like(a.token, review);
     await pushesDone();
     const notificationId = await latestNotification(b.id);
@@ -382,15 +345,15 @@ describe('pushes', () => {
   });
 
   it('stops pushing a notification once its review is hidden, its actor blocked, or its kind muted', async () => {
-    const [a, c] = [await person('liker'), await person('liker')];
-    const b = await person('author');
-    const admin = await person('admin');
+    const [a, c] = [await graph.person('liker'), await graph.person('liker')];
+    const b = await graph.person('author');
+    const admin = await graph.person('admin');
     const adminToken = await graph.makeAdmin(admin.id);
     await registerDevice(b.token, `phone-${b.id}`);
     const [hidden, blocked, muted] = [
-      await reviewBy(b.token),
-      await reviewBy(b.token),
-      await reviewBy(b.token),
+      await graph.reviewBy(b.token),
+      await graph.reviewBy(b.token),
+      await graph.reviewBy(b.token),
     ];
     await like(a.token, hidden);
     await like(a.token, blocked);
@@ -461,8 +424,8 @@ describe('devices', () => {
   const devices = () => db().getRepository<{ token: string; userId: string; platform: string }>('Device');
 
   it('registers a trimmed token once, moves it to whoever registers it last, and unregisters only your own', async () => {
-    const a = await person('phone');
-    const b = await person('phone');
+    const a = await graph.person('phone');
+    const b = await graph.person('phone');
     const token = `shared-${a.id}`;
     ok(await graph.gql(REGISTER, { t: `  ${token} `, p: 'ANDROID' }, a.token));
     ok(await graph.gql(REGISTER, { t: token, p: 'ANDROID' }, a.token));
@@ -485,7 +448,7 @@ describe('devices', () => {
   });
 
   it('refuses an empty or overlong token and anonymous callers, writing nothing', async () => {
-    const a = await person('phone');
+    const a = await graph.person('phone');
     for (const t of ['   ', 'x'.repeat(513)]) {
       const res = await graph.gql(REGISTER, { t, p: 'WEB' }, a.token);
       expect(codeOf(res)).toBe('BAD_USER_INPUT');
@@ -499,7 +462,7 @@ describe('devices', () => {
   });
 
   it('keeps the 20 most recently registered devices per user', async () => {
-    const a = await person('gadgets');
+    const a = await graph.person('gadgets');
     const tokens = Array.from({ length: 21 }, (_, i) => `gadget-${i}-${a.id}`);
     for (const t of tokens) ok(await graph.gql(REGISTER, { t, p: 'ANDROID' }, a.token));
     const kept = (await devices().findBy({ userId: a.id })).map((d) => d.token);
