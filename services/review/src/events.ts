@@ -1,4 +1,5 @@
 import type { EntityManager, EntitySchema } from 'typeorm';
+import type { EventPayloads } from '@moim/events';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
 import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
 import { setHiddenInTransaction } from './domain/reviews';
@@ -42,8 +43,33 @@ async function applyEdge<E extends Edge>(
   // The edge holds a newer change: this event is stale and has nothing to add.
 }
 
-const FOLLOW: [string, string] = ['follower_id', 'followee_id'];
-const BLOCK: [string, string] = ['blocker_id', 'blocked_id'];
+/** The created and deleted handlers of one kind of edge. */
+function edgeHandlers<E extends Edge, P>(
+  entity: EntitySchema<E>,
+  columns: [string, string],
+  pairOf: (payload: P) => Omit<E, keyof Edge>,
+) {
+  const apply = (active: boolean) => (p: P, manager: EntityManager, event: { sequence: number }) =>
+    applyEdge(manager, entity, columns, pairOf(p), active, event.sequence);
+  return { created: apply(true), deleted: apply(false) };
+}
+
+const follows = edgeHandlers(
+  FollowEdgeEntity,
+  ['follower_id', 'followee_id'],
+  (p: EventPayloads['follow.created']) => ({
+    followerId: p.followerId,
+    followeeId: p.followeeId,
+  }),
+);
+const blocks = edgeHandlers(
+  BlockEdgeEntity,
+  ['blocker_id', 'blocked_id'],
+  (p: EventPayloads['block.created']) => ({
+    blockerId: p.blockerId,
+    blockedId: p.blockedId,
+  }),
+);
 
 export const reviewEventHandlers: EventHandlers = {
   'user.created': async (p, manager) => {
@@ -55,42 +81,10 @@ export const reviewEventHandlers: EventHandlers = {
       .orIgnore()
       .execute();
   },
-  'follow.created': (p, manager, event) =>
-    applyEdge(
-      manager,
-      FollowEdgeEntity,
-      FOLLOW,
-      { followerId: p.followerId, followeeId: p.followeeId },
-      true,
-      event.sequence,
-    ),
-  'follow.deleted': (p, manager, event) =>
-    applyEdge(
-      manager,
-      FollowEdgeEntity,
-      FOLLOW,
-      { followerId: p.followerId, followeeId: p.followeeId },
-      false,
-      event.sequence,
-    ),
-  'block.created': (p, manager, event) =>
-    applyEdge(
-      manager,
-      BlockEdgeEntity,
-      BLOCK,
-      { blockerId: p.blockerId, blockedId: p.blockedId },
-      true,
-      event.sequence,
-    ),
-  'block.deleted': (p, manager, event) =>
-    applyEdge(
-      manager,
-      BlockEdgeEntity,
-      BLOCK,
-      { blockerId: p.blockerId, blockedId: p.blockedId },
-      false,
-      event.sequence,
-    ),
+  'follow.created': follows.created,
+  'follow.deleted': follows.deleted,
+  'block.created': blocks.created,
+  'block.deleted': blocks.deleted,
   // An admin's HIDE on a report: the same change as hideReview (a review deleted since is no error).
   'report.resolved': async (p, manager) => {
     if (p.action === 'HIDE' && p.targetKind === 'REVIEW')

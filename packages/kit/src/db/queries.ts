@@ -120,3 +120,20 @@ export async function lockRows<T extends ObjectLiteral>(
   const rows = await manager.find(entity, { where, lock: { mode: 'pessimistic_write' } });
   return rows.length > 0;
 }
+
+/**
+ * Keeps the rows after a keyset cursor in newest-first order on (created_at, `id`): `alias` is the
+ * table's alias, `id` the column that breaks ties (a row id, or the other side of a pair).
+ */
+export function afterKeyset<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  after: { createdAt: Date; id: string } | null,
+  alias: string,
+  id = 'id',
+): SelectQueryBuilder<T> {
+  if (!after) return qb;
+  return qb.andWhere(
+    `(${alias}.created_at < :afterCreatedAt OR (${alias}.created_at = :afterCreatedAt AND ${alias}.${id} < :afterId))`,
+    { afterCreatedAt: after.createdAt, afterId: after.id },
+  );
+}

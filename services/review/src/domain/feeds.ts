@@ -1,5 +1,6 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import {
+  afterKeyset,
   decodeCursor,
   isAdmin,
   loadPages,
@@ -16,11 +17,6 @@ import { BlockEdgeEntity, FollowEdgeEntity, ReviewEntity, type Review } from '..
 import type { ReviewDeps } from './context';
 
 export type FeedTab = 'LATEST' | 'FOLLOWING';
-
-/** Keyset condition: rows strictly after the cursor in (created_at, id) descending order. */
-function applyAfter(qb: SelectQueryBuilder<Review>, after: Keyset | null) {
-  if (after) qb.andWhere('(r.created_at < :createdAt OR (r.created_at = :createdAt AND r.id < :id))', after);
-}
 
 /** Hidden reviews are left out for everyone but admins, and the authors the viewer blocks for the viewer. */
 function applyVisibility(qb: SelectQueryBuilder<Review>, caller: Caller) {
@@ -58,7 +54,7 @@ export async function feedPage(
     );
   }
   applyVisibility(qb, caller);
-  applyAfter(qb, args.after ? decodeCursor(args.after) : null);
+  afterKeyset(qb, args.after ? decodeCursor(args.after) : null, 'r');
   const rows = await qb
     .orderBy('r.createdAt', 'DESC')
     .addOrderBy('r.id', 'DESC')
@@ -87,7 +83,7 @@ export function reviewsOf(
   ): Promise<Map<string, Review[]>> => {
     const qb = deps.db.dataSource.getRepository(ReviewEntity).createQueryBuilder('r');
     applyVisibility(qb, caller);
-    applyAfter(qb, after);
+    afterKeyset(qb, after, 'r');
     const pages = await newestPerParent(qb, { alias: 'r', parent, id: 'id' }, parentIds, size + 1);
     return loadPages(pages, loadReviews, (_, review) => review);
   };

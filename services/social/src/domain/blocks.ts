@@ -1,5 +1,6 @@
 import { In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import {
+  afterKeyset,
   badInput,
   isUniqueViolation,
   loadPages,
@@ -105,8 +106,7 @@ export function blockLinks(deps: SocialDeps, loadUsers: (ids: string[]) => Promi
     after: Keyset | null,
   ): Promise<Map<string, BlockLink[]>> => {
     const qb = deps.db.dataSource.getRepository(BlockEntity).createQueryBuilder('b');
-    if (after)
-      qb.where('(b.created_at < :createdAt OR (b.created_at = :createdAt AND b.blocked_id < :id))', after);
+    afterKeyset(qb, after, 'b', 'blocked_id');
     const pages = await newestPerParent(
       qb,
       { alias: 'b', parent: 'blocker_id', id: 'blocked_id' },

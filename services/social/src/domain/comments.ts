@@ -1,5 +1,6 @@
-import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
+  afterKeyset,
   badInput,
   forbidden,
   isAdmin,
@@ -136,11 +137,6 @@ export async function deleteComment(deps: SocialDeps, caller: Caller, id: string
   });
 }
 
-/** Keyset condition: rows strictly after the cursor in (created_at, id) descending order. */
-function applyAfter(qb: SelectQueryBuilder<Comment>, after: Keyset | null) {
-  if (after) qb.andWhere('(c.created_at < :createdAt OR (c.created_at = :createdAt AND c.id < :id))', after);
-}
-
 export type CommentParent = 'target' | 'parent' | 'author';
 
 /**
@@ -163,7 +159,7 @@ export function commentsOf(
     if (parent === 'target') qb.andWhere('c.parent_id IS NULL');
     if (parent === 'author') qb.andWhere('c.deleted_at IS NULL');
     else withoutBlocked(qb, 'c.author_id', viewerId);
-    applyAfter(qb, after);
+    afterKeyset(qb, after, 'c');
     const column = parent === 'target' ? 'target_id' : parent === 'parent' ? 'parent_id' : 'author_id';
     const pages = await newestPerParent(qb, { alias: 'c', parent: column, id: 'id' }, parentIds, size + 1);
     return loadPages(pages, loadComments, (_, comment) => comment);

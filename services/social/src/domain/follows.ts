@@ -1,4 +1,5 @@
 import {
+  afterKeyset,
   badInput,
   forbidden,
   isUniqueViolation,
@@ -93,8 +94,7 @@ export function followLinks(
     after: Keyset | null,
   ): Promise<Map<string, FollowLink[]>> => {
     const qb = deps.db.dataSource.getRepository(FollowEntity).createQueryBuilder('f');
-    if (after)
-      qb.where(`(f.created_at < :createdAt OR (f.created_at = :createdAt AND f.${other} < :id))`, after);
+    afterKeyset(qb, after, 'f', other);
     const pages = await newestPerParent(qb, { alias: 'f', parent: self, id: other }, userIds, size + 1);
     return loadPages(pages, loadUsers, (row, user) => ({ user, createdAt: row.createdAt }));
   };

@@ -1,5 +1,6 @@
 import { In, IsNull, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import {
+  afterKeyset,
   decodeCursor,
   dialectOf,
   lockRows,
@@ -152,7 +153,7 @@ export async function inboxPage(
     .getRepository(NotificationEntity)
     .createQueryBuilder('n')
     .where('n.recipient_id = :recipientId', { recipientId });
-  if (after) qb.andWhere('(n.created_at < :createdAt OR (n.created_at = :createdAt AND n.id < :id))', after);
+  afterKeyset(qb, after, 'n');
   const rows = await qb
     .orderBy('n.createdAt', 'DESC')
     .addOrderBy('n.id', 'DESC')

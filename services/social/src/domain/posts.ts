@@ -1,5 +1,6 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import {
+  afterKeyset,
   badInput,
   decodeCursor,
   forbidden,
@@ -47,11 +48,6 @@ const validBody = (value: string) => requiredText(value, 'body', 10_000);
 /** Hidden posts are seen by admins and their author only. */
 export const canSeePost = (caller: Caller, post: Pick<Post, 'hidden' | 'authorId'>): boolean =>
   !post.hidden || isAdmin(caller) || post.authorId === caller.userId;
-
-/** Keyset condition: rows strictly after the cursor in (created_at, id) descending order. */
-function applyAfter(qb: SelectQueryBuilder<Post>, after: Keyset | null) {
-  if (after) qb.andWhere('(p.created_at < :createdAt OR (p.created_at = :createdAt AND p.id < :id))', after);
-}
 
 /** What lists show the caller: hidden posts only to admins and their author, nothing by people they block. */
 function applyVisibility(qb: SelectQueryBuilder<Post>, caller: Caller) {
@@ -170,7 +166,7 @@ export async function boardPosts(
     .createQueryBuilder('p')
     .where('p.board = :board', { board });
   applyVisibility(qb, caller);
-  applyAfter(qb, after);
+  afterKeyset(qb, after, 'p');
   const rows = await qb
     .orderBy('p.created_at', 'DESC')
     .addOrderBy('p.id', 'DESC')
@@ -195,7 +191,7 @@ export function postsByAuthors(
   ): Promise<Map<string, Post[]>> => {
     const qb = deps.db.dataSource.getRepository(PostEntity).createQueryBuilder('p');
     applyVisibility(qb, caller);
-    applyAfter(qb, after);
+    afterKeyset(qb, after, 'p');
     const pages = await newestPerParent(
       qb,
       { alias: 'p', parent: 'author_id', id: 'id' },

@@ -1,4 +1,5 @@
 import {
+  afterKeyset,
   decodeCursor,
   encodeCursor,
   isAdmin,
@@ -114,8 +115,7 @@ export async function scrapPage(
       scrapViewerId: caller.userId,
     });
   withoutBlocked(qb, 't.author_id', caller.userId);
-  if (after)
-    qb.andWhere('(s.created_at < :createdAt OR (s.created_at = :createdAt AND s.target_id < :id))', after);
+  afterKeyset(qb, after, 's', 'target_id');
   const raw: Array<{ targetId: string; scrappedAt: Date | string; kind: TargetKind }> = await qb
     .orderBy('s.created_at', 'DESC')
     .addOrderBy('s.target_id', 'DESC')

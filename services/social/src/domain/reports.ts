@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import {
+  afterKeyset,
   badInput,
   decodeCursor,
   isUniqueViolation,
@@ -85,7 +86,7 @@ export async function reportsPage(
     .getRepository(ReportEntity)
     .createQueryBuilder('r')
     .where('r.status = :status', { status });
-  if (after) qb.andWhere('(r.created_at < :createdAt OR (r.created_at = :createdAt AND r.id < :id))', after);
+  afterKeyset(qb, after, 'r');
   const rows = await qb
     .orderBy('r.createdAt', 'DESC')
     .addOrderBy('r.id', 'DESC')
