@@ -103,7 +103,7 @@ async function openServersBackend(config: BackendConfig, logger: Logger): Promis
     },
     queues,
     pubsub,
-    rateLimiter: createRateLimiter(redis),
+    rateLimiter: createRateLimiter(redis, logger),
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
     async close() {
       await queues.close();

@@ -1,12 +1,22 @@
 import type { Redis } from 'ioredis';
 import { rateLimited } from './errors';
+import type { Logger } from './logger';
 
 export interface RateLimit {
   /** Key prefix, e.g. "login:ip". */
   name: string;
   max: number;
   windowSeconds: number;
+  /**
+   * What a hit does while the counters cannot be reached (Redis away): `refuse` (the default)
+   * fails it, as limits that guard accounts must; `allow` lets it through, for limits on ordinary
+   * writes (a like, a comment), which an outage of Redis should not stop.
+   */
+  whenUnavailable?: 'refuse' | 'allow';
 }
+
+/** While Redis is away, at most one warning per limit in this long. */
+const UNAVAILABLE_WARNING_INTERVAL_MS = 60_000;
 
 /** Fixed-window attempt counters shared by every replica. */
 export interface RateLimiter {
@@ -25,13 +35,27 @@ return { count, redis.call('TTL', KEYS[1]) }
 
 const keyOf = (limit: RateLimit, subject: string) => `ratelimit:${limit.name}:${subject}`;
 
-export function createRateLimiter(redis: Redis): RateLimiter {
+export function createRateLimiter(redis: Redis, logger?: Logger): RateLimiter {
+  const warnedAt = new Map<string, number>();
+  // The count after this hit and the seconds left in its window, or null when not counted.
+  const counted = async (limit: RateLimit, subject: string): Promise<[number, number] | null> => {
+    try {
+      return (await redis.eval(HIT, 1, keyOf(limit, subject), limit.windowSeconds)) as [number, number];
+    } catch (err) {
+      if (limit.whenUnavailable !== 'allow') throw err;
+      const now = Date.now();
+      if (now - (warnedAt.get(limit.name) ?? 0) >= UNAVAILABLE_WARNING_INTERVAL_MS) {
+        warnedAt.set(limit.name, now);
+        logger?.warn({ limit: limit.name, err: String(err) }, 'rate limit not counted: Redis unavailable');
+      }
+      return null;
+    }
+  };
   return {
     async hit(limit, subject) {
-      const [count, ttl] = (await redis.eval(HIT, 1, keyOf(limit, subject), limit.windowSeconds)) as [
-        number,
-        number,
-      ];
+      const result = await counted(limit, subject);
+      if (!result) return;
+      const [count, ttl] = result;
       if (count > limit.max)
         throw rateLimited('Too many attempts: try again later', ttl > 0 ? ttl : limit.windowSeconds);
     },

@@ -6,6 +6,7 @@ import {
   type RateLimit,
   type RateLimiter,
 } from '../src/rate-limit';
+import type { Logger } from '../src/logger';
 import { closeRedis, createRedis } from '../src/redis';
 import { dropRedisKeys, eventually, newTestRedisPrefix, TEST_REDIS_URL } from '../src/testing';
 
@@ -118,6 +119,25 @@ describe.each(adapters)('$name rate limiter', (adapter) => {
     const results = await Promise.all(Array.from({ length: 20 }, () => outcome(limiter.hit(login, 'ip-1'))));
     expect(results.filter((r) => r === null)).toHaveLength(5);
     expect(results.filter((r) => r?.extensions.code === 'RATE_LIMITED')).toHaveLength(15);
+  });
+});
+
+describe('Redis rate limiter while Redis is away', () => {
+  it('refuses a hit by default, and lets a hit of a limit marked allow through, warning once', async () => {
+    // A connection that never reaches Redis: commands fail at once, as when Redis is down.
+    const redis = createRedis('redis://127.0.0.1:1', 'command');
+    const warnings: string[] = [];
+    const logger = { warn: (_: object, message: string) => warnings.push(message) } as unknown as Logger;
+    const limiter = createRateLimiter(redis, logger);
+    try {
+      await expect(limiter.hit(limit(1, 60), 'ip-1')).rejects.toThrow();
+      const likes: RateLimit = { ...limit(1, 60), whenUnavailable: 'allow' };
+      // Not counted: even past max, nothing is refused while the counters cannot be reached.
+      for (let i = 0; i < 3; i++) expect(await outcome(limiter.hit(likes, 'user-1'))).toBeNull();
+      expect(warnings).toEqual(['rate limit not counted: Redis unavailable']);
+    } finally {
+      closeRedis(redis);
+    }
   });
 });
 

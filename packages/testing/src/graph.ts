@@ -89,19 +89,19 @@ export const codeOf = (res: GqlResult<unknown>) => res.errors?.[0]?.extensions?.
 /**
  * The whole graph in this process on free ports, every service of the service list on a
  * throwaway backend (`servers`: fresh MariaDB databases and Redis prefix; `embedded`: a fresh
- * data folder), and the gateway in front. `env` adds variables per service. `queuesRedisUrl`
- * (servers only): the job queues — so the outbox relay and the workers — reach Redis there (a
- * proxy a test can cut) while rate limits and pub/sub keep the direct connection.
+ * data folder), and the gateway in front. `env` adds variables per service. `redisUrl` (servers
+ * only): the services reach Redis there — job queues, pub/sub and rate limits — e.g. through a
+ * proxy a test can cut.
  */
 export async function startGraph(
   options: {
     backend?: BackendKind;
     env?: Partial<Record<ServiceName, Record<string, string>>>;
-    queuesRedisUrl?: string;
+    redisUrl?: string;
   } = {},
 ): Promise<Graph> {
   const backend = await openTestBackend(options.backend ?? TEST_BACKEND);
-  let queuesBackend: Backend | undefined;
+  let proxied: Backend | undefined;
   const databases = new Map<ServiceName, string | undefined>();
   for (const { name } of SERVICES) databases.set(name, await backend.databaseUrl(name));
   let started: StartedServices | undefined;
@@ -111,25 +111,23 @@ export async function startGraph(
     for (const other of others) await other.stop();
     await gateway?.stop();
     await started?.stop();
-    await queuesBackend?.close();
+    await proxied?.close();
     await backend.cleanUp();
   };
   try {
-    if (options.queuesRedisUrl) {
-      if (backend.kind !== 'servers') throw new Error('queuesRedisUrl needs the servers backend');
-      queuesBackend = await openBackend(
+    if (options.redisUrl) {
+      if (backend.kind !== 'servers') throw new Error('redisUrl needs the servers backend');
+      proxied = await openBackend(
         {
           MOIM_BACKEND: 'servers',
-          REDIS_URL: options.queuesRedisUrl,
+          REDIS_URL: options.redisUrl,
           REDIS_PREFIX: backend.env.REDIS_PREFIX!,
           DATA_DIR: '.data',
         },
-        createLogger('test-queues', TEST_LOG_LEVEL),
+        createLogger('test-redis', TEST_LOG_LEVEL),
       );
     }
-    const running: Backend = queuesBackend
-      ? { ...backend.backend, queues: queuesBackend.queues }
-      : backend.backend;
+    const running: Backend = proxied ?? backend.backend;
     started = await startServices({
       backend: running,
       env: (name) =>

@@ -24,10 +24,10 @@ let graph: Graph;
 let proxy: TcpProxy | undefined;
 beforeAll(async () => {
   if (TEST_BACKEND === 'servers') {
-    // The job queues reach Redis through a proxy the Redis-outage test cuts.
+    // The services reach Redis (queues, rate limits, pub/sub) through a proxy the outage test cuts.
     const { host, port } = hostAndPort(TEST_REDIS_URL, 6379);
     proxy = await startTcpProxy(port, host);
-    graph = await startGraph({ queuesRedisUrl: proxy.url('redis') });
+    graph = await startGraph({ redisUrl: proxy.url('redis') });
   } else graph = await startGraph();
 });
 afterAll(async () => {

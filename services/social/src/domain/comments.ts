@@ -22,7 +22,12 @@ import { notify } from './notifications';
 import { interactableTarget, requiredText } from './targets';
 
 /** Thirty comments (replies included) per five minutes per user. */
-export const COMMENTS_PER_USER: RateLimit = { name: 'comments:user', max: 30, windowSeconds: 300 };
+export const COMMENTS_PER_USER: RateLimit = {
+  name: 'comments:user',
+  max: 30,
+  windowSeconds: 300,
+  whenUnavailable: 'allow',
+};
 
 export const MAX_COMMENT_LENGTH = 1000;
 

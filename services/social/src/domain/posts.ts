@@ -26,7 +26,12 @@ import type { SocialDeps } from './context';
 import { requiredText, savePostTarget } from './targets';
 
 /** Ten posts per ten minutes per user: enough to talk, too few to flood a board. */
-export const POSTS_PER_USER: RateLimit = { name: 'posts:user', max: 10, windowSeconds: 600 };
+export const POSTS_PER_USER: RateLimit = {
+  name: 'posts:user',
+  max: 10,
+  windowSeconds: 600,
+  whenUnavailable: 'allow',
+};
 
 const BOARD = /^[a-z0-9][a-z0-9-]{0,39}$/;
 

@@ -18,7 +18,12 @@ import { notify } from './notifications';
 import { findTarget, interactableTarget } from './targets';
 
 /** Likes, unlikes, scraps and unscraps together: 120 a minute per user. */
-export const REACTIONS_PER_USER: RateLimit = { name: 'reactions:user', max: 120, windowSeconds: 60 };
+export const REACTIONS_PER_USER: RateLimit = {
+  name: 'reactions:user',
+  max: 120,
+  windowSeconds: 60,
+  whenUnavailable: 'allow',
+};
 
 export type ReactionKind = 'like' | 'scrap';
 

@@ -24,7 +24,12 @@ import { setPostHidden } from './posts';
 import { findTarget } from './targets';
 
 /** Ten reports an hour per user: enough for anyone who reads, too few to bury the admins. */
-export const REPORTS_PER_USER: RateLimit = { name: 'reports:user', max: 10, windowSeconds: 3600 };
+export const REPORTS_PER_USER: RateLimit = {
+  name: 'reports:user',
+  max: 10,
+  windowSeconds: 3600,
+  whenUnavailable: 'allow',
+};
 
 export const MAX_REPORT_NOTE_LENGTH = 500;
 
