@@ -117,7 +117,7 @@ async function sendPush(deps: SocialDeps, payload: SendPushPayload, job: Running
     })
   ).map((d) => d.token);
   if (!tokens.length) {
-    log.info({ devices: 0 }, 'push skipped: no devices');
+    log.debug('push skipped: no devices');
     return;
   }
 
