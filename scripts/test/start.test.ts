@@ -222,7 +222,8 @@ describe('npm start in production', () => {
     const seed = startProcess(fileURLToPath(new URL('../seed.ts', import.meta.url)), env);
     expect(await seed.exited).toBe(1);
     expect(seed.err()).toMatch(/SEED_DEMO=true/);
-  });
+    // Five processes, each migrating or reading fresh databases: the waits above allow for a slow machine.
+  }, 120_000);
 });
 
 async function countUsers(url: string): Promise<number> {

@@ -11,7 +11,7 @@ afterAll(() => graph?.stop());
 
 type Account = Awaited<ReturnType<Graph['signUp']>>;
 const social = () => graph.service<SocialDeps>('social');
-const repo = (entity: 'Like' | 'Scrap' | 'Comment' | 'Block') =>
+const repo = (entity: 'Like' | 'Scrap' | 'Comment' | 'Block' | 'Target') =>
   social().deps.db.dataSource.getRepository(entity);
 
 async function postBy(author: Account, title = 'A post'): Promise<string> {
@@ -240,6 +240,37 @@ describe('likes and scraps', () => {
     expect(commented.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(await likesOf(reviewId)).toBe(0);
     expect(await repo('Comment').countBy({ targetId: reviewId })).toBe(0);
+  });
+
+  it('keeps a review its author edits while deleting or an admin hides it out of reach, whatever wins', async () => {
+    const b = await graph.person('racer');
+    const a = await graph.person('fan');
+    const admin = await graph.makeAdmin((await graph.person('racemod')).id);
+    const edit = (id: string) =>
+      graph.gql(
+        'mutation($id: ID!) { updateReview(id: $id, input: { body: "edited" }) { id } }',
+        { id },
+        b.token,
+      );
+    const deleted = await Promise.all([0, 1, 2, 3].map(() => graph.reviewBy(b.token, 'to delete')));
+    const hidden = await Promise.all([0, 1, 2, 3].map(() => graph.reviewBy(b.token, 'to hide')));
+    await Promise.all([
+      ...deleted.flatMap((id) => [
+        edit(id),
+        graph.gql('mutation($id: ID!) { deleteReview(id: $id) }', { id }, b.token),
+      ]),
+      ...hidden.flatMap((id) => [
+        edit(id),
+        graph.gql('mutation($id: ID!) { hideReview(id: $id) { id } }', { id }, admin),
+      ]),
+    ]);
+    await graph.settled();
+    const states = async (ids: string[]) =>
+      (await Promise.all(ids.map((id) => repo('Target').findOneByOrFail({ id })))).map((t) => t.state);
+    expect(await states(deleted)).toEqual(['DELETED', 'DELETED', 'DELETED', 'DELETED']);
+    expect(await states(hidden)).toEqual(['HIDDEN', 'HIDDEN', 'HIDDEN', 'HIDDEN']);
+    for (const id of [...deleted, ...hidden])
+      expect((await react('like', id, a.token)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
 

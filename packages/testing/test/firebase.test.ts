@@ -237,7 +237,7 @@ describe('with FIREBASE_PROJECT_ID', () => {
     expect(await users().count()).toBe(count + 4);
   });
 
-  it('links a password account with the same verified email, which keeps its password', async () => {
+  it('links a password account with the same verified email, closing the doors its email owner never opened', async () => {
     const owner = await graph.signUp('linkme');
     // Another spelling of the same address: emails are compared by their normalised key.
     const account = firebaseAccount({
@@ -260,9 +260,18 @@ describe('with FIREBASE_PROJECT_ID', () => {
       email: owner.email,
     });
 
+    // Sign-up never verified the email, so whoever chose that password may not be its owner:
+    // the password no longer opens the account and the sessions it opened are revoked.
     const login = await logIn(owner.email, TEST_PASSWORD);
-    expect(login.errors).toBeUndefined();
-    expect(login.data.logIn.user.id).toBe(owner.id);
+    expect(login.errors?.[0]?.message).toBe('Email or password is incorrect');
+    const refreshed = await graph.gql(
+      'mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }',
+      { t: owner.refreshToken },
+    );
+    expect(refreshed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // The Firebase identity is the way in now.
+    const again = await signIn(account.token());
+    expect(again.data.signInWithFirebase.user.id).toBe(owner.id);
   });
 
   it('never takes over an account: an unverified email, or one linked to another Firebase account', async () => {

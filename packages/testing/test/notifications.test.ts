@@ -130,6 +130,28 @@ describe('the notification inbox', () => {
     expect(after.entries.every((e) => e.read)).toBe(true);
   });
 
+  it('leaves out what people you block did, and brings it back when you unblock them', async () => {
+    const a = await graph.person('pest');
+    const c = await graph.person('friend');
+    const b = await graph.person('author');
+    const review = await graph.reviewBy(b.token);
+    await comment(a.token, review, 'You again');
+    await like(c.token, review);
+    expect((await inbox(b.token)).unread).toBe(2);
+
+    const blockA = (name: 'block' | 'unblock') =>
+      graph.gql(`mutation($u: ID!) { ${name}(userId: $u) { id } }`, { u: a.id }, b.token);
+    ok(await blockA('block'));
+    const blocked = await inbox(b.token);
+    expect(blocked.unread).toBe(1);
+    expect(blocked.entries.map((e) => e.actor.id)).toEqual([c.id]);
+
+    ok(await blockA('unblock'));
+    const restored = await inbox(b.token);
+    expect(restored.unread).toBe(2);
+    expect(restored.entries.map((e) => e.actor.id)).toEqual([c.id, a.id]);
+  });
+
   it('needs a login', async () => {
     expect(codeOf(await graph.gql(INBOX, {}))).toBe('UNAUTHENTICATED');
     expect(codeOf(await graph.gql(MARK, {}))).toBe('UNAUTHENTICATED');

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(() => graph?.stop());
 
 const social = () => graph.service<SocialDeps>('social');
-const repo = (entity: 'Post' | 'Target') => social().deps.db.dataSource.getRepository(entity);
+const repo = (entity: 'Post' | 'Target' | 'Scrap') => social().deps.db.dataSource.getRepository(entity);
 /** A new account with a nickname of its own. */
 /** A board key of its own, so lists read only this test's posts. */
 const board = () => `b-${randomUUID().slice(0, 8)}`;
@@ -219,8 +219,20 @@ describe('posts', () => {
     const post = await createPost(author.token, { board: key, title: 'Rude', body: 'Words' });
     const hide = (hidden: boolean, id = post.id) =>
       social().deps.db.transaction((manager) => setPostHidden(manager, id, hidden));
+    const scrap = (name: 'scrap' | 'unscrap') =>
+      graph.gql<Record<string, { title?: string; body?: string } | null>>(
+        `mutation($id: ID!) { ${name}(targetId: $id) { ... on Post { title body } } }`,
+        { id: post.id },
+        other.token,
+      );
+    expect((await scrap('scrap')).data.scrap).toEqual({ title: 'Rude', body: 'Words' });
 
     expect(await hide(true)).toBe(true);
+    // Undoing a scrap of a post hidden since works, and shows nothing of the post.
+    const undone = await scrap('unscrap');
+    expect(undone.errors).toBeUndefined();
+    expect(undone.data.unscrap).toBeNull();
+    expect(await repo('Scrap').countBy({ userId: other.id, targetId: post.id })).toBe(0);
     expect(await hide(true, randomUUID())).toBe(false);
     expect(await repo('Target').findOneBy({ id: post.id })).toMatchObject({ state: 'HIDDEN' });
 

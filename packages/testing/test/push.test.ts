@@ -355,7 +355,7 @@ describe('pushes', () => {
       await graph.reviewBy(b.token),
       await graph.reviewBy(b.token),
     ];
-    await like(a.token, hidden);
+    await like(c.token, hidden);
     await like(a.token, blocked);
     await like(c.token, muted);
     await pushesDone();
@@ -403,7 +403,7 @@ describe('pushes', () => {
     await pushesDone();
     expect(pushesOf(idOf(muted))).toHaveLength(2);
 
-    // The hidden review's entry stays in the inbox, without its target.
+    // The hidden review's entry stays in the inbox, without its target; the blocked liker's is left out.
     const inbox = ok(
       await graph.gql<{
         notifications: { edges: Array<{ node: { id: string; target: { id: string } | null } }> };
@@ -415,6 +415,7 @@ describe('pushes', () => {
     ).notifications.edges.map((e) => e.node);
     expect(inbox.find((n) => n.id === idOf(hidden))?.target).toBeNull();
     expect(inbox.find((n) => n.id === idOf(muted))?.target).toEqual({ id: muted });
+    expect(inbox.some((n) => n.id === idOf(blocked))).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@ import { reviewEventHandlers } from './events';
 import { createLoaders } from './loaders';
 import { CreateReview1764300000001 } from './migrations/1764300000001-create-review';
 import { BlockEdges1764600000000 } from './migrations/1764600000000-block-edges';
+import { AnnounceReviews1764600000001 } from './migrations/1764600000001-announce-reviews';
 import { reviewResolvers } from './resolvers/review.resolver';
 import { subjectResolvers } from './resolvers/subject.resolver';
 
@@ -27,7 +28,10 @@ export const service: ServiceModule<ReviewConfig, ReviewDeps> = {
       Query: { ...subjectResolvers.Query, ...reviewResolvers.Query },
       Mutation: { ...subjectResolvers.Mutation, ...reviewResolvers.Mutation },
     },
-    database: { entities, migrations: [CreateReview1764300000001, BlockEdges1764600000000] },
+    database: {
+      entities,
+      migrations: [CreateReview1764300000001, BlockEdges1764600000000, AnnounceReviews1764600000001],
+    },
     deps: (kit) => ({ ...kit, config }),
     context: (base, deps): ReviewContext => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),
     events: () => reviewEventHandlers,

@@ -1,5 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, forbidden, isAdmin, newId, notFound, parseId, recordEvent, type Caller } from '@moim/kit';
+import {
+  badInput,
+  forbidden,
+  isAdmin,
+  lockRows,
+  newId,
+  notFound,
+  parseId,
+  recordEvent,
+  type Caller,
+} from '@moim/kit';
 import {
   KnownUserEntity,
   PlaceEntity,
@@ -113,9 +123,16 @@ export async function adminCreateReview(
   return createReview(deps, authorId, input);
 }
 
-/** Loads a review the caller may change: its author, or an admin. */
-async function ownReview(deps: ReviewDeps, caller: Caller, id: string): Promise<Review> {
-  const review = await deps.db.dataSource.getRepository(ReviewEntity).findOneBy({ id: parseId(id) });
+/**
+ * Locks and loads a review the caller may change (its author, or an admin) in the caller's
+ * transaction: changes to one review (edit, delete, hide) take turns, so each announces the state
+ * it left, and the last announcement is the review's state.
+ */
+async function lockOwnReview(manager: EntityManager, caller: Caller, id: string): Promise<Review> {
+  const reviewId = parseId(id);
+  const review = (await lockRows(manager, ReviewEntity, { id: reviewId }))
+    ? await manager.findOneBy(ReviewEntity, { id: reviewId })
+    : null;
   if (!review || !canSee(caller, review)) throw notFound('No review with this id');
   if (review.authorId !== caller.userId && !isAdmin(caller))
     throw forbidden('Only the author or an admin can change this review');
@@ -128,25 +145,25 @@ export async function updateReview(
   id: string,
   input: ReviewChanges,
 ): Promise<Review> {
-  const review = await ownReview(deps, caller, id);
-  const changes: Partial<Review> = { updatedAt: new Date() };
-  if (input.title !== undefined) changes.title = reviewTitle(review.kind, input.title);
-  if (input.body != null) changes.body = text(input.body, 'body', BODY_LIMIT[review.kind]);
-  if (input.rating != null) changes.rating = rating(input.rating);
-  await deps.db.transaction(async (manager) => {
+  return deps.db.transaction(async (manager) => {
+    const review = await lockOwnReview(manager, caller, id);
+    const changes: Partial<Review> = { updatedAt: new Date() };
+    if (input.title !== undefined) changes.title = reviewTitle(review.kind, input.title);
+    if (input.body != null) changes.body = text(input.body, 'body', BODY_LIMIT[review.kind]);
+    if (input.rating != null) changes.rating = rating(input.rating);
     await manager.update(ReviewEntity, { id: review.id }, changes);
     await announce(manager, 'review.updated', review);
+    return { ...review, ...changes };
   });
-  return { ...review, ...changes };
 }
 
 export async function deleteReview(deps: ReviewDeps, caller: Caller, id: string): Promise<string> {
-  const review = await ownReview(deps, caller, id);
-  await deps.db.transaction(async (manager) => {
-    const { affected } = await manager.delete(ReviewEntity, { id: review.id });
-    if (affected) await announce(manager, 'review.deleted', review);
+  return deps.db.transaction(async (manager) => {
+    const review = await lockOwnReview(manager, caller, id);
+    await manager.delete(ReviewEntity, { id: review.id });
+    await announce(manager, 'review.deleted', review);
+    return review.id;
   });
-  return review.id;
 }
 
 /**
@@ -158,6 +175,7 @@ export async function setHiddenInTransaction(
   id: string,
   hidden: boolean,
 ): Promise<Review | null> {
+  if (!(await lockRows(manager, ReviewEntity, { id }))) return null;
   const review = await manager.findOneBy(ReviewEntity, { id });
   if (!review) return null;
   if (review.hidden !== hidden) {

@@ -127,13 +127,16 @@ export async function deleteComment(deps: SocialDeps, caller: Caller, id: string
     const target = await manager.findOneBy(TargetEntity, { id: comment.targetId });
     if (comment.authorId !== userId && target?.authorId !== userId && !isAdmin(caller))
       throw forbidden('Only its author, the author of what it is on, or an admin may delete this comment');
+    // Replies are counted with locking reads: they see the latest commits, not this
+    // transaction's first snapshot (taken before the parent's lock was ours, on MySQL).
+    const hasReplies = (parentId: string) => lockRows(manager, CommentEntity, { parentId });
     if (comment.parentId) {
       await lockRows(manager, CommentEntity, { id: comment.parentId });
       await manager.delete(CommentEntity, { id: comment.id });
       const parent = await manager.findOneBy(CommentEntity, { id: comment.parentId });
-      if (parent?.deletedAt && !(await manager.existsBy(CommentEntity, { parentId: parent.id })))
+      if (parent?.deletedAt && !(await hasReplies(parent.id)))
         await manager.delete(CommentEntity, { id: parent.id });
-    } else if (await manager.existsBy(CommentEntity, { parentId: comment.id })) {
+    } else if (await hasReplies(comment.id)) {
       await manager.update(CommentEntity, { id: comment.id }, { body: null, deletedAt: new Date() });
     } else {
       await manager.delete(CommentEntity, { id: comment.id });

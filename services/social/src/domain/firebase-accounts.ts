@@ -9,7 +9,7 @@ import {
   recordEvent,
   type Caller,
 } from '@moim/kit';
-import { UserEntity, type User } from '../entities';
+import { SessionEntity, UserEntity, type User } from '../entities';
 import type { FirebaseIdentity } from '../firebase/verifier.port';
 import { LOGINS_PER_IP, SIGN_UPS_PER_IP } from './accounts';
 import type { SocialDeps } from './context';
@@ -184,19 +184,37 @@ export async function signInWithFirebase(
   throw new Error('signInWithFirebase: the account kept changing under this sign-in');
 }
 
-/** Links an unlinked account to the Firebase uid and starts a session; null when it got linked meanwhile. */
+/**
+ * Links an unlinked account to the Firebase uid and starts a session; null when it got linked
+ * meanwhile. Firebase proved who owns the email; whoever signed up with it never did (sign-up does
+ * not verify emails). So the link ends the account's other ways in: its password stops working
+ * and its sessions are revoked, or someone who registered a victim's email before the victim
+ * signed in with Google would keep a door into the victim's account.
+ */
 async function link(deps: SocialDeps, user: User, identity: FirebaseIdentity): Promise<AuthPayload | null> {
   const now = new Date();
   try {
     const session = await deps.db.transaction(async (manager) => {
+      const passwordHash = unusablePasswordHash();
       const { affected } = await manager
         .createQueryBuilder()
         .update(UserEntity)
-        .set({ firebaseUid: identity.uid, updatedAt: now })
+        .set({ firebaseUid: identity.uid, passwordHash, updatedAt: now })
         .where('id = :id AND firebase_uid IS NULL', { id: user.id })
         .execute();
       if (!affected) return null;
-      return startSession(deps, manager, { ...user, firebaseUid: identity.uid, updatedAt: now });
+      await manager
+        .createQueryBuilder()
+        .update(SessionEntity)
+        .set({ revokedAt: now, revokedReason: 'linked' })
+        .where('user_id = :id AND revoked_at IS NULL', { id: user.id })
+        .execute();
+      return startSession(deps, manager, {
+        ...user,
+        firebaseUid: identity.uid,
+        passwordHash,
+        updatedAt: now,
+      });
     });
     if (session)
       deps.logger.info({ userId: user.id, provider: identity.provider }, 'Firebase account linked');

@@ -1,4 +1,4 @@
-import { In, IsNull, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import {
   afterKeyset,
   decodeCursor,
@@ -24,7 +24,7 @@ import {
 } from '../entities';
 import type { SocialConfig } from '../env';
 import { SEND_PUSH } from '../push/push-job';
-import { isBlocking } from './blocks';
+import { isBlocking, withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
 
 export interface NewNotification {
@@ -141,7 +141,7 @@ async function joinRecentLike(
   return true;
 }
 
-/** The caller's inbox, newest first by (created_at, id). */
+/** The caller's inbox, newest first by (created_at, id); what people they block did is left out. */
 export async function inboxPage(
   deps: SocialDeps,
   recipientId: string,
@@ -153,6 +153,7 @@ export async function inboxPage(
     .getRepository(NotificationEntity)
     .createQueryBuilder('n')
     .where('n.recipient_id = :recipientId', { recipientId });
+  withoutBlocked(qb, 'n.actor_id', recipientId);
   afterKeyset(qb, after, 'n');
   const rows = await qb
     .orderBy('n.createdAt', 'DESC')
@@ -162,8 +163,13 @@ export async function inboxPage(
   return toConnection(rows, size, (n) => n);
 }
 
+/** Unread entries the inbox shows (people the recipient blocks left out, as there). */
 export function unreadCount(deps: SocialDeps, recipientId: string): Promise<number> {
-  return deps.db.dataSource.getRepository(NotificationEntity).countBy({ recipientId, readAt: IsNull() });
+  const qb = deps.db.dataSource
+    .getRepository(NotificationEntity)
+    .createQueryBuilder('n')
+    .where('n.recipient_id = :recipientId AND n.read_at IS NULL', { recipientId });
+  return withoutBlocked(qb, 'n.actor_id', recipientId).getCount();
 }
 
 /**

@@ -63,16 +63,17 @@ export function refusalOf(err: unknown): Error {
 /**
  * The verifier port on firebase-admin's Auth: `verifyIdToken` checks the signature against
  * Google's published keys (cached as their headers allow), the audience and issuer (this
- * project), the times and the subject. With FIREBASE_AUTH_EMULATOR_HOST set it accepts the Auth
+ * project), the times and the subject, and (checkRevoked) that the account is neither disabled
+ * nor signed out everywhere since the token was issued. With FIREBASE_AUTH_EMULATOR_HOST set it accepts the Auth
  * emulator's unsigned tokens instead and asks the emulator whether the account still exists and
- * is enabled (see firebase/app.ts: never in production).
+ * is enabled (env.ts refuses it in production).
  */
 export function createFirebaseVerifier(auth: Auth): FirebaseVerifier {
   return {
     async verify(idToken) {
       let decoded: DecodedIdToken;
       try {
-        decoded = await auth.verifyIdToken(idToken);
+        decoded = await auth.verifyIdToken(idToken, true);
       } catch (err) {
         throw refusalOf(err);
       }

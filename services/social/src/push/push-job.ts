@@ -134,17 +134,26 @@ async function sendPush(deps: SocialDeps, payload: SendPushPayload, job: Running
     throw new Error(`push failed for every device (${tokens.length}), all transient`);
   const followUp = retry.length > 0 && !gaveUp;
   const next = attempt + 1;
+  // The devices have the push now: a failure from here on must not fail the job, or its rerun
+  // would push them again. At worst a dead token stays for the next push to find.
   if (invalid.length || followUp)
-    await deps.db.transaction(async (manager) => {
-      if (invalid.length) await manager.delete(DeviceEntity, { token: In(invalid) });
-      if (followUp)
-        await recordJob(
-          manager,
-          SEND_PUSH,
-          { notificationId: n.id, tokens: retry, attempt: next },
-          { id: `push-${n.id}-${next}`, delayMs: backoffDelay(SEND_PUSH.backoff, next) },
-        );
-    });
+    try {
+      await deps.db.transaction(async (manager) => {
+        if (invalid.length) await manager.delete(DeviceEntity, { token: In(invalid) });
+        if (followUp)
+          await recordJob(
+            manager,
+            SEND_PUSH,
+            { notificationId: n.id, tokens: retry, attempt: next },
+            { id: `push-${n.id}-${next}`, delayMs: backoffDelay(SEND_PUSH.backoff, next) },
+          );
+      });
+    } catch (err) {
+      log.error(
+        { err, invalid: invalid.length, retry: retry.length },
+        'push sent, but its follow-up was not recorded',
+      );
+    }
   if (retry.length && gaveUp)
     throw new Error(
       `gave up after ${attempt} follow-ups: ${retry.length} of ${tokens.length} devices kept failing`,

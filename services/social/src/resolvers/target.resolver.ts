@@ -20,17 +20,6 @@ export async function targetObject(ctx: SocialContext, target: Target | null) {
   return post && canSeePost(ctx.caller, post) ? { __typename: 'Post', ...post } : null;
 }
 
-/**
- * What like, unlike, scrap and unscrap return: the target whatever its state (unlike and unscrap
- * work on hidden ones too, which the caller had seen to react to).
- */
-async function reactedTarget(ctx: SocialContext, target: Target) {
-  if (target.kind === 'REVIEW') return { __typename: 'Review', id: target.id };
-  const post = await ctx.loaders.post.load(target.id);
-  if (!post) throw new Error(`Post ${target.id} is gone`);
-  return { __typename: 'Post', ...post };
-}
-
 const SHARE_PATH = /^\/([rp])\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i;
 
 /** The target id and kind a share link of ours names, or null for any other URL. */
@@ -85,13 +74,13 @@ export const targetResolvers = {
   },
   Mutation: {
     like: async (_: unknown, args: { targetId: string }, ctx: SocialContext) =>
-      reactedTarget(ctx, await reactions.react(ctx.deps, ctx.caller, 'like', args.targetId)),
+      targetObject(ctx, await reactions.react(ctx.deps, ctx.caller, 'like', args.targetId)),
     unlike: async (_: unknown, args: { targetId: string }, ctx: SocialContext) =>
-      reactedTarget(ctx, await reactions.unreact(ctx.deps, ctx.caller, 'like', args.targetId)),
+      targetObject(ctx, await reactions.unreact(ctx.deps, ctx.caller, 'like', args.targetId)),
     scrap: async (_: unknown, args: { targetId: string }, ctx: SocialContext) =>
-      reactedTarget(ctx, await reactions.react(ctx.deps, ctx.caller, 'scrap', args.targetId)),
+      targetObject(ctx, await reactions.react(ctx.deps, ctx.caller, 'scrap', args.targetId)),
     unscrap: async (_: unknown, args: { targetId: string }, ctx: SocialContext) =>
-      reactedTarget(ctx, await reactions.unreact(ctx.deps, ctx.caller, 'scrap', args.targetId)),
+      targetObject(ctx, await reactions.unreact(ctx.deps, ctx.caller, 'scrap', args.targetId)),
   },
   User: {
     scraps: async (user: { id: string }, args: PageArgs, ctx: SocialContext) => {
