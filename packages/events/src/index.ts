@@ -19,6 +19,13 @@ export interface EventPayloads {
   'review.deleted': ReviewChange;
   'block.created': { blockerId: string; blockedId: string };
   'block.deleted': { blockerId: string; blockedId: string };
+  /** An upload was asked for: review and social learn whose media it is (attaching checks it). */
+  'media.created': { mediaId: string; ownerId: string; purpose: MediaPurpose };
+  /** Processing refused the bytes: the media can no longer be attached. */
+  'media.failed': { mediaId: string; ownerId: string };
+  /** Media put on (or taken off) a review, post or avatar: `subject` is e.g. `review:<id>`. */
+  'media.attached': { mediaIds: string[]; ownerId: string; subject: string };
+  'media.detached': { mediaIds: string[]; subject: string };
   /** An admin resolved a report; with HIDE on a review, review hides it as hideReview does. */
   'report.resolved': {
     reportId: string;
@@ -28,6 +35,8 @@ export interface EventPayloads {
     adminId: string;
   };
 }
+
+export type MediaPurpose = 'REVIEW' | 'POST' | 'AVATAR' | 'CHAT';
 
 /** The review as it is after the change, so the latest event alone tells its whole state. */
 export interface ReviewChange {
@@ -52,6 +61,10 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   'block.created': ['review'],
   'block.deleted': ['review'],
   'report.resolved': ['review'],
+  'media.created': ['review', 'social'],
+  'media.failed': ['review', 'social'],
+  'media.attached': ['media'],
+  'media.detached': ['media'],
 };
 
 /** What travels on a queue: the outbox row's id doubles as the idempotency key. */

@@ -7,6 +7,7 @@
 export const SERVICES = [
   { name: 'social', port: 4001 },
   { name: 'review', port: 4002 },
+  { name: 'media', port: 4003 },
 ] as const;
 
 export type ServiceName = (typeof SERVICES)[number]['name'];

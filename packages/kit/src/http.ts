@@ -15,6 +15,18 @@ export interface GraphqlRoute<C extends BaseContext> {
   context: (req: IncomingMessage, requestId: string, body: Buffer) => Promise<C>;
 }
 
+/**
+ * A route of a service's own beside GraphQL (media's uploads and files): the first route whose
+ * `prefix` starts the path handles the request, for the methods it lists. It reads the body itself
+ * and answers; it is counted in metrics under its `name`.
+ */
+export interface HttpRoute {
+  name: string;
+  prefix: string;
+  methods: readonly string[];
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
+}
+
 export interface HttpApp {
   server: Server;
   /** The internal server that serves /metrics alone, when the app has a metrics port. */
@@ -127,6 +139,8 @@ export function createHttpApp<C extends BaseContext>(options: {
   /** Absent in worker processes, which serve only health and metrics. */
   graphql?: GraphqlRoute<C>;
   readiness: ReadinessCheck[];
+  /** The service's own routes (see HttpRoute); API processes only. */
+  routes?: readonly HttpRoute[];
   /** Log every GraphQL request with its request id (the gateway logs operations itself instead). */
   logRequests?: boolean;
   /**
@@ -142,6 +156,7 @@ export function createHttpApp<C extends BaseContext>(options: {
 }): HttpApp {
   const { logger, metrics, graphql, readiness } = options;
   let draining = false;
+  const ownRoute = (path: string) => options.routes?.find((r) => path.startsWith(r.prefix));
 
   async function ready(res: ServerResponse) {
     const results = await Promise.all(
@@ -218,6 +233,16 @@ export function createHttpApp<C extends BaseContext>(options: {
         logger.debug({ requestId, method: req.method }, 'request received');
         if (draining) res.setHeader('connection', 'close');
         await serveGraphql(graphql, req, res, requestId);
+      } else if (ownRoute(path)) {
+        const own = ownRoute(path)!;
+        route = own.name;
+        if (!own.methods.includes(req.method ?? 'GET')) {
+          res.setHeader('allow', own.methods.join(', '));
+          send(res, 405, 'application/json', '{"error":"Method not allowed"}');
+        } else {
+          if (draining) res.setHeader('connection', 'close');
+          await own.handle(req, res, requestId);
+        }
       } else {
         send(res, 404, 'application/json', '{"error":"Not found"}');
       }

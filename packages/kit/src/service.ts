@@ -21,7 +21,7 @@ import {
 } from './consumer';
 import type { Database, MigrationClass } from './db';
 import { ConfigError, type ServiceConfig } from './env';
-import { createHttpApp, type HttpApp } from './http';
+import { createHttpApp, type HttpApp, type HttpRoute } from './http';
 import {
   checkJobs,
   scheduleRepeatables,
@@ -73,6 +73,8 @@ export interface ServiceDefinition<C extends RequestContext, D extends ServiceDe
   deps: (kit: ServiceDeps) => D;
   /** Builds the per-request context (DataLoaders are made here, once per request). */
   context: (base: RequestContext, deps: D) => C;
+  /** HTTP routes of the service's own beside GraphQL (media's uploads and files), API role only. */
+  routes?: (deps: D) => HttpRoute[];
   /** Handlers for the events routed to this service (see @moim/events). */
   events?: (deps: D) => EventHandlers;
   /** Processors of the service's job types. */
@@ -340,7 +342,8 @@ export async function startService<C extends RequestContext, D extends ServiceDe
       ...(database ? [{ name: 'database', check: database.ping }] : []),
       ...backend.readiness,
     ];
-    const http = createHttpApp({ logger, metrics, graphql, readiness });
+    const routes = role !== 'worker' ? (def.routes?.(deps) ?? []) : [];
+    const http = createHttpApp({ logger, metrics, graphql, readiness, routes });
 
     return {
       name: def.name,

@@ -85,6 +85,9 @@ export const reviewEventHandlers: EventHandlers = {
   'follow.deleted': follows.deleted,
   'block.created': blocks.created,
   'block.deleted': blocks.deleted,
+  // TODO(helper M3): the media replica.
+  'media.created': async () => {},
+  'media.failed': async () => {},
   // An admin's HIDE on a report: the same change as hideReview (a review deleted since is no error).
   'report.resolved': async (p, manager) => {
     if (p.action === 'HIDE' && p.targetKind === 'REVIEW')

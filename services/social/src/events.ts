@@ -18,6 +18,9 @@ export const socialEventHandlers: EventHandlers = {
     applyReviewChange(manager, p.reviewId, p.authorId, stateOf(p), event.sequence),
   'review.unhidden': (p, manager, event) =>
     applyReviewChange(manager, p.reviewId, p.authorId, stateOf(p), event.sequence),
+  // TODO(helper M3): the media replica.
+  'media.created': async () => {},
+  'media.failed': async () => {},
   'review.deleted': (p, manager, event) =>
     applyReviewChange(manager, p.reviewId, p.authorId, 'DELETED', event.sequence),
 };

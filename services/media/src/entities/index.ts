@@ -1,0 +1,4 @@
+export * from './media.entity';
+import { MediaEntity } from './media.entity';
+
+export const entities = [MediaEntity];

@@ -1,0 +1,6 @@
+export { service, typeDefs, type MediaService } from './service';
+export { loadMediaEnv, type MediaConfig } from './env';
+export { MediaEntity, type Media, type MediaState } from './entities';
+export type { MediaDeps } from './domain/context';
+export type { MediaStorage, UploadTarget } from './storage/storage.port';
+export { RESIZE_IMAGE, IMAGE_RESIZE_QUEUE } from './resize/resize-job';
