@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { eventQueueName, serviceNames } from '@moim/events';
+import { allQueueNames } from '@moim/events';
 import { ConfigError, createLogger, openBackend, UnavailableError, type Backend } from '@moim/kit';
 import { localConfig } from './local-config';
 
@@ -17,8 +17,7 @@ const [command, queue, id] = positionals;
 async function run(backend: Backend): Promise<number> {
   const { queues } = backend;
   if (command === 'counts') {
-    // social's pushes (PUSH_QUEUE), then each service's events and maintenance.
-    const names = ['push', ...serviceNames.flatMap((s) => [eventQueueName(s), `${s}-maintenance`])];
+    const names = allQueueNames();
     const rows = [];
     for (const name of [...names, ...(queue ? [queue] : [])])
       rows.push({ queue: name, ...(await queues.counts(name)) });

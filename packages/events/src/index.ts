@@ -1,4 +1,4 @@
-import type { ServiceName } from './services';
+import { SERVICES, type ServiceName } from './services';
 
 export * from './services';
 
@@ -88,3 +88,21 @@ export function topicsConsumedBy(service: ServiceName): Topic[] {
 export function eventQueueName(service: ServiceName): string {
   return `${service}-events`;
 }
+
+/**
+ * Each service's job queues (declared with `defineQueue` beside their jobs; the kit refuses to
+ * start a service whose processors use a queue missing here), so that operators' tools — `npm
+ * run jobs`, the admin's `failedJobs` — know every queue there is.
+ */
+export const JOB_QUEUES: { readonly [S in ServiceName]: readonly string[] } = {
+  social: ['push'],
+  review: [],
+  media: ['image-resize', 'media-cleanup'],
+};
+
+/** The queue every service with a database prunes its outbox on. */
+export const maintenanceQueueName = (service: ServiceName): string => `${service}-maintenance`;
+
+/** Every queue of the graph: each service's events, job queues and maintenance. */
+export const allQueueNames = (): string[] =>
+  SERVICES.flatMap(({ name }) => [eventQueueName(name), ...JOB_QUEUES[name], maintenanceQueueName(name)]);

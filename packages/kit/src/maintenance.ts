@@ -1,4 +1,5 @@
 import { In, LessThan, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { maintenanceQueueName, type ServiceName } from '@moim/events';
 import { ProcessedEvent } from './consumer';
 import type { Database } from './db';
 import { defineJob, defineQueue, processor, repeatable, type JobProcessor, type RepeatableJob } from './jobs';
@@ -57,12 +58,12 @@ export async function pruneDelivered(
 
 /** Every service with a database runs this repeatable job on its own maintenance queue. */
 export function maintenanceJobs(
-  service: string,
+  service: ServiceName,
   db: Database,
   retention: Retention,
   everyMs: number,
 ): { processors: JobProcessor[]; repeatables: RepeatableJob[] } {
-  const prune = defineJob<Record<string, never>>(defineQueue(`${service}-maintenance`), 'prune', {
+  const prune = defineJob<Record<string, never>>(defineQueue(maintenanceQueueName(service)), 'prune', {
     attempts: 3,
     backoff: { delayMs: 10_000, maxDelayMs: 60_000 },
   });

@@ -9,7 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, Kind, parse } from 'graphql';
 import type { EntitySchema } from 'typeorm';
-import { eventQueueName, type ServiceName } from '@moim/events';
+import { eventQueueName, JOB_QUEUES, maintenanceQueueName, type ServiceName } from '@moim/events';
 import type { Backend } from './backend';
 import { CALLER_HEADER, callerKey, verifyCaller, type Caller } from './caller';
 import {
@@ -259,6 +259,13 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
   const repeatables = [...(def.repeatable ?? []), ...maintenance.repeatables];
   checkJobs(def.name, processors, repeatables);
   const jobQueues = [...new Set(processors.map((p) => p.type.queue.name))];
+  const undeclared = jobQueues.filter(
+    (q) => q !== maintenanceQueueName(def.name) && !JOB_QUEUES[def.name].includes(q),
+  );
+  if (undeclared.length)
+    throw new Error(
+      `${def.name} runs jobs on ${undeclared.join(', ')}: list it in JOB_QUEUES (@moim/events)`,
+    );
   const known = [eventQueueName(def.name), ...jobQueues];
   const unknown = config.WORKER_QUEUES?.filter((q) => !known.includes(q)) ?? [];
   if (unknown.length)

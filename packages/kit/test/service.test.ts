@@ -18,10 +18,10 @@ import {
 import { eventually, openTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../src/testing';
 
 // What the kit does with a service definition, whatever the service: here a small one without
-// tables, the kind search will be.
+// tables, the kind search will be, named media so it may use media's job queues (JOB_QUEUES).
 const typeDefs = 'type Query { hello: String! }';
 const base = {
-  name: 'social' as const,
+  name: 'media' as const,
   typeDefs,
   resolvers: { Query: { hello: () => 'hi' } },
   deps: (kit: ServiceDeps) => kit,
@@ -54,7 +54,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const caller = signCaller(
       { userId: null, role: null, ip: null, requestId: 'r1' },
       TEST_SECRET,
-      'social',
+      'media',
       body,
     );
     const res = await fetch(`${url}/graphql`, {
@@ -66,17 +66,17 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const ready = (await (await fetch(`${url}/health/ready`)).json()) as { checks: object };
     expect(Object.keys(ready.checks)).toEqual(kind === 'servers' ? ['redis'] : []);
     expect(service.hasDatabase).toBe(false);
-    expect(() => service.deps.db.dataSource).toThrow('social declares no database');
+    expect(() => service.deps.db.dataSource).toThrow('media declares no database');
   });
 
   it('refuses to start a service that consumes events without a database', async () => {
     await expect(start({ ...base, events: () => ({}) })).rejects.toThrow(
-      'social consumes events but declares no database',
+      'media consumes events but declares no database',
     );
   });
 
   it('runs its jobs and repeatable jobs in the worker role, not in the api role', async () => {
-    const queue = defineQueue(`service-test-${kind}`);
+    const queue = defineQueue('image-resize');
     const tick = defineJob<{ n: number }>(queue, 'tick', { attempts: 1 });
     const ticks: number[] = [];
     const def = {
@@ -100,8 +100,8 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   });
 
   it('runs only the queues WORKER_QUEUES names, and refuses a queue the service does not have', async () => {
-    const fast = defineQueue(`fast-${kind}`);
-    const slow = defineQueue(`slow-${kind}`);
+    const fast = defineQueue('image-resize');
+    const slow = defineQueue('media-cleanup');
     const ran: string[] = [];
     const def = {
       ...base,
@@ -121,7 +121,14 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     await test.cleanUp();
 
     await expect(start(def, 'worker', { WORKER_QUEUES: `${fast.name},nope` })).rejects.toThrow(
-      /WORKER_QUEUES: social has no queue nope/,
+      /WORKER_QUEUES: media has no queue nope/,
     );
+  });
+
+  it('refuses jobs on a queue the service does not declare in JOB_QUEUES', async () => {
+    const stray = defineJob<object>(defineQueue('stray'), 'go', { attempts: 1 });
+    await expect(
+      start({ ...base, jobs: () => [processor(stray, async () => {})] }, 'worker'),
+    ).rejects.toThrow('media runs jobs on stray: list it in JOB_QUEUES (@moim/events)');
   });
 });

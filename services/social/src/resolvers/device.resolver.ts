@@ -1,15 +1,11 @@
-import { eventQueueName, serviceNames } from '@moim/events';
+import { allQueueNames } from '@moim/events';
 import { badInput, requireAdmin, requireUser } from '@moim/kit';
 import type { DevicePlatform } from '../entities';
 import type { SocialContext } from '../domain/context';
 import * as devices from '../domain/devices';
-import { PUSH_QUEUE } from '../push/push-job';
 
-/** The queues there are: pushes, and each service's events and maintenance. */
-const QUEUES: ReadonlySet<string> = new Set([
-  PUSH_QUEUE.name,
-  ...serviceNames.flatMap((s) => [eventQueueName(s), `${s}-maintenance`]),
-]);
+/** The queues there are: every service's events, jobs and maintenance. */
+const QUEUES: ReadonlySet<string> = new Set(allQueueNames());
 
 function knownQueue(queue: string): string {
   if (!QUEUES.has(queue)) throw badInput(`No queue ${queue}: one of ${[...QUEUES].join(', ')}`, 'queue');
