@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseBackend, DEFAULT_DATA_DIR, localConfig } from './local-config';
 
@@ -43,6 +44,23 @@ describe('the all-in-one configuration', () => {
     expect(DEFAULT_DATA_DIR).toMatch(/\/\.data$/);
     expect(local.usesDevSecrets).toBe(true);
     expect(local.gatewayEnv(new Map()).HOST).toBe('127.0.0.1');
+  });
+
+  it("keeps media's files in the data folder and gives clients media's own port", () => {
+    expect(localConfig({}).serviceEnv('media')).toMatchObject({
+      MEDIA_DIR: join(DEFAULT_DATA_DIR, 'media'),
+      MEDIA_PUBLIC_URL: 'http://localhost:4003',
+    });
+    expect(localConfig({ DATA_DIR: '/tmp/moim', MEDIA_PORT: '5403' }).serviceEnv('media')).toMatchObject({
+      MEDIA_DIR: '/tmp/moim/media',
+      MEDIA_PUBLIC_URL: 'http://localhost:5403',
+      PORT: '5403',
+    });
+    expect(
+      localConfig({ MEDIA_PUBLIC_URL: 'https://media.example.com', MEDIA_DIR: '/srv/media' }).serviceEnv(
+        'media',
+      ),
+    ).toMatchObject({ MEDIA_DIR: '/srv/media', MEDIA_PUBLIC_URL: 'https://media.example.com' });
   });
 
   it('refuses production without secrets and without servers, naming both', () => {

@@ -6,9 +6,9 @@ import { DEFAULT_DATA_DIR } from './local-config';
 
 // npm run reset: deletes the embedded backend's data (DATA_DIR, default .data/) after asking.
 // `npm run reset -- --yes` skips the question. MySQL and Redis are not touched, and files that are
-// not the backend's stay where they are.
+// not the backend's stay where they are (media's uploads and variants, in media/, are).
 const dir = process.env.DATA_DIR ?? DEFAULT_DATA_DIR;
-const OURS = /^(?:[a-z0-9-]+\.sqlite(?:-wal|-shm|-journal)?|moim\.lock|moim\.pid)$/;
+const OURS = /^(?:[a-z0-9-]+\.sqlite(?:-wal|-shm|-journal)?|moim\.lock|moim\.pid|media)$/;
 
 if (!existsSync(dir)) {
   console.log(`${dir} does not exist: nothing to delete.`);
@@ -38,7 +38,7 @@ if (!yes) {
   yes = /^y(es)?$/i.test(answer.trim());
 }
 if (yes) {
-  for (const f of files) rmSync(join(dir, f), { force: true });
+  for (const f of files) rmSync(join(dir, f), { force: true, recursive: f === 'media' });
   rmSync(join(dir, 'moim.lock'), { force: true });
 }
 unlock();
