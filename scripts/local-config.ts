@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envStem, SERVICES, type ServiceName } from '@moim/events';
 import { ConfigError, type BackendConfig, type BackendKind } from '@moim/kit';
@@ -92,11 +93,19 @@ export function localConfig(env: Record<string, string | undefined> = process.en
     usesDevSecrets,
     serviceEnv: (name) => {
       const stem = envStem(name);
-      const port = SERVICES.find((s) => s.name === name)!.port;
+      const port = env[`${stem}_PORT`] ?? String(SERVICES.find((s) => s.name === name)!.port);
       return {
         ...shared,
         DATABASE_URL: env[`${stem}_DATABASE_URL`] ?? `${mysql}/moim_${name.replace(/-/g, '_')}`,
-        PORT: env[`${stem}_PORT`] ?? String(port),
+        PORT: port,
+        // Media keeps its files beside the rest of the data, and its upload and file URLs name
+        // the port it listens on (MEDIA_PORT moves both; MEDIA_PUBLIC_URL for another address).
+        ...(name === 'media'
+          ? {
+              MEDIA_DIR: env.MEDIA_DIR ?? join(shared.DATA_DIR, 'media'),
+              MEDIA_PUBLIC_URL: env.MEDIA_PUBLIC_URL ?? `http://localhost:${port}`,
+            }
+          : {}),
       };
     },
     gatewayEnv: (urls) => ({

@@ -1,4 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { envStem, SERVICES, type ServiceName } from '@moim/events';
 import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
 import {
@@ -64,6 +69,18 @@ export interface Graph {
   stop(): Promise<void>;
 }
 
+/** A port nothing listens on at the moment (the system picks it; a service then listens on it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** A client address of its own, so per-address limits are never shared between tests. */
 export const randomClientIp = (): string => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 
@@ -107,12 +124,16 @@ export async function startGraph(
   let started: StartedServices | undefined;
   let gateway: Gateway | undefined;
   const others: Gateway[] = [];
+  // Media's files (local storage) in a folder of this graph's; its upload URLs must name the
+  // port it really listens on, so the port is picked before it starts.
+  const mediaDir = mkdtempSync(join(tmpdir(), 'moim-media-'));
   const stop = async () => {
     for (const other of others) await other.stop();
     await gateway?.stop();
     await started?.stop();
     await proxied?.close();
     await backend.cleanUp();
+    rmSync(mediaDir, { recursive: true, force: true });
   };
   try {
     if (options.redisUrl) {
@@ -128,10 +149,22 @@ export async function startGraph(
       );
     }
     const running: Backend = proxied ?? backend.backend;
+    const mediaPort = await freePort();
+    const mediaEnv = {
+      PORT: String(mediaPort),
+      MEDIA_PUBLIC_URL: `http://127.0.0.1:${mediaPort}`,
+      MEDIA_DIR: mediaDir,
+    };
     started = await startServices({
       backend: running,
       env: (name) =>
-        testEnv({ ...backend.env, DATABASE_URL: databases.get(name), PORT: '0', ...options.env?.[name] }),
+        testEnv({
+          ...backend.env,
+          DATABASE_URL: databases.get(name),
+          PORT: '0',
+          ...(name === 'media' ? mediaEnv : {}),
+          ...options.env?.[name],
+        }),
     });
     const { services, urls } = started;
     const gatewayEnv = (subgraphs: Partial<Record<ServiceName, string>>, env: Record<string, string>) =>

@@ -2,6 +2,7 @@ import type { EntityManager, EntitySchema } from 'typeorm';
 import type { EventPayloads } from '@moim/events';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
 import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
+import { applyMediaEvent } from './domain/images';
 import { setHiddenInTransaction } from './domain/reviews';
 
 interface Edge {
@@ -85,9 +86,15 @@ export const reviewEventHandlers: EventHandlers = {
   'follow.deleted': follows.deleted,
   'block.created': blocks.created,
   'block.deleted': blocks.deleted,
-  // TODO(helper M3): the media replica.
-  'media.created': async () => {},
-  'media.failed': async () => {},
+  // Who uploaded what (docs/decisions/0009): attaching images checks this replica, not media.
+  'media.created': (p, manager, event) =>
+    applyMediaEvent(
+      manager,
+      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
+      event,
+    ),
+  'media.failed': (p, manager, event) =>
+    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
   // An admin's HIDE on a report: the same change as hideReview (a review deleted since is no error).
   'report.resolved': async (p, manager) => {
     if (p.action === 'HIDE' && p.targetKind === 'REVIEW')

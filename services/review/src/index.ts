@@ -7,6 +7,9 @@ export {
   FollowEdgeEntity,
   BlockEdgeEntity,
   KnownUserEntity,
+  MediaRefEntity,
+  ReviewImageEntity,
+  type MediaRef,
   type Review,
   type Product,
 } from './entities';

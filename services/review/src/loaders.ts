@@ -1,4 +1,4 @@
-import type DataLoader from 'dataloader';
+import DataLoader from 'dataloader';
 import { In } from 'typeorm';
 import {
   connectionLoader,
@@ -9,7 +9,16 @@ import {
   type Connection,
   type PageArgs,
 } from '@moim/kit';
-import { PlaceEntity, ProductEntity, ReviewEntity, type Place, type Product, type Review } from './entities';
+import {
+  MediaRefEntity,
+  PlaceEntity,
+  ProductEntity,
+  ReviewEntity,
+  ReviewImageEntity,
+  type Place,
+  type Product,
+  type Review,
+} from './entities';
 import type { ReviewDeps } from './domain/context';
 import { reviewsOf } from './domain/feeds';
 
@@ -23,6 +32,8 @@ export interface ReviewLoaders {
   reviewsByAuthor: (args: PageArgs) => DataLoader<string, Connection<Review>>;
   reviewsByPlace: (args: PageArgs) => DataLoader<string, Connection<Review>>;
   reviewsByProduct: (args: PageArgs) => DataLoader<string, Connection<Review>>;
+  /** Each review's images in order, leaving out uploads media failed to process. */
+  reviewImages: DataLoader<string, string[]>;
 }
 
 /** Built per request: one query per loader per plan level, whatever the page size. */
@@ -63,5 +74,21 @@ export function createLoaders(deps: ReviewDeps, caller: Caller): ReviewLoaders {
     reviewCountByAuthor: countBy('author_id'),
     reviewCountByPlace: countBy('place_id'),
     reviewCountByProduct: countBy('product_id'),
+    reviewImages: new DataLoader(async (ids) => {
+      const rows: Array<{ reviewId: string; mediaId: string }> = await ds
+        .getRepository(ReviewImageEntity)
+        .createQueryBuilder('i')
+        .innerJoin(MediaRefEntity.options.name, 'm', 'm.id = i.media_id')
+        .select('i.review_id', 'reviewId')
+        .addSelect('i.media_id', 'mediaId')
+        .where('i.review_id IN (:...ids)', { ids })
+        .andWhere('m.state = :active', { active: 'ACTIVE' })
+        .orderBy('i.review_id')
+        .addOrderBy('i.position')
+        .getRawMany();
+      const byReview = new Map<string, string[]>();
+      for (const r of rows) byReview.set(r.reviewId, [...(byReview.get(r.reviewId) ?? []), r.mediaId]);
+      return ids.map((id) => byReview.get(id) ?? []);
+    }),
   };
 }

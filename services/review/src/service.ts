@@ -8,6 +8,7 @@ import { createLoaders } from './loaders';
 import { CreateReview1764300000001 } from './migrations/1764300000001-create-review';
 import { BlockEdges1764600000000 } from './migrations/1764600000000-block-edges';
 import { AnnounceReviews1764600000001 } from './migrations/1764600000001-announce-reviews';
+import { MediaRefs1764700000001 } from './migrations/1764700000001-media-refs';
 import { reviewResolvers } from './resolvers/review.resolver';
 import { subjectResolvers } from './resolvers/subject.resolver';
 
@@ -30,7 +31,12 @@ export const service: ServiceModule<ReviewConfig, ReviewDeps> = {
     },
     database: {
       entities,
-      migrations: [CreateReview1764300000001, BlockEdges1764600000000, AnnounceReviews1764600000001],
+      migrations: [
+        CreateReview1764300000001,
+        BlockEdges1764600000000,
+        AnnounceReviews1764600000001,
+        MediaRefs1764700000001,
+      ],
     },
     deps: (kit) => ({ ...kit, config }),
     context: (base, deps): ReviewContext => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),

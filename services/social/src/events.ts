@@ -1,13 +1,15 @@
 import type { EventHandlers } from '@moim/kit';
 import type { ReviewChange } from '@moim/events';
 import type { TargetState } from './entities';
+import { applyMediaEvent } from './domain/images';
 import { applyReviewChange } from './domain/targets';
 
 const stateOf = (p: ReviewChange): TargetState => (p.hidden ? 'HIDDEN' : 'VISIBLE');
 
 /**
  * review tells social what exists to like and comment on; social keeps it in `targets`. Each
- * event carries the review's whole state, so the one with the largest sequence wins.
+ * event carries the review's whole state, so the one with the largest sequence wins. media tells
+ * social whose uploads exist (`media_refs`), the same way.
  */
 export const socialEventHandlers: EventHandlers = {
   'review.created': (p, manager, event) =>
@@ -18,9 +20,15 @@ export const socialEventHandlers: EventHandlers = {
     applyReviewChange(manager, p.reviewId, p.authorId, stateOf(p), event.sequence),
   'review.unhidden': (p, manager, event) =>
     applyReviewChange(manager, p.reviewId, p.authorId, stateOf(p), event.sequence),
-  // TODO(helper M3): the media replica.
-  'media.created': async () => {},
-  'media.failed': async () => {},
+  // Who uploaded what (docs/decisions/0009): attaching images checks this replica, not media.
+  'media.created': (p, manager, event) =>
+    applyMediaEvent(
+      manager,
+      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
+      event,
+    ),
+  'media.failed': (p, manager, event) =>
+    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
   'review.deleted': (p, manager, event) =>
     applyReviewChange(manager, p.reviewId, p.authorId, 'DELETED', event.sequence),
 };

@@ -12,11 +12,14 @@ import {
   CommentEntity,
   FollowEntity,
   LikeEntity,
+  MediaRefEntity,
   PostEntity,
+  PostImageEntity,
   ScrapEntity,
   TargetEntity,
   UserEntity,
   type Comment,
+  type MediaRef,
   type Post,
   type Target,
   type User,
@@ -58,6 +61,10 @@ export interface SocialLoaders {
   viewerLiked: DataLoader<string, boolean>;
   /** Whether the viewer scrapped each target. */
   viewerScrapped: DataLoader<string, boolean>;
+  /** Each post's images in order, leaving out uploads media failed to process. */
+  postImages: DataLoader<string, string[]>;
+  /** What social knows of uploads (avatars), by media id. */
+  mediaRef: DataLoader<string, MediaRef | null>;
 }
 
 /** Built per request, so batching and caching never leak between callers. */
@@ -162,5 +169,25 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
     ),
     viewerLiked: viewerHas(LikeEntity),
     viewerScrapped: viewerHas(ScrapEntity),
+    postImages: new DataLoader(async (ids) => {
+      const rows: Array<{ postId: string; mediaId: string }> = await ds
+        .getRepository(PostImageEntity)
+        .createQueryBuilder('i')
+        .innerJoin(MediaRefEntity.options.name, 'm', 'm.id = i.media_id')
+        .select('i.post_id', 'postId')
+        .addSelect('i.media_id', 'mediaId')
+        .where('i.post_id IN (:...ids)', { ids })
+        .andWhere('m.state = :active', { active: 'ACTIVE' })
+        .orderBy('i.post_id')
+        .addOrderBy('i.position')
+        .getRawMany();
+      const byPost = new Map<string, string[]>();
+      for (const r of rows) byPost.set(r.postId, [...(byPost.get(r.postId) ?? []), r.mediaId]);
+      return ids.map((id) => byPost.get(id) ?? []);
+    }),
+    mediaRef: keyedLoader(
+      (ids: readonly string[]) => ds.getRepository(MediaRefEntity).findBy({ id: In([...ids]) }),
+      (m) => m.id,
+    ),
   };
 }

@@ -14,6 +14,7 @@ import { CreateSocial1764300000000 } from './migrations/1764300000000-create-soc
 import { NormalisedKeys1764400000000 } from './migrations/1764400000000-normalised-keys';
 import { RefreshGrace1764500000000 } from './migrations/1764500000000-refresh-grace';
 import { Interactions1764600000000 } from './migrations/1764600000000-interactions';
+import { MediaRefs1764700000000 } from './migrations/1764700000000-media-refs';
 import { createFcmPush } from './push/fcm-push';
 import { createLocalPush } from './push/local-push';
 import type { PushSender } from './push/push.port';
@@ -79,6 +80,7 @@ export const service: ServiceModule<SocialConfig, SocialDeps> = {
         NormalisedKeys1764400000000,
         RefreshGrace1764500000000,
         Interactions1764600000000,
+        MediaRefs1764700000000,
       ],
     },
     deps: (kit) => ({

@@ -1,6 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { MediaStorage } from './storage.port';
+
+/** The local adapter: what media's own routes need besides the port. */
+export interface LocalStorage extends MediaStorage {
+  readonly name: 'local';
+  /** The file of a key; throws for anything that is not a media key. */
+  pathOf(key: string): string;
+  /**
+   * A new, unique file beside the key's (its folder made), for bytes being received: `commit`
+   * renames it into place, so the key never names half a file; the caller removes it otherwise.
+   */
+  partialPath(key: string): Promise<string>;
+  commit(partial: string, key: string): Promise<void>;
+}
+
+export const isLocalStorage = (storage: MediaStorage): storage is LocalStorage =>
+  storage.name === 'local' && 'partialPath' in storage;
 
 /** Keys are `uploads/<uuid>` or `media/<uuid>/<variant>.<ext>`: nothing else names a file. */
 const KEY = /^(uploads\/[0-9a-f-]{36}|media\/[0-9a-f-]{36}\/[a-z]+\.[a-z0-9]+)$/;
@@ -13,7 +30,7 @@ export function createLocalStorage(options: {
   dir: string;
   publicUrl: string;
   signUpload: (key: string, upload: { contentType: string; byteSize: number; expiresAt: Date }) => string;
-}): MediaStorage & { pathOf(key: string): string } {
+}): LocalStorage {
   const root = resolve(options.dir);
   const pathOf = (key: string) => {
     if (!KEY.test(key)) throw new Error(`Not a media key: ${key}`);
@@ -21,9 +38,20 @@ export function createLocalStorage(options: {
     if (!path.startsWith(root + sep)) throw new Error(`Not a media key: ${key}`);
     return path;
   };
+  const partialPath = async (key: string) => {
+    const path = pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    return `${path}.${randomUUID()}.partial`;
+  };
   return {
     name: 'local',
     pathOf,
+    partialPath,
+    async commit(partial, key) {
+      if (!partial.startsWith(`${pathOf(key)}.`) || !partial.endsWith('.partial'))
+        throw new Error(`Not a partial file of ${key}: ${partial}`);
+      await rename(partial, pathOf(key));
+    },
     async uploadTarget(key, upload) {
       return {
         url: options.signUpload(key, upload),
@@ -49,12 +77,15 @@ export function createLocalStorage(options: {
       }
     },
     async write(key, bytes) {
-      const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
-      // Written aside and renamed: a reader never sees half a file.
-      const partial = `${path}.${process.pid}.partial`;
-      await writeFile(partial, bytes);
-      await rename(partial, path);
+      // Written aside and renamed: a reader never sees half a file, nor two writers each other's.
+      const partial = await partialPath(key);
+      try {
+        await writeFile(partial, bytes, { flag: 'wx' });
+        await rename(partial, pathOf(key));
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
     },
     async remove(keys) {
       for (const key of keys) await rm(pathOf(key), { force: true });

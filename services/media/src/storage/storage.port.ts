@@ -30,3 +30,15 @@ export interface MediaStorage {
 }
 
 export const uploadKey = (mediaId: string) => `uploads/${mediaId}`;
+
+export type VariantName = 'thumb' | 'medium' | 'large';
+export type VariantExtension = 'webp' | 'avif' | 'jpg';
+
+export const variantKey = (mediaId: string, variant: VariantName, ext: VariantExtension) =>
+  `media/${mediaId}/${variant}.${ext}`;
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const MEDIA_KEY = new RegExp(`^(uploads/${UUID}|media/${UUID}/(thumb|medium|large)\\.(webp|avif|jpg))$`);
+
+/** Whether `key` is one of the two shapes above: adapters refuse anything else. */
+export const isMediaKey = (key: string): boolean => MEDIA_KEY.test(key);

@@ -3,6 +3,7 @@ import {
   badInput,
   forbidden,
   isAdmin,
+  isUniqueViolation,
   lockRows,
   newId,
   notFound,
@@ -15,10 +16,12 @@ import {
   PlaceEntity,
   ProductEntity,
   ReviewEntity,
+  ReviewImageEntity,
   type Review,
   type ReviewKind,
 } from '../entities';
 import type { ReviewDeps } from './context';
+import { attachedElsewhere, imageIdsOf, replaceImages } from './images';
 import { BODY_LIMIT, rating, reviewTitle, text } from './validation';
 
 export interface ReviewInput {
@@ -28,12 +31,16 @@ export interface ReviewInput {
   rating: number;
   placeId?: string | null;
   productId?: string | null;
+  /** Media ids of the caller's uploads (purpose REVIEW), in the order shown; at most 10. */
+  imageIds?: string[] | null;
 }
 
 export interface ReviewChanges {
   title?: string | null;
   body?: string | null;
   rating?: number | null;
+  /** Replaces the images (an empty list removes them all); null or absent leaves them. */
+  imageIds?: string[] | null;
 }
 
 /** Hidden reviews are seen only by admins and, when asked for by id, their author. */
@@ -83,10 +90,63 @@ const announce = (
   review: Pick<Review, 'id' | 'authorId' | 'hidden'>,
 ) => recordEvent(manager, topic, { reviewId: review.id, authorId: review.authorId, hidden: review.hidden });
 
-export async function createReview(deps: ReviewDeps, authorId: string, input: ReviewInput): Promise<Review> {
+/** The subject media knows a review's images by. */
+export const reviewSubject = (reviewId: string) => `review:${reviewId}`;
+
+/** A review's images, in order. */
+export async function imagesOf(manager: EntityManager, reviewId: string): Promise<string[]> {
+  const rows = await manager.find(ReviewImageEntity, { where: { reviewId }, order: { position: 'ASC' } });
+  return rows.map((r) => r.mediaId);
+}
+
+/**
+ * Makes `wanted` the review's images in the caller's transaction (see replaceImages): new ones
+ * must be uploads of `uploaderId`'s; the order is stored.
+ */
+async function setImages(
+  manager: EntityManager,
+  reviewId: string,
+  uploaderId: string,
+  current: string[],
+  wanted: string[],
+): Promise<void> {
+  if (current.length === wanted.length && current.every((id, i) => id === wanted[i])) return;
+  await replaceImages(manager, {
+    subject: reviewSubject(reviewId),
+    uploaderId,
+    purpose: 'REVIEW',
+    noun: 'a review',
+    current,
+    wanted,
+  });
+  await manager.delete(ReviewImageEntity, { reviewId });
+  if (!wanted.length) return;
+  try {
+    await manager.insert(
+      ReviewImageEntity,
+      wanted.map((mediaId, position) => ({ reviewId, mediaId, position })),
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw attachedElsewhere();
+    throw err;
+  }
+}
+
+/**
+ * A new review by `authorId`; its images must be uploads of `uploaderId`'s (the author's, or the
+ * admin's who writes it for them).
+ */
+export async function createReview(
+  deps: ReviewDeps,
+  authorId: string,
+  input: ReviewInput,
+  uploaderId = authorId,
+): Promise<Review> {
   const review: Review = { ...newReview(authorId, input, new Date()), ...(await subjectOf(deps, input)) };
+  const imageIds = imageIdsOf(input.imageIds) ?? [];
   await deps.db.transaction(async (manager) => {
     await manager.insert(ReviewEntity, review);
+    await setImages(manager, review.id, uploaderId, [], imageIds);
     await announce(manager, 'review.created', review);
   });
   return review;
@@ -114,13 +174,14 @@ export async function insertReviews(
 /** An admin writes for someone else: that someone must be a user social has announced. */
 export async function adminCreateReview(
   deps: ReviewDeps,
+  adminId: string,
   authorId: string,
   input: ReviewInput,
 ): Promise<Review> {
   if (!(await deps.db.dataSource.getRepository(KnownUserEntity).existsBy({ id: authorId }))) {
     throw badInput('No user with this authorId', 'authorId');
   }
-  return createReview(deps, authorId, input);
+  return createReview(deps, authorId, input, adminId);
 }
 
 /**
@@ -145,12 +206,16 @@ export async function updateReview(
   id: string,
   input: ReviewChanges,
 ): Promise<Review> {
+  const imageIds = imageIdsOf(input.imageIds);
   return deps.db.transaction(async (manager) => {
     const review = await lockOwnReview(manager, caller, id);
     const changes: Partial<Review> = { updatedAt: new Date() };
     if (input.title !== undefined) changes.title = reviewTitle(review.kind, input.title);
     if (input.body != null) changes.body = text(input.body, 'body', BODY_LIMIT[review.kind]);
     if (input.rating != null) changes.rating = rating(input.rating);
+    // New images must be the caller's uploads (an admin's, when an admin edits); kept ones stay.
+    if (imageIds)
+      await setImages(manager, review.id, caller.userId!, await imagesOf(manager, review.id), imageIds);
     await manager.update(ReviewEntity, { id: review.id }, changes);
     await announce(manager, 'review.updated', review);
     return { ...review, ...changes };
@@ -160,6 +225,8 @@ export async function updateReview(
 export async function deleteReview(deps: ReviewDeps, caller: Caller, id: string): Promise<string> {
   return deps.db.transaction(async (manager) => {
     const review = await lockOwnReview(manager, caller, id);
+    // Its images are let go: media removes them (media.detached).
+    await setImages(manager, review.id, caller.userId!, await imagesOf(manager, review.id), []);
     await manager.delete(ReviewEntity, { id: review.id });
     await announce(manager, 'review.deleted', review);
     return review.id;

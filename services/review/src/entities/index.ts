@@ -1,12 +1,14 @@
 export * from './block-edge.entity';
 export * from './follow-edge.entity';
 export * from './known-user.entity';
+export * from './media-ref.entity';
 export * from './place.entity';
 export * from './product.entity';
 export * from './review.entity';
 import { BlockEdgeEntity } from './block-edge.entity';
 import { FollowEdgeEntity } from './follow-edge.entity';
 import { KnownUserEntity } from './known-user.entity';
+import { MediaRefEntity, ReviewImageEntity } from './media-ref.entity';
 import { PlaceEntity } from './place.entity';
 import { ProductEntity } from './product.entity';
 import { ReviewEntity } from './review.entity';
@@ -18,4 +20,6 @@ export const entities = [
   FollowEdgeEntity,
   BlockEdgeEntity,
   KnownUserEntity,
+  MediaRefEntity,
+  ReviewImageEntity,
 ];

@@ -28,8 +28,8 @@ export const reviewResolvers = {
     createReview: (_: unknown, { input }: { input: ReviewInput }, ctx: ReviewContext) =>
       createReview(ctx.deps, requireUser(ctx.caller), input),
     adminCreateReview: (_: unknown, args: { authorId: string; input: ReviewInput }, ctx: ReviewContext) => {
-      requireAdmin(ctx.caller);
-      return adminCreateReview(ctx.deps, parseId(args.authorId, 'authorId'), args.input);
+      const adminId = requireAdmin(ctx.caller);
+      return adminCreateReview(ctx.deps, adminId, parseId(args.authorId, 'authorId'), args.input);
     },
     updateReview: (_: unknown, args: { id: string; input: ReviewChanges }, ctx: ReviewContext) => {
       requireUser(ctx.caller);
@@ -49,6 +49,9 @@ export const reviewResolvers = {
   Review: {
     __resolveReference: (ref: { id: string }, ctx: ReviewContext) => visibleReview(ctx, ref.id),
     author: (review: Review) => ({ __typename: 'User', id: review.authorId }),
+    // References media resolves: the gateway asks for a page's images in one batch.
+    images: async (review: Review, _: unknown, ctx: ReviewContext) =>
+      (await ctx.loaders.reviewImages.load(review.id)).map((id) => ({ __typename: 'Media', id })),
     subject: async (review: Review, _: unknown, ctx: ReviewContext) =>
       review.placeId
         ? { __typename: 'Place', ...(await ctx.loaders.place.load(review.placeId)) }

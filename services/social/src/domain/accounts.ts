@@ -1,7 +1,10 @@
+import { GraphQLError } from 'graphql';
 import {
   badInput,
   isUniqueViolation,
+  lockRows,
   newId,
+  parseId,
   recordEvent,
   unauthenticated,
   type Caller,
@@ -11,6 +14,7 @@ import {
 import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
+import { replaceImages } from './images';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 import { startSession, type AuthPayload } from './sessions';
 import {
@@ -63,6 +67,7 @@ export async function signUp(
     phone: null,
     phoneVerifiedAt: null,
     firebaseUid: null,
+    avatarId: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -105,10 +110,13 @@ export async function logIn(
   return deps.db.transaction((manager) => startSession(deps, manager, user));
 }
 
+/** The subject media knows a user's picture by. */
+export const avatarSubject = (userId: string) => `avatar:${userId}`;
+
 export async function updateProfile(
   deps: SocialDeps,
   userId: string,
-  input: { nickname?: string | null; bio?: string | null },
+  input: { nickname?: string | null; bio?: string | null; avatarId?: string | null },
 ): Promise<User> {
   const changes: Partial<User> = { updatedAt: new Date() };
   if (input.nickname != null) {
@@ -116,18 +124,49 @@ export async function updateProfile(
     changes.nicknameKey = nicknameKey(changes.nickname);
   }
   if (input.bio != null) changes.bio = validBio(input.bio);
+  // Absent leaves the picture, null clears it.
+  const avatarId =
+    input.avatarId === undefined ? undefined : input.avatarId && parseId(input.avatarId, 'avatarId');
   const users = deps.db.dataSource.getRepository(UserEntity);
   if (changes.nicknameKey) {
     const holder = await users.findOneBy({ nicknameKey: changes.nicknameKey });
     if (holder && holder.id !== userId) throw badInput('This nickname is taken', 'nickname');
   }
   try {
-    await users.update({ id: userId }, changes);
+    return await deps.db.transaction(async (manager) => {
+      if (avatarId !== undefined) {
+        // Changes of one user's picture take turns: each lets go of the one it replaces.
+        await lockRows(manager, UserEntity, { id: userId });
+        const user = await manager.findOneByOrFail(UserEntity, { id: userId });
+        if (user.avatarId !== avatarId) {
+          await replaceImages(manager, {
+            subject: avatarSubject(userId),
+            uploaderId: userId,
+            purpose: 'AVATAR',
+            noun: 'a profile picture',
+            current: user.avatarId ? [user.avatarId] : [],
+            wanted: avatarId ? [avatarId] : [],
+          }).catch((err: unknown) => {
+            throw asAvatarError(err);
+          });
+          changes.avatarId = avatarId;
+        }
+      }
+      await manager.update(UserEntity, { id: userId }, changes);
+      return manager.findOneByOrFail(UserEntity, { id: userId });
+    });
   } catch (err) {
-    if (isUniqueViolation(err)) throw badInput('This nickname is taken', 'nickname');
-    throw err;
+    if (!isUniqueViolation(err)) throw err;
+    if (changes.nicknameKey && (await users.existsBy({ nicknameKey: changes.nicknameKey })))
+      throw badInput('This nickname is taken', 'nickname');
+    throw badInput('This picture is in use already (an upload is attached once)', 'avatarId');
   }
-  return users.findOneByOrFail({ id: userId });
+}
+
+/** replaceImages speaks of `imageIds`; here the field is `avatarId`. */
+function asAvatarError(err: unknown): unknown {
+  if (!(err instanceof GraphQLError) || err.extensions.field !== 'imageIds') return err;
+  return badInput(err.message, 'avatarId');
 }
 
 export interface NewAccount {
@@ -158,6 +197,7 @@ export async function insertAccounts(manager: EntityManager, accounts: NewAccoun
       phone: null,
       phoneVerifiedAt: null,
       firebaseUid: null,
+      avatarId: null,
       createdAt: now,
       updatedAt: now,
     };

@@ -246,6 +246,7 @@ async function createAccount(
     phone: null,
     phoneVerifiedAt: null,
     firebaseUid: identity.uid,
+    avatarId: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -5,6 +5,7 @@ import {
   decodeCursor,
   forbidden,
   isAdmin,
+  isUniqueViolation,
   loadPages,
   lockRows,
   newestPerParent,
@@ -20,9 +21,18 @@ import {
   type PageArgs,
   type RateLimit,
 } from '@moim/kit';
-import { CommentEntity, LikeEntity, PostEntity, ScrapEntity, TargetEntity, type Post } from '../entities';
+import {
+  CommentEntity,
+  LikeEntity,
+  PostEntity,
+  PostImageEntity,
+  ScrapEntity,
+  TargetEntity,
+  type Post,
+} from '../entities';
 import { withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
+import { attachedElsewhere, imageIdsOf, replaceImages } from './images';
 import { requiredText, savePostTarget } from './targets';
 
 /** Ten posts per ten minutes per user: enough to talk, too few to flood a board. */
@@ -71,6 +81,57 @@ export interface PostInput {
   board: string;
   title: string;
   body: string;
+  /** Media ids of the caller's uploads (purpose POST), in the order shown; at most 10. */
+  imageIds?: string[] | null;
+}
+
+export interface PostChanges {
+  title?: string | null;
+  body?: string | null;
+  /** Replaces the images (an empty list removes them all); null or absent leaves them. */
+  imageIds?: string[] | null;
+}
+
+/** The subject media knows a post's images by. */
+export const postSubject = (postId: string) => `post:${postId}`;
+
+/** A post's images, in order. */
+async function imagesOf(manager: EntityManager, postId: string): Promise<string[]> {
+  const rows = await manager.find(PostImageEntity, { where: { postId }, order: { position: 'ASC' } });
+  return rows.map((r) => r.mediaId);
+}
+
+/**
+ * Makes `wanted` the post's images in the caller's transaction (see replaceImages): new ones must
+ * be uploads of `uploaderId`'s; the order is stored.
+ */
+async function setImages(
+  manager: EntityManager,
+  postId: string,
+  uploaderId: string,
+  current: string[],
+  wanted: string[],
+): Promise<void> {
+  if (current.length === wanted.length && current.every((id, i) => id === wanted[i])) return;
+  await replaceImages(manager, {
+    subject: postSubject(postId),
+    uploaderId,
+    purpose: 'POST',
+    noun: 'a post',
+    current,
+    wanted,
+  });
+  await manager.delete(PostImageEntity, { postId });
+  if (!wanted.length) return;
+  try {
+    await manager.insert(
+      PostImageEntity,
+      wanted.map((mediaId, position) => ({ postId, mediaId, position })),
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw attachedElsewhere();
+    throw err;
+  }
 }
 
 export async function createPost(deps: SocialDeps, caller: Caller, input: PostInput): Promise<Post> {
@@ -78,6 +139,7 @@ export async function createPost(deps: SocialDeps, caller: Caller, input: PostIn
   const board = validBoard(input.board);
   const title = validTitle(input.title);
   const body = validBody(input.body);
+  const imageIds = imageIdsOf(input.imageIds) ?? [];
   await deps.rateLimiter.hit(POSTS_PER_USER, authorId);
   const now = new Date();
   const post: Post = {
@@ -92,6 +154,7 @@ export async function createPost(deps: SocialDeps, caller: Caller, input: PostIn
   };
   await deps.db.transaction(async (manager) => {
     await manager.insert(PostEntity, post);
+    await setImages(manager, post.id, authorId, [], imageIds);
     await savePostTarget(manager, post.id, authorId, 'VISIBLE');
   });
   return post;
@@ -113,14 +176,23 @@ export async function updatePost(
   deps: SocialDeps,
   caller: Caller,
   id: string,
-  input: { title?: string | null; body?: string | null },
+  input: PostChanges,
 ): Promise<Post> {
-  requireUser(caller);
+  const userId = requireUser(caller);
   const changes: Partial<Post> = {};
   if (input.title != null) changes.title = validTitle(input.title);
   if (input.body != null) changes.body = validBody(input.body);
+  const imageIds = imageIdsOf(input.imageIds);
   return deps.db.transaction(async (manager) => {
     const post = await postToChange(manager, caller, id);
+    // New images must be the caller's uploads (an admin's, when an admin edits); kept ones stay.
+    if (imageIds) {
+      const current = await imagesOf(manager, post.id);
+      if (current.join() !== imageIds.join()) {
+        await setImages(manager, post.id, userId, current, imageIds);
+        changes.updatedAt = new Date();
+      }
+    }
     if (!Object.keys(changes).length) return post;
     changes.updatedAt = new Date();
     await manager.update(PostEntity, { id: post.id }, changes);
@@ -132,6 +204,8 @@ export async function updatePost(
 export async function deletePost(deps: SocialDeps, caller: Caller, id: string): Promise<string> {
   return deps.db.transaction(async (manager) => {
     const post = await postToChange(manager, caller, id);
+    // Its images are let go: media removes them (media.detached).
+    await setImages(manager, post.id, post.authorId, await imagesOf(manager, post.id), []);
     await manager.delete(CommentEntity, { targetId: post.id });
     await manager.delete(LikeEntity, { targetId: post.id });
     await manager.delete(ScrapEntity, { targetId: post.id });

@@ -2,6 +2,7 @@ export * from './block.entity';
 export * from './comment.entity';
 export * from './device.entity';
 export * from './follow.entity';
+export * from './media-ref.entity';
 export * from './notification.entity';
 export * from './phone-code.entity';
 export * from './post.entity';
@@ -14,6 +15,7 @@ import { BlockEntity } from './block.entity';
 import { CommentEntity } from './comment.entity';
 import { DeviceEntity } from './device.entity';
 import { FollowEntity } from './follow.entity';
+import { MediaRefEntity, PostImageEntity } from './media-ref.entity';
 import { NotificationActorEntity, NotificationEntity, NotificationMuteEntity } from './notification.entity';
 import { PhoneCodeEntity } from './phone-code.entity';
 import { PostEntity } from './post.entity';
@@ -40,4 +42,6 @@ export const entities = [
   NotificationActorEntity,
   NotificationMuteEntity,
   DeviceEntity,
+  MediaRefEntity,
+  PostImageEntity,
 ];

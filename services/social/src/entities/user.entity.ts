@@ -16,6 +16,8 @@ export interface User {
   phoneVerifiedAt: Date | null;
   /** The Firebase Auth account linked to this one (signInWithFirebase). */
   firebaseUid: string | null;
+  /** The media shown as the user's picture (an upload of theirs with purpose AVATAR). */
+  avatarId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -35,6 +37,7 @@ export const UserEntity = new EntitySchema<User>({
     phone: { type: 'varchar', length: 20, nullable: true, unique: true },
     phoneVerifiedAt: { name: 'phone_verified_at', type: 'datetime', precision: 3, nullable: true },
     firebaseUid: { name: 'firebase_uid', type: 'varchar', length: 128, nullable: true, unique: true },
+    avatarId: { name: 'avatar_id', type: 'varchar', length: 36, nullable: true, unique: true },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
   },

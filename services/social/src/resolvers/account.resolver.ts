@@ -30,7 +30,7 @@ export const accountResolvers = {
     },
     updateProfile: (
       _: unknown,
-      { input }: { input: { nickname?: string; bio?: string } },
+      { input }: { input: { nickname?: string; bio?: string; avatarId?: string | null } },
       ctx: SocialContext,
     ) => accounts.updateProfile(ctx.deps, requireUser(ctx.caller), input),
     requestPhoneCode: (_: unknown, args: { phone: string }, ctx: SocialContext) =>

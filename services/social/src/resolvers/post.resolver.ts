@@ -35,11 +35,8 @@ export const postResolvers = {
   Mutation: {
     createPost: (_: unknown, { input }: { input: posts.PostInput }, ctx: SocialContext) =>
       posts.createPost(ctx.deps, ctx.caller, input),
-    updatePost: (
-      _: unknown,
-      args: { id: string; input: { title?: string | null; body?: string | null } },
-      ctx: SocialContext,
-    ) => posts.updatePost(ctx.deps, ctx.caller, args.id, args.input),
+    updatePost: (_: unknown, args: { id: string; input: posts.PostChanges }, ctx: SocialContext) =>
+      posts.updatePost(ctx.deps, ctx.caller, args.id, args.input),
     deletePost: (_: unknown, args: { id: string }, ctx: SocialContext) =>
       posts.deletePost(ctx.deps, ctx.caller, args.id),
   },
@@ -53,6 +50,9 @@ export const postResolvers = {
     updatedAt: field('updatedAt'),
     author: async (post: PostParent, _: unknown, ctx: SocialContext) =>
       ctx.loaders.user.load((await postOf(ctx, post)).authorId),
+    // References media resolves: the gateway asks for a page's images in one batch.
+    images: async (post: PostParent, _: unknown, ctx: SocialContext) =>
+      (await ctx.loaders.postImages.load(post.id)).map((id) => ({ __typename: 'Media', id })),
     shareUrl: (post: PostParent, _: unknown, ctx: SocialContext) =>
       `${ctx.deps.config.APP_LINK_BASE}/p/${post.id}`,
   },

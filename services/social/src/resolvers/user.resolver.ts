@@ -35,5 +35,11 @@ export const userResolvers = {
     followingCount: (user: User, _: unknown, ctx: SocialContext) => ctx.loaders.followingCount.load(user.id),
     viewerIsFollowing: (user: User, _: unknown, ctx: SocialContext) =>
       ctx.loaders.viewerFollows.load(user.id),
+    // A reference media resolves (one batch per page); an upload media failed to process is left out.
+    avatar: async (user: User, _: unknown, ctx: SocialContext) => {
+      if (!user.avatarId) return null;
+      const ref = await ctx.loaders.mediaRef.load(user.avatarId);
+      return ref?.state === 'ACTIVE' ? { __typename: 'Media', id: user.avatarId } : null;
+    },
   },
 };

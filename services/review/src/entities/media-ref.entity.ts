@@ -1,0 +1,58 @@
+import { EntitySchema } from 'typeorm';
+import type { MediaPurpose } from '@moim/events';
+import { bigintAsString } from '@moim/kit';
+
+export type MediaRefState = 'ACTIVE' | 'FAILED';
+
+/**
+ * review's copy of who uploaded which media, fed by media's `media.created` and `media.failed`
+ * events (docs/decisions/0009): what attaching an image checks without asking media. `version`
+ * is the sequence of the event that last set `state`, so a late `media.created` cannot undo a
+ * `media.failed`. `subject` and `detachedAt` are review's own: where the image went (an upload
+ * is attached once) and when it was taken off again (after which it cannot come back).
+ */
+export interface MediaRef {
+  id: string;
+  ownerId: string;
+  /** Null when `media.failed` arrived before `media.created` (a failed upload is refused anyway). */
+  purpose: MediaPurpose | null;
+  state: MediaRefState;
+  version: string;
+  /** When media recorded the upload (the event's time): old unattached uploads are media's to remove. */
+  uploadedAt: Date;
+  /** `review:<id>` once attached here. */
+  subject: string | null;
+  detachedAt: Date | null;
+}
+
+export const MediaRefEntity = new EntitySchema<MediaRef>({
+  name: 'MediaRef',
+  tableName: 'media_refs',
+  columns: {
+    id: { type: 'varchar', length: 36, primary: true },
+    ownerId: { name: 'owner_id', type: 'varchar', length: 36 },
+    purpose: { type: 'varchar', length: 10, nullable: true },
+    state: { type: 'varchar', length: 10 },
+    version: { type: 'bigint', transformer: bigintAsString },
+    uploadedAt: { name: 'uploaded_at', type: 'datetime', precision: 3 },
+    subject: { type: 'varchar', length: 60, nullable: true },
+    detachedAt: { name: 'detached_at', type: 'datetime', precision: 3, nullable: true },
+  },
+});
+
+/** The images of a review, in the order the author gave them. */
+export interface ReviewImage {
+  reviewId: string;
+  mediaId: string;
+  position: number;
+}
+
+export const ReviewImageEntity = new EntitySchema<ReviewImage>({
+  name: 'ReviewImage',
+  tableName: 'review_images',
+  columns: {
+    reviewId: { name: 'review_id', type: 'varchar', length: 36, primary: true },
+    mediaId: { name: 'media_id', type: 'varchar', length: 36, primary: true },
+    position: { type: 'int' },
+  },
+});
