@@ -2,7 +2,7 @@ import type { EntityManager, EntitySchema } from 'typeorm';
 import type { EventPayloads } from '@moim/events';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
 import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
-import { applyMediaEvent } from './domain/images';
+import { applyMediaEvent } from '@moim/media-refs';
 import { setHiddenInTransaction } from './domain/reviews';
 
 interface Edge {

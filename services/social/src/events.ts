@@ -1,7 +1,7 @@
 import type { EventHandlers } from '@moim/kit';
 import type { ReviewChange } from '@moim/events';
 import type { TargetState } from './entities';
-import { applyMediaEvent } from './domain/images';
+import { applyMediaEvent } from '@moim/media-refs';
 import { applyReviewChange } from './domain/targets';
 
 const stateOf = (p: ReviewChange): TargetState => (p.hidden ? 'HIDDEN' : 'VISIBLE');

@@ -21,7 +21,7 @@ import {
   type ReviewKind,
 } from '../entities';
 import type { ReviewDeps } from './context';
-import { attachedElsewhere, imageIdsOf, replaceImages } from './images';
+import { attachedElsewhere, imageIdsOf, replaceImages } from '@moim/media-refs';
 import { BODY_LIMIT, rating, reviewTitle, text } from './validation';
 
 export interface ReviewInput {

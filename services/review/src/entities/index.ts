@@ -1,14 +1,16 @@
+export { MediaRefEntity, type MediaRef, type MediaRefState } from '@moim/media-refs';
 export * from './block-edge.entity';
 export * from './follow-edge.entity';
 export * from './known-user.entity';
-export * from './media-ref.entity';
+export * from './review-image.entity';
 export * from './place.entity';
 export * from './product.entity';
 export * from './review.entity';
 import { BlockEdgeEntity } from './block-edge.entity';
 import { FollowEdgeEntity } from './follow-edge.entity';
 import { KnownUserEntity } from './known-user.entity';
-import { MediaRefEntity, ReviewImageEntity } from './media-ref.entity';
+import { MediaRefEntity } from '@moim/media-refs';
+import { ReviewImageEntity } from './review-image.entity';
 import { PlaceEntity } from './place.entity';
 import { ProductEntity } from './product.entity';
 import { ReviewEntity } from './review.entity';

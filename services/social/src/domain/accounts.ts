@@ -14,7 +14,7 @@ import {
 import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
-import { replaceImages } from './images';
+import { replaceImages } from '@moim/media-refs';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 import { startSession, type AuthPayload } from './sessions';
 import {

@@ -32,7 +32,7 @@ import {
 } from '../entities';
 import { withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
-import { attachedElsewhere, imageIdsOf, replaceImages } from './images';
+import { attachedElsewhere, imageIdsOf, replaceImages } from '@moim/media-refs';
 import { requiredText, savePostTarget } from './targets';
 
 /** Ten posts per ten minutes per user: enough to talk, too few to flood a board. */

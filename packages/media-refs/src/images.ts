@@ -1,9 +1,9 @@
 import { In, type EntityManager } from 'typeorm';
 import type { MediaPurpose } from '@moim/events';
 import { badInput, dialectOf, isUniqueViolation, parseId, recordEvent } from '@moim/kit';
-import { MediaRefEntity, type MediaRef, type MediaRefState } from '../entities';
+import { MediaRefEntity, type MediaRef, type MediaRefState } from './media-ref.entity';
 
-/** The most images one review (or post) carries. */
+/** The most images one review or post carries. */
 export const MAX_IMAGES = 10;
 
 /**

@@ -5,12 +5,12 @@ import { bigintAsString } from '@moim/kit';
 export type MediaRefState = 'ACTIVE' | 'FAILED';
 
 /**
- * social's copy of who uploaded which media, fed by media's `media.created` and `media.failed`
- * events (docs/decisions/0009): what attaching an image checks without asking media. `version`
- * is the sequence of the event that last set `state`, so a late `media.created` cannot undo a
- * `media.failed`. `subject` and `detachedAt` are social's own: where the image went (a post or
- * an avatar; an upload is attached once) and when it was taken off again (after which it cannot
- * come back).
+ * A service's copy of who uploaded which media (review and social keep one each), fed by media's
+ * `media.created` and `media.failed` events (docs/decisions/0009): what attaching an image checks
+ * without asking media. `version` is the sequence of the event that last set `state`, so a late
+ * `media.created` cannot undo a `media.failed`. `subject` and `detachedAt` are the service's own:
+ * where the image went (an upload is attached once) and when it was taken off again (after which
+ * it cannot come back).
  */
 export interface MediaRef {
   id: string;
@@ -21,7 +21,7 @@ export interface MediaRef {
   version: string;
   /** When media recorded the upload (the event's time): old unattached uploads are media's to remove. */
   uploadedAt: Date;
-  /** `post:<id>` or `avatar:<user id>` once attached here. */
+  /** `review:<id>`, `post:<id>` or `avatar:<user id>` once attached here. */
   subject: string | null;
   detachedAt: Date | null;
 }
@@ -38,22 +38,5 @@ export const MediaRefEntity = new EntitySchema<MediaRef>({
     uploadedAt: { name: 'uploaded_at', type: 'datetime', precision: 3 },
     subject: { type: 'varchar', length: 60, nullable: true },
     detachedAt: { name: 'detached_at', type: 'datetime', precision: 3, nullable: true },
-  },
-});
-
-/** The images of a post, in the order its author gave them. */
-export interface PostImage {
-  postId: string;
-  mediaId: string;
-  position: number;
-}
-
-export const PostImageEntity = new EntitySchema<PostImage>({
-  name: 'PostImage',
-  tableName: 'post_images',
-  columns: {
-    postId: { name: 'post_id', type: 'varchar', length: 36, primary: true },
-    mediaId: { name: 'media_id', type: 'varchar', length: 36, primary: true },
-    position: { type: 'int' },
   },
 });
