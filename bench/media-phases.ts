@@ -27,8 +27,13 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, i: numbe
   );
 }
 
-// The worker's defaults, so the baseline does what one worker process does.
-const config = loadMediaEnv({ INTERNAL_SECRET: 'x'.repeat(32), MOIM_BACKEND: 'embedded' });
+// The worker's settings (RESIZE_CONCURRENCY from the environment, else media's default), so the
+// baseline does what one worker process does.
+const config = loadMediaEnv({
+  INTERNAL_SECRET: 'x'.repeat(32),
+  MOIM_BACKEND: 'embedded',
+  RESIZE_CONCURRENCY: process.env.RESIZE_CONCURRENCY,
+});
 
 /** Plain sharp: the same variants (sizes, formats, settings) of the same files, in memory. */
 export async function rawSharp(input: Array<{ bytes: Buffer }>): Promise<void> {
@@ -51,7 +56,10 @@ const PER_UPLOADER = 50;
  * ends when every media is READY.
  */
 export async function pipeline(input: Array<{ bytes: Buffer }>, measured: Measure) {
-  const graph = await startGraph({ backend: 'embedded' });
+  const graph = await startGraph({
+    backend: 'embedded',
+    env: { media: { RESIZE_CONCURRENCY: String(config.RESIZE_CONCURRENCY) } },
+  });
   try {
     const uploaders: Account[] = [];
     for (let i = 0; i < Math.ceil(input.length / PER_UPLOADER); i++)

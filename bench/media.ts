@@ -7,7 +7,9 @@
  * Photos: the real photographs of Debian's mate-backgrounds package (GPL-2+), read from
  * /usr/share/backgrounds/mate/nature (`apt-get install mate-backgrounds`), or `--dir`.
  *
- *   npx tsx bench/media.ts [--images 48] [--rounds 2] [--dir DIR]
+ *   npx tsx bench/media.ts [--images 48] [--rounds 2] [--dir DIR] [--resize-concurrency N]
+ *
+ * `--resize-concurrency` sets RESIZE_CONCURRENCY for both phases (default: media's, 2).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     dir: { type: 'string', default: '/usr/share/backgrounds/mate/nature' },
     phase: { type: 'string' },
+    'resize-concurrency': { type: 'string' },
   },
 });
 const IMAGES = Number(values.images);
@@ -61,6 +64,7 @@ async function measured(phase: string, work: () => Promise<void>): Promise<Phase
 }
 
 async function runPhase(phase: string): Promise<PhaseResult> {
+  if (values['resize-concurrency']) process.env.RESIZE_CONCURRENCY = values['resize-concurrency'];
   const { rawSharp, pipeline } = await import('./media-phases');
   const input = photos();
   if (phase === 'sharp') return measured(phase, () => rawSharp(input));
