@@ -1,4 +1,4 @@
-import { In, type EntityManager } from 'typeorm';
+import { In, type EntityManager, type EntitySchema } from 'typeorm';
 import type { MediaPurpose } from '@moim/events';
 import { badInput, dialectOf, isUniqueViolation, parseId, recordEvent } from '@moim/kit';
 import { MediaRefEntity, type MediaRef, type MediaRefState } from './media-ref.entity';
@@ -143,3 +143,58 @@ export async function replaceImages(
 /** The message when the unique index on attached media saw a race the locks did not. */
 export const attachedElsewhere = () =>
   badInput('An image is attached elsewhere already (an upload is attached once)', 'imageIds');
+
+/** A table of ordered images: one row per (parent, media) with its position. */
+export interface ImageTable {
+  entity: EntitySchema<{ mediaId: string; position: number }>;
+  /** The parent's column as the entity names it (`reviewId`, `postId`). */
+  parent: string;
+  purpose: MediaPurpose;
+  /** What the images go on, for messages: "a review". */
+  noun: string;
+  subjectOf(parentId: string): string;
+}
+
+/** Reading and replacing the ordered images of a review or a post. */
+export function orderedImages(table: ImageTable) {
+  const of = async (manager: EntityManager, parentId: string): Promise<string[]> => {
+    const rows = await manager.find(table.entity, {
+      where: { [table.parent]: parentId } as never,
+      order: { position: 'ASC' },
+    });
+    return rows.map((r) => r.mediaId);
+  };
+  /**
+   * Makes `wanted` the parent's images in the caller's transaction (see replaceImages): new ones
+   * must be uploads of `uploaderId`'s; the order is stored.
+   */
+  const set = async (
+    manager: EntityManager,
+    parentId: string,
+    uploaderId: string,
+    current: string[],
+    wanted: string[],
+  ): Promise<void> => {
+    if (current.length === wanted.length && current.every((id, i) => id === wanted[i])) return;
+    await replaceImages(manager, {
+      subject: table.subjectOf(parentId),
+      uploaderId,
+      purpose: table.purpose,
+      noun: table.noun,
+      current,
+      wanted,
+    });
+    await manager.delete(table.entity, { [table.parent]: parentId } as never);
+    if (!wanted.length) return;
+    try {
+      await manager.insert(
+        table.entity,
+        wanted.map((mediaId, position) => ({ [table.parent]: parentId, mediaId, position })) as never,
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw attachedElsewhere();
+      throw err;
+    }
+  };
+  return { of, set };
+}

@@ -3,7 +3,6 @@ import {
   badInput,
   forbidden,
   isAdmin,
-  isUniqueViolation,
   lockRows,
   newId,
   notFound,
@@ -21,7 +20,7 @@ import {
   type ReviewKind,
 } from '../entities';
 import type { ReviewDeps } from './context';
-import { attachedElsewhere, imageIdsOf, replaceImages } from '@moim/media-refs';
+import { imageIdsOf, orderedImages } from '@moim/media-refs';
 import { BODY_LIMIT, rating, reviewTitle, text } from './validation';
 
 export interface ReviewInput {
@@ -93,44 +92,14 @@ const announce = (
 /** The subject media knows a review's images by. */
 export const reviewSubject = (reviewId: string) => `review:${reviewId}`;
 
-/** A review's images, in order. */
-export async function imagesOf(manager: EntityManager, reviewId: string): Promise<string[]> {
-  const rows = await manager.find(ReviewImageEntity, { where: { reviewId }, order: { position: 'ASC' } });
-  return rows.map((r) => r.mediaId);
-}
-
-/**
- * Makes `wanted` the review's images in the caller's transaction (see replaceImages): new ones
- * must be uploads of `uploaderId`'s; the order is stored.
- */
-async function setImages(
-  manager: EntityManager,
-  reviewId: string,
-  uploaderId: string,
-  current: string[],
-  wanted: string[],
-): Promise<void> {
-  if (current.length === wanted.length && current.every((id, i) => id === wanted[i])) return;
-  await replaceImages(manager, {
-    subject: reviewSubject(reviewId),
-    uploaderId,
-    purpose: 'REVIEW',
-    noun: 'a review',
-    current,
-    wanted,
-  });
-  await manager.delete(ReviewImageEntity, { reviewId });
-  if (!wanted.length) return;
-  try {
-    await manager.insert(
-      ReviewImageEntity,
-      wanted.map((mediaId, position) => ({ reviewId, mediaId, position })),
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) throw attachedElsewhere();
-    throw err;
-  }
-}
+/** A review's images, in order (@moim/media-refs). */
+const reviewImages = orderedImages({
+  entity: ReviewImageEntity as never,
+  parent: 'reviewId',
+  purpose: 'REVIEW',
+  noun: 'a review',
+  subjectOf: reviewSubject,
+});
 
 /**
  * A new review by `authorId`; its images must be uploads of `uploaderId`'s (the author's, or the
@@ -146,7 +115,7 @@ export async function createReview(
   const imageIds = imageIdsOf(input.imageIds) ?? [];
   await deps.db.transaction(async (manager) => {
     await manager.insert(ReviewEntity, review);
-    await setImages(manager, review.id, uploaderId, [], imageIds);
+    await reviewImages.set(manager, review.id, uploaderId, [], imageIds);
     await announce(manager, 'review.created', review);
   });
   return review;
@@ -215,7 +184,13 @@ export async function updateReview(
     if (input.rating != null) changes.rating = rating(input.rating);
     // New images must be the caller's uploads (an admin's, when an admin edits); kept ones stay.
     if (imageIds)
-      await setImages(manager, review.id, caller.userId!, await imagesOf(manager, review.id), imageIds);
+      await reviewImages.set(
+        manager,
+        review.id,
+        caller.userId!,
+        await reviewImages.of(manager, review.id),
+        imageIds,
+      );
     await manager.update(ReviewEntity, { id: review.id }, changes);
     await announce(manager, 'review.updated', review);
     return { ...review, ...changes };
@@ -226,7 +201,7 @@ export async function deleteReview(deps: ReviewDeps, caller: Caller, id: string)
   return deps.db.transaction(async (manager) => {
     const review = await lockOwnReview(manager, caller, id);
     // Its images are let go: media removes them (media.detached).
-    await setImages(manager, review.id, caller.userId!, await imagesOf(manager, review.id), []);
+    await reviewImages.set(manager, review.id, caller.userId!, await reviewImages.of(manager, review.id), []);
     await manager.delete(ReviewEntity, { id: review.id });
     await announce(manager, 'review.deleted', review);
     return review.id;

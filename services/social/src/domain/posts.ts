@@ -5,7 +5,6 @@ import {
   decodeCursor,
   forbidden,
   isAdmin,
-  isUniqueViolation,
   loadPages,
   lockRows,
   newestPerParent,
@@ -32,7 +31,7 @@ import {
 } from '../entities';
 import { withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
-import { attachedElsewhere, imageIdsOf, replaceImages } from '@moim/media-refs';
+import { imageIdsOf, orderedImages } from '@moim/media-refs';
 import { requiredText, savePostTarget } from './targets';
 
 /** Ten posts per ten minutes per user: enough to talk, too few to flood a board. */
@@ -95,44 +94,14 @@ export interface PostChanges {
 /** The subject media knows a post's images by. */
 export const postSubject = (postId: string) => `post:${postId}`;
 
-/** A post's images, in order. */
-async function imagesOf(manager: EntityManager, postId: string): Promise<string[]> {
-  const rows = await manager.find(PostImageEntity, { where: { postId }, order: { position: 'ASC' } });
-  return rows.map((r) => r.mediaId);
-}
-
-/**
- * Makes `wanted` the post's images in the caller's transaction (see replaceImages): new ones must
- * be uploads of `uploaderId`'s; the order is stored.
- */
-async function setImages(
-  manager: EntityManager,
-  postId: string,
-  uploaderId: string,
-  current: string[],
-  wanted: string[],
-): Promise<void> {
-  if (current.length === wanted.length && current.every((id, i) => id === wanted[i])) return;
-  await replaceImages(manager, {
-    subject: postSubject(postId),
-    uploaderId,
-    purpose: 'POST',
-    noun: 'a post',
-    current,
-    wanted,
-  });
-  await manager.delete(PostImageEntity, { postId });
-  if (!wanted.length) return;
-  try {
-    await manager.insert(
-      PostImageEntity,
-      wanted.map((mediaId, position) => ({ postId, mediaId, position })),
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) throw attachedElsewhere();
-    throw err;
-  }
-}
+/** The post's images, in order (@moim/media-refs). */
+const postImages = orderedImages({
+  entity: PostImageEntity as never,
+  parent: 'postId',
+  purpose: 'POST',
+  noun: 'a post',
+  subjectOf: postSubject,
+});
 
 export async function createPost(deps: SocialDeps, caller: Caller, input: PostInput): Promise<Post> {
   const authorId = requireUser(caller);
@@ -154,7 +123,7 @@ export async function createPost(deps: SocialDeps, caller: Caller, input: PostIn
   };
   await deps.db.transaction(async (manager) => {
     await manager.insert(PostEntity, post);
-    await setImages(manager, post.id, authorId, [], imageIds);
+    await postImages.set(manager, post.id, authorId, [], imageIds);
     await savePostTarget(manager, post.id, authorId, 'VISIBLE');
   });
   return post;
@@ -187,9 +156,9 @@ export async function updatePost(
     const post = await postToChange(manager, caller, id);
     // New images must be the caller's uploads (an admin's, when an admin edits); kept ones stay.
     if (imageIds) {
-      const current = await imagesOf(manager, post.id);
+      const current = await postImages.of(manager, post.id);
       if (current.join() !== imageIds.join()) {
-        await setImages(manager, post.id, userId, current, imageIds);
+        await postImages.set(manager, post.id, userId, current, imageIds);
         changes.updatedAt = new Date();
       }
     }
@@ -205,7 +174,7 @@ export async function deletePost(deps: SocialDeps, caller: Caller, id: string): 
   return deps.db.transaction(async (manager) => {
     const post = await postToChange(manager, caller, id);
     // Its images are let go: media removes them (media.detached).
-    await setImages(manager, post.id, post.authorId, await imagesOf(manager, post.id), []);
+    await postImages.set(manager, post.id, post.authorId, await postImages.of(manager, post.id), []);
     await manager.delete(CommentEntity, { targetId: post.id });
     await manager.delete(LikeEntity, { targetId: post.id });
     await manager.delete(ScrapEntity, { targetId: post.id });

@@ -1,23 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventQueueName, type EventEnvelope, type EventPayloads } from '@moim/events';
-import { EVENT_BACKOFF, ProcessedEvent, startService, type BackendKind } from '@moim/kit';
-import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
-import { MediaRefEntity, service, type SocialService } from '../src';
+import {
+  EVENT_BACKOFF,
+  ProcessedEvent,
+  startService,
+  type RunningService,
+  type ServiceModule,
+} from '@moim/kit';
+import { eventually, openTestBackend, TEST_BACKEND, testEnv, type TestBackend } from '@moim/kit/testing';
+import { MediaRefEntity } from '@moim/media-refs';
+import { service as reviewService } from '@moim/review';
+import { service as socialService } from '@moim/social';
 
-// social's replica of media's uploads (media_refs), fed straight through the queue port by
-// media.created and media.failed: what redelivery and reordering do to it, on both backends.
-describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) => {
+// The replicas of media's uploads (media_refs, @moim/media-refs) that review and social keep, fed
+// straight through each one's queue by media.created and media.failed: what redelivery and
+// reordering do to them.
+const replicas = [
+  { module: reviewService as unknown as ServiceModule, purpose: 'REVIEW' as const, subject: 'review:x' },
+  { module: socialService as unknown as ServiceModule, purpose: 'POST' as const, subject: 'post:x' },
+];
+
+describe.each(replicas)('$module.name', ({ module: service, purpose, subject }) => {
   let test: TestBackend;
-  let social: SocialService;
+  let replica: RunningService;
 
   beforeAll(async () => {
-    test = await openTestBackend(kind);
-    const config = service.loadEnv(testEnv({ ...test.env, DATABASE_URL: await test.databaseUrl('social') }));
-    social = await startService(service.define(config), config, { backend: test.backend, role: 'worker' });
+    test = await openTestBackend(TEST_BACKEND);
+    const config = service.loadEnv(
+      testEnv({ ...test.env, DATABASE_URL: await test.databaseUrl(service.name) }),
+    );
+    replica = await startService(service.define(config), config, { backend: test.backend, role: 'worker' });
   });
   afterAll(async () => {
-    await social?.stop();
+    await replica?.stop();
     await test?.cleanUp();
   });
 
@@ -25,7 +41,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   const created = (mediaId: string, ownerId: string, sequence: number): EventEnvelope => ({
     id: randomUUID(),
     topic: 'media.created',
-    payload: { mediaId, ownerId, purpose: 'POST' } satisfies EventPayloads['media.created'],
+    payload: { mediaId, ownerId, purpose } satisfies EventPayloads['media.created'],
     sequence,
     occurredAt,
   });
@@ -37,7 +53,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     occurredAt,
   });
   const send = (event: EventEnvelope, jobId = event.id) =>
-    test.backend.queues.add(eventQueueName('social'), {
+    test.backend.queues.add(eventQueueName(service.name), {
       name: event.topic,
       data: event,
       id: jobId,
@@ -45,14 +61,14 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       backoff: EVENT_BACKOFF,
     });
   const applied = (eventId: string) =>
-    social.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId });
+    replica.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId });
   const settle = (...events: EventEnvelope[]) =>
     eventually(async () => {
       for (const e of events) if ((await applied(e.id)) !== 1) return false;
-      const c = await test.backend.queues.counts(eventQueueName('social'));
+      const c = await test.backend.queues.counts(eventQueueName(service.name));
       return c.waiting + c.active + c.delayed === 0;
     });
-  const refs = () => social.deps.db.dataSource.getRepository(MediaRefEntity);
+  const refs = () => replica.deps.db.dataSource.getRepository(MediaRefEntity);
 
   it('learns an upload once from a redelivered media.created', async () => {
     const [mediaId, ownerId] = [randomUUID(), randomUUID()];
@@ -64,7 +80,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       {
         id: mediaId,
         ownerId,
-        purpose: 'POST',
+        purpose,
         state: 'ACTIVE',
         version: '7',
         uploadedAt: new Date(occurredAt),
@@ -94,15 +110,15 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const first = created(mediaId, ownerId, 20);
     await send(first);
     await settle(first);
-    await refs().update({ id: mediaId }, { subject: 'post:x' });
+    await refs().update({ id: mediaId }, { subject });
     const then = failed(mediaId, ownerId, 21);
     await send(then);
     await settle(then);
     expect(await refs().findOneByOrFail({ id: mediaId })).toMatchObject({
       state: 'FAILED',
       version: '21',
-      purpose: 'POST',
-      subject: 'post:x',
+      purpose,
+      subject,
       detachedAt: null,
     });
   });
