@@ -140,7 +140,7 @@ describe('a photo uploaded through the gateway', () => {
     const media = await uploadPhoto(Buffer.from('Not a photo at all, just some words.\n'.repeat(10)));
     expect(media).toMatchObject({
       state: 'FAILED',
-      failureReason: 'not a supported image (the content is not a known image format)',
+      failureReason: 'not a supported image (send JPEG, PNG, WebP, HEIC, AVIF or GIF)',
       width: null,
       placeholder: null,
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxEvent } from '@moim/kit';
-import { TEST_SECRET } from '@moim/kit/testing';
+import { eventually, TEST_SECRET } from '@moim/kit/testing';
 import { MediaEntity, signedUploadUrl, uploadSigningKey, type MediaDeps } from '@moim/media';
 import { codeOf, ok, startGraph, type Account, type Graph } from '../src';
 
@@ -411,6 +411,32 @@ describe('PUT /uploads/<id> refuses a bad upload and leaves no file', () => {
     const ticket = await ticketFor(alice.token);
     const results = await Promise.all([put(ticket.uploadUrl, png), put(ticket.uploadUrl, png)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(filesOf(ticket.media.id)).toEqual([ticket.media.id]);
+  });
+
+  it('takes one PUT of a URL at a time: while one is receiving, others are refused unread, and nothing is left', async () => {
+    const ticket = await ticketFor(alice.token);
+    const target = new URL(ticket.uploadUrl);
+    // A slow client: half of the bytes, then nothing.
+    const slow = request({
+      host: target.hostname,
+      port: target.port,
+      method: 'PUT',
+      path: `${target.pathname}${target.search}`,
+      headers: { 'content-type': 'image/png', 'content-length': String(png.length) },
+      agent: false,
+    });
+    slow.on('error', () => {});
+    slow.write(png.subarray(0, Math.floor(png.length / 2)));
+    await eventually(() => filesOf(ticket.media.id).length === 1, 5000);
+    const others = await Promise.all([1, 2, 3].map(() => put(ticket.uploadUrl, png)));
+    expect(others.map((r) => r.status)).toEqual([409, 409, 409]);
+    expect(others[0]!.json).toEqual({ error: 'These bytes are being uploaded by another request' });
+    expect(filesOf(ticket.media.id)).toHaveLength(1); // the slow one's receiving file alone
+    slow.destroy();
+    await eventually(() => filesOf(ticket.media.id).length === 0, 5000);
+    // The URL works again for a whole upload.
+    expect((await put(ticket.uploadUrl, png)).status).toBe(200);
     expect(filesOf(ticket.media.id)).toEqual([ticket.media.id]);
   });
 

@@ -2,6 +2,7 @@ import { IsNull, LessThan, MoreThan, Not, type EntityManager } from 'typeorm';
 import { defineJob, defineQueue, processor, repeatable, type JobProcessor } from '@moim/kit';
 import type { MediaDeps } from './domain/context';
 import { MediaEntity, type Media } from './entities';
+import { fail } from './resize/resize-job';
 import { uploadKey } from './storage/storage.port';
 
 export const MEDIA_CLEANUP_QUEUE = defineQueue('media-cleanup');
@@ -15,6 +16,10 @@ export const cleanupSchedule = [repeatable(CLEAN_UP_MEDIA, 3_600_000, {})];
 
 /** Uploads never attached are removed once this old (review and social refuse them earlier). */
 export const UNATTACHED_TTL_MS = 24 * 3600_000;
+/** An upload still not completed this long after createUpload fails (attached or not). */
+export const PENDING_TTL_MS = 24 * 3600_000;
+/** A resize still running this long has died with its worker (a crash, a kill): it fails. */
+export const PROCESSING_TTL_MS = 3600_000;
 
 const VARIANTS = ['thumb', 'medium', 'large'] as const;
 const EXTENSIONS = ['webp', 'avif', 'jpg'] as const;
@@ -42,6 +47,28 @@ export async function cleanUpMedia(deps: MediaDeps, now = new Date()): Promise<n
   // Background work: left out of the request query count, on either database.
   const background = <T>(work: (manager: EntityManager) => Promise<T>) =>
     deps.db.transaction(work, { isolation: 'READ COMMITTED', background: true });
+  // Uploads never completed, and resizes whose worker died (the queue parks such a job without
+  // running it again): FAILED, announced, their objects removed — never kept unchecked for ever,
+  // whether attached or not (their bytes were never checked nor stripped of their metadata).
+  const stale = await background((manager) =>
+    manager.find(MediaEntity, {
+      select: { id: true, ownerId: true, state: true },
+      where: [
+        { state: 'PENDING', createdAt: LessThan(new Date(now.getTime() - PENDING_TTL_MS)) },
+        { state: 'PROCESSING', updatedAt: LessThan(new Date(now.getTime() - PROCESSING_TTL_MS)) },
+      ],
+      take: BATCH,
+    }),
+  );
+  for (const media of stale)
+    await fail(
+      deps,
+      media,
+      media.state === 'PENDING'
+        ? 'the upload was never completed: upload it again'
+        : 'the image could not be processed: upload it again',
+      media.state,
+    );
   await background((manager) =>
     manager.update(
       MediaEntity,

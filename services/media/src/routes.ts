@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { lockRows, type HttpRoute } from '@moim/kit';
 import type { MediaDeps } from './domain/context';
 import { MediaEntity } from './entities';
@@ -22,6 +22,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * client reads the refusal instead of a reset: up to this many bytes, for up to this long. Beyond
  * either bound the connection is closed without waiting for the rest (as the kit does for GraphQL).
  */
+/** A PUT that sends nothing for this long is cut off (and its receiving file removed). */
+const UPLOAD_IDLE_MS = 30_000;
 const DRAIN_BYTES = 1_000_000;
 const DRAIN_MS = 2_000;
 
@@ -94,7 +96,8 @@ function closed(out: WriteStream): Promise<void> {
  */
 function receiveBody(req: IncomingMessage, path: string, limit: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const out = createWriteStream(path, { flags: 'wx' });
+    // The caller created the file (its claim on the upload): it is written from the start.
+    const out = createWriteStream(path, { flags: 'w' });
     let size = 0;
     let tooLarge = false;
     let settled = false;
@@ -108,7 +111,9 @@ function receiveBody(req: IncomingMessage, path: string, limit: number): Promise
         req.on('error', () => {}).resume();
         void closed(out).then(() => reject(error));
       } else {
-        out.end(() => resolve(size));
+        // A write that fails at the end (a full disk) refuses the upload instead of storing half of it.
+        out.end();
+        finished(out).then(() => resolve(size), reject);
       }
     };
     const tooLargeError = () =>
@@ -188,7 +193,17 @@ async function receiveUpload(
     return refuse(req, res, 409, 'This upload URL was already used: the bytes are uploaded');
 
   const key = uploadKey(mediaId);
-  const partial = await storage.partialPath(key);
+  const partial = await storage.receivingPath(key);
+  // One PUT at a time per upload: the first creates the receiving file, the others are refused
+  // before they are read, so one signed URL cannot fill the disk through many connections.
+  try {
+    await (await open(partial, 'wx')).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return refuse(req, res, 409, 'These bytes are being uploaded by another request');
+  }
+  // A client that stops sending gives the file back: no request holds it for Node's 5 minutes.
+  req.setTimeout(UPLOAD_IDLE_MS, () => req.destroy(new Error('upload idle')));
   try {
     const size = await receiveBody(req, partial, upload.byteSize);
     if (size !== upload.byteSize)

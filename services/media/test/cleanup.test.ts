@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventQueueName, type EventEnvelope, type EventPayloads } from '@moim/events';
-import { EVENT_BACKOFF, ProcessedEvent, startService, type BackendKind } from '@moim/kit';
+import { EVENT_BACKOFF, OutboxEvent, ProcessedEvent, startService, type BackendKind } from '@moim/kit';
 import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import { MediaEntity, service, type Media, type MediaService } from '../src';
 import { CLEAN_UP_MEDIA, cleanUpMedia, keysOf, MEDIA_CLEANUP_QUEUE } from '../src/cleanup';
@@ -96,6 +96,38 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       // Idempotent: a second run finds nothing more to do.
       expect(await cleanUpMedia(media.deps)).toBe(0);
       for (const kept of [recentUnattached, oldAttached]) expect(filesOf(kept.id)).toHaveLength(10);
+    });
+
+    it('fails uploads never completed and resizes whose worker died, attached or not, and announces it', async () => {
+      const neverCompleted = await aMedia(25 * HOUR, {
+        state: 'PENDING',
+        uploadedAt: null,
+        attachedTo: `review:${randomUUID()}`,
+      });
+      const stuck = await aMedia(2 * HOUR, { state: 'PROCESSING', attachedTo: `post:${randomUUID()}` });
+      const resizing = await aMedia(2 * HOUR, { state: 'PROCESSING', updatedAt: new Date() });
+      const uploading = await aMedia(HOUR, { state: 'PENDING', uploadedAt: null });
+
+      await cleanUpMedia(media.deps);
+      expect(await rows().findOneBy({ id: neverCompleted.id })).toMatchObject({
+        state: 'FAILED',
+        failureReason: 'the upload was never completed: upload it again',
+      });
+      expect(await rows().findOneBy({ id: stuck.id })).toMatchObject({
+        state: 'FAILED',
+        failureReason: 'the image could not be processed: upload it again',
+      });
+      for (const failed of [neverCompleted, stuck]) expect(filesOf(failed.id)).toEqual([]);
+      const announced = await media.deps.db.dataSource
+        .getRepository(OutboxEvent)
+        .findBy({ topic: 'media.failed' });
+      const failedIds = announced.map((e) => (JSON.parse(e.payload) as { mediaId: string }).mediaId);
+      expect(failedIds).toEqual(expect.arrayContaining([neverCompleted.id, stuck.id]));
+      expect(failedIds).not.toContain(resizing.id);
+      // Still within their time: untouched.
+      expect(await rows().findOneBy({ id: resizing.id })).toMatchObject({ state: 'PROCESSING' });
+      expect(await rows().findOneBy({ id: uploading.id })).toMatchObject({ state: 'PENDING' });
+      expect(filesOf(resizing.id)).toHaveLength(10);
     });
 
     it('finishes what a run that died after removing the objects left: the rows', async () => {

@@ -226,7 +226,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('the resize job on the %s ba
     [
       'a text file declared as image/jpeg',
       async () => Buffer.from('Dear diary, today I uploaded a text file as a photo.\n'.repeat(20)),
-      'not a supported image (the content is not a known image format)',
+      'not a supported image (send JPEG, PNG, WebP, HEIC, AVIF or GIF)',
     ],
     [
       'a truncated JPEG',

@@ -1,7 +1,15 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { fixture, pngBomb, ROTATED, SMALL, truncated } from '../../test/fixtures/images';
-import { decodeImage, FORMATS, ImageRejected, processImage, variantKeys, VARIANTS } from './pipeline';
+import {
+  decodeImage,
+  FORMATS,
+  ImageRejected,
+  looksLikeAcceptedImage,
+  processImage,
+  variantKeys,
+  VARIANTS,
+} from './pipeline';
 
 // The sharp half of the resize job, on real photographs and on bytes that must be refused.
 const maxPixels = 100_000_000;
@@ -89,15 +97,13 @@ describe('processImage', () => {
   });
 
   it('refuses what is not an image, or not an accepted format', async () => {
-    expect(await rejection(Buffer.from('Hello, I am a text file pretending to be a JPEG.\n'))).toBe(
-      'not a supported image (the content is not a known image format)',
-    );
+    // Refused by their first bytes, before libvips (and its SVG, TIFF, … loaders) sees them.
+    const refused = 'not a supported image (send JPEG, PNG, WebP, HEIC, AVIF or GIF)';
+    expect(await rejection(Buffer.from('Hello, I am a text file pretending to be a JPEG.\n'))).toBe(refused);
     const tiff = await sharp(fixture('photo-small.jpg')).tiff().toBuffer();
-    expect(await rejection(tiff)).toBe(
-      'not a supported image (TIFF; send JPEG, PNG, WebP, HEIC, AVIF or GIF)',
-    );
+    expect(await rejection(tiff)).toBe(refused);
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
-    expect(await rejection(svg)).toMatch(/^not a supported image \(SVG;/);
+    expect(await rejection(svg)).toBe(refused);
   });
 
   it('refuses a truncated photo as damaged', async () => {
@@ -126,5 +132,27 @@ describe('processImage', () => {
       'media/0b7f2b8e-1d4c-4a57-9a0e-2f1f3b1c9d11/thumb.avif',
     );
     expect(new Set(variantKeys('x')).size).toBe(9);
+  });
+});
+
+describe('the format check before libvips', () => {
+  it('lets the accepted formats through by their signatures and nothing else', async () => {
+    const base = sharp({ create: { width: 4, height: 4, channels: 3, background: '#888' } });
+    for (const bytes of [
+      await base.clone().jpeg().toBuffer(),
+      await base.clone().png().toBuffer(),
+      await base.clone().webp().toBuffer(),
+      await base.clone().gif().toBuffer(),
+      await base.clone().avif().toBuffer(),
+    ])
+      expect(looksLikeAcceptedImage(bytes)).toBe(true);
+    for (const bytes of [
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+      Buffer.from('%PDF-1.7'),
+      await base.clone().tiff().toBuffer(),
+      Buffer.from('hello, not an image'),
+      Buffer.alloc(0),
+    ])
+      expect(looksLikeAcceptedImage(bytes)).toBe(false);
   });
 });

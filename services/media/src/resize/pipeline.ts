@@ -68,7 +68,25 @@ export interface EncodedVariant {
 const megapixels = (pixels: number) => `${+(pixels / 1_000_000).toPrecision(3)}`;
 
 /** Reads the header only (nothing is decoded): the real format and the pixel count. */
+/**
+ * The signatures of the formats accepted (JPEG, PNG, GIF, WebP, and HEIF/AVIF's ISO box): bytes of
+ * any other kind never reach libvips, whose other loaders (SVG, PDF, TIFF, its own format, …)
+ * untrusted uploads have no business exercising.
+ */
+export function looksLikeAcceptedImage(bytes: Buffer): boolean {
+  const ascii = (from: number, to: number) => bytes.toString('latin1', from, to);
+  return (
+    (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) ||
+    bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ||
+    ascii(0, 4) === 'GIF8' ||
+    (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') ||
+    ascii(4, 8) === 'ftyp'
+  );
+}
+
 async function inspect(bytes: Buffer, maxPixels: number): Promise<Metadata> {
+  if (!looksLikeAcceptedImage(bytes))
+    throw new ImageRejected('not a supported image (send JPEG, PNG, WebP, HEIC, AVIF or GIF)');
   let meta: Metadata;
   try {
     // No pixel limit here: reading a header allocates nothing, and the count is checked below

@@ -172,13 +172,21 @@ async function render(deps: MediaDeps, media: Media, pauseMs: number): Promise<v
   );
 }
 
-/** FAILED with a reason, announced as media.failed in the same transaction; then nothing is left in storage. */
-async function fail(deps: MediaDeps, media: Media, reason: string): Promise<void> {
+/**
+ * FAILED with a reason, announced as media.failed in the same transaction; then nothing is left in
+ * storage. Only from `from` (PROCESSING for the worker; the cleanup also fails stale PENDING ones).
+ */
+export async function fail(
+  deps: MediaDeps,
+  media: Pick<Media, 'id' | 'ownerId'>,
+  reason: string,
+  from: Media['state'] = 'PROCESSING',
+): Promise<void> {
   const state = await deps.db.transaction(
     async (manager) => {
       await lockRows(manager, MediaEntity, { id: media.id });
       const current = await manager.findOneBy(MediaEntity, { id: media.id });
-      if (current?.state !== 'PROCESSING') return current?.state ?? null;
+      if (current?.state !== from) return current?.state ?? null;
       await manager.update(
         MediaEntity,
         { id: media.id },
@@ -189,8 +197,8 @@ async function fail(deps: MediaDeps, media: Media, reason: string): Promise<void
     },
     { background: true },
   );
-  // Another run finished it meanwhile: its objects stay.
-  if (state === 'READY') return;
+  // Another run finished it meanwhile (or its state moved on): its objects stay.
+  if (state !== 'FAILED') return;
   // After the commit: a crash before this line leaves the objects to the next run (FAILED → remove).
   await deps.storage.remove([...variantKeys(media.id), uploadKey(media.id)]);
   deps.logger.info({ mediaId: media.id, reason }, 'media failed');

@@ -13,6 +13,11 @@ export interface LocalStorage extends MediaStorage {
    * renames it into place, so the key never names half a file; the caller removes it otherwise.
    */
   partialPath(key: string): Promise<string>;
+  /**
+   * The one file an upload's bytes are received in (its folder made): one PUT at a time may hold
+   * it (see routes.ts), so a signed URL cannot be used by many requests at once.
+   */
+  receivingPath(key: string): Promise<string>;
   commit(partial: string, key: string): Promise<void>;
 }
 
@@ -43,9 +48,15 @@ export function createLocalStorage(options: {
     await mkdir(dirname(path), { recursive: true });
     return `${path}.${randomUUID()}.partial`;
   };
+  const receivingPath = async (key: string) => {
+    const path = pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    return `${path}.receiving.partial`;
+  };
   return {
     name: 'local',
     pathOf,
+    receivingPath,
     partialPath,
     async commit(partial, key) {
       if (!partial.startsWith(`${pathOf(key)}.`) || !partial.endsWith('.partial'))
