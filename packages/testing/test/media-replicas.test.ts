@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventQueueName, type EventEnvelope, type EventPayloads } from '@moim/events';
-import {
-  EVENT_BACKOFF,
-  ProcessedEvent,
-  startService,
-  type RunningService,
-  type ServiceModule,
-} from '@moim/kit';
-import { eventually, openTestBackend, TEST_BACKEND, testEnv, type TestBackend } from '@moim/kit/testing';
+import type { EventEnvelope } from '@moim/events';
+import { startService, type RunningService, type ServiceModule } from '@moim/kit';
+import { eventFeed, openTestBackend, TEST_BACKEND, testEnv, type TestBackend } from '@moim/kit/testing';
 import { MediaRefEntity } from '@moim/media-refs';
 import { service as reviewService } from '@moim/review';
 import { service as socialService } from '@moim/social';
@@ -38,36 +32,19 @@ describe.each(replicas)('$module.name', ({ module: service, purpose, subject }) 
   });
 
   const occurredAt = '2030-01-02T03:04:05.678Z';
+  const { send, settle, ...feed } = eventFeed(() => ({
+    queues: test.backend.queues,
+    service: replica,
+  }));
+  // A fixed event time: the replica keeps it as the upload's time.
   const created = (mediaId: string, ownerId: string, sequence: number): EventEnvelope => ({
-    id: randomUUID(),
-    topic: 'media.created',
-    payload: { mediaId, ownerId, purpose } satisfies EventPayloads['media.created'],
-    sequence,
+    ...feed.envelope('media.created', { mediaId, ownerId, purpose }, sequence),
     occurredAt,
   });
   const failed = (mediaId: string, ownerId: string, sequence: number): EventEnvelope => ({
-    id: randomUUID(),
-    topic: 'media.failed',
-    payload: { mediaId, ownerId } satisfies EventPayloads['media.failed'],
-    sequence,
+    ...feed.envelope('media.failed', { mediaId, ownerId }, sequence),
     occurredAt,
   });
-  const send = (event: EventEnvelope, jobId = event.id) =>
-    test.backend.queues.add(eventQueueName(service.name), {
-      name: event.topic,
-      data: event,
-      id: jobId,
-      attempts: 3,
-      backoff: EVENT_BACKOFF,
-    });
-  const applied = (eventId: string) =>
-    replica.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId });
-  const settle = (...events: EventEnvelope[]) =>
-    eventually(async () => {
-      for (const e of events) if ((await applied(e.id)) !== 1) return false;
-      const c = await test.backend.queues.counts(eventQueueName(service.name));
-      return c.waiting + c.active + c.delayed === 0;
-    });
   const refs = () => replica.deps.db.dataSource.getRepository(MediaRefEntity);
 
   it('learns an upload once from a redelivered media.created', async () => {

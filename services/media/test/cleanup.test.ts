@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventQueueName, type EventEnvelope, type EventPayloads } from '@moim/events';
-import { EVENT_BACKOFF, OutboxEvent, ProcessedEvent, startService, type BackendKind } from '@moim/kit';
-import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
+import { OutboxEvent, startService, type BackendKind } from '@moim/kit';
+import { eventFeed, eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import { MediaEntity, service, type Media, type MediaService } from '../src';
 import { CLEAN_UP_MEDIA, cleanUpMedia, keysOf, MEDIA_CLEANUP_QUEUE } from '../src/cleanup';
 
@@ -152,32 +151,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   });
 
   describe('media.attached and media.detached', () => {
-    const envelope = <T extends 'media.attached' | 'media.detached'>(
-      topic: T,
-      payload: EventPayloads[T],
-    ): EventEnvelope => ({
-      id: randomUUID(),
-      topic,
-      payload,
-      sequence: 1,
-      occurredAt: new Date().toISOString(),
-    });
-    const send = (event: EventEnvelope) =>
-      test.backend.queues.add(eventQueueName('media'), {
-        name: event.topic,
-        data: event,
-        id: event.id,
-        attempts: 3,
-        backoff: EVENT_BACKOFF,
-      });
-    const settle = (...events: EventEnvelope[]) =>
-      eventually(async () => {
-        for (const e of events)
-          if ((await media.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId: e.id })) !== 1)
-            return false;
-        const c = await test.backend.queues.counts(eventQueueName('media'));
-        return c.waiting + c.active + c.delayed === 0;
-      });
+    const { envelope, send, settle } = eventFeed(() => ({ queues: test.backend.queues, service: media }));
 
     it('marks the owner’s media attached (and nobody else’s), then detached', async () => {
       const mine = await aMedia(HOUR);

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventQueueName, type EventEnvelope, type EventPayloads } from '@moim/events';
-import {
-  EVENT_BACKOFF,
-  OutboxEvent,
-  ProcessedEvent,
-  startService,
-  type BackendKind,
-  type Caller,
-} from '@moim/kit';
-import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
+import { OutboxEvent, startService, type BackendKind, type Caller } from '@moim/kit';
+import { eventFeed, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import { BlockEdgeEntity, ReviewEntity, service, type Review, type ReviewService } from '../src';
 import { feedPage } from '../src/domain/feeds';
 
@@ -31,11 +23,10 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     await test?.cleanUp();
   });
 
-  const envelope = <T extends 'block.created' | 'block.deleted' | 'report.resolved'>(
-    topic: T,
-    payload: EventPayloads[T],
-    sequence: number,
-  ): EventEnvelope => ({ id: randomUUID(), topic, payload, sequence, occurredAt: new Date().toISOString() });
+  const { envelope, send, applied, settle } = eventFeed(() => ({
+    queues: test.backend.queues,
+    service: review,
+  }));
   const block = (
     topic: 'block.created' | 'block.deleted',
     blockerId: string,
@@ -53,23 +44,6 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       { reportId: randomUUID(), targetId, targetKind, action, adminId: randomUUID() },
       sequence,
     );
-  const send = (event: EventEnvelope, jobId = event.id) =>
-    test.backend.queues.add(eventQueueName('review'), {
-      name: event.topic,
-      data: event,
-      id: jobId,
-      attempts: 3,
-      backoff: EVENT_BACKOFF,
-    });
-  const applied = (eventId: string) =>
-    review.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId });
-  /** Waits until each event has been applied (or skipped as a duplicate) and the queue is idle. */
-  const settle = (...events: EventEnvelope[]) =>
-    eventually(async () => {
-      for (const e of events) if ((await applied(e.id)) !== 1) return false;
-      const c = await test.backend.queues.counts(eventQueueName('review'));
-      return c.waiting + c.active + c.delayed === 0;
-    });
   const edges = (blockerId: string) =>
     review.deps.db.dataSource.getRepository(BlockEdgeEntity).findBy({ blockerId });
   const reviews = () => review.deps.db.dataSource.getRepository(ReviewEntity);

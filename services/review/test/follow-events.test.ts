@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventQueueName, type EventEnvelope } from '@moim/events';
-import { EVENT_BACKOFF, ProcessedEvent, startService, type BackendKind } from '@moim/kit';
-import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
+import { eventQueueName } from '@moim/events';
+import { startService, type BackendKind } from '@moim/kit';
+import { eventFeed, eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import { FollowEdgeEntity, service, type ReviewService } from '../src';
 
 // review's consumer of social's follow events, fed straight through the queue port: what
@@ -21,28 +21,13 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     await test?.cleanUp();
   });
 
+  const { send, applied, ...feed } = eventFeed(() => ({ queues: test.backend.queues, service: review }));
   const envelope = (
     topic: 'follow.created' | 'follow.deleted',
     followerId: string,
     followeeId: string,
     sequence: number,
-  ): EventEnvelope => ({
-    id: randomUUID(),
-    topic,
-    payload: { followerId, followeeId },
-    sequence,
-    occurredAt: new Date().toISOString(),
-  });
-  const send = (event: EventEnvelope, jobId = event.id) =>
-    test.backend.queues.add(eventQueueName('review'), {
-      name: event.topic,
-      data: event,
-      id: jobId,
-      attempts: 3,
-      backoff: EVENT_BACKOFF,
-    });
-  const applied = (eventId: string) =>
-    review.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId });
+  ) => feed.envelope(topic, { followerId, followeeId }, sequence);
   const edge = (followerId: string) =>
     review.deps.db.dataSource.getRepository(FollowEdgeEntity).findBy({ followerId });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLError } from 'graphql';
-import { eventQueueName, type EventEnvelope, type ReviewChange } from '@moim/events';
-import { EVENT_BACKOFF, ProcessedEvent, startService, type BackendKind, type Caller } from '@moim/kit';
-import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
+import type { ReviewChange } from '@moim/events';
+import { startService, type BackendKind, type Caller } from '@moim/kit';
+import { eventFeed, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import { service, type SocialService } from '../src';
 import { interactableTarget } from '../src/domain/targets';
 import { TargetEntity } from '../src/entities';
@@ -32,30 +32,11 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     review: { reviewId: string; authorId: string },
     sequence: number,
     hidden = topic === 'review.hidden',
-  ): EventEnvelope => ({
-    id: randomUUID(),
-    topic,
-    payload: { ...review, hidden } satisfies ReviewChange,
-    sequence,
-    occurredAt: new Date().toISOString(),
-  });
-  const send = (event: EventEnvelope, jobId = event.id) =>
-    test.backend.queues.add(eventQueueName('social'), {
-      name: event.topic,
-      data: event,
-      id: jobId,
-      attempts: 3,
-      backoff: EVENT_BACKOFF,
-    });
-  const applied = (eventId: string) =>
-    social.deps.db.dataSource.getRepository(ProcessedEvent).countBy({ eventId });
-  /** Waits until each event has been applied (or skipped as a duplicate) and the queue is idle. */
-  const settle = (...events: EventEnvelope[]) =>
-    eventually(async () => {
-      for (const e of events) if ((await applied(e.id)) !== 1) return false;
-      const c = await test.backend.queues.counts(eventQueueName('social'));
-      return c.waiting + c.active + c.delayed === 0;
-    });
+  ) => feed.envelope(topic, { ...review, hidden } satisfies ReviewChange, sequence);
+  const { send, applied, settle, ...feed } = eventFeed(() => ({
+    queues: test.backend.queues,
+    service: social,
+  }));
   const target = (id: string) => social.deps.db.dataSource.getRepository(TargetEntity).findOneBy({ id });
   const aReview = () => ({ reviewId: randomUUID(), authorId: randomUUID() });
   const viewer: Caller = { userId: randomUUID(), role: 'USER', ip: null, requestId: 'test' };

@@ -306,3 +306,4 @@ export async function closedPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+export { eventFeed } from './events';
