@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { In } from 'typeorm';
 import { configureSharp, loadMediaEnv, MediaEntity, processImage } from '@moim/media';
-import { ok, startGraph, type Account } from '@moim/testing';
+import { startGraph, type Account } from '@moim/testing';
 
 type Measure = (
   phase: string,
@@ -43,10 +43,6 @@ export async function rawSharp(input: Array<{ bytes: Buffer }>): Promise<void> {
   });
 }
 
-const CREATE = `mutation($input: CreateUploadInput!) {
-  createUpload(input: $input) { media { id } uploadUrl method headers { name value } }
-}`;
-const COMPLETE = 'mutation($id: ID!) { completeUpload(mediaId: $id) { state } }';
 /** Uploads per user and hour are limited: a new uploader every 50 images. */
 const PER_UPLOADER = 50;
 
@@ -68,28 +64,7 @@ export async function pipeline(input: Array<{ bytes: Buffer }>, measured: Measur
     return await measured('pipeline', async () => {
       // Clients upload in parallel; more than the CPUs keeps the worker fed while it resizes.
       await pool(input, availableParallelism() * 2, async ({ bytes }, i) => {
-        const token = uploaders[Math.floor(i / PER_UPLOADER)]!.token;
-        const ticket = ok(
-          await graph.gql<{
-            createUpload: {
-              media: { id: string };
-              uploadUrl: string;
-              method: string;
-              headers: Array<{ name: string; value: string }>;
-            };
-          }>(
-            CREATE,
-            { input: { contentType: 'image/jpeg', byteSize: bytes.length, purpose: 'REVIEW' } },
-            token,
-          ),
-        ).createUpload;
-        const put = await fetch(ticket.uploadUrl, {
-          method: ticket.method,
-          headers: Object.fromEntries(ticket.headers.map((h) => [h.name, h.value])),
-          body: bytes,
-        });
-        if (!put.ok) throw new Error(`PUT failed: ${put.status} ${await put.text()}`);
-        ok(await graph.gql(COMPLETE, { id: ticket.media.id }, token));
+        await graph.upload(uploaders[Math.floor(i / PER_UPLOADER)]!.token, bytes);
       });
       for (;;) {
         const done = await media.countBy({ state: In(['READY', 'FAILED']) });

@@ -55,6 +55,15 @@ export interface Graph {
    * (its review.created event applied): ready to be liked and commented on.
    */
   reviewBy(token: string, body?: string): Promise<string>;
+  /**
+   * An upload as an app makes it — createUpload through the gateway, PUT of the bytes to the
+   * signed URL, completeUpload — resolving to the media id (its resize queued, not awaited).
+   */
+  upload(
+    token: string,
+    bytes: Buffer,
+    options?: { contentType?: string; purpose?: 'REVIEW' | 'POST' | 'AVATAR' | 'CHAT' },
+  ): Promise<string>;
   makeAdmin(userId: string): Promise<string>;
   /**
    * Another gateway in front of this graph's subgraphs — some reached through `urls` instead (a
@@ -243,6 +252,38 @@ export async function startGraph(
         );
         await settled();
         return review.createReview.id;
+      },
+      async upload(token, bytes, { contentType = 'image/jpeg', purpose = 'REVIEW' } = {}) {
+        const { createUpload: ticket } = ok(
+          await gql<{
+            createUpload: {
+              media: { id: string };
+              uploadUrl: string;
+              method: string;
+              headers: Array<{ name: string; value: string }>;
+            };
+          }>(
+            `mutation($input: CreateUploadInput!) {
+              createUpload(input: $input) { media { id } uploadUrl method headers { name value } }
+            }`,
+            { input: { contentType, byteSize: bytes.length, purpose } },
+            token,
+          ),
+        );
+        const put = await fetch(ticket.uploadUrl, {
+          method: ticket.method,
+          headers: Object.fromEntries(ticket.headers.map((h) => [h.name, h.value])),
+          body: bytes,
+        });
+        if (!put.ok) throw new Error(`PUT of the upload failed: ${put.status} ${await put.text()}`);
+        ok(
+          await gql(
+            'mutation($id: ID!) { completeUpload(mediaId: $id) { id } }',
+            { id: ticket.media.id },
+            token,
+          ),
+        );
+        return ticket.media.id;
       },
       async makeAdmin(userId) {
         const users = service('social').deps.db.dataSource.getRepository<{ id: string; email: string }>(
