@@ -1,9 +1,8 @@
 import DataLoader from 'dataloader';
 import type { RankedRow } from './db';
 import {
-  decodeCursor,
   MAX_PAGE_SIZE,
-  pageSize,
+  pageOf,
   toConnection,
   type Connection,
   type Keyset,
@@ -45,8 +44,7 @@ export function connectionLoader<T>(
 ): (args: PageArgs) => DataLoader<string, Connection<T>> {
   const loaders = new Map<string, DataLoader<string, Connection<T>>>();
   return (args) => {
-    const size = pageSize(args.first);
-    const after = args.after ? decodeCursor(args.after) : null;
+    const { size, after } = pageOf(args);
     const key = `${size}:${args.after ?? ''}`;
     let loader = loaders.get(key);
     if (!loader) {

@@ -26,6 +26,11 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
+/** Checks a page's arguments (BAD_USER_INPUT for a bad `first` or `after`) before any query. */
+export function pageOf(args: PageArgs): { size: number; after: Keyset | null } {
+  return { size: pageSize(args.first), after: args.after ? decodeCursor(args.after) : null };
+}
+
 /** Cursors are opaque to clients: base64url of "<epoch ms>:<id>". */
 export function encodeCursor({ createdAt, id }: Keyset): string {
   return Buffer.from(`${createdAt.getTime()}:${id}`).toString('base64url');

@@ -8,6 +8,7 @@ import type {
   ValueTransformer,
 } from 'typeorm';
 import { dialectOf } from './database';
+import { toConnection, type Connection, type Keyset } from '../pagination';
 
 /** True for an insert or update that broke a unique index (a duplicate email, an event seen before). */
 export function isUniqueViolation(err: unknown): boolean {
@@ -136,4 +137,22 @@ export function afterKeyset<T extends ObjectLiteral>(
     `(${alias}.created_at < :afterCreatedAt OR (${alias}.created_at = :afterCreatedAt AND ${alias}.${id} < :afterId))`,
     { afterCreatedAt: after.createdAt, afterId: after.id },
   );
+}
+
+/**
+ * A page of rows newest first by keyset on (created_at, id) — `qb` holds the filters, `page`
+ * comes from `pageOf` — as a connection.
+ */
+export async function newestFirst<T extends { createdAt: Date; id: string }>(
+  qb: SelectQueryBuilder<T>,
+  alias: string,
+  page: { size: number; after: Keyset | null },
+): Promise<Connection<T>> {
+  afterKeyset(qb, page.after, alias);
+  const rows = await qb
+    .orderBy(`${alias}.createdAt`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(page.size + 1)
+    .getMany();
+  return toConnection(rows, page.size, (row) => row);
 }

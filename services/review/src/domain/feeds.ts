@@ -1,13 +1,12 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import {
+  pageOf,
+  newestFirst,
   afterKeyset,
-  decodeCursor,
   isAdmin,
   loadPages,
   newestPerParent,
-  pageSize,
   requireUser,
-  toConnection,
   type Caller,
   type Connection,
   type Keyset,
@@ -39,7 +38,7 @@ export async function feedPage(
   tab: FeedTab,
   args: PageArgs,
 ): Promise<Connection<Review>> {
-  const size = pageSize(args.first);
+  const page = pageOf(args);
   const qb = deps.db.dataSource.getRepository(ReviewEntity).createQueryBuilder('r');
   if (tab === 'FOLLOWING') {
     const viewerId = requireUser(caller);
@@ -54,13 +53,7 @@ export async function feedPage(
     );
   }
   applyVisibility(qb, caller);
-  afterKeyset(qb, args.after ? decodeCursor(args.after) : null, 'r');
-  const rows = await qb
-    .orderBy('r.createdAt', 'DESC')
-    .addOrderBy('r.id', 'DESC')
-    .limit(size + 1)
-    .getMany();
-  return toConnection(rows, size, (r) => r);
+  return newestFirst(qb, 'r', page);
 }
 
 /** The column that ties a review to the parent of a nested review list. */

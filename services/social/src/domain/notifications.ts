@@ -1,15 +1,13 @@
 import { In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import {
-  afterKeyset,
-  decodeCursor,
+  pageOf,
+  newestFirst,
   dialectOf,
   lockRows,
   newId,
   notFound,
-  pageSize,
   parseId,
   recordJob,
-  toConnection,
   type Connection,
   type PageArgs,
 } from '@moim/kit';
@@ -147,20 +145,13 @@ export async function inboxPage(
   recipientId: string,
   args: PageArgs,
 ): Promise<Connection<Notification>> {
-  const size = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const page = pageOf(args);
   const qb = deps.db.dataSource
     .getRepository(NotificationEntity)
     .createQueryBuilder('n')
     .where('n.recipient_id = :recipientId', { recipientId });
   withoutBlocked(qb, 'n.actor_id', recipientId);
-  afterKeyset(qb, after, 'n');
-  const rows = await qb
-    .orderBy('n.createdAt', 'DESC')
-    .addOrderBy('n.id', 'DESC')
-    .limit(size + 1)
-    .getMany();
-  return toConnection(rows, size, (n) => n);
+  return newestFirst(qb, 'n', page);
 }
 
 /** Unread entries the inbox shows (people the recipient blocks left out, as there). */

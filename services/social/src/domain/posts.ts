@@ -1,8 +1,9 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import {
+  pageOf,
+  newestFirst,
   afterKeyset,
   badInput,
-  decodeCursor,
   forbidden,
   isAdmin,
   loadPages,
@@ -10,10 +11,8 @@ import {
   newestPerParent,
   newId,
   notFound,
-  pageSize,
   parseId,
   requireUser,
-  toConnection,
   type Caller,
   type Connection,
   type Keyset,
@@ -207,20 +206,13 @@ export async function boardPosts(
   args: PageArgs,
 ): Promise<Connection<Post>> {
   const board = validBoard(rawBoard);
-  const size = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const page = pageOf(args);
   const qb = deps.db.dataSource
     .getRepository(PostEntity)
     .createQueryBuilder('p')
     .where('p.board = :board', { board });
   applyVisibility(qb, caller);
-  afterKeyset(qb, after, 'p');
-  const rows = await qb
-    .orderBy('p.created_at', 'DESC')
-    .addOrderBy('p.id', 'DESC')
-    .limit(size + 1)
-    .getMany();
-  return toConnection(rows, size, (p) => p);
+  return newestFirst(qb, 'p', page);
 }
 
 /**

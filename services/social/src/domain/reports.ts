@@ -1,18 +1,16 @@
 import type { EntityManager } from 'typeorm';
 import {
-  afterKeyset,
+  pageOf,
+  newestFirst,
   badInput,
-  decodeCursor,
   isUniqueViolation,
   lockRows,
   newId,
   notFound,
-  pageSize,
   parseId,
   recordEvent,
   requireAdmin,
   requireUser,
-  toConnection,
   type Caller,
   type Connection,
   type PageArgs,
@@ -85,19 +83,12 @@ export async function reportsPage(
   args: PageArgs,
 ): Promise<Connection<Report>> {
   requireAdmin(caller);
-  const size = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const page = pageOf(args);
   const qb = deps.db.dataSource
     .getRepository(ReportEntity)
     .createQueryBuilder('r')
     .where('r.status = :status', { status });
-  afterKeyset(qb, after, 'r');
-  const rows = await qb
-    .orderBy('r.createdAt', 'DESC')
-    .addOrderBy('r.id', 'DESC')
-    .limit(size + 1)
-    .getMany();
-  return toConnection(rows, size, (r) => r);
+  return newestFirst(qb, 'r', page);
 }
 
 /**
