@@ -17,7 +17,14 @@ import {
   type ServiceDeps,
   type StartedServices,
 } from '@moim/kit';
-import { openTestBackend, TEST_BACKEND, TEST_LOG_LEVEL, testEnv, type TestBackend } from '@moim/kit/testing';
+import {
+  eventually,
+  openTestBackend,
+  TEST_BACKEND,
+  TEST_LOG_LEVEL,
+  testEnv,
+  type TestBackend,
+} from '@moim/kit/testing';
 
 export interface GqlResult<T> {
   status: number;
@@ -75,6 +82,11 @@ export interface Graph {
   }): Promise<{ gateway: Gateway; url: string }>;
   /** Resolves once every recorded event has been relayed and applied. */
   settled(): Promise<void>;
+  /**
+   * Settled, and `queue` has nothing waiting, running or delayed either, twice in a row (a job
+   * may record a delayed follow-up, as a push does for the devices to try again).
+   */
+  drained(queue: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -220,7 +232,7 @@ export async function startGraph(
       const p = res.data.signUp;
       return { id: p.user.id, token: p.accessToken, refreshToken: p.refreshToken, email };
     };
-    const settled = () => waitUntilSettled([...services.values()], backend.backend.queues);
+    const settled = () => waitUntilSettled([...services.values()], running.queues);
 
     return {
       backend,
@@ -307,7 +319,16 @@ export async function startGraph(
         others.push(other);
         return { gateway: other, url: `${await other.listen(0, '127.0.0.1')}/graphql` };
       },
-      settled: () => waitUntilSettled([...services.values()], running.queues),
+      settled,
+      async drained(queue) {
+        let quiet = 0;
+        await eventually(async () => {
+          await settled();
+          const c = await running.queues.counts(queue);
+          quiet = c.waiting + c.active + c.delayed === 0 ? quiet + 1 : 0;
+          return quiet >= 2;
+        }, 25_000);
+      },
       stop,
     };
   } catch (err) {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Like } from 'typeorm';
 import { newId, OutboxEvent } from '@moim/kit';
-import { eventually } from '@moim/kit/testing';
 import { insertAccounts, type SocialDeps } from '@moim/social';
 import { codeOf, ok, startGraph, type Graph } from '../src';
 
@@ -79,20 +78,8 @@ async function registerDevice(token: string, device: string) {
   expect(ok(res).registerDevice).toBe(true);
 }
 
-/**
- * Waits until every outbox row is relayed and the push queue has nothing waiting, running or
- * delayed, twice in a row (a push run may record a follow-up).
- */
-async function pushesDone() {
-  const queues = graph.backend.backend.queues;
-  let quiet = 0;
-  await eventually(async () => {
-    await graph.settled();
-    const c = await queues.counts('push');
-    quiet = c.waiting + c.active + c.delayed === 0 ? quiet + 1 : 0;
-    return quiet >= 2;
-  }, 20_000);
-}
+/** Pushes recorded so far have been sent (follow-ups included). */
+const pushesDone = () => graph.drained('push');
 
 /** Push jobs recorded in social's outbox for a notification (relayed or not). */
 const pushJobsOf = (notificationId: string) =>

@@ -110,17 +110,8 @@ const devicesOf = async (userId: string) =>
     .map((d) => d.token)
     .sort();
 
-/** Every outbox row relayed and nothing waiting, running or delayed on the push queue, twice in a row. */
-async function pushesDone() {
-  const queues = graph.backend.backend.queues;
-  let quiet = 0;
-  await eventually(async () => {
-    await graph.settled();
-    const c = await queues.counts('push');
-    quiet = c.waiting + c.active + c.delayed === 0 ? quiet + 1 : 0;
-    return quiet >= 2;
-  }, 25_000);
-}
+/** Pushes recorded so far have been sent (follow-ups included). */
+const pushesDone = () => graph.drained('push');
 
 /** Runs the push job for a notification again, as the worker would take it from the queue. */
 const pushAgain = (notificationId: string, id: string, options: { attempts?: number } = {}) =>
