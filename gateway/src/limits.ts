@@ -37,7 +37,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { badInput, decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@moim/kit';
+import { badInput, checkCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@moim/kit';
 
 export interface Limits {
   maxDepth: number;
@@ -203,7 +203,7 @@ function pageSizeOf(
     const node = field.arguments?.find((a) => a.name.value === arg.name);
     const given = node ? valueFromAST(node.value, arg.type, variables) : undefined;
     // An empty cursor is the first page, as the subgraphs read it.
-    if (arg.name === 'after' && typeof given === 'string' && given) decodeCursor(given);
+    if (arg.name === 'after' && typeof given === 'string' && given) checkCursor(given);
     if (!isPageArgument(arg)) continue;
     // null or nothing means the default page, as the subgraphs serve it.
     const value =

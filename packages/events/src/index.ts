@@ -34,6 +34,15 @@ export interface EventPayloads {
     action: 'DISMISS' | 'HIDE';
     adminId: string;
   };
+  /** A student put a course section on their timetable (or took it off): chat manages room membership. */
+  'timetable.section.added': TimetableChange;
+  'timetable.section.removed': TimetableChange;
+}
+
+export interface TimetableChange {
+  userId: string;
+  sectionId: string;
+  termId: string;
 }
 
 export type MediaPurpose = 'REVIEW' | 'POST' | 'AVATAR' | 'CHAT';
@@ -65,6 +74,9 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   'media.failed': ['review', 'social'],
   'media.attached': ['media'],
   'media.detached': ['media'],
+  // Chat joins and leaves section rooms from these (issue 17); until then they are recorded and relayed to no queue.
+  'timetable.section.added': [],
+  'timetable.section.removed': [],
 };
 
 /** What travels on a queue: the outbox row's id doubles as the idempotency key. */
@@ -98,6 +110,7 @@ export const JOB_QUEUES: { readonly [S in ServiceName]: readonly string[] } = {
   social: ['push'],
   review: [],
   media: ['image-resize', 'media-cleanup'],
+  'course-catalog': ['catalog-import'],
 };
 
 /** The queue every service with a database prunes its outbox on. */

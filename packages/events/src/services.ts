@@ -8,6 +8,7 @@ export const SERVICES = [
   { name: 'social', port: 4001 },
   { name: 'review', port: 4002 },
   { name: 'media', port: 4003 },
+  { name: 'course-catalog', port: 4004 },
 ] as const;
 
 export type ServiceName = (typeof SERVICES)[number]['name'];

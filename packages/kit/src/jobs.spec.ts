@@ -28,6 +28,22 @@ describe('the job registry fails at start when wiring is wrong', () => {
     ).not.toThrow();
   });
 
+  it('runs one job type on several schedules only when each has its own key', () => {
+    const processors = [processor(resize, noop)];
+    const twice = [
+      repeatable(resize, 60_000, { mediaId: 'a' }),
+      repeatable(resize, 60_000, { mediaId: 'b' }),
+    ];
+    expect(() => checkJobs('media', processors, twice)).toThrow(
+      'media has two schedules named resize on image-resize',
+    );
+    const keyed = [
+      repeatable(resize, 60_000, { mediaId: 'a' }, 'resize:a'),
+      repeatable(resize, 60_000, { mediaId: 'b' }, 'resize:b'),
+    ];
+    expect(() => checkJobs('media', processors, keyed)).not.toThrow();
+  });
+
   it('refuses an event routed to a service that has no handler for it', () => {
     const missing = topicsConsumedBy('review').filter((t) => t !== 'user.created');
     expect(missing).toContain('follow.created');

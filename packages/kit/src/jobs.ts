@@ -63,10 +63,12 @@ export interface RepeatableJob {
   type: JobType<unknown>;
   everyMs: number;
   payload: unknown;
+  /** Names the schedule: one job type may repeat with several payloads (one import per term). */
+  key: string;
 }
 
-export function repeatable<P>(type: JobType<P>, everyMs: number, payload: P): RepeatableJob {
-  return { type: type as JobType<unknown>, everyMs, payload };
+export function repeatable<P>(type: JobType<P>, everyMs: number, payload: P, key = type.name): RepeatableJob {
+  return { type: type as JobType<unknown>, everyMs, payload, key };
 }
 
 /**
@@ -103,9 +105,14 @@ export function checkJobs(service: string, processors: JobProcessor[], repeatabl
     if (seen.has(key(p.type))) throw new Error(`${service} has two processors for the job ${key(p.type)}`);
     seen.add(key(p.type));
   }
-  for (const r of repeatables)
+  const schedules = new Set<string>();
+  for (const r of repeatables) {
     if (!seen.has(key(r.type)))
       throw new Error(`${service} repeats the job ${key(r.type)} but has no processor for it`);
+    if (schedules.has(`${r.type.queue.name}/${r.key}`))
+      throw new Error(`${service} has two schedules named ${r.key} on ${r.type.queue.name}`);
+    schedules.add(`${r.type.queue.name}/${r.key}`);
+  }
 }
 
 /** One worker per queue, running each job with its type's processor. */
@@ -132,7 +139,7 @@ export function startJobWorkers(queues: Queues, processors: JobProcessor[]): Que
 
 export async function scheduleRepeatables(queues: Queues, repeatables: RepeatableJob[]): Promise<void> {
   for (const r of repeatables)
-    await queues.repeat(r.type.queue.name, r.type.name, r.everyMs, {
+    await queues.repeat(r.type.queue.name, r.key, r.everyMs, {
       name: r.type.name,
       data: r.payload,
       attempts: r.type.attempts,

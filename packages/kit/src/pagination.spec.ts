@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from './pagination';
+import {
+  checkCursor,
+  decodeCursor,
+  decodeRankedCursor,
+  encodeCursor,
+  encodeRankedCursor,
+  pageSize,
+  toConnection,
+} from './pagination';
 
 const ID = '0190a8c2-7f3e-7c1a-9b2d-3e4f5a6b7c8d';
 
@@ -16,6 +24,25 @@ describe('keyset pagination', () => {
     ]) {
       expect(() => decodeCursor(bad)).toThrow(/after is not a valid cursor/);
     }
+  });
+
+  it('round-trips ranked cursors (search results) and refuses forged ones; checkCursor takes either kind', () => {
+    const place = { rank: 1, keys: ['CS', '225'], id: ID };
+    expect(decodeRankedCursor(encodeRankedCursor(place))).toEqual(place);
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const bad of [
+      'garbage',
+      forged({ r: 10, k: [], id: ID }),
+      forged({ r: 1.5, k: [], id: ID }),
+      forged({ r: 0, k: ['a', 'b', 'c', 'd', 'e'], id: ID }),
+      forged({ r: 0, k: ['x'.repeat(65)], id: ID }),
+      forged({ r: 0, k: [1], id: ID }),
+      forged({ r: 0, k: [], id: 'not-an-id' }),
+    ])
+      expect(() => decodeRankedCursor(bad)).toThrow(/after is not a valid cursor/);
+    expect(() => checkCursor(encodeRankedCursor(place))).not.toThrow();
+    expect(() => checkCursor(encodeCursor({ createdAt: new Date(), id: ID }))).not.toThrow();
+    expect(() => checkCursor(forged({ r: 0, k: [], id: 'x' }))).toThrow(/after is not a valid cursor/);
   });
 
   it('refuses cursors with times no row can have, which would read an empty or a whole page', () => {

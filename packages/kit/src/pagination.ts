@@ -66,6 +66,54 @@ export function decodeCursor(cursor: string, now = Date.now()): Keyset {
   return { createdAt: new Date(ms), id };
 }
 
+/** A place in a ranked order (search results): a small rank, then sort keys, then the row's id. */
+export interface RankedPosition {
+  rank: number;
+  keys: string[];
+  id: string;
+}
+
+const MAX_RANK = 9;
+const MAX_KEYS = 4;
+const MAX_KEY_LENGTH = 64;
+
+/** Cursors of ranked lists are opaque too: base64url of `{"r":rank,"k":[keys],"id":id}`. */
+export function encodeRankedCursor(p: RankedPosition): string {
+  return Buffer.from(JSON.stringify({ r: p.rank, k: p.keys, id: p.id })).toString('base64url');
+}
+
+/** Reads a ranked cursor back, refusing any that no page could have issued (as decodeCursor does). */
+export function decodeRankedCursor(cursor: string): RankedPosition {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = null;
+  }
+  const { r, k, id } = (value ?? {}) as { r?: unknown; k?: unknown; id?: unknown };
+  if (
+    !Number.isInteger(r) ||
+    (r as number) < 0 ||
+    (r as number) > MAX_RANK ||
+    !Array.isArray(k) ||
+    k.length > MAX_KEYS ||
+    !k.every((key) => typeof key === 'string' && key.length <= MAX_KEY_LENGTH) ||
+    typeof id !== 'string' ||
+    !UUID.test(id)
+  )
+    throw badInput('after is not a valid cursor', 'after');
+  return { rank: r as number, keys: k as string[], id };
+}
+
+/** Any cursor a page could have issued, keyset or ranked: the gateway checks `after` with it. */
+export function checkCursor(cursor: string): void {
+  try {
+    decodeCursor(cursor);
+  } catch {
+    decodeRankedCursor(cursor);
+  }
+}
+
 /**
  * Builds a connection from rows fetched with `limit + 1`: the extra row only tells whether
  * another page exists.

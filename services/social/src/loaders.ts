@@ -28,7 +28,7 @@ import { withoutBlocked } from './domain/blocks';
 import { commentsOf } from './domain/comments';
 import type { SocialDeps } from './domain/context';
 import { followLinks, type FollowLink } from './domain/follows';
-import { postsByAuthors } from './domain/posts';
+import { postsByParent } from './domain/posts';
 
 export interface SocialLoaders {
   user: DataLoader<string, User | null>;
@@ -42,6 +42,8 @@ export interface SocialLoaders {
   post: DataLoader<string, Post | null>;
   /** Each author's posts the caller (the request's, always the same) may see, newest first. */
   postsByAuthor: (args: PageArgs, caller: Caller) => DataLoader<string, Connection<Post>>;
+  /** Each board's posts (a university's board key), newest first. */
+  postsByBoard: (args: PageArgs, caller: Caller) => DataLoader<string, Connection<Post>>;
   /** Targets (reviews and posts) by id, in any state. */
   target: DataLoader<string, Target | null>;
   /** Comments by id, deleted placeholders included. */
@@ -104,6 +106,7 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
   const byKeyset = (c: Comment) => c;
   // Which posts a list shows depends on the caller's role too, which resolvers hand over.
   let postsByAuthor: ((args: PageArgs) => DataLoader<string, Connection<Post>>) | undefined;
+  let postsByBoard: ((args: PageArgs) => DataLoader<string, Connection<Post>>) | undefined;
 
   /** Counts comments per `column`, one statement for every key of a plan level. */
   const commentCountBy = (column: 'target_id' | 'parent_id') =>
@@ -146,7 +149,11 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
     }),
     post,
     postsByAuthor: (args, caller) =>
-      (postsByAuthor ??= connectionLoader(postsByAuthors(deps, caller, loadPosts), (p) => p))(args),
+      (postsByAuthor ??= connectionLoader(postsByParent(deps, caller, loadPosts, 'author_id'), (p) => p))(
+        args,
+      ),
+    postsByBoard: (args, caller) =>
+      (postsByBoard ??= connectionLoader(postsByParent(deps, caller, loadPosts, 'board'), (p) => p))(args),
     target: keyedLoader(
       (ids: readonly string[]) => ds.getRepository(TargetEntity).findBy({ id: In([...ids]) }),
       (t) => t.id,

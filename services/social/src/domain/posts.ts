@@ -216,28 +216,24 @@ export async function boardPosts(
 }
 
 /**
- * Pages of posts for many authors at once (User.posts): the newest `size + 1` per author in one
- * statement, then the posts in one batch.
+ * Pages of posts for many authors (User.posts) or boards (University.posts) at once: the newest
+ * `size + 1` per parent in one statement, then the posts in one batch.
  */
-export function postsByAuthors(
+export function postsByParent(
   deps: SocialDeps,
   caller: Caller,
   loadPosts: (ids: string[]) => Promise<Array<Post | null>>,
+  parent: 'author_id' | 'board',
 ) {
   return async (
-    authorIds: readonly string[],
+    parentIds: readonly string[],
     size: number,
     after: Keyset | null,
   ): Promise<Map<string, Post[]>> => {
     const qb = deps.db.dataSource.getRepository(PostEntity).createQueryBuilder('p');
     applyVisibility(qb, caller);
     afterKeyset(qb, after, 'p');
-    const pages = await newestPerParent(
-      qb,
-      { alias: 'p', parent: 'author_id', id: 'id' },
-      authorIds,
-      size + 1,
-    );
+    const pages = await newestPerParent(qb, { alias: 'p', parent, id: 'id' }, parentIds, size + 1);
     return loadPages(pages, loadPosts, (_, post) => post);
   };
 }

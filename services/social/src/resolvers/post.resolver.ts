@@ -56,6 +56,11 @@ export const postResolvers = {
     shareUrl: (post: PostParent, _: unknown, ctx: SocialContext) =>
       `${ctx.deps.config.APP_LINK_BASE}/p/${post.id}`,
   },
+  University: {
+    // The board key comes from course-catalog (@requires): a university's board is a board like any other.
+    posts: (university: { boardKey: string }, args: PageArgs, ctx: SocialContext) =>
+      ctx.loaders.postsByBoard(args, ctx.caller).load(posts.validBoard(university.boardKey)),
+  },
   User: {
     posts: (user: { id: string }, args: PageArgs, ctx: SocialContext) =>
       ctx.loaders.postsByAuthor(args, ctx.caller).load(user.id),

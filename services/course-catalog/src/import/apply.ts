@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { lockRows, newId, type Database } from '@moim/kit';
+import {
+  CourseEntity,
+  ImportRunEntity,
+  MeetingEntity,
+  SectionEntity,
+  TermEntity,
+  UniversityEntity,
+  type Course,
+  type Meeting,
+  type Section,
+  type Term,
+  type University,
+} from '../entities';
+import { TERM_CODE, termName } from './normalise';
+import {
+  CatalogFormatError,
+  type CourseRecord,
+  type ParsedCatalog,
+  type RejectedRecord,
+  type SectionRecord,
+} from './records';
+import type { UniversityRecord } from './universities';
+
+export interface ImportInput {
+  /** The source's name, kept with the run (`uiuc-csv`). */
+  source: string;
+  university: UniversityRecord;
+  termCode: string;
+  catalog: ParsedCatalog;
+  /**
+   * The subjects this import covers (a Banner 8 page holds one subject): only their sections are
+   * cancelled when missing. Absent: the import is the whole term.
+   */
+  subjects?: string[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportSummary {
+  universityId: string;
+  termId: string;
+  created: number;
+  updated: number;
+  unchanged: number;
+  cancelled: number;
+  rejected: number;
+  rejections: RejectedRecord[];
+}
+
+/** Rejections kept with a run: enough to fix a source, never a copy of a broken file. */
+const KEPT_REJECTIONS = 100;
+/** Rows per INSERT: well under MySQL's 65,535 placeholders. */
+const CHUNK = 400;
+
+const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+const courseKey = (c: { subject: string; number: string }) => `${c.subject} ${c.number}`;
+
+/** Lower-case words `courses(query)` matches: `cs 225 cs225 data structures koe, k`. */
+export function searchTextOf(course: CourseRecord, instructors: string[]): string {
+  return [course.subject, course.number, `${course.subject}${course.number}`, course.title, ...instructors]
+    .join(' ')
+    .toLowerCase();
+}
+
+async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
+}
+
+async function upsertUniversity(manager: EntityManager, u: UniversityRecord, now: Date): Promise<University> {
+  const existing = await manager.findOneBy(UniversityEntity, { key: u.key });
+  if (!existing) {
+    const row: University = { id: newId(), ...u, createdAt: now };
+    await manager.insert(UniversityEntity, row);
+    return row;
+  }
+  if (existing.name !== u.name || existing.country !== u.country || existing.timezone !== u.timezone)
+    await manager.update(UniversityEntity, existing.id, {
+      name: u.name,
+      country: u.country,
+      timezone: u.timezone,
+    });
+  return existing;
+}
+
+/** The term's row, locked: two imports of one term take turns. */
+async function upsertTerm(
+  manager: EntityManager,
+  universityId: string,
+  input: ImportInput,
+  now: Date,
+): Promise<Term> {
+  const { termCode, catalog } = input;
+  let term = await manager.findOneBy(TermEntity, { universityId, code: termCode });
+  if (!term) {
+    term = {
+      id: newId(),
+      universityId,
+      code: termCode,
+      name: catalog.term?.name ?? termName(termCode),
+      startsOn: catalog.term?.startsOn ?? null,
+      endsOn: catalog.term?.endsOn ?? null,
+      importedAt: now,
+      createdAt: now,
+    };
+    await manager.insert(TermEntity, term);
+  }
+  await lockRows(manager, TermEntity, { id: term.id });
+  // Dates the source tells win; dates it does not tell are kept.
+  await manager.update(TermEntity, term.id, {
+    startsOn: catalog.term?.startsOn ?? term.startsOn,
+    endsOn: catalog.term?.endsOn ?? term.endsOn,
+    importedAt: now,
+  });
+  return term;
+}
+
+/** What an import says of a section, meetings included: equal digests mean nothing changed. */
+const sectionDigest = (s: SectionRecord) =>
+  digest([courseKey(s.course), s.code, s.type, s.online, s.instructors, s.status, s.meetings]);
+
+function meetingRows(sectionId: string, record: SectionRecord): Meeting[] {
+  return record.meetings.map((m, position) => ({ id: newId(), sectionId, position, ...m }));
+}
+
+/**
+ * Applies a source's records to one term, all in one transaction: the same import twice changes
+ * nothing; a changed section is updated; a section missing from the import is marked cancelled,
+ * never deleted (timetables hold it). A failure midway leaves the term as it was.
+ */
+export async function applyCatalog(db: Database, input: ImportInput): Promise<ImportSummary> {
+  const { catalog, termCode } = input;
+  if (!TERM_CODE.test(termCode)) throw new CatalogFormatError(`"${termCode}" is not a term such as 2025-su`);
+  if (catalog.term && catalog.term.code !== termCode)
+    throw new CatalogFormatError(
+      `the source holds ${catalog.term.name} (${catalog.term.code}), not ${termCode}`,
+    );
+
+  // One record per section id: a repeated id is the source's mistake, reported, not guessed at.
+  const rejections = [...catalog.rejected];
+  const records = new Map<string, SectionRecord>();
+  for (const record of catalog.sections) {
+    const first = records.get(record.externalId);
+    if (first)
+      rejections.push({
+        line: record.line,
+        reason: `section ${record.externalId} already read at line ${first.line}`,
+      });
+    else records.set(record.externalId, record);
+  }
+  rejections.sort((a, b) => a.line - b.line);
+
+  // Each course once, with its sections' instructors for search.
+  const courses = new Map<string, { record: CourseRecord; instructors: Set<string> }>();
+  for (const s of records.values()) {
+    const entry = courses.get(courseKey(s.course)) ?? { record: s.course, instructors: new Set<string>() };
+    for (const name of s.instructors) entry.instructors.add(name);
+    courses.set(courseKey(s.course), entry);
+  }
+
+  return db.transaction(
+    async (manager) => {
+      const now = new Date();
+      const university = await upsertUniversity(manager, input.university, now);
+      const term = await upsertTerm(manager, university.id, input, now);
+
+      // Courses: insert the new, update the changed.
+      const existingCourses = new Map(
+        (
+          await manager.find(CourseEntity, {
+            select: { id: true, subject: true, number: true, digest: true },
+            where: { termId: term.id },
+          })
+        ).map((c) => [courseKey(c), c]),
+      );
+      const courseIds = new Map<string, string>();
+      const newCourses: Course[] = [];
+      for (const [key, { record, instructors }] of courses) {
+        const searchText = searchTextOf(record, [...instructors]);
+        const fields = {
+          title: record.title,
+          description: record.description,
+          creditsMin: record.creditsMin,
+          creditsMax: record.creditsMax,
+          searchText,
+        };
+        const courseDigest = digest(fields);
+        const existing = existingCourses.get(key);
+        if (!existing) {
+          const id = newId();
+          newCourses.push({
+            id,
+            termId: term.id,
+            subject: record.subject,
+            number: record.number,
+            ...fields,
+            digest: courseDigest,
+            createdAt: now,
+            updatedAt: now,
+          });
+          courseIds.set(key, id);
+          continue;
+        }
+        courseIds.set(key, existing.id);
+        if (existing.digest !== courseDigest)
+          await manager.update(CourseEntity, existing.id, {
+            ...fields,
+            digest: courseDigest,
+            updatedAt: now,
+          });
+      }
+      await inChunks(newCourses, (chunk) => manager.insert(CourseEntity, chunk));
+
+      // Sections: insert the new, rewrite the changed (meetings and all), cancel the missing.
+      const existingSections = new Map(
+        (
+          await manager.find(SectionEntity, {
+            select: { id: true, externalId: true, courseId: true, digest: true, cancelled: true },
+            where: { termId: term.id },
+          })
+        ).map((s) => [s.externalId, s]),
+      );
+      const summary = { created: 0, updated: 0, unchanged: 0, cancelled: 0 };
+      const newSections: Section[] = [];
+      const newMeetings: Meeting[] = [];
+      const total = records.size;
+      let done = 0;
+      for (const record of records.values()) {
+        const sectionDigestValue = sectionDigest(record);
+        const fields = {
+          courseId: courseIds.get(courseKey(record.course))!,
+          code: record.code,
+          type: record.type,
+          online: record.online,
+          instructors: record.instructors,
+          status: record.status,
+          cancelled: false,
+          digest: sectionDigestValue,
+          updatedAt: now,
+        };
+        const existing = existingSections.get(record.externalId);
+        if (!existing) {
+          const id = newId();
+          newSections.push({ id, termId: term.id, externalId: record.externalId, ...fields, createdAt: now });
+          newMeetings.push(...meetingRows(id, record));
+          summary.created++;
+        } else if (existing.digest !== sectionDigestValue || existing.cancelled) {
+          await manager.update(SectionEntity, existing.id, fields);
+          await manager.delete(MeetingEntity, { sectionId: existing.id });
+          newMeetings.push(...meetingRows(existing.id, record));
+          summary.updated++;
+        } else summary.unchanged++;
+        if (++done % CHUNK === 0) input.onProgress?.(done, total);
+      }
+      await inChunks(newSections, (chunk) => manager.insert(SectionEntity, chunk));
+      await inChunks(newMeetings, (chunk) => manager.insert(MeetingEntity, chunk));
+
+      const covered = input.subjects && new Set(input.subjects.map((s) => s.toUpperCase()));
+      const subjectOf = covered && (await subjectsOfCourses(manager, term.id));
+      const missing = [...existingSections.values()].filter(
+        (s) =>
+          !s.cancelled &&
+          !records.has(s.externalId) &&
+          (!covered || covered.has(subjectOf!.get(s.courseId)!)),
+      );
+      await inChunks(missing, (chunk) =>
+        manager.update(
+          SectionEntity,
+          chunk.map((s) => s.id),
+          { cancelled: true, updatedAt: now },
+        ),
+      );
+      summary.cancelled = missing.length;
+      input.onProgress?.(total, total);
+
+      await manager.insert(ImportRunEntity, {
+        id: newId(),
+        termId: term.id,
+        source: input.source,
+        ...summary,
+        rejected: rejections.length,
+        rejections: rejections.slice(0, KEPT_REJECTIONS),
+        finishedAt: new Date(),
+      });
+      return {
+        universityId: university.id,
+        termId: term.id,
+        ...summary,
+        rejected: rejections.length,
+        rejections,
+      };
+    },
+    { background: true },
+  );
+}
+
+async function subjectsOfCourses(manager: EntityManager, termId: string): Promise<Map<string, string>> {
+  const rows = await manager.find(CourseEntity, { select: { id: true, subject: true }, where: { termId } });
+  return new Map(rows.map((c) => [c.id, c.subject]));
+}

@@ -1,0 +1,12 @@
+export { service, typeDefs, type CatalogService } from './service';
+export { loadCatalogEnv, type CatalogConfig } from './env';
+export type { CatalogDeps } from './domain/context';
+export * from './entities';
+export { applyCatalog, type ImportSummary } from './import/apply';
+export { runImport, summaryLine } from './import/run';
+export { SOURCES, datasetsDir } from './import/sources';
+export { parseUiucCsv } from './import/formats/uiuc-csv';
+export { parseBanner8Page } from './import/formats/banner8-html';
+export { parseBanner9Results } from './import/formats/banner9-api';
+export { PURDUE, UIUC, HAWAII } from './import/universities';
+export { seed } from './seed';
