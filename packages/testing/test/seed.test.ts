@@ -20,7 +20,18 @@ const counts = async () => ({
 
 it('loads the NSMC sample through each service once and gives the demo user a FOLLOWING feed', async () => {
   const result = await seedDemo(graph.services, logger);
-  expect(result).toEqual({ users: 58, follows: 10, posts: 4, comments: 6, products: 150, reviews: 2616 });
+  expect(result).toEqual({
+    users: 58,
+    follows: 10,
+    posts: 4,
+    comments: 6,
+    products: 150,
+    reviews: 2616,
+    universities: 2,
+    // Purdue's CS page of summer 2021 (287 sections) and the UIUC summer 2025 CS, MATH and ECE rows (99 CRNs).
+    sections: 287 + 99,
+    'timetable sections': 3,
+  });
   expect(await counts()).toEqual({ users: 58, products: 150, reviews: 2616 });
   expect(await seedDemo(graph.services, logger)).toBeNull(); // a second run changes nothing
   expect(await counts()).toEqual({ users: 58, products: 150, reviews: 2616 });
@@ -41,6 +52,32 @@ it('loads the NSMC sample through each service once and gives the demo user a FO
   );
   expect(feed.data.feed.edges).toHaveLength(20);
   expect(feed.data.feed.edges.every((e) => e.node.author.viewerIsFollowing)).toBe(true);
+
+  // Two universities' catalogs, the demo user at Illinois with a summer timetable, and the
+  // university's board showing its posts.
+  const campus = await graph.gql<{
+    universities: Array<{
+      boardKey: string;
+      terms: Array<{ id: string; code: string }>;
+      posts: { edges: unknown[] };
+    }>;
+  }>('{ universities { boardKey terms { id code } posts { edges { node { id } } } } }');
+  expect(
+    campus.data.universities.map((u) => [u.boardKey, u.terms.map((t) => t.code), u.posts.edges.length]),
+  ).toEqual([
+    ['purdue', ['2021-su'], 0],
+    ['uiuc', ['2025-su'], 2],
+  ]);
+  const summer = campus.data.universities[1]!.terms[0]!.id;
+  const mine = await graph.gql<{
+    me: { university: { boardKey: string }; timetable: { sections: Array<{ course: { code: string } }> } };
+  }>(
+    'query($t: ID!) { me { university { boardKey } timetable(termId: $t) { sections { course { code } } } } }',
+    { t: summer },
+    login.data.logIn.accessToken,
+  );
+  expect(mine.data.me.university.boardKey).toBe('uiuc');
+  expect(mine.data.me.timetable.sections.map((s) => s.course.code)).toEqual(['CS 225', 'CS 374', 'MATH 257']);
 
   const admin = await graph.gql<{ logIn: { user: { role: string } } }>(
     'mutation($i: LogInInput!) { logIn(input: $i) { user { role } } }',
@@ -68,7 +105,13 @@ it('finishes a seed that stopped between services, without duplicating what was 
     const { loadDemoData } = await import('@moim/demo');
     await seed(partial.service('social').deps as never, await loadDemoData());
     const result = await seedDemo(partial.services, logger);
-    expect(result).toEqual({ products: 150, reviews: 2616 });
+    expect(result).toEqual({
+      products: 150,
+      reviews: 2616,
+      universities: 2,
+      sections: 386,
+      'timetable sections': 3,
+    });
   } finally {
     await partial.stop();
   }

@@ -1,5 +1,7 @@
 import type { Database, Logger } from '@moim/kit';
 import { applyCatalog, type ImportSummary } from './apply';
+import { TERM_CODE } from './normalise';
+import { CatalogFormatError } from './records';
 import { sourceNamed } from './sources';
 
 export interface ImportRequest {
@@ -18,6 +20,9 @@ export async function runImport(
   request: ImportRequest,
 ): Promise<ImportSummary> {
   const source = sourceNamed(request.source);
+  // Before reading: the term names the default file, and a remote source's term code.
+  if (!TERM_CODE.test(request.term))
+    throw new CatalogFormatError(`"${request.term}" is not a term such as 2025-su`);
   const { catalog, subjects } = await source.read(request.term, {
     from: request.from,
     datasets: request.datasets,

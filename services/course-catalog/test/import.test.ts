@@ -1,0 +1,374 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { EntitySchema, ObjectLiteral } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordJob, startService, type BackendKind } from '@moim/kit';
+import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
+import {
+  CourseEntity,
+  ImportRunEntity,
+  MeetingEntity,
+  SectionEntity,
+  service,
+  TermEntity,
+  TimetableEntryEntity,
+  UniversityEntity,
+  type CatalogService,
+  type ImportSummary,
+} from '../src';
+import { addToTimetable, setMyUniversity, timetableOf } from '../src/domain/timetable';
+import { IMPORT_TERM } from '../src/import/import-job';
+import { runImport } from '../src/import/run';
+import { datasetsDir } from '../src/import/sources';
+
+// Imports of real catalogs (the full UIUC export, Purdue's pages, recorded Banner 9 responses)
+// into a real database, on both backends: counts checked against the files themselves, the same
+// import twice, a section gone, bad input of every kind, a failure midway, and the job.
+const DATASETS = datasetsDir();
+const dataset = (...path: string[]) => {
+  const file = join(DATASETS, ...path);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`The dataset ${file} is missing: set MOIM_DATASETS to the shared datasets folder`);
+  }
+};
+const SUMMER = dataset('uiuc-courses', '2025-su.csv');
+type Row = Record<'YearTerm' | 'Subject' | 'Number' | 'Name' | 'CRN' | 'Start Time' | 'Instructors', string>;
+/** The export read without the importer: one row per meeting. */
+const summerRows = parse(SUMMER, { columns: true }) as Row[];
+
+describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) => {
+  let test: TestBackend;
+  let catalog: CatalogService;
+  let dir: string;
+
+  beforeAll(async () => {
+    test = await openTestBackend(kind);
+    dir = mkdtempSync(join(tmpdir(), 'moim-catalog-'));
+    const config = service.loadEnv(
+      testEnv({
+        ...test.env,
+        DATABASE_URL: await test.databaseUrl('course-catalog'),
+        MOIM_DATASETS: DATASETS,
+      }),
+    );
+    catalog = await startService(service.define(config), config, { backend: test.backend, role: 'all' });
+  });
+  afterAll(async () => {
+    await catalog?.stop();
+    await test?.cleanUp();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const repo = <T extends ObjectLiteral>(entity: EntitySchema<T>) =>
+    catalog.deps.db.dataSource.getRepository(entity);
+  const importFile = (source: string, term: string, from?: string) =>
+    runImport(catalog.deps, { source, term, from, datasets: DATASETS });
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  /** Everything an import could have touched, to prove a refused one touched nothing. */
+  const snapshot = async () => ({
+    universities: await repo(UniversityEntity).count(),
+    terms: await repo(TermEntity).count(),
+    courses: await repo(CourseEntity).count(),
+    sections: await repo(SectionEntity).count(),
+    meetings: await repo(MeetingEntity).count(),
+    cancelled: await repo(SectionEntity).countBy({ cancelled: true }),
+    runs: await repo(ImportRunEntity).count(),
+  });
+  const sectionByCrn = async (termId: string, crn: string) =>
+    repo(SectionEntity).findOneByOrFail({
+      termId,
+      externalId: crn,
+    });
+
+  let summer: ImportSummary;
+
+  it('imports the UIUC summer 2025 export as the file counts it, then a second time changes nothing', async () => {
+    summer = await importFile('uiuc-csv', '2025-su');
+    const crns = new Set(summerRows.map((r) => r.CRN));
+    const courses = new Set(summerRows.map((r) => `${r.Subject} ${r.Number}`));
+    expect(summer).toMatchObject({ created: crns.size, updated: 0, cancelled: 0, rejected: 0, unchanged: 0 });
+    expect(await repo(SectionEntity).countBy({ termId: summer.termId })).toBe(crns.size);
+    expect(await repo(CourseEntity).countBy({ termId: summer.termId })).toBe(courses.size);
+    expect(await repo(MeetingEntity).count()).toBe(summerRows.length); // a row is a meeting
+
+    // A CRN with two rows (a timed one among them) has two meetings, in the file's order.
+    const byCrn = new Map<string, Row[]>();
+    for (const r of summerRows) byCrn.set(r.CRN, [...(byCrn.get(r.CRN) ?? []), r]);
+    const [crn, twoRows] = [...byCrn].find(
+      ([, rows]) => rows.length === 2 && rows[0]!['Start Time'] !== 'ARRANGED',
+    )!;
+    const section = await sectionByCrn(summer.termId, crn);
+    const meetings = await repo(MeetingEntity).find({
+      where: { sectionId: section.id },
+      order: { position: 'ASC' },
+    });
+    expect(meetings).toHaveLength(2);
+    const clock = (t: string) => {
+      const [h, m] = t.split(/[: ]/);
+      const hour = (Number(h) % 12) + (t.endsWith('PM') ? 12 : 0);
+      return `${String(hour).padStart(2, '0')}:${m}`;
+    };
+    expect(meetings.map((m) => m.startTime)).toEqual(twoRows.map((r) => clock(r['Start Time'])));
+
+    // HTML entities come decoded.
+    const withEntity = summerRows.find((r) => r.Name.includes('&amp;'))!;
+    const course = await repo(CourseEntity).findOneByOrFail({
+      termId: summer.termId,
+      subject: withEntity.Subject,
+      number: withEntity.Number,
+    });
+    expect(course.title).toBe(withEntity.Name.replaceAll('&amp;', '&'));
+    expect(course.title).not.toContain('&amp;');
+
+    const before = await snapshot();
+    const again = await importFile('uiuc-csv', '2025-su');
+    expect(again).toMatchObject({ created: 0, updated: 0, cancelled: 0, rejected: 0, unchanged: crns.size });
+    expect({ ...(await snapshot()), runs: before.runs }).toEqual(before);
+  });
+
+  it('marks a section missing from a newer import cancelled, keeps the timetables holding it, and updates the changed', async () => {
+    const user = '00000000-0000-4000-8000-00000000a001';
+    const [gone, changed] = [...new Set(summerRows.map((r) => r.CRN))].slice(10, 12) as [string, string];
+    await setMyUniversity(catalog.deps, user, summer.universityId);
+    await addToTimetable(catalog.deps, user, (await sectionByCrn(summer.termId, gone)).id);
+
+    // The same export without one section's rows, and another section's instructor renamed.
+    const lines = SUMMER.split('\n');
+    const header = lines[0]!;
+    const rowsOf = (crn: string) => lines.filter((l) => l.includes(`,${crn},`));
+    expect(rowsOf(gone).length).toBeGreaterThan(0);
+    const newer = lines
+      .filter((l) => !rowsOf(gone).includes(l))
+      .map((l) => (rowsOf(changed).includes(l) ? l.replace(/"([^"]*)"\s*$/, '"Newcomer, N"') : l));
+    expect(newer[0]).toBe(header);
+    const result = await importFile('uiuc-csv', '2025-su', file('2025-su-newer.csv', newer.join('\n')));
+    expect(result).toMatchObject({ created: 0, updated: 1, cancelled: 1, rejected: 0 });
+
+    expect((await sectionByCrn(summer.termId, gone)).cancelled).toBe(true);
+    expect((await sectionByCrn(summer.termId, changed)).instructors).toEqual(['Newcomer, N']);
+    expect(await repo(TimetableEntryEntity).countBy({ userId: user })).toBe(1);
+    const timetable = await timetableOf(catalog.deps.db.dataSource.manager, user, summer.termId);
+    expect(timetable.sections.map((s) => [s.externalId, s.cancelled])).toEqual([[gone, true]]);
+
+    // The section comes back with the full export: restored, not duplicated.
+    const restored = await importFile('uiuc-csv', '2025-su');
+    expect(restored).toMatchObject({ created: 0, updated: 2, cancelled: 0 });
+    expect((await sectionByCrn(summer.termId, gone)).cancelled).toBe(false);
+  });
+
+  it('imports Purdue pages with the section counts their README states, meetings included; the empty page imports nothing', async () => {
+    const pages = join(DATASETS, 'course-pages', 'purdue-banner8');
+    const fall = await importFile('purdue-banner8', '2021-fa', pages); // the folder: its 2021-fa page
+    expect(fall).toMatchObject({ created: 271, rejected: 0 });
+    expect(await repo(CourseEntity).countBy({ termId: fall.termId })).toBe(67);
+    const cs = await importFile(
+      'purdue-banner8',
+      '2021-su',
+      join(pages, '202130.CS.bwckschd.p_get_crse_unsec.html'),
+    );
+    expect(cs).toMatchObject({ created: 287, rejected: 0 });
+
+    // A section with two meeting rows in the page has two meetings.
+    const sections = await repo(SectionEntity).findBy({ termId: fall.termId });
+    const counts = await Promise.all(sections.map((s) => repo(MeetingEntity).countBy({ sectionId: s.id })));
+    expect(counts.some((n) => n === 2)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(316); // the README's meeting rows
+
+    const before = await snapshot();
+    const empty = await importFile(
+      'purdue-banner8',
+      '2021-su',
+      join(pages, 'empty_bwckschd.p_get_crse_unsec.html'),
+    );
+    expect(empty).toMatchObject({ created: 0, updated: 0, cancelled: 0, rejected: 0 });
+    expect({ ...(await snapshot()), runs: before.runs }).toEqual(before);
+    // The term's dates come from its meetings.
+    expect(await repo(TermEntity).findOneByOrFail({ id: fall.termId })).toMatchObject({
+      startsOn: expect.stringMatching(/^2021-08-/),
+      endsOn: expect.stringMatching(/^2021-12-/),
+    });
+  });
+
+  it('refuses bad input with a clear error and imports nothing of it', async () => {
+    const before = await snapshot();
+    const refused = async (run: Promise<unknown>, message: RegExp) => {
+      await expect(run).rejects.toThrow(message);
+      expect(await snapshot()).toEqual(before);
+    };
+    const [header, ...body] = SUMMER.split('\n');
+    // A term the file does not hold, or no file for the term.
+    await refused(
+      importFile('uiuc-csv', '2025-fa', file('x.csv', SUMMER)),
+      /holds Summer 2025 \(2025-su\), not 2025-fa/,
+    );
+    await refused(importFile('uiuc-csv', '2031-fa'), /nothing to read at .*2031-fa\.csv/);
+    await refused(importFile('uiuc-csv', 'summer'), /"summer" is not a term such as 2025-su/);
+    await refused(importFile('nope', '2025-su'), /unknown source "nope"/);
+    // A wrong header; an unterminated quote.
+    await refused(
+      importFile('uiuc-csv', '2025-su', file('h.csv', [header!.replace('CRN', 'Id'), ...body].join('\n'))),
+      /missing columns CRN/,
+    );
+    await refused(
+      importFile(
+        'uiuc-csv',
+        '2025-su',
+        file(
+          'q.csv',
+          [header, ...body.slice(0, 50), '2025,Summer,2025-su,CS,1,"Broken', ...body.slice(50)].join('\n'),
+        ),
+      ),
+      /not a readable CSV file: .*quote.*\(line \d+\)/i,
+    );
+    // An HTML page of another layout: the term list page, and a page that is not Banner at all.
+    const pages = join(DATASETS, 'course-pages', 'purdue-banner8');
+    await refused(
+      importFile('purdue-banner8', '2021-su', join(pages, 'bwckschd.p_disp_dyn_sched.html')),
+      /not a Banner 8/,
+    );
+    await refused(
+      importFile(
+        'purdue-banner8',
+        '2021-su',
+        file('p_get_crse_unsec.html', '<html><body><p>Maintenance</p></body></html>'),
+      ),
+      /not a Banner 8/,
+    );
+    // A page of another term named on its own.
+    await refused(
+      importFile('purdue-banner8', '2021-fa', join(pages, '202130.CS.bwckschd.p_get_crse_unsec.html')),
+      /holds Summer 2021, not 2021-fa/,
+    );
+  });
+
+  it('skips a malformed row, reporting its line, and lands the rest', async () => {
+    const winter = dataset('uiuc-courses', '2025-wi.csv');
+    const lines = winter.split('\n');
+    // Line 3 of the file gets a time no clock has.
+    lines[2] = lines[2]!.replace(
+      /,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,("[^"]*"|[^,]*)\s*$/,
+      ',25:61 PM,10:00 AM,MW,,,$1',
+    );
+    const result = await importFile('uiuc-csv', '2025-wi', file('2025-wi.csv', lines.join('\n')));
+    const crns = new Set((parse(winter, { columns: true }) as Row[]).map((r) => r.CRN));
+    expect(result.rejections).toEqual([
+      { line: 3, reason: expect.stringMatching(/unreadable time "25:61 PM"/) },
+    ]);
+    expect(result).toMatchObject({ created: crns.size - 1, rejected: 1 });
+    const run = await repo(ImportRunEntity).findOneByOrFail({
+      termId: result.termId,
+    });
+    expect(run.rejections).toEqual(result.rejections);
+  });
+
+  it('leaves the term as it was when an import fails midway', async () => {
+    const before = await snapshot();
+    const lines = SUMMER.split('\n');
+    const renamed = lines.map((l, i) => (i > 0 ? l.replace(/"([^"]*)"\s*$/, '"Someone, S"') : l)).join('\n');
+    let calls = 0;
+    await expect(
+      runImport(catalog.deps, {
+        source: 'uiuc-csv',
+        term: '2025-su',
+        from: file('renamed.csv', renamed),
+        datasets: DATASETS,
+        // The first progress report comes after the first chunk of sections was written.
+        onProgress: (phase) => {
+          if (phase === 'apply' && ++calls === 2) throw new Error('the disk is full');
+        },
+      }),
+    ).rejects.toThrow('the disk is full');
+    expect(calls).toBe(2);
+    expect(await snapshot()).toEqual(before);
+    const someone = await repo(SectionEntity)
+      .createQueryBuilder('s')
+      .where('s.instructors LIKE :n', { n: '%Someone%' })
+      .getCount();
+    expect(someone).toBe(0);
+  });
+
+  it("imports a Banner 9 server's class search (recorded University of Hawaiʻi responses)", async () => {
+    const fixture = (name: string) =>
+      JSON.parse(readFileSync(new URL(`./fixtures/banner9/${name}`, import.meta.url), 'utf8')) as {
+        data: unknown[];
+      };
+    const sections = [
+      ...fixture('uh-fall2026-ics111.json').data,
+      ...fixture('uh-fall2026-ics-online.json').data,
+    ];
+    const requests: string[] = [];
+    const server: Server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url!.split('?')[0]}`);
+      if (req.method === 'POST') {
+        res.setHeader('set-cookie', 'JSESSIONID=abc; Path=/');
+        res.end('{}');
+        return;
+      }
+      const url = new URL(req.url!, 'http://x');
+      expect(url.searchParams.get('txt_term')).toBe('202710');
+      const offset = Number(url.searchParams.get('pageOffset'));
+      const size = Number(url.searchParams.get('pageMaxSize'));
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          success: true,
+          totalCount: sections.length,
+          data: sections.slice(offset, offset + size),
+          pageOffset: offset,
+          pageMaxSize: size,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const result = await importFile('uh-banner9', '2026-fa', base);
+      const distinct = new Set(
+        sections.map((s) => (s as { courseReferenceNumber: string }).courseReferenceNumber),
+      );
+      expect(result).toMatchObject({ created: distinct.size, rejected: sections.length - distinct.size });
+      expect(requests[0]).toBe('POST /StudentRegistrationSsb/ssb/term/search');
+      expect(
+        requests.slice(1).every((r) => r === 'GET /StudentRegistrationSsb/ssb/searchResults/searchResults'),
+      ).toBe(true);
+      const university = await repo(UniversityEntity).findOneByOrFail({
+        id: result.universityId,
+      });
+      expect(university.name).toBe('University of Hawaiʻi');
+      expect((await importFile('uh-banner9', '2026-fa', base)).unchanged).toBe(distinct.size);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('runs an import as a job (the repeatable job of CATALOG_IMPORTS runs the same)', async () => {
+    await catalog.deps.db.transaction((manager) =>
+      recordJob(manager, IMPORT_TERM, { source: 'uiuc-csv', term: '2025-wi' }),
+    );
+    const winter = new Set(
+      (parse(dataset('uiuc-courses', '2025-wi.csv'), { columns: true }) as Row[]).map((r) => r.CRN),
+    );
+    // The earlier test imported winter with one row broken: the job's full import restores it.
+    await eventually(async () => {
+      const runs = await repo(ImportRunEntity).find({
+        where: { source: 'uiuc-csv' },
+        order: { finishedAt: 'DESC' },
+        take: 1,
+      });
+      expect(runs[0]).toMatchObject({ created: 1, rejected: 0 });
+      return true;
+    }, 20_000);
+    const term = await repo(TermEntity).findOneByOrFail({ code: '2025-wi' });
+    expect(await repo(SectionEntity).countBy({ termId: term.id })).toBe(winter.size);
+  });
+});
