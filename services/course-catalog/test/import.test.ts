@@ -132,7 +132,16 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
 
     const before = await snapshot();
     const again = await importFile('uiuc-csv', '2025-su');
-    expect(again).toMatchObject({ created: 0, updated: 0, cancelled: 0, rejected: 0, unchanged: crns.size });
+    expect(again).toMatchObject({
+      created: 0,
+      updated: 0,
+      cancelled: 0,
+      rejected: 0,
+      unchanged: crns.size,
+      coursesCreated: 0,
+      coursesUpdated: 0,
+    });
+    expect(summer).toMatchObject({ coursesCreated: courses.size, coursesUpdated: 0 });
     expect({ ...(await snapshot()), runs: before.runs }).toEqual(before);
   });
 
@@ -147,12 +156,32 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const header = lines[0]!;
     const rowsOf = (crn: string) => lines.filter((l) => l.includes(`,${crn},`));
     expect(rowsOf(gone).length).toBeGreaterThan(0);
+    // And a third course renamed in every row of it: the course changes, none of its sections do.
+    const renamed = summerRows.find(
+      (r) =>
+        /^[A-Za-z ]+$/.test(r.Name) &&
+        ![gone, changed].some((crn) => summerRows.find((x) => x.CRN === crn)!.Subject === r.Subject),
+    )!;
+    const prefix = `2025,Summer,2025-su,${renamed.Subject},${renamed.Number},${renamed.Name},`;
     const newer = lines
       .filter((l) => !rowsOf(gone).includes(l))
-      .map((l) => (rowsOf(changed).includes(l) ? l.replace(/"([^"]*)"\s*$/, '"Newcomer, N"') : l));
+      .map((l) => (rowsOf(changed).includes(l) ? l.replace(/"([^"]*)"\s*$/, '"Newcomer, N"') : l))
+      .map((l) =>
+        l.startsWith(prefix)
+          ? l.replace(prefix, `${prefix.slice(0, -renamed.Name.length - 1)}Renamed Course,`)
+          : l,
+      );
     expect(newer[0]).toBe(header);
+    expect(newer.filter((l) => l.includes(',Renamed Course,')).length).toBeGreaterThan(0);
     const result = await importFile('uiuc-csv', '2025-su', file('2025-su-newer.csv', newer.join('\n')));
-    expect(result).toMatchObject({ created: 0, updated: 1, cancelled: 1, rejected: 0 });
+    // The renamed course and the course of the section whose instructor changed (search text).
+    expect(result).toMatchObject({ created: 0, updated: 1, cancelled: 1, rejected: 0, coursesUpdated: 2 });
+    const course = await repo(CourseEntity).findOneByOrFail({
+      termId: summer.termId,
+      subject: renamed.Subject,
+      number: renamed.Number,
+    });
+    expect(course.title).toBe('Renamed Course');
 
     expect((await sectionByCrn(summer.termId, gone)).cancelled).toBe(true);
     expect((await sectionByCrn(summer.termId, changed)).instructors).toEqual(['Newcomer, N']);
@@ -162,7 +191,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
 
     // The section comes back with the full export: restored, not duplicated.
     const restored = await importFile('uiuc-csv', '2025-su');
-    expect(restored).toMatchObject({ created: 0, updated: 2, cancelled: 0 });
+    expect(restored).toMatchObject({ created: 0, updated: 2, cancelled: 0, coursesUpdated: 2 });
     expect((await sectionByCrn(summer.termId, gone)).cancelled).toBe(false);
   });
 

@@ -47,6 +47,9 @@ export interface ImportSummary {
   cancelled: number;
   rejected: number;
   rejections: RejectedRecord[];
+  /** Courses (the counts above are sections'): a course can change while its sections do not. */
+  coursesCreated: number;
+  coursesUpdated: number;
 }
 
 /** Rejections kept with a run: enough to fix a source, never a copy of a broken file. */
@@ -176,6 +179,7 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
       );
       const courseIds = new Map<string, string>();
       const newCourses: Course[] = [];
+      let coursesUpdated = 0;
       for (const [key, { record, instructors }] of courses) {
         const searchText = searchTextOf(record, [...instructors]);
         const fields = {
@@ -203,12 +207,9 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
           continue;
         }
         courseIds.set(key, existing.id);
-        if (existing.digest !== courseDigest)
-          await manager.update(CourseEntity, existing.id, {
-            ...fields,
-            digest: courseDigest,
-            updatedAt: now,
-          });
+        if (existing.digest === courseDigest) continue;
+        await manager.update(CourseEntity, existing.id, { ...fields, digest: courseDigest, updatedAt: now });
+        coursesUpdated++;
       }
       await inChunks(newCourses, (chunk) => manager.insert(CourseEntity, chunk));
 
@@ -289,6 +290,8 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
         ...summary,
         rejected: rejections.length,
         rejections,
+        coursesCreated: newCourses.length,
+        coursesUpdated,
       };
     },
     { background: true },

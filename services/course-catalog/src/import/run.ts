@@ -43,6 +43,7 @@ export async function runImport(
   return summary;
 }
 
-/** The summary line: `created 1638 · updated 0 · cancelled 0 · rejected 0 (unchanged 0)`. */
+/** The summary line, of sections: `created 1638 · updated 0 · cancelled 0 · rejected 0 (unchanged 0; courses 1047 new, 0 changed)`. */
 export const summaryLine = (s: ImportSummary): string =>
-  `created ${s.created} · updated ${s.updated} · cancelled ${s.cancelled} · rejected ${s.rejected} (unchanged ${s.unchanged})`;
+  `created ${s.created} · updated ${s.updated} · cancelled ${s.cancelled} · rejected ${s.rejected} ` +
+  `(unchanged ${s.unchanged}; courses ${s.coursesCreated} new, ${s.coursesUpdated} changed)`;
