@@ -147,7 +147,16 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
 
   it('marks a section missing from a newer import cancelled, keeps the timetables holding it, and updates the changed', async () => {
     const user = '00000000-0000-4000-8000-00000000a001';
-    const [gone, changed] = [...new Set(summerRows.map((r) => r.CRN))].slice(10, 12) as [string, string];
+    const [gone, changed, opened] = [...new Set(summerRows.map((r) => r.CRN))].slice(10, 13) as [
+      string,
+      string,
+      string,
+    ];
+    const meetingIds = async (crn: string) =>
+      (await repo(MeetingEntity).findBy({ sectionId: (await sectionByCrn(summer.termId, crn)).id }))
+        .map((m) => m.id)
+        .sort();
+    const openedMeetings = await meetingIds(opened);
     await setMyUniversity(catalog.deps, user, summer.universityId);
     await addToTimetable(catalog.deps, user, (await sectionByCrn(summer.termId, gone)).id);
 
@@ -166,6 +175,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const newer = lines
       .filter((l) => !rowsOf(gone).includes(l))
       .map((l) => (rowsOf(changed).includes(l) ? l.replace(/"([^"]*)"\s*$/, '"Newcomer, N"') : l))
+      .map((l) => (rowsOf(opened).includes(l) ? l.replace(',UNKNOWN,', ',Open,') : l))
       .map((l) =>
         l.startsWith(prefix)
           ? l.replace(prefix, `${prefix.slice(0, -renamed.Name.length - 1)}Renamed Course,`)
@@ -175,7 +185,12 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     expect(newer.filter((l) => l.includes(',Renamed Course,')).length).toBeGreaterThan(0);
     const result = await importFile('uiuc-csv', '2025-su', file('2025-su-newer.csv', newer.join('\n')));
     // The renamed course and the course of the section whose instructor changed (search text).
-    expect(result).toMatchObject({ created: 0, updated: 1, cancelled: 1, rejected: 0, coursesUpdated: 2 });
+    expect(result).toMatchObject({ created: 0, updated: 2, cancelled: 1, rejected: 0, coursesUpdated: 2 });
+    // Its status alone changed: the section is updated, its meetings are the same rows.
+    expect(
+      await repo(SectionEntity).findOneByOrFail({ termId: summer.termId, externalId: opened }),
+    ).toMatchObject({ status: 'OPEN' });
+    expect(await meetingIds(opened)).toEqual(openedMeetings);
     const course = await repo(CourseEntity).findOneByOrFail({
       termId: summer.termId,
       subject: renamed.Subject,
@@ -191,7 +206,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
 
     // The section comes back with the full export: restored, not duplicated.
     const restored = await importFile('uiuc-csv', '2025-su');
-    expect(restored).toMatchObject({ created: 0, updated: 2, cancelled: 0, coursesUpdated: 2 });
+    expect(restored).toMatchObject({ created: 0, updated: 3, cancelled: 0, coursesUpdated: 2 });
     expect((await sectionByCrn(summer.termId, gone)).cancelled).toBe(false);
   });
 

@@ -56,6 +56,7 @@ export interface Section {
   /** Missing from the term's latest import: kept, since timetables hold it. */
   cancelled: boolean;
   digest: string;
+  meetingsDigest: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -139,6 +140,7 @@ export const SectionEntity = new EntitySchema<Section>({
     status: { type: 'varchar', length: 10 },
     cancelled: { type: 'boolean' },
     digest: { type: 'varchar', length: 64 },
+    meetingsDigest: { name: 'meetings_digest', type: 'varchar', length: 64 },
     createdAt: { name: 'created_at', ...time },
     updatedAt: { name: 'updated_at', ...time },
   },

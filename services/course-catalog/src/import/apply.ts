@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import { lockRows, newId, type Database } from '@moim/kit';
+import { In, type EntityManager } from 'typeorm';
+import { isUniqueViolation, lockRows, newId, type Database } from '@moim/kit';
 import {
   CourseEntity,
   ImportRunEntity,
@@ -119,9 +119,13 @@ async function upsertTerm(
   return term;
 }
 
-/** What an import says of a section, meetings included: equal digests mean nothing changed. */
+/**
+ * What an import says of a section, and of its meetings apart: equal digests mean nothing
+ * changed, and a section whose status alone changes (the daily case) keeps its meeting rows.
+ */
 const sectionDigest = (s: SectionRecord) =>
-  digest([courseKey(s.course), s.code, s.type, s.online, s.instructors, s.status, s.meetings]);
+  digest([courseKey(s.course), s.code, s.type, s.online, s.instructors, s.status]);
+const meetingsDigest = (s: SectionRecord) => digest(s.meetings);
 
 function meetingRows(sectionId: string, record: SectionRecord): Meeting[] {
   return record.meetings.map((m, position) => ({ id: newId(), sectionId, position, ...m }));
@@ -162,140 +166,171 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
     courses.set(courseKey(s.course), entry);
   }
 
-  return db.transaction(
-    async (manager) => {
-      const now = new Date();
-      const university = await upsertUniversity(manager, input.university, now);
-      const term = await upsertTerm(manager, university.id, input, now);
+  const apply = () =>
+    db.transaction(
+      async (manager) => {
+        const now = new Date();
+        const university = await upsertUniversity(manager, input.university, now);
+        const term = await upsertTerm(manager, university.id, input, now);
 
-      // Courses: insert the new, update the changed.
-      const existingCourses = new Map(
-        (
-          await manager.find(CourseEntity, {
-            select: { id: true, subject: true, number: true, digest: true },
-            where: { termId: term.id },
-          })
-        ).map((c) => [courseKey(c), c]),
-      );
-      const courseIds = new Map<string, string>();
-      const newCourses: Course[] = [];
-      let coursesUpdated = 0;
-      for (const [key, { record, instructors }] of courses) {
-        const searchText = searchTextOf(record, [...instructors]);
-        const fields = {
-          title: record.title,
-          description: record.description,
-          creditsMin: record.creditsMin,
-          creditsMax: record.creditsMax,
-          searchText,
-        };
-        const courseDigest = digest(fields);
-        const existing = existingCourses.get(key);
-        if (!existing) {
-          const id = newId();
-          newCourses.push({
-            id,
-            termId: term.id,
-            subject: record.subject,
-            number: record.number,
+        // Courses: insert the new, update the changed.
+        const existingCourses = new Map(
+          (
+            await manager.find(CourseEntity, {
+              select: { id: true, subject: true, number: true, digest: true },
+              where: { termId: term.id },
+            })
+          ).map((c) => [courseKey(c), c]),
+        );
+        const courseIds = new Map<string, string>();
+        const newCourses: Course[] = [];
+        let coursesUpdated = 0;
+        for (const [key, { record, instructors }] of courses) {
+          const searchText = searchTextOf(record, [...instructors]);
+          const fields = {
+            title: record.title,
+            description: record.description,
+            creditsMin: record.creditsMin,
+            creditsMax: record.creditsMax,
+            searchText,
+          };
+          const courseDigest = digest(fields);
+          const existing = existingCourses.get(key);
+          if (!existing) {
+            const id = newId();
+            newCourses.push({
+              id,
+              termId: term.id,
+              subject: record.subject,
+              number: record.number,
+              ...fields,
+              digest: courseDigest,
+              createdAt: now,
+              updatedAt: now,
+            });
+            courseIds.set(key, id);
+            continue;
+          }
+          courseIds.set(key, existing.id);
+          if (existing.digest === courseDigest) continue;
+          await manager.update(CourseEntity, existing.id, {
             ...fields,
             digest: courseDigest,
-            createdAt: now,
             updatedAt: now,
           });
-          courseIds.set(key, id);
-          continue;
+          coursesUpdated++;
         }
-        courseIds.set(key, existing.id);
-        if (existing.digest === courseDigest) continue;
-        await manager.update(CourseEntity, existing.id, { ...fields, digest: courseDigest, updatedAt: now });
-        coursesUpdated++;
-      }
-      await inChunks(newCourses, (chunk) => manager.insert(CourseEntity, chunk));
+        await inChunks(newCourses, (chunk) => manager.insert(CourseEntity, chunk));
 
-      // Sections: insert the new, rewrite the changed (meetings and all), cancel the missing.
-      const existingSections = new Map(
-        (
-          await manager.find(SectionEntity, {
-            select: { id: true, externalId: true, courseId: true, digest: true, cancelled: true },
-            where: { termId: term.id },
-          })
-        ).map((s) => [s.externalId, s]),
-      );
-      const summary = { created: 0, updated: 0, unchanged: 0, cancelled: 0 };
-      const newSections: Section[] = [];
-      const newMeetings: Meeting[] = [];
-      const total = records.size;
-      let done = 0;
-      for (const record of records.values()) {
-        const sectionDigestValue = sectionDigest(record);
-        const fields = {
-          courseId: courseIds.get(courseKey(record.course))!,
-          code: record.code,
-          type: record.type,
-          online: record.online,
-          instructors: record.instructors,
-          status: record.status,
-          cancelled: false,
-          digest: sectionDigestValue,
-          updatedAt: now,
+        // Sections: insert the new, rewrite the changed (meetings and all), cancel the missing.
+        const existingSections = new Map(
+          (
+            await manager.find(SectionEntity, {
+              select: {
+                id: true,
+                externalId: true,
+                courseId: true,
+                digest: true,
+                meetingsDigest: true,
+                cancelled: true,
+              },
+              where: { termId: term.id },
+            })
+          ).map((s) => [s.externalId, s]),
+        );
+        const summary = { created: 0, updated: 0, unchanged: 0, cancelled: 0 };
+        const newSections: Section[] = [];
+        const newMeetings: Meeting[] = [];
+        const staleMeetings: string[] = [];
+        const total = records.size;
+        let done = 0;
+        for (const record of records.values()) {
+          const sectionDigestValue = sectionDigest(record);
+          const meetingsDigestValue = meetingsDigest(record);
+          const fields = {
+            courseId: courseIds.get(courseKey(record.course))!,
+            code: record.code,
+            type: record.type,
+            online: record.online,
+            instructors: record.instructors,
+            status: record.status,
+            cancelled: false,
+            digest: sectionDigestValue,
+            meetingsDigest: meetingsDigestValue,
+            updatedAt: now,
+          };
+          const existing = existingSections.get(record.externalId);
+          if (!existing) {
+            const id = newId();
+            newSections.push({
+              id,
+              termId: term.id,
+              externalId: record.externalId,
+              ...fields,
+              createdAt: now,
+            });
+            newMeetings.push(...meetingRows(id, record));
+            summary.created++;
+          } else if (
+            existing.digest !== sectionDigestValue ||
+            existing.meetingsDigest !== meetingsDigestValue ||
+            existing.cancelled
+          ) {
+            await manager.update(SectionEntity, existing.id, fields);
+            if (existing.meetingsDigest !== meetingsDigestValue) {
+              staleMeetings.push(existing.id);
+              newMeetings.push(...meetingRows(existing.id, record));
+            }
+            summary.updated++;
+          } else summary.unchanged++;
+          if (++done % CHUNK === 0) input.onProgress?.(done, total);
+        }
+        await inChunks(staleMeetings, (ids) => manager.delete(MeetingEntity, { sectionId: In(ids) }));
+        await inChunks(newSections, (chunk) => manager.insert(SectionEntity, chunk));
+        await inChunks(newMeetings, (chunk) => manager.insert(MeetingEntity, chunk));
+
+        const covered = input.subjects && new Set(input.subjects.map((s) => s.toUpperCase()));
+        const subjectOf = covered && (await subjectsOfCourses(manager, term.id));
+        const missing = [...existingSections.values()].filter(
+          (s) =>
+            !s.cancelled &&
+            !records.has(s.externalId) &&
+            (!covered || covered.has(subjectOf!.get(s.courseId)!)),
+        );
+        await inChunks(missing, (chunk) =>
+          manager.update(
+            SectionEntity,
+            chunk.map((s) => s.id),
+            { cancelled: true, updatedAt: now },
+          ),
+        );
+        summary.cancelled = missing.length;
+        input.onProgress?.(total, total);
+
+        await manager.insert(ImportRunEntity, {
+          id: newId(),
+          termId: term.id,
+          source: input.source,
+          ...summary,
+          rejected: rejections.length,
+          rejections: rejections.slice(0, KEPT_REJECTIONS),
+          finishedAt: new Date(),
+        });
+        return {
+          universityId: university.id,
+          termId: term.id,
+          ...summary,
+          rejected: rejections.length,
+          rejections,
+          coursesCreated: newCourses.length,
+          coursesUpdated,
         };
-        const existing = existingSections.get(record.externalId);
-        if (!existing) {
-          const id = newId();
-          newSections.push({ id, termId: term.id, externalId: record.externalId, ...fields, createdAt: now });
-          newMeetings.push(...meetingRows(id, record));
-          summary.created++;
-        } else if (existing.digest !== sectionDigestValue || existing.cancelled) {
-          await manager.update(SectionEntity, existing.id, fields);
-          await manager.delete(MeetingEntity, { sectionId: existing.id });
-          newMeetings.push(...meetingRows(existing.id, record));
-          summary.updated++;
-        } else summary.unchanged++;
-        if (++done % CHUNK === 0) input.onProgress?.(done, total);
-      }
-      await inChunks(newSections, (chunk) => manager.insert(SectionEntity, chunk));
-      await inChunks(newMeetings, (chunk) => manager.insert(MeetingEntity, chunk));
-
-      const covered = input.subjects && new Set(input.subjects.map((s) => s.toUpperCase()));
-      const subjectOf = covered && (await subjectsOfCourses(manager, term.id));
-      const missing = [...existingSections.values()].filter(
-        (s) =>
-          !s.cancelled &&
-          !records.has(s.externalId) &&
-          (!covered || covered.has(subjectOf!.get(s.courseId)!)),
-      );
-      await inChunks(missing, (chunk) =>
-        manager.update(
-          SectionEntity,
-          chunk.map((s) => s.id),
-          { cancelled: true, updatedAt: now },
-        ),
-      );
-      summary.cancelled = missing.length;
-      input.onProgress?.(total, total);
-
-      await manager.insert(ImportRunEntity, {
-        id: newId(),
-        termId: term.id,
-        source: input.source,
-        ...summary,
-        rejected: rejections.length,
-        rejections: rejections.slice(0, KEPT_REJECTIONS),
-        finishedAt: new Date(),
-      });
-      return {
-        universityId: university.id,
-        termId: term.id,
-        ...summary,
-        rejected: rejections.length,
-        rejections,
-        coursesCreated: newCourses.length,
-        coursesUpdated,
-      };
-    },
-    { background: true },
-  );
+      },
+      { background: true },
+    );
+  // Two first imports of a new university or term at once: the second's insert collides, and its
+  // second try finds the row and waits for the first on its lock.
+  return apply().catch((err: unknown) => (isUniqueViolation(err) ? apply() : Promise.reject(err)));
 }
 
 async function subjectsOfCourses(manager: EntityManager, termId: string): Promise<Map<string, string>> {

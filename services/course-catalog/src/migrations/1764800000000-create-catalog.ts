@@ -76,6 +76,7 @@ export class CreateCatalog1764800000000 implements MigrationInterface {
         column.text('status', 10),
         { name: 'cancelled', type: 'boolean' },
         column.text('digest', 64),
+        column.text('meetings_digest', 64),
         column.time('created_at'),
         column.time('updated_at'),
       ],
