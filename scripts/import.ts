@@ -3,17 +3,22 @@ import { createLogger, openBackend, startService } from '@moim/kit';
 import { runImport, service, SOURCES, summaryLine } from '@moim/course-catalog';
 import { localConfig } from './local-config';
 
-// npm run import -- <source> <term> [--from <file|folder|url>]
+// npm run import -- <source> <term> [--from <file|folder|url>] [--force]
 // Imports one term of a university's catalog on the configured backend (as npm start would use
 // it), printing progress and a summary line; the same import twice changes nothing.
-const USAGE = `usage: npm run import -- <source> <term> [--from <file|folder|url>]
+const USAGE = `usage: npm run import -- <source> <term> [--from <file|folder|url>] [--force]
 sources:
 ${[...SOURCES.values()].map((s) => `  ${s.name.padEnd(16)} ${s.university.name}: ${s.describe}`).join('\n')}
-term: e.g. 2025-su (year, then sp, su, fa or wi)`;
+term: e.g. 2025-su (year, then sp, su, fa or wi)
+--force: apply an import that cancels more than half of the term's sections (refused otherwise)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    from: { type: 'string' },
+    force: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 
 /** One line redrawn in place on a terminal; a line per quarter elsewhere (CI logs). */
@@ -50,6 +55,7 @@ async function main(): Promise<number> {
         source,
         term,
         from: values.from,
+        force: values.force,
         datasets: config.datasets,
         onProgress: (phase, done, total) => bars[phase](done, total),
       });

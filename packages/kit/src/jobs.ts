@@ -137,7 +137,19 @@ export function startJobWorkers(queues: Queues, processors: JobProcessor[]): Que
   );
 }
 
-export async function scheduleRepeatables(queues: Queues, repeatables: RepeatableJob[]): Promise<void> {
+/**
+ * Creates or updates the schedules, then removes the other schedules of the `owned` queues: a
+ * schedule taken out of the configuration (a term no longer imported) stops with the next start.
+ */
+export async function scheduleRepeatables(
+  queues: Queues,
+  repeatables: RepeatableJob[],
+  owned: readonly string[] = [],
+): Promise<void> {
+  for (const queue of owned) {
+    const wanted = new Set(repeatables.filter((r) => r.type.queue.name === queue).map((r) => r.key));
+    for (const key of await queues.schedules(queue)) if (!wanted.has(key)) await queues.unrepeat(queue, key);
+  }
   for (const r of repeatables)
     await queues.repeat(r.type.queue.name, r.key, r.everyMs, {
       name: r.type.name,

@@ -286,9 +286,11 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
       );
     // Running jobs finish first: what they record leaves with the relay's last pass.
     stops.push(() => Promise.all(workers.map((w) => w.close())));
+    const running = processors.filter((p) => runs(p.type.queue.name)).map((p) => p.type.queue.name);
     await scheduleRepeatables(
       backend.queues,
       repeatables.filter((r) => runs(r.type.queue.name)),
+      [...new Set(running)],
     );
   }
   if (db) {

@@ -302,8 +302,13 @@ describe.each(backends.map((b) => [b.name, b] as const))('queues on %s', (_name,
     expect(runs[4]!.at - runs[0]!.at).toBeGreaterThanOrEqual(3 * every);
     expect(runs.map((r) => [r.job.name, r.job.data])).toEqual(runs.map(() => ['tick', { v: 2 }]));
 
+    await queues.repeat(q, 'tock', 60_000, { name: 'tock', data: {}, attempts: 1, backoff });
+    expect(await queues.schedules(q)).toEqual(expect.arrayContaining(['tick', 'tock']));
+    expect(await queues.unrepeat(q, 'tock')).toBe(true);
+    expect(await queues.schedules(q)).toEqual(['tick']);
     expect(await queues.unrepeat(q, 'tick')).toBe(true);
     expect(await queues.unrepeat(q, 'tick')).toBe(false);
+    expect(await queues.schedules(q)).toEqual([]);
     await eventually(async () => expect(await queues.counts(q)).toEqual(idle));
     const ran = runs.length;
     // Nothing is queued any more; that nothing runs either can only be watched for a while.

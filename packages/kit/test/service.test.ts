@@ -99,6 +99,21 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     await eventually(() => ticks.filter((n) => n === 1).length >= 2, 5000);
   });
 
+  it('removes at start the schedules its configuration no longer has', async () => {
+    const queue = defineQueue('image-resize');
+    const tick = defineJob<{ n: number }>(queue, 'tick', { attempts: 1 });
+    const def = (keys: string[]) => ({
+      ...base,
+      jobs: () => [processor(tick, async () => {})],
+      repeatable: keys.map((key, n) => repeatable(tick, 60_000, { n }, key)),
+    });
+    await start(def(['a', 'b']), 'worker');
+    expect((await test.backend.queues.schedules(queue.name)).sort()).toEqual(['a', 'b']);
+    for (const s of running.splice(0)) await s.stop();
+    await start(def(['a']), 'worker');
+    expect(await test.backend.queues.schedules(queue.name)).toEqual(['a']);
+  });
+
   it('runs only the queues WORKER_QUEUES names, and refuses a queue the service does not have', async () => {
     const fast = defineQueue('image-resize');
     const slow = defineQueue('media-cleanup');

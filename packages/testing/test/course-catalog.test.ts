@@ -182,9 +182,10 @@ describe('the catalog', () => {
     expect(data.section.code).toBe('ON1');
     expect(data.section.course.code).toBe('ECE 210');
     expect(data.section.course.sections.map((s) => s.id)).toContain(id);
+    // By first day then time, whatever the file's order (the lab row comes first there).
     expect(data.section.meetings).toEqual([
-      { days: ['W'], startTime: '16:00', endTime: '17:50', arranged: false },
       { days: ['M', 'T', 'W', 'R', 'F'], startTime: '09:00', endTime: '10:20', arranged: false },
+      { days: ['W'], startTime: '16:00', endTime: '17:50', arranged: false },
     ]);
   });
 

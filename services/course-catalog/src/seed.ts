@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Seeder } from '@moim/demo';
 import type { CatalogDeps } from './domain/context';
 import { addToTimetable, setMyUniversity } from './domain/timetable';
-import { SectionEntity, UniversityEntity } from './entities';
+import { SectionEntity, TimetableEntryEntity, UniversityEntity } from './entities';
 import { applyCatalog } from './import/apply';
 import { parseBanner8Page } from './import/formats/banner8-html';
 import { parseUiucCsv } from './import/formats/uiuc-csv';
@@ -16,26 +16,31 @@ const demoFile = (name: string) => readFileSync(new URL(`../demo/${name}`, impor
  * summer timetable.
  */
 export const seed: Seeder<CatalogDeps> = async (deps, demo) => {
-  const universities = deps.db.dataSource.getRepository(UniversityEntity);
-  if (await universities.existsBy({ key: UIUC.key })) return null;
+  const demoUser = demo.ids.get('demo');
+  const repo = deps.db.dataSource;
+  // Done when Illinois is there and the demo user has a timetable: every step below is
+  // idempotent, so a seed stopped halfway is finished by the next one.
+  if (
+    (await repo.getRepository(UniversityEntity).existsBy({ key: UIUC.key })) &&
+    (!demoUser || (await repo.getRepository(TimetableEntryEntity).existsBy({ userId: demoUser })))
+  )
+    return null;
   const purdue = await applyCatalog(deps.db, {
     source: 'purdue-banner8',
     university: PURDUE,
     termCode: '2021-su',
     catalog: parseBanner8Page(demoFile('202130.CS.bwckschd.p_get_crse_unsec.html')),
   });
-  // Illinois last: its presence says the seed is done.
   const uiuc = await applyCatalog(deps.db, {
     source: 'uiuc-csv',
     university: UIUC,
     termCode: '2025-su',
     catalog: parseUiucCsv(demoFile('uiuc-2025-su-cs-math-ece.csv')),
   });
-  const demoUser = demo.ids.get('demo');
   let timetable = 0;
   if (demoUser) {
     await setMyUniversity(deps, demoUser, uiuc.universityId);
-    const sections = deps.db.dataSource.getRepository(SectionEntity);
+    const sections = repo.getRepository(SectionEntity);
     for (const externalId of DEMO_TIMETABLE) {
       const section = await sections.findOneBy({ termId: uiuc.termId, externalId });
       if (!section) continue;

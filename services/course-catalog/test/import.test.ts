@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { EntitySchema, ObjectLiteral } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordJob, startService, type BackendKind } from '@moim/kit';
+import { lockRows, recordJob, startService, type BackendKind } from '@moim/kit';
 import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import {
   CourseEntity,
@@ -17,12 +17,15 @@ import {
   TermEntity,
   TimetableEntryEntity,
   UniversityEntity,
+  applyCatalog,
   type CatalogService,
   type ImportSummary,
 } from '../src';
 import { addToTimetable, setMyUniversity, timetableOf } from '../src/domain/timetable';
 import { IMPORT_TERM } from '../src/import/import-job';
 import { runImport } from '../src/import/run';
+import type { SectionRecord } from '../src/import/records';
+import { searchCourses } from '../src/domain/courses';
 import { datasetsDir } from '../src/import/sources';
 
 // Imports of real catalogs (the full UIUC export, Purdue's pages, recorded Banner 9 responses)
@@ -38,7 +41,10 @@ const dataset = (...path: string[]) => {
   }
 };
 const SUMMER = dataset('uiuc-courses', '2025-su.csv');
-type Row = Record<'YearTerm' | 'Subject' | 'Number' | 'Name' | 'CRN' | 'Start Time' | 'Instructors', string>;
+type Row = Record<
+  'YearTerm' | 'Subject' | 'Number' | 'Name' | 'CRN' | 'Section' | 'Start Time' | 'Instructors',
+  string
+>;
 /** The export read without the importer: one row per meeting. */
 const summerRows = parse(SUMMER, { columns: true }) as Row[];
 
@@ -118,7 +124,9 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       const hour = (Number(h) % 12) + (t.endsWith('PM') ? 12 : 0);
       return `${String(hour).padStart(2, '0')}:${m}`;
     };
-    expect(meetings.map((m) => m.startTime)).toEqual(twoRows.map((r) => clock(r['Start Time'])));
+    expect(meetings.map((m) => m.startTime).sort()).toEqual(
+      twoRows.map((r) => clock(r['Start Time'])).sort(),
+    );
 
     // HTML entities come decoded.
     const withEntity = summerRows.find((r) => r.Name.includes('&amp;'))!;
@@ -295,24 +303,120 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     );
   });
 
-  it('skips a malformed row, reporting its line, and lands the rest', async () => {
-    const winter = dataset('uiuc-courses', '2025-wi.csv');
-    const lines = winter.split('\n');
-    // Line 3 of the file gets a time no clock has.
-    lines[2] = lines[2]!.replace(
-      /,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,("[^"]*"|[^,]*)\s*$/,
-      ',25:61 PM,10:00 AM,MW,,,$1',
+  it('skips malformed rows, reporting their lines, lands the rest, and cancels none of their sections', async () => {
+    const lines = SUMMER.split('\n');
+    const at = (crn: string) => lines.flatMap((l, i) => (l.includes(`,${crn},`) ? [i] : []));
+    // The second row of a two-row section gets a time no clock has: that row's line is reported.
+    const crns = [...new Set(summerRows.map((r) => r.CRN))];
+    const twoRows = crns.find((crn) => {
+      const rows = summerRows.filter((r) => r.CRN === crn);
+      return rows.length === 2 && /M$/.test(rows[1]!['Start Time']);
+    })!;
+    const second = at(twoRows)[1]!;
+    const start = summerRows.filter((r) => r.CRN === twoRows)[1]!['Start Time'];
+    lines[second] = lines[second]!.replace(`,${start},`, ',25:61 PM,');
+    // Another section's code is longer than any column holds.
+    const long = crns.find((crn) => crn !== twoRows && at(crn).length === 1)!;
+    const row = summerRows.find((r) => r.CRN === long)!;
+    lines[at(long)[0]!] = lines[at(long)[0]!]!.replace(
+      `,${long},${row.Section},`,
+      `,${long},${'X'.repeat(24)},`,
     );
-    const result = await importFile('uiuc-csv', '2025-wi', file('2025-wi.csv', lines.join('\n')));
-    const crns = new Set((parse(winter, { columns: true }) as Row[]).map((r) => r.CRN));
-    expect(result.rejections).toEqual([
-      { line: 3, reason: expect.stringMatching(/unreadable time "25:61 PM"/) },
-    ]);
-    expect(result).toMatchObject({ created: crns.size - 1, rejected: 1 });
-    const run = await repo(ImportRunEntity).findOneByOrFail({
-      termId: result.termId,
+
+    const result = await importFile('uiuc-csv', '2025-su', file('broken.csv', lines.join('\n')));
+    expect(result.rejections).toEqual(
+      [
+        {
+          line: second + 1,
+          reason: expect.stringMatching(/unreadable time "25:61 PM"/),
+          externalId: twoRows,
+        },
+        { line: at(long)[0]! + 1, reason: 'a section code over 16 characters', externalId: long },
+      ].sort((a, b) => a.line - b.line),
+    );
+    // The rest is as before; the two sections are left as they were, not cancelled.
+    expect(result).toMatchObject({
+      created: 0,
+      updated: 0,
+      cancelled: 0,
+      rejected: 2,
+      unchanged: crns.length - 2,
     });
-    expect(run.rejections).toEqual(result.rejections);
+    expect((await sectionByCrn(summer.termId, twoRows)).cancelled).toBe(false);
+    expect((await sectionByCrn(summer.termId, long)).cancelled).toBe(false);
+    const run = await repo(ImportRunEntity).findOne({
+      where: { termId: summer.termId },
+      order: { finishedAt: 'DESC' },
+    });
+    expect(run!.rejections).toEqual(result.rejections);
+  });
+
+  it('refuses a source that lists nothing, or would cancel most of the term, unless forced', async () => {
+    const before = await snapshot();
+    const [header, ...body] = SUMMER.split('\n');
+    await expect(importFile('uiuc-csv', '2025-su', file('empty.csv', `${header}\n`))).rejects.toThrow(
+      /lists no section of 2025-su: refusing to cancel its 1638 sections/,
+    );
+    const truncated = file('truncated.csv', [header, ...body.slice(0, 100)].join('\n'));
+    await expect(importFile('uiuc-csv', '2025-su', truncated)).rejects.toThrow(
+      /would cancel \d+ of the term's 1638 sections: a truncated source\? Import with --force/,
+    );
+    expect(await snapshot()).toEqual(before);
+
+    const forced = await runImport(catalog.deps, {
+      source: 'uiuc-csv',
+      term: '2025-su',
+      from: truncated,
+      datasets: DATASETS,
+      force: true,
+    });
+    const kept = new Set(
+      (parse([header, ...body.slice(0, 100)].join('\n'), { columns: true }) as Row[]).map((r) => r.CRN),
+    );
+    expect(forced).toMatchObject({ created: 0, cancelled: 1638 - kept.size, unchanged: kept.size });
+    const back = await importFile('uiuc-csv', '2025-su');
+    expect(back).toMatchObject({ updated: 1638 - kept.size, cancelled: 0 });
+  });
+
+  it('reports no change for the same catalog in another order', async () => {
+    const [header, ...body] = SUMMER.trimEnd().split('\n');
+    const reversed = await importFile(
+      'uiuc-csv',
+      '2025-su',
+      file('reversed.csv', [header, ...body.reverse()].join('\n')),
+    );
+    expect(reversed).toMatchObject({
+      created: 0,
+      updated: 0,
+      cancelled: 0,
+      coursesUpdated: 0,
+      unchanged: 1638,
+    });
+  });
+
+  it('imports after an import of the same term holding its lock, from what that one committed', async () => {
+    const crn = summerRows[0]!.CRN;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const hasLock = new Promise<void>((resolve) => (locked = resolve));
+    const first = catalog.deps.db.transaction(
+      async (manager) => {
+        await lockRows(manager, TermEntity, { id: summer.termId });
+        await manager.update(SectionEntity, { termId: summer.termId, externalId: crn }, { cancelled: true });
+        locked();
+        await held;
+      },
+      { background: true },
+    );
+    await hasLock;
+    const second = importFile('uiuc-csv', '2025-su');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the second import is waiting now
+    release();
+    await first;
+    // The second saw the first's cancellation once it had the lock, and undid it.
+    expect(await second).toMatchObject({ updated: 1, cancelled: 0 });
+    expect((await sectionByCrn(summer.termId, crn)).cancelled).toBe(false);
   });
 
   it('leaves the term as it was when an import fails midway', async () => {
@@ -395,6 +499,48 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     }
   });
 
+  it('ranks the exact code first, then code, subject and title prefixes, then the rest; leaves out courses no longer offered', async () => {
+    const course = (subject: string, number: string, title: string, crn: string): SectionRecord => ({
+      line: Number(crn),
+      course: { subject, number, title, description: null, creditsMin: 3, creditsMax: 3 },
+      externalId: crn,
+      code: 'A',
+      type: 'Lecture',
+      online: false,
+      instructors: ['Lee, K'],
+      status: 'OPEN',
+      meetings: [],
+    });
+    const { termId } = await applyCatalog(catalog.deps.db, {
+      source: 'test',
+      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
+      termCode: '2030-fa',
+      catalog: {
+        term: null,
+        rejected: [],
+        sections: [
+          course('CS', '2250', 'Systems', '1'),
+          course('CS', '225', 'Data Structures', '2'),
+          course('PHYS', '122', 'Physics of 22 things', '3'),
+          course('ABC', '100', 'CS 22 for everyone', '4'),
+          course('CS', '22', 'Intro', '5'),
+          course('CS', '999', 'Gone', '6'),
+        ],
+      },
+    });
+    await repo(SectionEntity).update({ termId, externalId: '6' }, { cancelled: true });
+    const codes = async (query: string) =>
+      (await searchCourses(catalog.deps, { termId, query })).edges.map(
+        (e) => `${e.node.subject} ${e.node.number}`,
+      );
+    expect(await codes('cs 22')).toEqual(['CS 22', 'ABC 100', 'CS 225', 'CS 2250', 'PHYS 122']);
+    // Written as one word, it is a code: no title holds it.
+    expect(await codes('CS22')).toEqual(['CS 22', 'CS 225', 'CS 2250']);
+    expect(await codes('cs')).toEqual(['ABC 100', 'CS 22', 'CS 225', 'CS 2250', 'PHYS 122']);
+    expect(await codes('lee')).toEqual(['ABC 100', 'CS 22', 'CS 225', 'CS 2250', 'PHYS 122']);
+    expect(await codes('gone')).toEqual([]);
+  });
+
   it('runs an import as a job (the repeatable job of CATALOG_IMPORTS runs the same)', async () => {
     await catalog.deps.db.transaction((manager) =>
       recordJob(manager, IMPORT_TERM, { source: 'uiuc-csv', term: '2025-wi' }),
@@ -402,14 +548,13 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const winter = new Set(
       (parse(dataset('uiuc-courses', '2025-wi.csv'), { columns: true }) as Row[]).map((r) => r.CRN),
     );
-    // The earlier test imported winter with one row broken: the job's full import restores it.
     await eventually(async () => {
       const runs = await repo(ImportRunEntity).find({
         where: { source: 'uiuc-csv' },
         order: { finishedAt: 'DESC' },
         take: 1,
       });
-      expect(runs[0]).toMatchObject({ created: 1, rejected: 0 });
+      expect(runs[0]).toMatchObject({ created: winter.size, rejected: 0 });
       return true;
     }, 20_000);
     const term = await repo(TermEntity).findOneByOrFail({ code: '2025-wi' });

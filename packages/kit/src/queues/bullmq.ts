@@ -177,6 +177,10 @@ export function createBullmqQueues({
       return (await queue(name)).removeJobScheduler(key);
     },
 
+    async schedules(name) {
+      return (await (await queue(name)).getJobSchedulers(0, -1)).map((s) => s.key);
+    },
+
     async failed(name, limit = 100) {
       const jobs = await (await queue(name)).getFailed(0, limit - 1);
       return jobs

@@ -182,6 +182,9 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
       `UPDATE schedules SET next_run_at = @nextRunAt WHERE queue = @queue AND key = @key`,
     ),
     deleteSchedule: db.prepare(`DELETE FROM schedules WHERE queue = @queue AND key = @key`),
+    scheduleKeys: db.prepare<Record<string, unknown>, { key: string }>(
+      `SELECT key FROM schedules WHERE queue = @queue ORDER BY key`,
+    ),
     deleteWaiting: db.prepare(`DELETE FROM jobs WHERE queue = @queue AND id = @id AND state = 'waiting'`),
   };
 
@@ -404,6 +407,11 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
         sql.deleteSchedule.run({ queue, key });
         return true;
       })();
+    },
+
+    async schedules(queue) {
+      open();
+      return sql.scheduleKeys.all({ queue }).map((s) => s.key);
     },
 
     async failed(queue, limit = 100) {

@@ -90,6 +90,8 @@ export interface Queues {
   repeat(queue: string, key: string, everyMs: number, job: Omit<NewJob, 'id' | 'delayMs'>): Promise<void>;
   /** Removes the repeatable job `key`; resolves to whether it existed. */
   unrepeat(queue: string, key: string): Promise<boolean>;
+  /** The keys of the queue's repeatable jobs. */
+  schedules(queue: string): Promise<string[]>;
   /** The failed set, most recently failed first. */
   failed(queue: string, limit?: number): Promise<FailedJob[]>;
   /** Moves a failed job back to waiting with its attempts reset; false when no such failed job. */

@@ -30,9 +30,10 @@ export interface CourseSearch extends PageArgs {
 const literal = (text: string) => text.replace(/[!%_]/g, (c) => `!${c}`);
 
 /**
- * A term's courses matching a query — a code, title words, an instructor — most relevant first:
- * the exact code, then codes starting with it (`cs 22` → CS 220s) and titles starting with the
- * query, then the rest; each rank by subject and number.
+ * A term's courses still offered (a section not cancelled) matching a query — a code, a subject,
+ * title words, an instructor — most relevant first: the exact code, then codes starting with it
+ * (`cs 22` → CS 220s), the subject (`cs`) and titles starting with the query, then the rest; each
+ * rank by subject and number.
  */
 export async function searchCourses(deps: CatalogDeps, args: CourseSearch): Promise<Connection<Course>> {
   const termId = parseId(args.termId, 'termId');
@@ -58,20 +59,31 @@ export async function searchCourses(deps: CatalogDeps, args: CourseSearch): Prom
     codeNumber: code ? code[2]!.toUpperCase() : '',
     codePrefix: code ? `${literal(code[2]!.toUpperCase())}%` : '',
     titlePrefix: `${literal(query)}%`,
+    // `cs` alone: the subject's courses before those that merely contain the letters.
+    subjectWord: /^[a-z]{1,16}$/.test(query) ? query.toUpperCase() : '',
   };
   const exact = 'c.subject = :codeSubject AND UPPER(c.number) = :codeNumber';
   const codeStart = "c.subject = :codeSubject AND UPPER(c.number) LIKE :codePrefix ESCAPE '!'";
   const rank = query
-    ? `CASE WHEN ${exact} THEN 0 WHEN (${codeStart}) OR LOWER(c.title) LIKE :titlePrefix ESCAPE '!' THEN 1 ELSE 2 END`
+    ? `CASE WHEN ${exact} THEN 0 WHEN (${codeStart}) OR c.subject = :subjectWord ` +
+      `OR LOWER(c.title) LIKE :titlePrefix ESCAPE '!' THEN 1 ELSE 2 END`
     : '2';
-  const qb = repo.createQueryBuilder('c').where('c.term_id = :termId').addSelect(rank, 'rank');
+  const qb = repo
+    .createQueryBuilder('c')
+    .where('c.term_id = :termId')
+    // A course none of whose sections is still offered is no longer the term's.
+    .andWhere('EXISTS (SELECT 1 FROM sections s WHERE s.course_id = c.id AND s.cancelled = :live)', {
+      live: false,
+    })
+    .addSelect(rank, 'rank');
   if (subject) qb.andWhere('c.subject = :subject', { subject });
   if (words.length) {
     const all = words.map((word, i) => {
       params[`word${i}`] = `%${literal(word)}%`;
       return `c.search_text LIKE :word${i} ESCAPE '!'`;
     });
-    qb.andWhere(code ? `((${codeStart}) OR (${all.join(' AND ')}))` : `(${all.join(' AND ')})`);
+    const subjectMatch = code ? `(${codeStart})` : params.subjectWord ? 'c.subject = :subjectWord' : null;
+    qb.andWhere(subjectMatch ? `(${subjectMatch} OR (${all.join(' AND ')}))` : `(${all.join(' AND ')})`);
   }
   if (after) {
     Object.assign(params, {

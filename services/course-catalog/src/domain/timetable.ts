@@ -49,6 +49,18 @@ function datesOf(m: Meeting, term: Term): [string, string] {
 }
 
 /**
+ * Whether two meetings run in some same week of the term: by their dates, and by the weeks of
+ * their parts of term when the source gave parts (Illinois' summer session I and II never meet).
+ */
+function sameWeeks(a: Meeting, b: Meeting, term: Term): boolean {
+  const [aFrom, aTo] = datesOf(a, term);
+  const [bFrom, bTo] = datesOf(b, term);
+  if (aFrom > bTo || bFrom > aTo) return false;
+  if (a.firstWeek === null || a.lastWeek === null || b.firstWeek === null || b.lastWeek === null) return true;
+  return a.firstWeek <= b.lastWeek && b.firstWeek <= a.lastWeek;
+}
+
+/**
  * Pairs of sections meeting on the same day at overlapping times within overlapping dates. The
  * client decides what to do; a timetable holds at most MAX_TIMETABLE_SECTIONS, so pairs stay few.
  */
@@ -65,9 +77,7 @@ export function conflictsOf(term: Term, sections: Section[], meetings: Meeting[]
         for (const b of bySection.get(sections[j]!.id) ?? []) {
           const start = Math.max(minutesOf(a.startTime!), minutesOf(b.startTime!));
           const end = Math.min(minutesOf(a.endTime!), minutesOf(b.endTime!));
-          const [aFrom, aTo] = datesOf(a, term);
-          const [bFrom, bTo] = datesOf(b, term);
-          if (start >= end || aFrom > bTo || bFrom > aTo) continue;
+          if (start >= end || !sameWeeks(a, b, term)) continue;
           for (const day of a.days) {
             if (!b.days.includes(day)) continue;
             const conflict: Conflict = {
@@ -138,6 +148,8 @@ export async function addToTimetable(
   const add = () =>
     deps.db.transaction(async (manager) => {
       const { section, term } = await sectionAndTerm(manager, sectionId);
+      // Locked: two adds of one student take turns, so the cap holds.
+      await lockRows(manager, StudentEntity, { userId });
       const student = await manager.findOneBy(StudentEntity, { userId });
       if (!student) throw forbidden('Choose your university first (setMyUniversity)');
       if (student.universityId !== term.universityId) {

@@ -72,6 +72,10 @@ export interface Meeting {
   room: string | null;
   startDate: string | null;
   endDate: string | null;
+  /** The university's part of term (`S1`), and the weeks of the term it spans when known. */
+  part: string | null;
+  firstWeek: number | null;
+  lastWeek: number | null;
 }
 
 const id = { type: 'varchar', length: 36 } as const;
@@ -115,8 +119,8 @@ export const CourseEntity = new EntitySchema<Course>({
     number: { type: 'varchar', length: 16 },
     title: { type: 'varchar', length: 200 },
     description: { type: 'text', nullable: true },
-    creditsMin: { name: 'credits_min', type: 'float', nullable: true },
-    creditsMax: { name: 'credits_max', type: 'float', nullable: true },
+    creditsMin: { name: 'credits_min', type: 'double', nullable: true },
+    creditsMax: { name: 'credits_max', type: 'double', nullable: true },
     searchText: { name: 'search_text', type: 'text' },
     digest: { type: 'varchar', length: 64 },
     createdAt: { name: 'created_at', ...time },
@@ -133,7 +137,7 @@ export const SectionEntity = new EntitySchema<Section>({
     courseId: { name: 'course_id', ...id },
     externalId: { name: 'external_id', type: 'varchar', length: 32 },
     code: { type: 'varchar', length: 16 },
-    type: { type: 'varchar', length: 60 },
+    type: { type: 'varchar', length: 100 },
     online: { type: 'boolean' },
     // A JSON array in a text column: read whole, never queried (search reads courses.search_text).
     instructors: { type: 'simple-json' },
@@ -160,5 +164,8 @@ export const MeetingEntity = new EntitySchema<Meeting>({
     room: { type: 'varchar', length: 40, nullable: true },
     startDate: { name: 'start_date', type: 'varchar', length: 10, nullable: true },
     endDate: { name: 'end_date', type: 'varchar', length: 10, nullable: true },
+    part: { type: 'varchar', length: 8, nullable: true },
+    firstWeek: { name: 'first_week', type: 'int', nullable: true },
+    lastWeek: { name: 'last_week', type: 'int', nullable: true },
   },
 });

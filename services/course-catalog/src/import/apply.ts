@@ -15,9 +15,12 @@ import {
   type University,
 } from '../entities';
 import { TERM_CODE, termName } from './normalise';
+import { sectionProblem } from './validate';
 import {
   CatalogFormatError,
+  WEEKDAYS,
   type CourseRecord,
+  type MeetingRecord,
   type ParsedCatalog,
   type RejectedRecord,
   type SectionRecord,
@@ -36,6 +39,11 @@ export interface ImportInput {
    */
   subjects?: string[];
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Applies an import that would cancel more than half of the term's sections (in its subjects):
+   * without it such an import is refused, as a truncated or mostly broken source would do that.
+   */
+  force?: boolean;
 }
 
 export interface ImportSummary {
@@ -54,6 +62,10 @@ export interface ImportSummary {
 
 /** Rejections kept with a run: enough to fix a source, never a copy of a broken file. */
 const KEPT_REJECTIONS = 100;
+const MAX_REASON = 300;
+/** Cancelling more than this share of a term's sections (and more than a few) needs `force`. */
+const MASS_CANCEL_SHARE = 0.5;
+const MASS_CANCEL_MIN = 20;
 /** Rows per INSERT: well under MySQL's 65,535 placeholders. */
 const CHUNK = 400;
 
@@ -62,7 +74,14 @@ const courseKey = (c: { subject: string; number: string }) => `${c.subject} ${c.
 
 /** Lower-case words `courses(query)` matches: `cs 225 cs225 data structures koe, k`. */
 export function searchTextOf(course: CourseRecord, instructors: string[]): string {
-  return [course.subject, course.number, `${course.subject}${course.number}`, course.title, ...instructors]
+  // Sorted: the same people in another order (sections listed differently) is the same course.
+  return [
+    course.subject,
+    course.number,
+    `${course.subject}${course.number}`,
+    course.title,
+    ...[...instructors].sort(),
+  ]
     .join(' ')
     .toLowerCase();
 }
@@ -110,13 +129,38 @@ async function upsertTerm(
     await manager.insert(TermEntity, term);
   }
   await lockRows(manager, TermEntity, { id: term.id });
-  // Dates the source tells win; dates it does not tell are kept.
-  await manager.update(TermEntity, term.id, {
-    startsOn: catalog.term?.startsOn ?? term.startsOn,
-    endsOn: catalog.term?.endsOn ?? term.endsOn,
-    importedAt: now,
-  });
+  term = await manager.findOneByOrFail(TermEntity, { id: term.id });
+  // Dates the source tells win and dates it does not tell are kept; a source of some subjects
+  // only (Banner 8 pages) can only widen them.
+  const earliest = (a: string | null, b: string | null) => (a && b ? (a < b ? a : b) : (a ?? b));
+  const latest = (a: string | null, b: string | null) => (a && b ? (a > b ? a : b) : (a ?? b));
+  const told = { startsOn: catalog.term?.startsOn ?? null, endsOn: catalog.term?.endsOn ?? null };
+  const dates = input.subjects
+    ? { startsOn: earliest(term.startsOn, told.startsOn), endsOn: latest(term.endsOn, told.endsOn) }
+    : { startsOn: told.startsOn ?? term.startsOn, endsOn: told.endsOn ?? term.endsOn };
+  await manager.update(TermEntity, term.id, { ...dates, importedAt: now });
   return term;
+}
+
+const dayRank = (days: string) =>
+  days ? WEEKDAYS.indexOf(days[0] as (typeof WEEKDAYS)[number]) : WEEKDAYS.length;
+
+/**
+ * Meetings in one order whatever the source's (by first day, time, place, dates): a section's
+ * meetings are a set, and the same set listed differently is no change.
+ */
+function meetingOrder(a: MeetingRecord, b: MeetingRecord): number {
+  const key = (m: MeetingRecord) =>
+    [
+      m.startTime ?? '~',
+      m.endTime ?? '~',
+      m.days,
+      m.building ?? '',
+      m.room ?? '',
+      m.startDate ?? '',
+      m.part ?? '',
+    ].join('|');
+  return dayRank(a.days) - dayRank(b.days) || key(a).localeCompare(key(b));
 }
 
 /**
@@ -128,7 +172,15 @@ const sectionDigest = (s: SectionRecord) =>
 const meetingsDigest = (s: SectionRecord) => digest(s.meetings);
 
 function meetingRows(sectionId: string, record: SectionRecord): Meeting[] {
-  return record.meetings.map((m, position) => ({ id: newId(), sectionId, position, ...m }));
+  return record.meetings.map(({ part, weeks, ...m }, position) => ({
+    id: newId(),
+    sectionId,
+    position,
+    ...m,
+    part: part ?? null,
+    firstWeek: weeks?.[0] ?? null,
+    lastWeek: weeks?.[1] ?? null,
+  }));
 }
 
 /**
@@ -149,14 +201,17 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
   const records = new Map<string, SectionRecord>();
   for (const record of catalog.sections) {
     const first = records.get(record.externalId);
-    if (first)
-      rejections.push({
-        line: record.line,
-        reason: `section ${record.externalId} already read at line ${first.line}`,
-      });
-    else records.set(record.externalId, record);
+    const problem = first
+      ? `section ${record.externalId} already read at line ${first.line}`
+      : sectionProblem(record);
+    if (problem) rejections.push({ line: record.line, reason: problem, externalId: record.externalId });
+    else records.set(record.externalId, { ...record, meetings: [...record.meetings].sort(meetingOrder) });
   }
+  for (const r of rejections)
+    if (r.reason.length > MAX_REASON) r.reason = `${r.reason.slice(0, MAX_REASON - 1)}…`;
   rejections.sort((a, b) => a.line - b.line);
+  // A section the source lists but could not be read is left as it is, not cancelled.
+  const unreadable = new Set(rejections.flatMap((r) => (r.externalId ? [r.externalId] : [])));
 
   // Each course once, with its sections' instructors for search.
   const courses = new Map<string, { record: CourseRecord; instructors: Set<string> }>();
@@ -291,12 +346,23 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
 
         const covered = input.subjects && new Set(input.subjects.map((s) => s.toUpperCase()));
         const subjectOf = covered && (await subjectsOfCourses(manager, term.id));
-        const missing = [...existingSections.values()].filter(
-          (s) =>
-            !s.cancelled &&
-            !records.has(s.externalId) &&
-            (!covered || covered.has(subjectOf!.get(s.courseId)!)),
+        const inScope = [...existingSections.values()].filter(
+          (s) => !s.cancelled && (!covered || covered.has(subjectOf!.get(s.courseId)!)),
         );
+        const missing = inScope.filter((s) => !records.has(s.externalId) && !unreadable.has(s.externalId));
+        if (missing.length > 0 && records.size === 0)
+          throw new CatalogFormatError(
+            `the source lists no section of ${termCode}: refusing to cancel its ${missing.length} sections`,
+          );
+        if (
+          !input.force &&
+          missing.length > MASS_CANCEL_MIN &&
+          missing.length > inScope.length * MASS_CANCEL_SHARE
+        )
+          throw new CatalogFormatError(
+            `the import would cancel ${missing.length} of the term's ${inScope.length} sections: ` +
+              'a truncated source? Import with --force if the university did cancel them',
+          );
         await inChunks(missing, (chunk) =>
           manager.update(
             SectionEntity,
@@ -326,7 +392,9 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
           coursesUpdated,
         };
       },
-      { background: true },
+      // READ COMMITTED: what an import reads after waiting for the term's lock is what the import
+      // before it committed, not a snapshot taken before the wait (MySQL's REPEATABLE READ).
+      { background: true, isolation: 'READ COMMITTED' },
     );
   // Two first imports of a new university or term at once: the second's insert collides, and its
   // second try finds the row and waits for the first on its lock.

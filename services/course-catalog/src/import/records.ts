@@ -38,9 +38,15 @@ export interface MeetingRecord {
   endTime: string | null;
   building: string | null;
   room: string | null;
-  /** ISO dates of a part-term meeting; null when it runs the whole term. */
+  /** ISO dates of the meeting when the source gives them (part-term meetings, Banner pages). */
   startDate: string | null;
   endDate: string | null;
+  /**
+   * The part of the term as the university names it (`S1`, `A`) when the source gives parts
+   * rather than dates, with the weeks of the term it spans (1-based, inclusive) when known.
+   */
+  part?: string | null;
+  weeks?: [number, number] | null;
 }
 
 export type SectionStatus = 'OPEN' | 'CLOSED' | 'UNKNOWN';
@@ -68,6 +74,8 @@ export interface SectionRecord {
 export interface RejectedRecord {
   line: number;
   reason: string;
+  /** The section's id when it could be read: an existing section is then left as it is, not cancelled. */
+  externalId?: string;
 }
 
 export interface ParsedCatalog {

@@ -10,6 +10,8 @@ export interface ImportRequest {
   /** Overrides where the source reads (a file, a folder, a URL). */
   from?: string;
   datasets: string;
+  /** Applies an import that would cancel most of the term's sections (see ImportInput.force). */
+  force?: boolean;
   /** `read`: pages fetched (a remote source); `apply`: sections written. */
   onProgress?: (phase: 'read' | 'apply', done: number, total: number) => void;
 }
@@ -26,6 +28,7 @@ export async function runImport(
   const { catalog, subjects } = await source.read(request.term, {
     from: request.from,
     datasets: request.datasets,
+    onProgress: (done, total) => request.onProgress?.('read', done, total),
   });
   const summary = await applyCatalog(deps.db, {
     source: source.name,
@@ -33,6 +36,7 @@ export async function runImport(
     termCode: request.term,
     catalog,
     subjects,
+    force: request.force,
     onProgress: (done, total) => request.onProgress?.('apply', done, total),
   });
   const { rejections, ...counts } = summary;

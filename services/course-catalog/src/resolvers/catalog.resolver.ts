@@ -67,5 +67,6 @@ export const catalogResolvers = {
       ctx.loaders.section.load(m.sectionId).then(found('section', m.sectionId)),
     days: (m: Meeting) => [...m.days],
     arranged: (m: Meeting) => m.startTime === null,
+    partOfTerm: (m: Meeting) => m.part,
   },
 };

@@ -268,7 +268,11 @@ describe('Banner 8 "Class Schedule Listing" pages', () => {
     const html = mutateSection(page(COM), '16939', '12:30 pm - 1:20 pm', '12:30 pm - 13:99 pm');
     const result = parseBanner8Page(html);
     expect(result.rejected).toEqual([
-      { line: lineOf(html, 'crn_in=16939"'), reason: expect.stringContaining('unreadable time') },
+      {
+        line: lineOf(html, 'crn_in=16939"'),
+        reason: expect.stringContaining('unreadable time'),
+        externalId: '16939', // read: an existing section is not cancelled for it
+      },
     ]);
     expect(result.rejected[0]!.reason).toContain('16939');
     expect(result.sections).toEqual(parsed(COM).sections.filter((s) => s.externalId !== '16939'));
@@ -298,7 +302,11 @@ describe('Banner 8 "Class Schedule Listing" pages', () => {
     );
     const result = parseBanner8Page(html);
     expect(result.rejected).toEqual([
-      { line: lineOf(html, 'crn_in=23233"'), reason: expect.stringContaining('differs from the page') },
+      {
+        line: lineOf(html, 'crn_in=23233"'),
+        reason: expect.stringContaining('differs from the page'),
+        externalId: '23233',
+      },
     ]);
     expect(result.term?.code).toBe('2021-fa');
     expect(result.sections).toHaveLength(270);

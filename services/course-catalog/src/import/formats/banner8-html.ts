@@ -51,9 +51,11 @@ export function parseBanner8Page(html: string): ParsedCatalog {
     const line = th.sourceCodeLocation?.startLine ?? index + 1;
     // Reasons name the section by its CRN once the header is read, by its position before.
     let name = `section ${index + 1}`;
+    let externalId: string | undefined;
     try {
       const header = readHeader($(th));
       name = `CRN ${header.crn} (${header.subject} ${header.number} ${header.code})`;
+      externalId = header.crn;
       const { section, termName } = readSection($, $(th), header, line);
       const sectionTerm = termFromName(termName);
       if (!sectionTerm) throw new Error(`unreadable Associated Term "${termName}"`);
@@ -63,7 +65,8 @@ export function parseBanner8Page(html: string): ParsedCatalog {
         throw new Error(`Associated Term "${termName}" differs from the page's term "${term.name}"`);
       sections.push(section);
     } catch (err) {
-      rejected.push({ line, reason: `${name}: ${err instanceof Error ? err.message : String(err)}` });
+      const reason = `${name}: ${err instanceof Error ? err.message : String(err)}`;
+      rejected.push(externalId === undefined ? { line, reason } : { line, reason, externalId });
     }
   }
 

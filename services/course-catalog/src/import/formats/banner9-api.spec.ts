@@ -218,7 +218,11 @@ describe('parseBanner9Results on edited copies of real sections', () => {
     const n = ics111().data.length;
     expect(catalog.sections).toHaveLength(n);
     expect(catalog.rejected).toHaveLength(n);
-    expect(catalog.rejected[0]).toEqual({ line: n + 1, reason: 'CRN 71843: repeats the section on line 1' });
+    expect(catalog.rejected[0]).toEqual({
+      line: n + 1,
+      reason: 'CRN 71843: repeats the section on line 1',
+      externalId: '71843',
+    });
   });
 
   it('refuses pages of several terms', () => {

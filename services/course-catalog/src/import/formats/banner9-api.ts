@@ -145,8 +145,11 @@ function meetingOf(time: MeetingTime): MeetingRecord {
 
 /** Display names, primary first (Banner lists them in no set order), each once. */
 function instructorsOf(faculty: Faculty[]): string[] {
+  // Then by name: the same people in another order is the same section.
   const primaryFirst = [...faculty].sort(
-    (a, b) => Number(b.primaryIndicator === true) - Number(a.primaryIndicator === true),
+    (a, b) =>
+      Number(b.primaryIndicator === true) - Number(a.primaryIndicator === true) ||
+      cleanText(a.displayName).localeCompare(cleanText(b.displayName)),
   );
   return [...new Set(primaryFirst.map((f) => cleanText(f.displayName)).filter(Boolean))];
 }
@@ -227,8 +230,9 @@ export function parseBanner9Results(pages: unknown[]): ParsedCatalog {
     const parsed = sectionSchema.safeParse(value);
     if (!parsed.success) {
       const crn = (value as { courseReferenceNumber?: unknown } | null)?.courseReferenceNumber;
-      const prefix = typeof crn === 'string' && crn ? `CRN ${crn}: ` : '';
-      rejected.push({ line, reason: `${prefix}${zodReason(parsed.error)}` });
+      const known = typeof crn === 'string' && crn ? cleanText(crn) : undefined;
+      const reason = `${known ? `CRN ${known}: ` : ''}${zodReason(parsed.error)}`;
+      rejected.push(known ? { line, reason, externalId: known } : { line, reason });
       return;
     }
     const crn = cleanText(parsed.data.courseReferenceNumber);
@@ -239,7 +243,7 @@ export function parseBanner9Results(pages: unknown[]): ParsedCatalog {
       read.push({ record: sectionOf(parsed.data, line), section: parsed.data });
       lineOfCrn.set(crn, line);
     } catch (err) {
-      rejected.push({ line, reason: `CRN ${crn}: ${(err as Error).message}` });
+      rejected.push({ line, reason: `CRN ${crn}: ${(err as Error).message}`, externalId: crn });
     }
   });
 

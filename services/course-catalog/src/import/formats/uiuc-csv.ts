@@ -20,6 +20,7 @@ const COLUMNS = [
   'Description',
   'Credit Hours',
   'CRN',
+  'Part of Term',
   'Section',
   'Enrollment Status',
   'Type',
@@ -43,6 +44,24 @@ function statusOf(value: string): SectionStatus {
   return 'UNKNOWN';
 }
 
+/**
+ * The weeks each part of a term spans, as the university's schedule names them: summer has a
+ * 4-week session I and an 8-week session II (halves S2A, S2B) within 12 weeks (SF); fall and
+ * spring have two 8-week halves (A, B) of 16 weeks (1). Meetings of parts that share no week
+ * cannot clash. A part not listed here (LF, S18…) counts as the whole term: a clash may be
+ * reported that is none, never the reverse.
+ */
+const PART_WEEKS: Record<string, [number, number]> = {
+  S1: [1, 4],
+  S2: [5, 12],
+  S2A: [5, 8],
+  S2B: [9, 12],
+  SF: [1, 12],
+  '1': [1, 16],
+  A: [1, 8],
+  B: [9, 16],
+};
+
 function meetingOf(row: Row): MeetingRecord {
   const startTime = clockTime(row['Start Time']);
   const endTime = clockTime(row['End Time']);
@@ -58,10 +77,28 @@ function meetingOf(row: Row): MeetingRecord {
     room: optionalText(row.Room),
     startDate: null,
     endDate: null,
+    part: optionalText(row['Part of Term']),
+    weeks: PART_WEEKS[cleanText(row['Part of Term'])] ?? null,
   };
 }
 
-function sectionOf(rows: Row[]): SectionRecord {
+/** A meeting, or the error of its own row. */
+function meetingAt(row: Row): MeetingRecord {
+  try {
+    return meetingOf(row);
+  } catch (err) {
+    throw Object.assign(err as Error, { line: row.line });
+  }
+}
+
+/** A section's rows in one order whatever the file's: what the section is does not depend on it. */
+const rowOrder = (a: Row, b: Row) => {
+  const key = (r: Row) => COLUMNS.map((c) => r[c]).join('\u0000');
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+};
+
+function sectionOf(fileRows: Row[]): SectionRecord {
+  const rows = [...fileRows].sort(rowOrder);
   const first = rows[0]!;
   for (const row of rows)
     if (row.Subject !== first.Subject || row.Number !== first.Number)
@@ -74,12 +111,14 @@ function sectionOf(rows: Row[]): SectionRecord {
   if (!/^[A-Z]{1,16}$/.test(subject) || !number || !title)
     throw new Error('a row without subject, number or name');
   const credits = creditRange(first['Credit Hours']);
-  const type = cleanText(first.Type) || 'Unknown';
+  // A lecture row and a lab row make a `Laboratory / Lecture` section.
+  const type =
+    [...new Set(rows.map((r) => cleanText(r.Type)).filter(Boolean))].sort().join(' / ') || 'Unknown';
   const instructors = [
     ...new Set(rows.flatMap((row) => row.Instructors.split(';').map(cleanText).filter(Boolean))),
   ];
   return {
-    line: first.line,
+    line: Math.min(...rows.map((r) => r.line)),
     course: {
       subject,
       number,
@@ -94,19 +133,20 @@ function sectionOf(rows: Row[]): SectionRecord {
     online: /online/i.test(type) || first['Type Code'] === 'ONL' || /online/i.test(first.Building),
     instructors,
     status: statusOf(first['Enrollment Status']),
-    meetings: rows.map(meetingOf),
+    meetings: rows.map(meetingAt),
   };
 }
 
 /**
  * Reads a whole export. A wrong header or broken quoting refuses the file (CatalogFormatError);
- * a section whose rows cannot be read is rejected with its first line, and the rest is read.
+ * a section with a row that cannot be read is rejected with that row's line, and the rest is read.
  */
 export function parseUiucCsv(text: string): ParsedCatalog {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
+  let records: Array<{ record: string[]; raw: string; info: { lines: number } }>;
   try {
     records = parse(text, {
       info: true,
+      raw: true,
       relax_column_count: true,
       bom: true,
       skip_empty_lines: true,
@@ -130,8 +170,9 @@ export function parseUiucCsv(text: string): ParsedCatalog {
   const rejected: ParsedCatalog['rejected'] = [];
   const byCrn = new Map<string, Row[]>();
   const termCodes = new Map<string, number>();
-  for (const { record, info } of records.slice(1)) {
-    const line = info.lines;
+  for (const { record, raw, info } of records.slice(1)) {
+    // csv-parse counts the line a record ends on; a quoted field may span lines before it.
+    const line = info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
     if (record.length !== header.length) {
       rejected.push({ line, reason: `${record.length} fields where the header has ${header.length}` });
       continue;
@@ -159,7 +200,8 @@ export function parseUiucCsv(text: string): ParsedCatalog {
     try {
       sections.push(sectionOf(rows));
     } catch (err) {
-      rejected.push({ line: rows[0]!.line, reason: (err as Error).message });
+      const line = (err as { line?: number }).line ?? rows[0]!.line;
+      rejected.push({ line, reason: (err as Error).message, externalId: rows[0]!.CRN.trim() });
     }
   }
   rejected.sort((a, b) => a.line - b.line);
