@@ -511,28 +511,33 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       status: 'OPEN',
       meetings: [],
     });
+    const sections = [
+      course('CS', '2250', 'Systems', '1'),
+      course('CS', '225', 'Data Structures', '2'),
+      course('PHYS', '122', 'Physics of 22 things', '3'),
+      course('ABC', '100', 'CS 22 for everyone', '4'),
+      course('CS', '22', 'Intro', '5'),
+      course('CS', '999', 'Gone', '6'),
+    ];
     const { termId } = await applyCatalog(catalog.deps.db, {
       source: 'test',
       university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
       termCode: '2030-fa',
-      catalog: {
-        term: null,
-        rejected: [],
-        sections: [
-          course('CS', '2250', 'Systems', '1'),
-          course('CS', '225', 'Data Structures', '2'),
-          course('PHYS', '122', 'Physics of 22 things', '3'),
-          course('ABC', '100', 'CS 22 for everyone', '4'),
-          course('CS', '22', 'Intro', '5'),
-          course('CS', '999', 'Gone', '6'),
-        ],
-      },
+      catalog: { term: null, rejected: [], sections },
     });
-    await repo(SectionEntity).update({ termId, externalId: '6' }, { cancelled: true });
     const codes = async (query: string) =>
       (await searchCourses(catalog.deps, { termId, query })).edges.map(
         (e) => `${e.node.subject} ${e.node.number}`,
       );
+    expect(await codes('gone')).toEqual(['CS 999']);
+    // The next import no longer lists its only section: cancelled, and the course with it.
+    const again = await applyCatalog(catalog.deps.db, {
+      source: 'test',
+      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
+      termCode: '2030-fa',
+      catalog: { term: null, rejected: [], sections: sections.filter((x) => x.externalId !== '6') },
+    });
+    expect(again).toMatchObject({ cancelled: 1, unchanged: 5 });
     expect(await codes('cs 22')).toEqual(['CS 22', 'ABC 100', 'CS 225', 'CS 2250', 'PHYS 122']);
     // Written as one word, it is a code: no title holds it.
     expect(await codes('CS22')).toEqual(['CS 22', 'CS 225', 'CS 2250']);

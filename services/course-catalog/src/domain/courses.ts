@@ -72,9 +72,7 @@ export async function searchCourses(deps: CatalogDeps, args: CourseSearch): Prom
     .createQueryBuilder('c')
     .where('c.term_id = :termId')
     // A course none of whose sections is still offered is no longer the term's.
-    .andWhere('EXISTS (SELECT 1 FROM sections s WHERE s.course_id = c.id AND s.cancelled = :live)', {
-      live: false,
-    })
+    .andWhere('c.offered = :offered', { offered: true })
     .addSelect(rank, 'rank');
   if (subject) qb.andWhere('c.subject = :subject', { subject });
   if (words.length) {

@@ -39,6 +39,8 @@ export interface Course {
   searchText: string;
   /** Of what the last import said: an import that says the same changes nothing. */
   digest: string;
+  /** Some section is not cancelled: the course is still offered (search lists only those). */
+  offered: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -123,6 +125,7 @@ export const CourseEntity = new EntitySchema<Course>({
     creditsMax: { name: 'credits_max', type: 'double', nullable: true },
     searchText: { name: 'search_text', type: 'text' },
     digest: { type: 'varchar', length: 64 },
+    offered: { type: 'boolean' },
     createdAt: { name: 'created_at', ...time },
     updatedAt: { name: 'updated_at', ...time },
   },

@@ -260,6 +260,7 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
               number: record.number,
               ...fields,
               digest: courseDigest,
+              offered: true,
               createdAt: now,
               updatedAt: now,
             });
@@ -371,6 +372,7 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
           ),
         );
         summary.cancelled = missing.length;
+        await markOffered(manager, term.id);
         input.onProgress?.(total, total);
 
         await manager.insert(ImportRunEntity, {
@@ -399,6 +401,19 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
   // Two first imports of a new university or term at once: the second's insert collides, and its
   // second try finds the row and waits for the first on its lock.
   return apply().catch((err: unknown) => (isUniqueViolation(err) ? apply() : Promise.reject(err)));
+}
+
+/**
+ * Which of the term's courses still have a section not cancelled, kept on the course so that
+ * search filters on a column rather than a subquery per course. One statement.
+ */
+async function markOffered(manager: EntityManager, termId: string): Promise<void> {
+  await manager.query(
+    `UPDATE courses SET offered = CASE WHEN EXISTS (
+       SELECT 1 FROM sections s WHERE s.course_id = courses.id AND s.cancelled = ?
+     ) THEN ? ELSE ? END WHERE term_id = ?`,
+    [false, true, false, termId],
+  );
 }
 
 async function subjectsOfCourses(manager: EntityManager, termId: string): Promise<Map<string, string>> {

@@ -56,6 +56,7 @@ export class CreateCatalog1764800000000 implements MigrationInterface {
         { name: 'credits_max', type: 'double', isNullable: true },
         { name: 'search_text', type: 'text' },
         column.text('digest', 64),
+        { name: 'offered', type: 'boolean' },
         column.time('created_at'),
         column.time('updated_at'),
       ],
