@@ -312,7 +312,15 @@ async function call(
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
-    throw new Error(`Banner 9 ${init.method} ${url} failed: ${(err as Error).message}`, { cause: err });
+    // fetch says only "fetch failed"; the reason (ENOTFOUND, ECONNREFUSED, a timeout) is its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message;
+    throw new Error(
+      `Banner 9 ${init.method} ${url} failed: ${(err as Error).message}${why ? ` (${why})` : ''}`,
+      {
+        cause: err,
+      },
+    );
   }
   for (const header of response.headers.getSetCookie()) {
     const pair = header.split(';', 1)[0]!;
