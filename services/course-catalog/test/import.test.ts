@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { EntitySchema, ObjectLiteral } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoData } from '@moim/demo';
 import { lockRows, recordJob, startService, type BackendKind } from '@moim/kit';
 import { eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import {
@@ -18,6 +19,8 @@ import {
   TimetableEntryEntity,
   UniversityEntity,
   applyCatalog,
+  StudentEntity,
+  seed,
   type CatalogService,
   type ImportSummary,
 } from '../src';
@@ -42,7 +45,7 @@ const dataset = (...path: string[]) => {
 };
 const SUMMER = dataset('uiuc-courses', '2025-su.csv');
 type Row = Record<
-  'YearTerm' | 'Subject' | 'Number' | 'Name' | 'CRN' | 'Section' | 'Start Time' | 'Instructors',
+  'YearTerm' | 'Subject' | 'Number' | 'Name' | 'CRN' | 'Section' | 'Type' | 'Start Time' | 'Instructors',
   string
 >;
 /** The export read without the importer: one row per meeting. */
@@ -538,12 +541,110 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       catalog: { term: null, rejected: [], sections: sections.filter((x) => x.externalId !== '6') },
     });
     expect(again).toMatchObject({ cancelled: 1, unchanged: 5 });
+    expect(await codes('gone')).toEqual([]);
+    // And back: offered again.
+    const back = await applyCatalog(catalog.deps.db, {
+      source: 'test',
+      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
+      termCode: '2030-fa',
+      catalog: { term: null, rejected: [], sections },
+    });
+    expect(back).toMatchObject({ updated: 1 });
+    expect(await codes('gone')).toEqual(['CS 999']);
+    await applyCatalog(catalog.deps.db, {
+      source: 'test',
+      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
+      termCode: '2030-fa',
+      catalog: { term: null, rejected: [], sections: sections.filter((x) => x.externalId !== '6') },
+    });
     expect(await codes('cs 22')).toEqual(['CS 22', 'ABC 100', 'CS 225', 'CS 2250', 'PHYS 122']);
     // Written as one word, it is a code: no title holds it.
     expect(await codes('CS22')).toEqual(['CS 22', 'CS 225', 'CS 2250']);
     expect(await codes('cs')).toEqual(['ABC 100', 'CS 22', 'CS 225', 'CS 2250', 'PHYS 122']);
     expect(await codes('lee')).toEqual(['ABC 100', 'CS 22', 'CS 225', 'CS 2250', 'PHYS 122']);
     expect(await codes('gone')).toEqual([]);
+  });
+
+  it('keeps a section as it was when one of its rows has a wrong number of fields, and sees a meeting change its type', async () => {
+    const lines = SUMMER.split('\n');
+    const crns = [...new Set(summerRows.map((r) => r.CRN))];
+    const twoRows = crns.find((crn) => summerRows.filter((r) => r.CRN === crn).length === 2)!;
+    const at = lines.flatMap((l, i) => (l.includes(`,${twoRows},`) ? [i] : []));
+    const broken = [...lines];
+    broken[at[1]!] = `${broken[at[1]!]},extra`;
+    const result = await importFile('uiuc-csv', '2025-su', file('fields.csv', broken.join('\n')));
+    expect(result.rejections).toEqual([
+      { line: at[1]! + 1, reason: '28 fields where the header has 27', externalId: twoRows },
+    ]);
+    expect(result).toMatchObject({ updated: 0, cancelled: 0, unchanged: crns.length - 1 });
+    const section = await sectionByCrn(summer.termId, twoRows);
+    expect(await repo(MeetingEntity).countBy({ sectionId: section.id })).toBe(2);
+
+    // A section's two rows of different types (a lecture and a lab) swap types: a change.
+    const mixed = crns.find((crn) => {
+      const rows = summerRows.filter((r) => r.CRN === crn);
+      return rows.length === 2 && rows[0]!.Type !== rows[1]!.Type;
+    })!;
+    expect(mixed).toBeDefined();
+    const [first, second] = summerRows.filter((r) => r.CRN === mixed).map((r) => r.Type) as [string, string];
+    const mixedAt = lines.flatMap((l, i) => (l.includes(`,${mixed},`) ? [i] : []));
+    const swapped = [...lines];
+    swapped[mixedAt[0]!] = swapped[mixedAt[0]!]!.replace(`,${first},`, `,${second},`);
+    swapped[mixedAt[1]!] = swapped[mixedAt[1]!]!.replace(`,${second},`, `,${first},`);
+    const changed = await importFile('uiuc-csv', '2025-su', file('swapped.csv', swapped.join('\n')));
+    expect(changed).toMatchObject({ updated: 1, cancelled: 0 });
+    expect(await importFile('uiuc-csv', '2025-su')).toMatchObject({ updated: 1 });
+  });
+
+  it('holds the timetable cap when two adds of one student race', async () => {
+    const user = '00000000-0000-4000-8000-00000000a0c0';
+    await setMyUniversity(catalog.deps, user, summer.universityId);
+    const sections = await repo(SectionEntity).find({
+      where: { termId: summer.termId, cancelled: false },
+      take: 31,
+    });
+    await repo(TimetableEntryEntity).insert(
+      sections.slice(0, 29).map((x, i) => ({
+        userId: user,
+        sectionId: x.id,
+        termId: summer.termId,
+        createdAt: new Date(Date.now() + i),
+      })),
+    );
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const hasLock = new Promise<void>((resolve) => (locked = resolve));
+    const other = catalog.deps.db.transaction(async (manager) => {
+      await lockRows(manager, StudentEntity, { userId: user });
+      await manager.insert(TimetableEntryEntity, {
+        userId: user,
+        sectionId: sections[29]!.id,
+        termId: summer.termId,
+        createdAt: new Date(),
+      });
+      locked();
+      await held;
+    });
+    await hasLock;
+    const add = addToTimetable(catalog.deps, user, sections[30]!.id).then(
+      () => 'added',
+      (err: { extensions?: { code?: string } }) => err.extensions?.code,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await other;
+    expect(await add).toBe('BAD_USER_INPUT');
+    expect(await repo(TimetableEntryEntity).countBy({ userId: user })).toBe(30);
+  });
+
+  it('seeds the demo catalogs only where their terms are missing, never cutting a full import to the sample', async () => {
+    const demoUser = '00000000-0000-4000-8000-00000000d3e0';
+    const demo = { ids: new Map([['demo', demoUser]]) } as unknown as DemoData;
+    const sections = await repo(SectionEntity).countBy({ termId: summer.termId });
+    expect(await seed(catalog.deps, demo)).toEqual({ 'timetable sections': 3 });
+    expect(await repo(SectionEntity).countBy({ termId: summer.termId, cancelled: false })).toBe(sections);
+    expect(await seed(catalog.deps, demo)).toBeNull();
   });
 
   it('runs an import as a job (the repeatable job of CATALOG_IMPORTS runs the same)', async () => {

@@ -47,6 +47,7 @@ const meeting = (
   startDate: null,
   endDate: null,
   part: null,
+  type: null,
   firstWeek: null,
   lastWeek: null,
   ...more,

@@ -146,34 +146,37 @@ export async function addToTimetable(
 ): Promise<TimetableView> {
   const sectionId = parseId(rawSectionId, 'sectionId');
   const add = () =>
-    deps.db.transaction(async (manager) => {
-      const { section, term } = await sectionAndTerm(manager, sectionId);
-      // Locked: two adds of one student take turns, so the cap holds.
-      await lockRows(manager, StudentEntity, { userId });
-      const student = await manager.findOneBy(StudentEntity, { userId });
-      if (!student) throw forbidden('Choose your university first (setMyUniversity)');
-      if (student.universityId !== term.universityId) {
-        const university = await manager.findOneByOrFail(UniversityEntity, { id: term.universityId });
-        throw forbidden(`This section is of ${university.name}, not of your university`);
-      }
-      if (!(await manager.existsBy(TimetableEntryEntity, { userId, sectionId }))) {
-        if (section.cancelled) throw badInput('This section was cancelled by the university', 'sectionId');
-        const held = await manager.countBy(TimetableEntryEntity, { userId, termId: term.id });
-        if (held >= MAX_TIMETABLE_SECTIONS)
-          throw badInput(
-            `A timetable holds at most ${MAX_TIMETABLE_SECTIONS} sections per term`,
-            'sectionId',
-          );
-        await manager.insert(TimetableEntryEntity, {
-          userId,
-          sectionId,
-          termId: term.id,
-          createdAt: new Date(),
-        });
-        await recordEvent(manager, 'timetable.section.added', { userId, sectionId, termId: term.id });
-      }
-      return timetableOf(manager, userId, term.id);
-    });
+    deps.db.transaction(
+      async (manager) => {
+        const { section, term } = await sectionAndTerm(manager, sectionId);
+        // Locked: two adds of one student take turns, so the cap holds.
+        await lockRows(manager, StudentEntity, { userId });
+        const student = await manager.findOneBy(StudentEntity, { userId });
+        if (!student) throw forbidden('Choose your university first (setMyUniversity)');
+        if (student.universityId !== term.universityId) {
+          const university = await manager.findOneByOrFail(UniversityEntity, { id: term.universityId });
+          throw forbidden(`This section is of ${university.name}, not of your university`);
+        }
+        if (!(await manager.existsBy(TimetableEntryEntity, { userId, sectionId }))) {
+          if (section.cancelled) throw badInput('This section was cancelled by the university', 'sectionId');
+          const held = await manager.countBy(TimetableEntryEntity, { userId, termId: term.id });
+          if (held >= MAX_TIMETABLE_SECTIONS)
+            throw badInput(
+              `A timetable holds at most ${MAX_TIMETABLE_SECTIONS} sections per term`,
+              'sectionId',
+            );
+          await manager.insert(TimetableEntryEntity, {
+            userId,
+            sectionId,
+            termId: term.id,
+            createdAt: new Date(),
+          });
+          await recordEvent(manager, 'timetable.section.added', { userId, sectionId, termId: term.id });
+        }
+        return timetableOf(manager, userId, term.id);
+      },
+      { isolation: 'READ COMMITTED' },
+    ); // after the student's lock, count what the add before committed
   // Two adds at once: the second finds the first's row on its retry and changes nothing.
   return add().catch((err: unknown) => (isUniqueViolation(err) ? add() : Promise.reject(err)));
 }

@@ -76,6 +76,8 @@ export interface Meeting {
   endDate: string | null;
   /** The university's part of term (`S1`), and the weeks of the term it spans when known. */
   part: string | null;
+  /** Lecture, Laboratory… when the source says per meeting. */
+  type: string | null;
   firstWeek: number | null;
   lastWeek: number | null;
 }
@@ -168,6 +170,7 @@ export const MeetingEntity = new EntitySchema<Meeting>({
     startDate: { name: 'start_date', type: 'varchar', length: 10, nullable: true },
     endDate: { name: 'end_date', type: 'varchar', length: 10, nullable: true },
     part: { type: 'varchar', length: 8, nullable: true },
+    type: { type: 'varchar', length: 60, nullable: true },
     firstWeek: { name: 'first_week', type: 'int', nullable: true },
     lastWeek: { name: 'last_week', type: 'int', nullable: true },
   },

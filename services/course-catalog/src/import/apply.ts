@@ -155,12 +155,16 @@ function meetingOrder(a: MeetingRecord, b: MeetingRecord): number {
       m.startTime ?? '~',
       m.endTime ?? '~',
       m.days,
+      m.type ?? '',
       m.building ?? '',
       m.room ?? '',
       m.startDate ?? '',
+      m.endDate ?? '',
       m.part ?? '',
     ].join('|');
-  return dayRank(a.days) - dayRank(b.days) || key(a).localeCompare(key(b));
+  const [ka, kb] = [key(a), key(b)];
+  // Code-unit order, not the locale's: the same everywhere.
+  return dayRank(a.days) - dayRank(b.days) || (ka < kb ? -1 : ka > kb ? 1 : 0);
 }
 
 /**
@@ -172,12 +176,13 @@ const sectionDigest = (s: SectionRecord) =>
 const meetingsDigest = (s: SectionRecord) => digest(s.meetings);
 
 function meetingRows(sectionId: string, record: SectionRecord): Meeting[] {
-  return record.meetings.map(({ part, weeks, ...m }, position) => ({
+  return record.meetings.map(({ part, weeks, type, ...m }, position) => ({
     id: newId(),
     sectionId,
     position,
     ...m,
     part: part ?? null,
+    type: type ?? null,
     firstWeek: weeks?.[0] ?? null,
     lastWeek: weeks?.[1] ?? null,
   }));
@@ -215,7 +220,11 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
 
   // Each course once, with its sections' instructors for search.
   const courses = new Map<string, { record: CourseRecord; instructors: Set<string> }>();
-  for (const s of records.values()) {
+  // The course as its section with the smallest id says it: the same whatever the source's order.
+  const byId = [...records.values()].sort((a, b) =>
+    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+  );
+  for (const s of byId) {
     const entry = courses.get(courseKey(s.course)) ?? { record: s.course, instructors: new Set<string>() };
     for (const name of s.instructors) entry.instructors.add(name);
     courses.set(courseKey(s.course), entry);
@@ -351,7 +360,7 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
           (s) => !s.cancelled && (!covered || covered.has(subjectOf!.get(s.courseId)!)),
         );
         const missing = inScope.filter((s) => !records.has(s.externalId) && !unreadable.has(s.externalId));
-        if (missing.length > 0 && records.size === 0)
+        if (missing.length > 0 && records.size === 0 && !input.force)
           throw new CatalogFormatError(
             `the source lists no section of ${termCode}: refusing to cancel its ${missing.length} sections`,
           );

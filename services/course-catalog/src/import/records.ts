@@ -47,6 +47,8 @@ export interface MeetingRecord {
    */
   part?: string | null;
   weeks?: [number, number] | null;
+  /** What kind of meeting when the source says per meeting (a section's lecture and its lab). */
+  type?: string | null;
 }
 
 export type SectionStatus = 'OPEN' | 'CLOSED' | 'UNKNOWN';

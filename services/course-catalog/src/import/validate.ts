@@ -12,6 +12,8 @@ const LIMITS = {
   building: 120,
   room: 40,
   part: 8,
+  meetingType: 60,
+  description: 20_000,
 } as const;
 // Illinois lists a course with 40 instructors on one section.
 const MAX_INSTRUCTORS = 200;
@@ -41,7 +43,12 @@ function meetingProblem(m: MeetingRecord): string | null {
     return `a building name over ${LIMITS.building} characters`;
   if ((m.room?.length ?? 0) > LIMITS.room) return `a room over ${LIMITS.room} characters`;
   if ((m.part?.length ?? 0) > LIMITS.part) return `a part of term over ${LIMITS.part} characters`;
-  if (m.weeks && !(Number.isInteger(m.weeks[0]) && m.weeks[0] >= 1 && m.weeks[1] >= m.weeks[0]))
+  if ((m.type?.length ?? 0) > LIMITS.meetingType)
+    return `a meeting type over ${LIMITS.meetingType} characters`;
+  if (
+    m.weeks &&
+    !(Number.isInteger(m.weeks[0]) && m.weeks[0] >= 1 && m.weeks[1] >= m.weeks[0] && m.weeks[1] <= 60)
+  )
     return `weeks ${m.weeks.join('–')} are not a range of the term`;
   return null;
 }
@@ -68,6 +75,10 @@ export function sectionProblem(s: SectionRecord): string | null {
   if (s.instructors.length > MAX_INSTRUCTORS) return `more than ${MAX_INSTRUCTORS} instructors`;
   if (s.instructors.some((name) => name.length > LIMITS.instructor))
     return `an instructor name over ${LIMITS.instructor} characters`;
+  if ((s.course.description?.length ?? 0) > LIMITS.description)
+    return `a description over ${LIMITS.description} characters`;
+  // Instructors are kept as JSON in a TEXT column (64 KB on MySQL) and in the course's search text.
+  if (JSON.stringify(s.instructors).length > 10_000) return 'instructor names over 10,000 characters in all';
   if (s.meetings.length > MAX_MEETINGS) return `more than ${MAX_MEETINGS} meetings`;
   const { creditsMin: min, creditsMax: max } = s.course;
   if ((min !== null && !(min >= 0 && min <= 100)) || (max !== null && !(max >= (min ?? 0) && max <= 100)))

@@ -100,6 +100,7 @@ export class CreateCatalog1764800000000 implements MigrationInterface {
         column.text('start_date', 10, { nullable: true }),
         column.text('end_date', 10, { nullable: true }),
         column.text('part', 8, { nullable: true }),
+        column.text('type', 60, { nullable: true }),
         { name: 'first_week', type: 'int', isNullable: true },
         { name: 'last_week', type: 'int', isNullable: true },
       ],

@@ -61,6 +61,8 @@ export function parseBanner8Page(html: string): ParsedCatalog {
       if (!sectionTerm) throw new Error(`unreadable Associated Term "${termName}"`);
       term ??= { ...sectionTerm, startsOn: null, endsOn: null };
       // Banner lists one term per search; a section of another term cannot share the page's term.
+      // A section of another term says nothing of this term's section with that CRN.
+      if (sectionTerm.code !== term.code) externalId = undefined;
       if (sectionTerm.code !== term.code)
         throw new Error(`Associated Term "${termName}" differs from the page's term "${term.name}"`);
       sections.push(section);

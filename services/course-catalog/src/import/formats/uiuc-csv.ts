@@ -77,6 +77,7 @@ function meetingOf(row: Row): MeetingRecord {
     room: optionalText(row.Room),
     startDate: null,
     endDate: null,
+    type: optionalText(row.Type),
     part: optionalText(row['Part of Term']),
     weeks: PART_WEEKS[cleanText(row['Part of Term'])] ?? null,
   };
@@ -130,7 +131,9 @@ function sectionOf(fileRows: Row[]): SectionRecord {
     externalId: cleanText(first.CRN),
     code: cleanText(first.Section),
     type,
-    online: /online/i.test(type) || first['Type Code'] === 'ONL' || /online/i.test(first.Building),
+    online: rows.some(
+      (r) => /online/i.test(r.Type) || r['Type Code'] === 'ONL' || /online/i.test(r.Building),
+    ),
     instructors,
     status: statusOf(first['Enrollment Status']),
     meetings: rows.map(meetingAt),
@@ -169,12 +172,18 @@ export function parseUiucCsv(text: string): ParsedCatalog {
 
   const rejected: ParsedCatalog['rejected'] = [];
   const byCrn = new Map<string, Row[]>();
+  const broken = new Set<string>();
   const termCodes = new Map<string, number>();
   for (const { record, raw, info } of records.slice(1)) {
     // csv-parse counts the line a record ends on; a quoted field may span lines before it.
     const line = info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
     if (record.length !== header.length) {
-      rejected.push({ line, reason: `${record.length} fields where the header has ${header.length}` });
+      // Its section cannot be read whole: the CRN, when readable, keeps the section as it was.
+      const crn = record[index.get('CRN')!]?.trim();
+      const known = crn && /^\d{1,32}$/.test(crn) ? crn : undefined;
+      if (known) broken.add(known);
+      const reason = `${record.length} fields where the header has ${header.length}`;
+      rejected.push(known ? { line, reason, externalId: known } : { line, reason });
       continue;
     }
     const row = Object.fromEntries(COLUMNS.map((c) => [c, record[index.get(c)!] ?? ''])) as unknown as Row;
@@ -196,7 +205,8 @@ export function parseUiucCsv(text: string): ParsedCatalog {
     throw new CatalogFormatError(`YearTerm "${code}" is not a term such as 2025-su`, termCodes.get(code));
 
   const sections: SectionRecord[] = [];
-  for (const rows of byCrn.values()) {
+  for (const [crn, rows] of byCrn) {
+    if (broken.has(crn)) continue; // reported with the row that broke it
     try {
       sections.push(sectionOf(rows));
     } catch (err) {
