@@ -7,6 +7,8 @@ import {
   applyCatalog,
   parseBanner8Page,
   parseUiucCsv,
+  PURDUE,
+  UIUC,
   SectionEntity,
   TermEntity,
   type CatalogDeps,
@@ -30,23 +32,13 @@ beforeAll(async () => {
   const db = catalog().deps.db;
   uiuc = await applyCatalog(db, {
     source: 'uiuc-csv',
-    university: {
-      key: 'uiuc',
-      name: 'University of Illinois Urbana-Champaign',
-      country: 'US',
-      timezone: 'America/Chicago',
-    },
+    university: UIUC,
     termCode: '2025-su',
     catalog: parseUiucCsv(UIUC_CSV),
   });
   purdue = await applyCatalog(db, {
     source: 'purdue-banner8',
-    university: {
-      key: 'purdue',
-      name: 'Purdue University',
-      country: 'US',
-      timezone: 'America/Indiana/Indianapolis',
-    },
+    university: PURDUE,
     termCode: '2021-su',
     catalog: parseBanner8Page(demoFile('202130.CS.bwckschd.p_get_crse_unsec.html')),
   });

@@ -514,6 +514,13 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       status: 'OPEN',
       meetings: [],
     });
+    const importRankTest = (list: SectionRecord[]) =>
+      applyCatalog(catalog.deps.db, {
+        source: 'test',
+        university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
+        termCode: '2030-fa',
+        catalog: { term: null, rejected: [], sections: list },
+      });
     const sections = [
       course('CS', '2250', 'Systems', '1'),
       course('CS', '225', 'Data Structures', '2'),
@@ -522,41 +529,21 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       course('CS', '22', 'Intro', '5'),
       course('CS', '999', 'Gone', '6'),
     ];
-    const { termId } = await applyCatalog(catalog.deps.db, {
-      source: 'test',
-      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
-      termCode: '2030-fa',
-      catalog: { term: null, rejected: [], sections },
-    });
+    const { termId } = await importRankTest(sections);
     const codes = async (query: string) =>
       (await searchCourses(catalog.deps, { termId, query })).edges.map(
         (e) => `${e.node.subject} ${e.node.number}`,
       );
     expect(await codes('gone')).toEqual(['CS 999']);
     // The next import no longer lists its only section: cancelled, and the course with it.
-    const again = await applyCatalog(catalog.deps.db, {
-      source: 'test',
-      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
-      termCode: '2030-fa',
-      catalog: { term: null, rejected: [], sections: sections.filter((x) => x.externalId !== '6') },
-    });
+    const again = await importRankTest(sections.filter((x) => x.externalId !== '6'));
     expect(again).toMatchObject({ cancelled: 1, unchanged: 5 });
     expect(await codes('gone')).toEqual([]);
     // And back: offered again.
-    const back = await applyCatalog(catalog.deps.db, {
-      source: 'test',
-      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
-      termCode: '2030-fa',
-      catalog: { term: null, rejected: [], sections },
-    });
+    const back = await importRankTest(sections);
     expect(back).toMatchObject({ updated: 1 });
     expect(await codes('gone')).toEqual(['CS 999']);
-    await applyCatalog(catalog.deps.db, {
-      source: 'test',
-      university: { key: 'rank-test', name: 'Rank Test University', country: 'US', timezone: 'UTC' },
-      termCode: '2030-fa',
-      catalog: { term: null, rejected: [], sections: sections.filter((x) => x.externalId !== '6') },
-    });
+    await importRankTest(sections.filter((x) => x.externalId !== '6'));
     expect(await codes('cs 22')).toEqual(['CS 22', 'ABC 100', 'CS 225', 'CS 2250', 'PHYS 122']);
     // Written as one word, it is a code: no title holds it.
     expect(await codes('CS22')).toEqual(['CS 22', 'CS 225', 'CS 2250']);

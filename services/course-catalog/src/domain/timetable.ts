@@ -11,8 +11,7 @@ import {
   type Section,
   type Term,
 } from '../entities';
-import { minutesOf } from '../import/normalise';
-import { WEEKDAYS } from '../import/records';
+import { firstDayRank, minutesOf } from '../import/normalise';
 import type { CatalogDeps } from './context';
 
 /** Sections one student may hold in one term: far above a real load, low enough to bound conflicts. */
@@ -32,14 +31,13 @@ export interface TimetableView {
   conflicts: Conflict[];
 }
 
-const dayIndex = (days: string) =>
-  days ? WEEKDAYS.indexOf(days[0] as (typeof WEEKDAYS)[number]) : WEEKDAYS.length;
-
 /** By first day, then start time; arranged meetings last. */
 function meetingOrder(a: Meeting, b: Meeting): number {
   const arranged = Number(a.startTime === null) - Number(b.startTime === null);
   return (
-    arranged || dayIndex(a.days) - dayIndex(b.days) || (a.startTime ?? '').localeCompare(b.startTime ?? '')
+    arranged ||
+    firstDayRank(a.days) - firstDayRank(b.days) ||
+    (a.startTime ?? '').localeCompare(b.startTime ?? '')
   );
 }
 

@@ -14,11 +14,10 @@ import {
   type Term,
   type University,
 } from '../entities';
-import { TERM_CODE, termName } from './normalise';
+import { firstDayRank, TERM_CODE, termName } from './normalise';
 import { sectionProblem } from './validate';
 import {
   CatalogFormatError,
-  WEEKDAYS,
   type CourseRecord,
   type MeetingRecord,
   type ParsedCatalog,
@@ -142,9 +141,6 @@ async function upsertTerm(
   return term;
 }
 
-const dayRank = (days: string) =>
-  days ? WEEKDAYS.indexOf(days[0] as (typeof WEEKDAYS)[number]) : WEEKDAYS.length;
-
 /**
  * Meetings in one order whatever the source's (by first day, time, place, dates): a section's
  * meetings are a set, and the same set listed differently is no change.
@@ -164,7 +160,7 @@ function meetingOrder(a: MeetingRecord, b: MeetingRecord): number {
     ].join('|');
   const [ka, kb] = [key(a), key(b)];
   // Code-unit order, not the locale's: the same everywhere.
-  return dayRank(a.days) - dayRank(b.days) || (ka < kb ? -1 : ka > kb ? 1 : 0);
+  return firstDayRank(a.days) - firstDayRank(b.days) || (ka < kb ? -1 : ka > kb ? 1 : 0);
 }
 
 /**

@@ -34,6 +34,10 @@ export function clockTime(value: string | null | undefined): string | null {
   return `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
 }
 
+/** Where meeting days fall in the week by their first day (`TR` → 1); no days sort last. */
+export const firstDayRank = (days: string): number =>
+  days ? WEEKDAYS.indexOf(days[0] as (typeof WEEKDAYS)[number]) : WEEKDAYS.length;
+
 /** Minutes since midnight of an `HH:MM` time. */
 export const minutesOf = (time: string): number => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
 
