@@ -50,7 +50,7 @@ runMain('moim', async () => {
     services = await startServices({ backend, env: local.serviceEnv });
     if (local.seed.demo) await seedDemo(services.services, logger, { admin: local.seed.admin });
     const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));
-    gateway = await createGateway(gatewayConfig);
+    gateway = await createGateway(gatewayConfig, undefined, { pubsub: backend.pubsub });
     const url = await gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
     logger.info(
       {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, DEFAULT_METRICS_PORT, loadEnv, port } from '@moim/kit';
+import { backendEnv, commonEnv, DEFAULT_METRICS_PORT, loadEnv, port } from '@moim/kit';
 import { subgraphs } from './subgraphs';
 
 const subgraphUrls = Object.fromEntries(
@@ -43,6 +43,19 @@ const shape = {
   SUBGRAPH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
   SUBGRAPH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   SUBGRAPH_BODY_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  /** Subscriptions hear the subgraphs' live events through the kit's pub/sub (Redis). */
+  MOIM_BACKEND: backendEnv.MOIM_BACKEND,
+  REDIS_URL: backendEnv.REDIS_URL,
+  REDIS_PREFIX: backendEnv.REDIS_PREFIX,
+  /** Open WebSockets per user (per IP for anonymous ones) on one gateway replica. */
+  WS_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(8),
+  WS_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
+  /** Unsent bytes after which a socket is a slow consumer and is closed (1013): it reconnects and resumes. */
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Largest message a client may send (a subscribe with its document and variables). */
+  WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(65_536),
+  /** How long a socket may wait before its connection_init (then 4408). */
+  WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   ...subgraphUrls,
 };
 

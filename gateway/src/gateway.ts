@@ -11,11 +11,14 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { fetch as undiciFetch } from 'undici';
 import {
   CALLER_HEADER,
   callerClaims,
+  callerKey,
+  openPubSub,
+  type PubSub,
   createHttpApp,
   createLogger,
   createMetrics,
@@ -30,6 +33,10 @@ import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from '.
 import type { GatewayConfig } from './env';
 import { limitsPlugin, SourceLimitedApolloServer } from './limits';
 import { supergraphPath } from './subgraphs';
+import { createHub } from './subscriptions/hub';
+import { liveOpener } from './subscriptions/open';
+import { SubscriptionPlanner } from './subscriptions/plan';
+import { serveSubscriptions } from './subscriptions/server';
 import { BATCH_HEADER, createSubgraphTransport, isQuery, RETRYABLE_HEADER } from './transport';
 
 export interface GatewayContext {
@@ -42,6 +49,11 @@ export interface GatewayContext {
 
 export interface Gateway {
   http: HttpApp;
+  /** Live subscriptions on this replica: open sockets, and the hub's channels, groups and subscribers. */
+  subscriptions: {
+    connections(): number;
+    stats(): { channels: number; groups: number; subscribers: number };
+  };
   listen(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -76,6 +88,8 @@ async function callerOf(req: IncomingMessage, requestId: string, config: Gateway
 export async function createGateway(
   config: GatewayConfig,
   logger = createLogger('gateway', config.LOG_LEVEL),
+  /** The pub/sub subgraphs publish live events on; by default the gateway opens its own (Redis). */
+  options: { pubsub?: PubSub } = {},
 ): Promise<Gateway> {
   const transport = createSubgraphTransport({
     secret: config.INTERNAL_SECRET,
@@ -106,13 +120,19 @@ export async function createGateway(
     }
   }
 
+  const dataSources: Record<string, SignedDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(supergraphPath, 'utf8'),
     buildService: ({ name }) => {
       const url = config.subgraphUrls[name];
       if (!url) throw new Error(`No URL configured for subgraph ${name}`);
-      return new SignedDataSource(name, url);
+      return (dataSources[name] = new SignedDataSource(name, url));
     },
+  });
+  // Subscriptions are planned from the same supergraph, kept current with it.
+  let planner: SubscriptionPlanner | undefined;
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    planner = new SubscriptionPlanner(coreSupergraphSdl, dataSources);
   });
 
   const production = config.NODE_ENV === 'production';
@@ -166,6 +186,11 @@ export async function createGateway(
   });
   await apollo.start();
 
+  const ownPubSub = options.pubsub ? null : openPubSub(config, logger);
+  const pubsub = options.pubsub ?? ownPubSub!;
+  const formatError = production ? maskForProduction : (e: GraphQLFormattedError) => e;
+  const hub = createHub({ pubsub, logger, formatError, maxPending: 1000 });
+
   const http = createHttpApp({
     logger,
     metrics: createMetrics('gateway'),
@@ -194,13 +219,48 @@ export async function createGateway(
     })),
   });
 
+  const subscriptions = serveSubscriptions({
+    server: http.server,
+    path: '/graphql',
+    planner: () => planner!,
+    hub,
+    open: liveOpener({
+      urls: config.subgraphUrls,
+      key: callerKey(config.INTERNAL_SECRET),
+      dispatcher: transport.agent,
+      timeoutMs: config.SUBGRAPH_HEADERS_TIMEOUT_MS,
+    }),
+    jwtSecret: config.JWT_SECRET,
+    limits: {
+      connectionsPerUser: config.WS_CONNECTIONS_PER_USER,
+      subscriptionsPerConnection: config.WS_SUBSCRIPTIONS_PER_CONNECTION,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
+      connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,
+      maxTokens: config.MAX_QUERY_TOKENS,
+      maxDepth: config.MAX_QUERY_DEPTH,
+      maxAliases: config.MAX_ALIASES,
+      maxCost: config.MAX_QUERY_COST,
+      maxListBatches: config.MAX_LIST_BATCHES,
+    },
+    clientIp: (req) => clientIp(req, config.TRUSTED_PROXY_HOPS),
+    formatError,
+    logger,
+    production,
+  });
+
   return {
     http,
+    subscriptions: { connections: subscriptions.connections, stats: hub.stats },
     listen: (port, host) => http.listen(port, host),
     async stop() {
+      // Sockets first (1001 Going away): clients reconnect to another replica and resume.
+      await subscriptions.close();
+      await hub.stop();
       await http.close();
       await apollo.stop();
       await transport.close();
+      await ownPubSub?.close();
     },
   };
 }

@@ -45,6 +45,23 @@ export interface TimetableChange {
   termId: string;
 }
 
+/**
+ * A push about a chat message, recorded by chat on social's `push` queue (social owns devices,
+ * blocks and nicknames): to `recipientIds`, members of the room who are offline and have not
+ * muted it; social leaves out those who blocked the sender.
+ */
+export interface ChatPushPayload {
+  roomId: string;
+  messageId: string;
+  senderId: string;
+  recipientIds: string[];
+  /** The start of the message, or null for attachments only. */
+  preview: string | null;
+}
+
+/** The job chat records on social's queue for a chat push. */
+export const CHAT_PUSH_JOB = { queue: 'push', name: 'chat-message' } as const;
+
 export type MediaPurpose = 'REVIEW' | 'POST' | 'AVATAR' | 'CHAT';
 
 /** The review as it is after the change, so the latest event alone tells its whole state. */
@@ -67,16 +84,16 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   'review.unhidden': ['social'],
   'review.deleted': ['social'],
   // review leaves blocked authors out of the blocker's feeds.
-  'block.created': ['review'],
-  'block.deleted': ['review'],
+  'block.created': ['review', 'chat'],
+  'block.deleted': ['review', 'chat'],
   'report.resolved': ['review'],
-  'media.created': ['review', 'social'],
-  'media.failed': ['review', 'social'],
+  'media.created': ['review', 'social', 'chat'],
+  'media.failed': ['review', 'social', 'chat'],
   'media.attached': ['media'],
   'media.detached': ['media'],
   // Chat joins and leaves section rooms from these (issue 17); until then they are recorded and relayed to no queue.
-  'timetable.section.added': [],
-  'timetable.section.removed': [],
+  'timetable.section.added': ['chat'],
+  'timetable.section.removed': ['chat'],
 };
 
 /** What travels on a queue: the outbox row's id doubles as the idempotency key. */
@@ -111,6 +128,7 @@ export const JOB_QUEUES: { readonly [S in ServiceName]: readonly string[] } = {
   review: [],
   media: ['image-resize', 'media-cleanup'],
   'course-catalog': ['catalog-import'],
+  chat: ['chat-fanout'],
 };
 
 /** The queue every service with a database prunes its outbox on. */

@@ -9,6 +9,7 @@ export const SERVICES = [
   { name: 'review', port: 4002 },
   { name: 'media', port: 4003 },
   { name: 'course-catalog', port: 4004 },
+  { name: 'chat', port: 4005 },
 ] as const;
 
 export type ServiceName = (typeof SERVICES)[number]['name'];

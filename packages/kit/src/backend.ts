@@ -56,6 +56,19 @@ export async function openBackend(config: BackendConfig, logger: Logger): Promis
     : openServersBackend(config, logger);
 }
 
+/**
+ * The pub/sub alone, for a process that needs nothing else of a backend (the gateway, for
+ * subscriptions). The embedded pub/sub lives inside one process: a gateway on its own cannot
+ * share it, so it needs the services' process (npm start passes it their backend's).
+ */
+export function openPubSub(config: Pick<BackendConfig, 'MOIM_BACKEND' | 'REDIS_URL' | 'REDIS_PREFIX'>, logger: Logger): PubSub {
+  if (config.MOIM_BACKEND === 'embedded')
+    throw new Error(
+      'MOIM_BACKEND=embedded: the pub/sub is inside the services\' process; run the gateway with them (npm start) or use servers',
+    );
+  return createRedisPubSub({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+}
+
 /** Waits for a first connection, so a Redis that is not there fails the start with its address. */
 function connected(redis: Redis, url: string, timeoutMs = 3000): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -68,7 +68,7 @@ class HttpError extends Error {
  * dropping) a bounded rest of it, never left half-read on a keep-alive connection, where the
  * client's next request would wait behind the unread bytes.
  */
-function readRawBody(req: IncomingMessage): Promise<Buffer> {
+export function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -11,6 +11,7 @@ export * from './errors';
 export * from './http';
 export * from './ids';
 export * from './jobs';
+export * from './live';
 export * from './loaders';
 export * from './logger';
 export * from './maintenance';

@@ -29,6 +29,7 @@ import {
   type JobProcessor,
   type RepeatableJob,
 } from './jobs';
+import { liveOpenRoute, type LiveField } from './live';
 import { createLogger, type Logger } from './logger';
 import { maintenanceJobs } from './maintenance';
 import { createMetrics, type Metrics } from './metrics';
@@ -75,6 +76,8 @@ export interface ServiceDefinition<C extends RequestContext, D extends ServiceDe
   context: (base: RequestContext, deps: D) => C;
   /** HTTP routes of the service's own beside GraphQL (media's uploads and files), API role only. */
   routes?: (deps: D) => HttpRoute[];
+  /** The service's `Subscription` fields: who may listen and on which channel (see live.ts). */
+  live?: (deps: D) => Record<string, LiveField<C>>;
   /** Handlers for the events routed to this service (see @moim/events). */
   events?: (deps: D) => EventHandlers;
   /** Processors of the service's job types. */
@@ -327,22 +330,17 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     db = database;
     const deps = def.deps(kitDeps(def.name, database, backend, logger));
     let graphql;
+    const key = callerKey(config.INTERNAL_SECRET);
+    const contextOf = (caller: Caller, requestId: string) =>
+      def.context({ caller, requestId, logger: logger.child({ requestId }) }, deps);
     if (role !== 'worker') {
       const apollo = await createApollo(def, config, logger, metrics);
       stops.push(() => apollo.stop());
-      const key = callerKey(config.INTERNAL_SECRET);
       graphql = {
         path: '/graphql',
         apollo,
         context: async (req: IncomingMessage, requestId: string, body: Buffer) =>
-          def.context(
-            {
-              caller: callerOf(req, body, key, def.name),
-              requestId,
-              logger: logger.child({ requestId }),
-            },
-            deps,
-          ),
+          contextOf(callerOf(req, body, key, def.name), requestId),
       };
     }
     const background = await startBackground(def, deps, database, { config, backend, role, logger });
@@ -351,7 +349,16 @@ export async function startService<C extends RequestContext, D extends ServiceDe
       ...(database ? [{ name: 'database', check: database.ping }] : []),
       ...backend.readiness,
     ];
-    const routes = role !== 'worker' ? (def.routes?.(deps) ?? []) : [];
+    const live = def.live?.(deps);
+    const routes =
+      role === 'worker'
+        ? []
+        : [
+            ...(def.routes?.(deps) ?? []),
+            ...(live
+              ? [liveOpenRoute({ service: def.name, fields: live, key, context: contextOf, logger })]
+              : []),
+          ];
     const http = createHttpApp({ logger, metrics, graphql, readiness, routes });
 
     return {

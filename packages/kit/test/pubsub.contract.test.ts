@@ -109,6 +109,15 @@ describe.each(adapters)('$name pub/sub', (adapter) => {
     expect(order).toEqual(['publish returned', 'delivered 1']);
   });
 
+  it('says which channels someone listens to, and stops saying it once they unsubscribed', async () => {
+    expect(await pubsub.listening([])).toEqual([]);
+    const unsubscribe = await pubsub.subscribe('user:1', () => {});
+    await pubsub.subscribe('user:3', () => {});
+    expect(await pubsub.listening(['user:1', 'user:2', 'user:3'])).toEqual([true, false, true]);
+    await unsubscribe();
+    await eventually(async () => (await pubsub.listening(['user:1']))[0] === false);
+  });
+
   it('delivers a message only to the subscribers of its channel', async () => {
     const [a, b] = [inbox(), inbox()];
     await pubsub.subscribe('a', a.onMessage);

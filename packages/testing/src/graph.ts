@@ -8,7 +8,9 @@ import { envStem, SERVICES, type ServiceName } from '@moim/events';
 import { createGateway, loadGatewayEnv, type Gateway } from '@moim/gateway';
 import {
   createLogger,
+  loadServiceModule,
   openBackend,
+  startService,
   startServices,
   waitUntilSettled,
   type Backend,
@@ -80,6 +82,11 @@ export interface Graph {
     urls?: Partial<Record<ServiceName, string>>;
     env?: Record<string, string>;
   }): Promise<{ gateway: Gateway; url: string }>;
+  /**
+   * A second API replica of a service on the same database; on `servers` with its own Redis
+   * connections (queues, pub/sub), as another pod would have. Resolves to its GraphQL URL.
+   */
+  anotherInstance(name: ServiceName, env?: Record<string, string>): Promise<string>;
   /** Resolves once every recorded event has been relayed and applied. */
   settled(): Promise<void>;
   /**
@@ -145,12 +152,14 @@ export async function startGraph(
   let started: StartedServices | undefined;
   let gateway: Gateway | undefined;
   const others: Gateway[] = [];
+  const replicas: Array<{ stop(): Promise<void> }> = [];
   // Media's files (local storage) in a folder of this graph's; its upload URLs must name the
   // port it really listens on, so the port is picked before it starts.
   const mediaDir = mkdtempSync(join(tmpdir(), 'moim-media-'));
   const stop = async () => {
     for (const other of others) await other.stop();
     await gateway?.stop();
+    for (const replica of replicas) await replica.stop();
     await started?.stop();
     await proxied?.close();
     await backend.cleanUp();
@@ -195,10 +204,13 @@ export async function startGraph(
           ...Object.fromEntries(
             [...urls].map(([name, url]) => [`SUBGRAPH_${envStem(name)}_URL`, subgraphs[name] ?? url]),
           ),
+          ...backend.env,
           ...env,
         }),
       );
-    gateway = await createGateway(gatewayEnv({}, {}));
+    // The first gateway shares the services' pub/sub, as npm start does; others open their own
+    // Redis connection (embedded, there is only the one in this process).
+    gateway = await createGateway(gatewayEnv({}, {}), undefined, { pubsub: running.pubsub });
     const url = `${await gateway.listen(0, '127.0.0.1')}/graphql`;
 
     const gql: Graph['gql'] = async (query, variables, token, { ip } = {}) => {
@@ -312,12 +324,45 @@ export async function startGraph(
       },
       async anotherGateway({ urls: subgraphs = {}, env = {} } = {}) {
         // A free metrics port: production serves metrics on a fixed one.
-        const created = await createGateway(gatewayEnv(subgraphs, { METRICS_PORT: '0', ...env }));
+        const created = await createGateway(
+          gatewayEnv(subgraphs, { METRICS_PORT: '0', ...env }),
+          undefined,
+          backend.kind === 'embedded' ? { pubsub: running.pubsub } : {},
+        );
         // A test may stop it early; the graph stops it again, once.
         let stopping: Promise<void> | undefined;
         const other: Gateway = { ...created, stop: () => (stopping ??= created.stop()) };
         others.push(other);
         return { gateway: other, url: `${await other.listen(0, '127.0.0.1')}/graphql` };
+      },
+      async anotherInstance(name, env = {}) {
+        const module = await loadServiceModule(name);
+        const config = module.loadEnv(
+          testEnv({ ...backend.env, DATABASE_URL: databases.get(name), PORT: '0', ...env }),
+        );
+        const own =
+          backend.kind === 'servers'
+            ? await openBackend(
+                {
+                  MOIM_BACKEND: 'servers',
+                  REDIS_URL: options.redisUrl ?? backend.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+                  REDIS_PREFIX: backend.env.REDIS_PREFIX!,
+                  DATA_DIR: '.data',
+                },
+                createLogger(`test-${name}-2`, TEST_LOG_LEVEL),
+              )
+            : null;
+        const replica = await startService(module.define(config), config, {
+          backend: own ?? running,
+          role: 'api',
+        });
+        replicas.push({
+          async stop() {
+            await replica.stop();
+            await own?.close();
+          },
+        });
+        return `${await replica.listen(0, '127.0.0.1')}/graphql`;
       },
       settled,
       async drained(queue) {

@@ -42,6 +42,10 @@ export function createLocalPubSub(options: { logger?: Logger } = {}): PubSub {
       };
     },
 
+    async listening(names) {
+      return names.map((name) => (channels.get(name)?.size ?? 0) > 0);
+    },
+
     async close() {
       closed = true;
       channels.clear();

@@ -14,6 +14,11 @@ export interface PubSub {
    * never share an object). Resolves, once the subscription is active, to an unsubscribe function.
    */
   subscribe(channel: string, onMessage: (message: unknown) => void): Promise<() => Promise<void>>;
+  /**
+   * For each channel, whether anyone (any replica) is subscribed to it right now: presence for
+   * free where subscriptions are per user (chat pushes only to members not listening).
+   */
+  listening(channels: string[]): Promise<boolean[]>;
   close(): Promise<void>;
 }
 

@@ -107,6 +107,17 @@ export function createRedisPubSub({ redisUrl, prefix, logger }: RedisPubSubOptio
       };
     },
 
+    async listening(names) {
+      if (closed) throw new Error('pub/sub is closed');
+      if (names.length === 0) return [];
+      await started;
+      // NUMSUB answers [channel, count, channel, count…] in the order asked.
+      const counts = (await publisher.call('PUBSUB', 'NUMSUB', ...names.map(fullName))) as Array<
+        string | number
+      >;
+      return names.map((_, i) => Number(counts[2 * i + 1]) > 0);
+    },
+
     async close() {
       closed = true;
       channels.clear();

@@ -1,0 +1,353 @@
+import type { IncomingMessage, Server } from 'node:http';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  getVariableValues,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FragmentDefinitionNode,
+  type GraphQLFormattedError,
+} from 'graphql';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { decodeJwt } from 'jose';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { verifyAccessToken, type Caller, type Logger } from '@moim/kit';
+import { checkOperation, checkSource, type Limits } from '../limits';
+import type { Ending, Hub, Membership, Subscriber } from './hub';
+import type { OpenLive } from './open';
+import type { SubscriptionPlanner } from './plan';
+
+export interface SubscriptionLimits {
+  /** Open sockets per user (per IP for anonymous ones) on this replica. */
+  connectionsPerUser: number;
+  subscriptionsPerConnection: number;
+  /** A socket with this much unsent data is a slow consumer: it is closed, not buffered further. */
+  maxBufferedBytes: number;
+  /** Largest client message (a subscribe with its document and variables). */
+  maxMessageBytes: number;
+  connectionInitTimeoutMs: number;
+}
+
+/** Close codes Moim's gateway uses beyond graphql-ws' own (4400, 4403, 4408, 4429, 4500…). */
+export const SLOW_CONSUMER = 1013; // "Try again later": clients reconnect and resume with `after`
+export const TOO_MANY_CONNECTIONS = 1008; // policy violation: retrying at once would not help
+
+interface Connection {
+  caller: Caller;
+  socket: WebSocket;
+  /** Counted against this key's connection limit (user id, or the IP of an anonymous client). */
+  key: string;
+  subscriptions: number;
+  expiry: NodeJS.Timeout | null;
+}
+
+type Context = {
+  extra: { socket: WebSocket; request: IncomingMessage };
+  connectionParams?: Readonly<Record<string, unknown>>;
+};
+
+/** A client subscription's async iterator: it yields nothing but its ending (frames are written directly). */
+class LiveIterator implements AsyncGenerator<ExecutionResult> {
+  private waiting: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
+  private ending: Ending | undefined;
+  private finished = false;
+  onReturn: () => void = () => {};
+
+  end(ending: Ending) {
+    if (this.ending !== undefined || this.finished) return;
+    this.ending = ending;
+    this.flush();
+  }
+
+  private flush() {
+    if (!this.waiting || this.ending === undefined) return;
+    const resolve = this.waiting;
+    this.waiting = null;
+    if (this.ending) {
+      const { errors } = this.ending;
+      this.ending = null;
+      // graphql-ws serialises errors with their toJSON: they must be GraphQLErrors.
+      const graphqlErrors = errors.map(
+        (e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }),
+      );
+      resolve({ value: { errors: graphqlErrors }, done: false });
+    } else {
+      this.finished = true;
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.flush();
+    });
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.finished = true;
+    this.onReturn();
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = null;
+    return { value: undefined, done: true };
+  }
+
+  async throw(): Promise<IteratorResult<ExecutionResult>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.return();
+  }
+}
+
+const errorsOf = (err: unknown): GraphQLError[] =>
+  err instanceof GraphQLError
+    ? [err]
+    : [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+
+/** The access token from `connection_init`: `{ authorization: "Bearer …" }` or `{ accessToken }`. */
+function tokenOf(params: Readonly<Record<string, unknown>> | undefined): string | null {
+  if (!params) return null;
+  if (typeof params.accessToken === 'string') return params.accessToken;
+  const header = params.authorization ?? params.Authorization;
+  if (typeof header !== 'string') return null;
+  const [scheme, token] = header.split(' ');
+  return scheme === 'Bearer' && token ? token : '';
+}
+
+/** Stable text of variables, so the same ones in another key order share a group. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * graphql-ws (the `graphql-transport-ws` protocol) on the gateway's own port and `/graphql` path:
+ * authentication in `connection_init`, limits, planning, the owning subgraph's consent (`open`),
+ * then the hub's shared fan-out. graphql-ws keeps the protocol (init timeout 4408, second init
+ * 4429, bad messages 4400, ids, completes); events bypass its per-subscriber execution.
+ */
+export function serveSubscriptions(options: {
+  server: Server;
+  path: string;
+  planner: () => SubscriptionPlanner;
+  hub: Hub;
+  open: OpenLive;
+  jwtSecret: string;
+  limits: SubscriptionLimits & Omit<Limits, 'maxTokens'> & Pick<Limits, 'maxTokens'>;
+  clientIp: (req: IncomingMessage) => string | null;
+  formatError: (error: GraphQLFormattedError) => GraphQLFormattedError;
+  logger: Logger;
+  production: boolean;
+}) {
+  const { hub, open, limits, logger } = options;
+  const connections = new WeakMap<object, Connection>();
+  const perKey = new Map<string, number>();
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: options.path,
+    maxPayload: limits.maxMessageBytes,
+  });
+
+  const release = (conn: Connection) => {
+    if (conn.expiry) clearTimeout(conn.expiry);
+    const left = (perKey.get(conn.key) ?? 1) - 1;
+    if (left > 0) perKey.set(conn.key, left);
+    else perKey.delete(conn.key);
+  };
+
+  const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+
+  const server = useServer(
+    {
+      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+      isProd: options.production,
+      async onConnect(ctx: Context) {
+        const { socket, request } = ctx.extra;
+        const ip = options.clientIp(request);
+        const token = tokenOf(ctx.connectionParams);
+        let caller: Caller = { userId: null, role: null, ip, requestId: 'ws' };
+        let expiresAt: number | null = null;
+        if (token !== null) {
+          try {
+            const claims = await verifyAccessToken(token, options.jwtSecret);
+            caller = { userId: claims.userId, role: claims.role, ip, requestId: 'ws' };
+            const exp = decodeJwt(token).exp;
+            expiresAt = typeof exp === 'number' ? exp * 1000 : null;
+          } catch (err) {
+            socket.close(CloseCode.Forbidden, (err as Error).message);
+            return false;
+          }
+        }
+        const key = caller.userId ?? `ip:${ip}`;
+        const count = perKey.get(key) ?? 0;
+        if (count >= limits.connectionsPerUser) {
+          socket.close(TOO_MANY_CONNECTIONS, `Too many connections (at most ${limits.connectionsPerUser})`);
+          return false;
+        }
+        perKey.set(key, count + 1);
+        const conn: Connection = { caller, socket, key, subscriptions: 0, expiry: null };
+        connections.set(ctx, conn);
+        if (expiresAt !== null)
+          conn.expiry = setTimeout(
+            () => socket.close(CloseCode.Forbidden, 'Access token expired: reconnect with a fresh one'),
+            Math.max(expiresAt - Date.now(), 0),
+          );
+        return true;
+      },
+      onClose(ctx: Context) {
+        const conn = connections.get(ctx);
+        if (conn) release(conn);
+      },
+
+      async onSubscribe(ctx: Context, id: string, payload: SubscribePayload) {
+        const conn = connections.get(ctx)!;
+        if (typeof payload.query !== 'string' || !payload.query.trim())
+          return refuse('The subscribe message has no query', 'BAD_REQUEST');
+        if (conn.subscriptions >= limits.subscriptionsPerConnection)
+          return refuse(
+            `Too many subscriptions on this connection (at most ${limits.subscriptionsPerConnection})`,
+            'RATE_LIMITED',
+          );
+        const planner = options.planner();
+        let document: DocumentNode;
+        try {
+          checkSource(payload.query, limits);
+          document = parse(payload.query, { maxTokens: limits.maxTokens });
+        } catch (err) {
+          return errorsOf(
+            err instanceof GraphQLError && !err.extensions.code
+              ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
+              : err,
+          );
+        }
+        const invalid = validate(planner.apiSchema, document);
+        if (invalid.length)
+          return invalid.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes,
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
+          );
+        const operationName = payload.operationName ?? undefined;
+        const operation = getOperationAST(document, operationName);
+        if (!operation) return refuse('No operation of that name in the document', 'BAD_USER_INPUT');
+        if (operation.operation !== 'subscription')
+          return refuse(
+            'Only subscriptions over WebSocket: send queries and mutations over HTTP',
+            'BAD_REQUEST',
+          );
+        const rawVariables = payload.variables ?? {};
+        const fragments = Object.fromEntries(
+          document.definitions
+            .filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition')
+            .map((d) => [d.name.value, d]),
+        );
+        const coerced = getVariableValues(
+          planner.apiSchema,
+          operation.variableDefinitions ?? [],
+          rawVariables,
+        );
+        if (coerced.errors?.length)
+          return coerced.errors.map(
+            (e) => new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT' } }),
+          );
+        let plan;
+        try {
+          checkOperation(planner.apiSchema, operation, fragments, rawVariables, limits);
+          plan = planner.plan(document, payload.query, operationName, coerced.coerced!);
+        } catch (err) {
+          return errorsOf(err);
+        }
+
+        // The owning subgraph decides whether this caller may listen, and where events travel.
+        const caller: Caller = { ...conn.caller, requestId: `ws-${id}` };
+        const since = Date.now();
+        conn.subscriptions += 1;
+        const iterator = new LiveIterator();
+        let membership: Membership | null = null;
+        const finish = () => {
+          membership?.leave();
+          membership = null;
+        };
+        let done = false;
+        iterator.onReturn = () => {
+          if (done) return;
+          done = true;
+          conn.subscriptions -= 1;
+          finish();
+        };
+        const frameHead = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+        const subscriber: Subscriber = {
+          userId: caller.userId,
+          write(json) {
+            if (conn.socket.readyState !== conn.socket.OPEN) return;
+            if (conn.socket.bufferedAmount > limits.maxBufferedBytes) {
+              conn.socket.close(SLOW_CONSUMER, 'Slow consumer: too many undelivered events');
+              return;
+            }
+            conn.socket.send(`${frameHead}${json}}`);
+          },
+          end(ending) {
+            finish();
+            iterator.end(ending);
+          },
+        };
+        try {
+          const opening = await open(plan.subgraph, plan.field, plan.args, caller);
+          const key = `${operationName ?? ''}\n${payload.query}\n${stableJson(plan.variables)}`;
+          const joined = await hub.join(opening.channel, key, plan, subscriber, since);
+          membership = joined.membership;
+          let backlog = opening.backlog ?? [];
+          if (!joined.listeningSince && opening.head !== undefined) {
+            // This replica was not listening yet when the subgraph read the backlog: ask for
+            // what was published since, now that it is.
+            const again = await open(plan.subgraph, plan.field, plan.args, caller, opening.head);
+            backlog = [...backlog, ...(again.backlog ?? [])];
+          }
+          if (conn.socket.readyState !== conn.socket.OPEN) iterator.end(null);
+          else await membership?.start(backlog);
+        } catch (err) {
+          iterator.onReturn();
+          return errorsOf(err);
+        }
+        const args: ExecutionArgs = {
+          schema: planner.apiSchema,
+          document,
+          operationName,
+          variableValues: rawVariables,
+          rootValue: iterator,
+        };
+        return args;
+      },
+      // Events never go through graphql-ws' execution: the hub writes them.
+      subscribe: (args: ExecutionArgs) => args.rootValue as LiveIterator,
+    },
+    wss,
+  );
+
+  wss.on('error', (err) => logger.error({ err }, 'websocket server error'));
+
+  return {
+    connections: () => wss.clients.size,
+    async close() {
+      await server.dispose();
+    },
+  };
+}
