@@ -15,6 +15,7 @@ import { NormalisedKeys1764400000000 } from './migrations/1764400000000-normalis
 import { RefreshGrace1764500000000 } from './migrations/1764500000000-refresh-grace';
 import { Interactions1764600000000 } from './migrations/1764600000000-interactions';
 import { MediaRefs1764700000000 } from './migrations/1764700000000-media-refs';
+import { chatPushProcessor } from './push/chat-push-job';
 import { createFcmPush } from './push/fcm-push';
 import { createLocalPush } from './push/local-push';
 import type { PushSender } from './push/push.port';
@@ -97,7 +98,7 @@ export const service: ServiceModule<SocialConfig, SocialDeps> = {
       selfIds: new Set(base.caller.userId ? [base.caller.userId] : []),
     }),
     events: () => socialEventHandlers,
-    jobs: (deps) => pushProcessors(deps),
+    jobs: (deps) => [...pushProcessors(deps), chatPushProcessor(deps)],
   }),
 };
 

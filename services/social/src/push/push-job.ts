@@ -6,6 +6,8 @@ import {
   processor,
   recordJob,
   type JobProcessor,
+  type JobType,
+  type Logger,
   type RunningJob,
 } from '@moim/kit';
 import {
@@ -23,12 +25,8 @@ import type { PushMessage, PushOutcome } from './push.port';
 
 export const PUSH_QUEUE = defineQueue('push', { concurrency: 4 });
 
-export interface SendPushPayload {
+export interface SendPushPayload extends PushFollowUp {
   notificationId: string;
-  /** A follow-up: only these tokens (those that needed a retry last time). */
-  tokens?: string[];
-  /** A follow-up's number: 1 for the first. */
-  attempt?: number;
 }
 
 /** Pushes one notification to its recipient's devices. */
@@ -86,22 +84,95 @@ async function whatToSend(deps: SocialDeps, notificationId: string): Promise<ToS
   return { n, message: pushMessage(n, actor.nickname, targetKind) };
 }
 
+/** A push job's follow-up fields: a follow-up takes only `tokens`, and is follow-up number `attempt`. */
+export interface PushFollowUp {
+  /** A follow-up: only these tokens (those that needed a retry last time). */
+  tokens?: string[];
+  /** A follow-up's number: 1 for the first. */
+  attempt?: number;
+}
+
+/**
+ * The rule of every push job with follow-ups: after `type.attempts` follow-ups the last one fails
+ * instead of recording another, and the queue's reruns of that one do not send again (the reached
+ * devices must not be pushed twice); an admin's retry, which starts it afresh, does send.
+ */
+export function refuseRerunAfterGivingUp(
+  type: JobType<PushFollowUp>,
+  payload: PushFollowUp,
+  job: RunningJob,
+): void {
+  if ((payload.attempt ?? 0) >= type.attempts && job.attemptsMade > 0)
+    throw new Error(
+      `gave up after ${payload.attempt} follow-ups: ${payload.tokens?.length ?? 0} devices kept failing`,
+    );
+}
+
+/**
+ * Sends `message` to `tokens` and acts on each token's outcome: invalid ones are deleted; when
+ * every token needs a retry the run fails and the queue retries it with the job type's backoff;
+ * when only some do, a follow-up job (`followUp(retry, next)`, with the id `followUpId(next)`)
+ * takes just those, so the devices already reached are not pushed twice. The last follow-up
+ * allowed fails instead (see refuseRerunAfterGivingUp).
+ */
+export async function pushToTokens<P extends PushFollowUp>(
+  deps: SocialDeps,
+  log: Logger,
+  job: {
+    type: JobType<P>;
+    attempt: number;
+    followUp: (tokens: string[], attempt: number) => P;
+    followUpId: (attempt: number) => string;
+  },
+  tokens: string[],
+  message: PushMessage,
+): Promise<void> {
+  const outcomes = await deps.push.send(tokens, message);
+  const tokensWith = (outcome: PushOutcome) => tokens.filter((_, i) => (outcomes[i] ?? 'retry') === outcome);
+  const invalid = tokensWith('invalid');
+  const retry = tokensWith('retry');
+  log.info(
+    { devices: tokens.length, sent: tokensWith('sent').length, invalid: invalid.length, retry: retry.length },
+    'push sent',
+  );
+  // Nobody reached: the queue runs this job again after its backoff.
+  if (retry.length === tokens.length)
+    throw new Error(`push failed for every device (${tokens.length}), all transient`);
+  const gaveUp = job.attempt >= job.type.attempts;
+  const followUp = retry.length > 0 && !gaveUp;
+  const next = job.attempt + 1;
+  // The devices have the push now: a failure from here on must not fail the job, or its rerun
+  // would push them again. At worst a dead token stays for the next push to find.
+  if (invalid.length || followUp)
+    try {
+      await deps.db.transaction(async (manager) => {
+        if (invalid.length) await manager.delete(DeviceEntity, { token: In(invalid) });
+        if (followUp)
+          await recordJob(manager, job.type, job.followUp(retry, next), {
+            id: job.followUpId(next),
+            delayMs: backoffDelay(job.type.backoff, next),
+          });
+      });
+    } catch (err) {
+      log.error(
+        { err, invalid: invalid.length, retry: retry.length },
+        'push sent, but its follow-up was not recorded',
+      );
+    }
+  if (retry.length && gaveUp)
+    throw new Error(
+      `gave up after ${job.attempt} follow-ups: ${retry.length} of ${tokens.length} devices kept failing`,
+    );
+}
+
 /**
  * Sends a notification to the recipient's devices (a follow-up: to the tokens it names that are
- * still theirs). Per token: invalid ones are deleted; when every token needs a retry the run
- * fails and the queue retries it with SEND_PUSH's backoff; when only some do, a follow-up job
- * takes just those, so the devices already reached are not pushed twice. After SEND_PUSH.attempts
- * follow-ups the last one fails instead, into the failed set; the queue's reruns of that one do
- * not send again (an admin's retry, which starts it afresh, does).
+ * still theirs), with pushToTokens's per-token handling and SEND_PUSH's follow-ups.
  */
 async function sendPush(deps: SocialDeps, payload: SendPushPayload, job: RunningJob): Promise<void> {
   const attempt = payload.attempt ?? 0;
   const log = deps.logger.child({ notificationId: payload.notificationId, attempt, jobId: job.id });
-  const gaveUp = attempt >= SEND_PUSH.attempts;
-  if (gaveUp && job.attemptsMade > 0)
-    throw new Error(
-      `gave up after ${attempt} follow-ups: ${payload.tokens?.length ?? 0} devices kept failing`,
-    );
+  refuseRerunAfterGivingUp(SEND_PUSH, payload, job);
 
   const found = await whatToSend(deps, payload.notificationId);
   if (!('n' in found)) {
@@ -120,44 +191,18 @@ async function sendPush(deps: SocialDeps, payload: SendPushPayload, job: Running
     log.debug('push skipped: no devices');
     return;
   }
-
-  const outcomes = await deps.push.send(tokens, message);
-  const tokensWith = (outcome: PushOutcome) => tokens.filter((_, i) => (outcomes[i] ?? 'retry') === outcome);
-  const invalid = tokensWith('invalid');
-  const retry = tokensWith('retry');
-  log.info(
-    { devices: tokens.length, sent: tokensWith('sent').length, invalid: invalid.length, retry: retry.length },
-    'push sent',
+  await pushToTokens(
+    deps,
+    log,
+    {
+      type: SEND_PUSH,
+      attempt,
+      followUp: (retry, next) => ({ notificationId: n.id, tokens: retry, attempt: next }),
+      followUpId: (next) => `push-${n.id}-${next}`,
+    },
+    tokens,
+    message,
   );
-  // Nobody reached: the queue runs this job again after its backoff.
-  if (retry.length === tokens.length)
-    throw new Error(`push failed for every device (${tokens.length}), all transient`);
-  const followUp = retry.length > 0 && !gaveUp;
-  const next = attempt + 1;
-  // The devices have the push now: a failure from here on must not fail the job, or its rerun
-  // would push them again. At worst a dead token stays for the next push to find.
-  if (invalid.length || followUp)
-    try {
-      await deps.db.transaction(async (manager) => {
-        if (invalid.length) await manager.delete(DeviceEntity, { token: In(invalid) });
-        if (followUp)
-          await recordJob(
-            manager,
-            SEND_PUSH,
-            { notificationId: n.id, tokens: retry, attempt: next },
-            { id: `push-${n.id}-${next}`, delayMs: backoffDelay(SEND_PUSH.backoff, next) },
-          );
-      });
-    } catch (err) {
-      log.error(
-        { err, invalid: invalid.length, retry: retry.length },
-        'push sent, but its follow-up was not recorded',
-      );
-    }
-  if (retry.length && gaveUp)
-    throw new Error(
-      `gave up after ${attempt} follow-ups: ${retry.length} of ${tokens.length} devices kept failing`,
-    );
 }
 
 export function pushProcessors(deps: SocialDeps): JobProcessor[] {
