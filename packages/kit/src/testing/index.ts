@@ -307,3 +307,4 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 export { eventFeed } from './events';
+export { createLocalPubSub } from '../pubsub/local';
