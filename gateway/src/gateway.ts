@@ -246,7 +246,6 @@ export async function createGateway(
     clientIp: (req) => clientIp(req, config.TRUSTED_PROXY_HOPS),
     formatError,
     logger,
-    production,
   });
 
   return {

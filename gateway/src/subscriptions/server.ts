@@ -11,8 +11,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLFormattedError,
 } from 'graphql';
-import { CloseCode, type SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type SubscribePayload } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { verifyAccessToken, type Caller, type Logger } from '@moim/kit';
@@ -31,6 +30,9 @@ export interface SubscriptionLimits {
   maxMessageBytes: number;
   connectionInitTimeoutMs: number;
 }
+
+/** How often each socket is pinged; one without a pong by the next ping is dropped. */
+const KEEPALIVE_MS = 12_000;
 
 /** Close codes Moim's gateway uses beyond graphql-ws' own (4400, 4403, 4408, 4429, 4500…). */
 export const SLOW_CONSUMER = 1013; // "Try again later": clients reconnect and resume with `after`
@@ -153,7 +155,6 @@ export function serveSubscriptions(options: {
   clientIp: (req: IncomingMessage) => string | null;
   formatError: (error: GraphQLFormattedError) => GraphQLFormattedError;
   logger: Logger;
-  production: boolean;
 }) {
   const { hub, open, limits, logger } = options;
   const connections = new WeakMap<object, Connection>();
@@ -162,6 +163,7 @@ export function serveSubscriptions(options: {
     server: options.server,
     path: options.path,
     maxPayload: limits.maxMessageBytes,
+    handleProtocols: (protocols) => handleProtocols(protocols),
   });
 
   const release = (conn: Connection) => {
@@ -173,181 +175,211 @@ export function serveSubscriptions(options: {
 
   const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
-  const server = useServer(
-    {
-      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
-      isProd: options.production,
-      async onConnect(ctx: Context) {
-        const { socket, request } = ctx.extra;
-        const ip = options.clientIp(request);
-        const token = tokenOf(ctx.connectionParams);
-        let caller: Caller = { userId: null, role: null, ip, requestId: 'ws' };
-        let expiresAt: number | null = null;
-        if (token !== null) {
-          try {
-            const claims = await verifyAccessToken(token, options.jwtSecret);
-            caller = { userId: claims.userId, role: claims.role, ip, requestId: 'ws' };
-            const exp = decodeJwt(token).exp;
-            expiresAt = typeof exp === 'number' ? exp * 1000 : null;
-          } catch (err) {
-            socket.close(CloseCode.Forbidden, (err as Error).message);
-            return false;
-          }
-        }
-        const key = caller.userId ?? `ip:${ip}`;
-        const count = perKey.get(key) ?? 0;
-        if (count >= limits.connectionsPerUser) {
-          socket.close(TOO_MANY_CONNECTIONS, `Too many connections (at most ${limits.connectionsPerUser})`);
+  const server = makeServer<Record<string, unknown> | undefined, Context['extra']>({
+    connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+    async onConnect(ctx: Context) {
+      const { socket, request } = ctx.extra;
+      const ip = options.clientIp(request);
+      const token = tokenOf(ctx.connectionParams);
+      let caller: Caller = { userId: null, role: null, ip, requestId: 'ws' };
+      let expiresAt: number | null = null;
+      if (token !== null) {
+        try {
+          const claims = await verifyAccessToken(token, options.jwtSecret);
+          caller = { userId: claims.userId, role: claims.role, ip, requestId: 'ws' };
+          const exp = decodeJwt(token).exp;
+          expiresAt = typeof exp === 'number' ? exp * 1000 : null;
+        } catch (err) {
+          socket.close(CloseCode.Forbidden, (err as Error).message);
           return false;
         }
-        perKey.set(key, count + 1);
-        const conn: Connection = { caller, socket, key, subscriptions: 0, expiry: null };
-        connections.set(ctx, conn);
-        if (expiresAt !== null)
-          conn.expiry = setTimeout(
-            () => socket.close(CloseCode.Forbidden, 'Access token expired: reconnect with a fresh one'),
-            Math.max(expiresAt - Date.now(), 0),
-          );
-        return true;
-      },
-      onClose(ctx: Context) {
-        const conn = connections.get(ctx);
-        if (conn) release(conn);
-      },
-
-      async onSubscribe(ctx: Context, id: string, payload: SubscribePayload) {
-        const conn = connections.get(ctx)!;
-        if (typeof payload.query !== 'string' || !payload.query.trim())
-          return refuse('The subscribe message has no query', 'BAD_REQUEST');
-        if (conn.subscriptions >= limits.subscriptionsPerConnection)
-          return refuse(
-            `Too many subscriptions on this connection (at most ${limits.subscriptionsPerConnection})`,
-            'RATE_LIMITED',
-          );
-        const planner = options.planner();
-        let document: DocumentNode;
-        try {
-          checkSource(payload.query, limits);
-          document = parse(payload.query, { maxTokens: limits.maxTokens });
-        } catch (err) {
-          return errorsOf(
-            err instanceof GraphQLError && !err.extensions.code
-              ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
-              : err,
-          );
-        }
-        const invalid = validate(planner.apiSchema, document);
-        if (invalid.length)
-          return invalid.map(
-            (e) =>
-              new GraphQLError(e.message, {
-                nodes: e.nodes,
-                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-              }),
-          );
-        const operationName = payload.operationName ?? undefined;
-        const operation = getOperationAST(document, operationName);
-        if (!operation) return refuse('No operation of that name in the document', 'BAD_USER_INPUT');
-        if (operation.operation !== 'subscription')
-          return refuse(
-            'Only subscriptions over WebSocket: send queries and mutations over HTTP',
-            'BAD_REQUEST',
-          );
-        const rawVariables = payload.variables ?? {};
-        const fragments = Object.fromEntries(
-          document.definitions
-            .filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition')
-            .map((d) => [d.name.value, d]),
+      }
+      const key = caller.userId ?? `ip:${ip}`;
+      const count = perKey.get(key) ?? 0;
+      if (count >= limits.connectionsPerUser) {
+        socket.close(TOO_MANY_CONNECTIONS, `Too many connections (at most ${limits.connectionsPerUser})`);
+        return false;
+      }
+      perKey.set(key, count + 1);
+      const conn: Connection = { caller, socket, key, subscriptions: 0, expiry: null };
+      connections.set(ctx, conn);
+      if (expiresAt !== null)
+        conn.expiry = setTimeout(
+          () => socket.close(CloseCode.Forbidden, 'Access token expired: reconnect with a fresh one'),
+          Math.max(expiresAt - Date.now(), 0),
         );
-        const coerced = getVariableValues(
-          planner.apiSchema,
-          operation.variableDefinitions ?? [],
-          rawVariables,
-        );
-        if (coerced.errors?.length)
-          return coerced.errors.map(
-            (e) => new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT' } }),
-          );
-        let plan;
-        try {
-          checkOperation(planner.apiSchema, operation, fragments, rawVariables, limits);
-          plan = planner.plan(document, payload.query, operationName, coerced.coerced!);
-        } catch (err) {
-          return errorsOf(err);
-        }
-
-        // The owning subgraph decides whether this caller may listen, and where events travel.
-        const caller: Caller = { ...conn.caller, requestId: `ws-${id}` };
-        const since = Date.now();
-        conn.subscriptions += 1;
-        const iterator = new LiveIterator();
-        let membership: Membership | null = null;
-        const finish = () => {
-          membership?.leave();
-          membership = null;
-        };
-        let done = false;
-        iterator.onReturn = () => {
-          if (done) return;
-          done = true;
-          conn.subscriptions -= 1;
-          finish();
-        };
-        const frameHead = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-        const subscriber: Subscriber = {
-          userId: caller.userId,
-          write(json) {
-            if (conn.socket.readyState !== conn.socket.OPEN) return;
-            if (conn.socket.bufferedAmount > limits.maxBufferedBytes) {
-              conn.socket.close(SLOW_CONSUMER, 'Slow consumer: too many undelivered events');
-              return;
-            }
-            conn.socket.send(`${frameHead}${json}}`);
-          },
-          end(ending) {
-            finish();
-            iterator.end(ending);
-          },
-        };
-        try {
-          const opening = await open(plan.subgraph, plan.field, plan.args, caller);
-          const key = `${operationName ?? ''}\n${payload.query}\n${stableJson(plan.variables)}`;
-          const joined = await hub.join(opening.channel, key, plan, subscriber, since);
-          membership = joined.membership;
-          let backlog = opening.backlog ?? [];
-          if (!joined.listeningSince && opening.head !== undefined) {
-            // This replica was not listening yet when the subgraph read the backlog: ask for
-            // what was published since, now that it is.
-            const again = await open(plan.subgraph, plan.field, plan.args, caller, opening.head);
-            backlog = [...backlog, ...(again.backlog ?? [])];
-          }
-          if (conn.socket.readyState !== conn.socket.OPEN) iterator.end(null);
-          else await membership?.start(backlog);
-        } catch (err) {
-          iterator.onReturn();
-          return errorsOf(err);
-        }
-        const args: ExecutionArgs = {
-          schema: planner.apiSchema,
-          document,
-          operationName,
-          variableValues: rawVariables,
-          rootValue: iterator,
-        };
-        return args;
-      },
-      // Events never go through graphql-ws' execution: the hub writes them.
-      subscribe: (args: ExecutionArgs) => args.rootValue as LiveIterator,
+      return true;
     },
-    wss,
-  );
+    onClose(ctx: Context) {
+      const conn = connections.get(ctx);
+      if (conn) release(conn);
+    },
 
+    async onSubscribe(ctx: Context, id: string, payload: SubscribePayload) {
+      const conn = connections.get(ctx)!;
+      if (typeof payload.query !== 'string' || !payload.query.trim())
+        return refuse('The subscribe message has no query', 'BAD_REQUEST');
+      if (conn.subscriptions >= limits.subscriptionsPerConnection)
+        return refuse(
+          `Too many subscriptions on this connection (at most ${limits.subscriptionsPerConnection})`,
+          'RATE_LIMITED',
+        );
+      const planner = options.planner();
+      let document: DocumentNode;
+      try {
+        checkSource(payload.query, limits);
+        document = parse(payload.query, { maxTokens: limits.maxTokens });
+      } catch (err) {
+        return errorsOf(
+          err instanceof GraphQLError && !err.extensions.code
+            ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
+            : err,
+        );
+      }
+      const invalid = validate(planner.apiSchema, document);
+      if (invalid.length)
+        return invalid.map(
+          (e) =>
+            new GraphQLError(e.message, {
+              nodes: e.nodes,
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+        );
+      const operationName = payload.operationName ?? undefined;
+      const operation = getOperationAST(document, operationName);
+      if (!operation) return refuse('No operation of that name in the document', 'BAD_USER_INPUT');
+      if (operation.operation !== 'subscription')
+        return refuse(
+          'Only subscriptions over WebSocket: send queries and mutations over HTTP',
+          'BAD_REQUEST',
+        );
+      const rawVariables = payload.variables ?? {};
+      const fragments = Object.fromEntries(
+        document.definitions
+          .filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition')
+          .map((d) => [d.name.value, d]),
+      );
+      const coerced = getVariableValues(planner.apiSchema, operation.variableDefinitions ?? [], rawVariables);
+      if (coerced.errors?.length)
+        return coerced.errors.map(
+          (e) => new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT' } }),
+        );
+      let plan;
+      try {
+        checkOperation(planner.apiSchema, operation, fragments, rawVariables, limits);
+        plan = planner.plan(document, payload.query, operationName, coerced.coerced!);
+      } catch (err) {
+        return errorsOf(err);
+      }
+
+      // The owning subgraph decides whether this caller may listen, and where events travel.
+      const caller: Caller = { ...conn.caller, requestId: `ws-${id}` };
+      const since = Date.now();
+      conn.subscriptions += 1;
+      const iterator = new LiveIterator();
+      let membership: Membership | null = null;
+      const finish = () => {
+        membership?.leave();
+        membership = null;
+      };
+      let done = false;
+      iterator.onReturn = () => {
+        if (done) return;
+        done = true;
+        conn.subscriptions -= 1;
+        finish();
+      };
+      const frameHead = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+      const subscriber: Subscriber = {
+        userId: caller.userId,
+        write(json) {
+          if (conn.socket.readyState !== conn.socket.OPEN) return;
+          if (conn.socket.bufferedAmount > limits.maxBufferedBytes) {
+            conn.socket.close(SLOW_CONSUMER, 'Slow consumer: too many undelivered events');
+            return;
+          }
+          conn.socket.send(`${frameHead}${json}}`);
+        },
+        end(ending) {
+          finish();
+          iterator.end(ending);
+        },
+      };
+      try {
+        const opening = await open(plan.subgraph, plan.field, plan.args, caller);
+        const key = `${operationName ?? ''}\n${payload.query}\n${stableJson(plan.variables)}`;
+        const joined = await hub.join(opening.channel, key, plan, subscriber, since);
+        membership = joined.membership;
+        let backlog = opening.backlog ?? [];
+        if (!joined.listeningSince && opening.head !== undefined) {
+          // This replica was not listening yet when the subgraph read the backlog: ask for
+          // what was published since, now that it is.
+          const again = await open(plan.subgraph, plan.field, plan.args, caller, opening.head);
+          backlog = [...backlog, ...(again.backlog ?? [])];
+        }
+        if (conn.socket.readyState !== conn.socket.OPEN) iterator.end(null);
+        else await membership?.start(backlog);
+      } catch (err) {
+        iterator.onReturn();
+        return errorsOf(err);
+      }
+      const args: ExecutionArgs = {
+        schema: planner.apiSchema,
+        document,
+        operationName,
+        variableValues: rawVariables,
+        rootValue: iterator,
+      };
+      return args;
+    },
+    // Events never go through graphql-ws' execution: the hub writes them.
+    subscribe: (args: ExecutionArgs) => args.rootValue as LiveIterator,
+  });
+
+  // graphql-ws' own `ws` glue, with our logger and limits: a socket error (an oversize frame,
+  // 1009) is the client's doing and is logged as such, not printed to stderr.
+  wss.on('connection', (socket, request) => {
+    socket.on('error', (err) => logger.info({ err: err.message }, 'websocket closed on a client error'));
+    let alive = true;
+    socket.on('pong', () => void (alive = true));
+    const heartbeat = setInterval(() => {
+      if (!alive) return socket.terminate(); // no pong since the last ping: the peer is gone
+      alive = false;
+      socket.ping();
+    }, KEEPALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, () => resolve());
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', async (data) => {
+            try {
+              await cb(String(data));
+            } catch (err) {
+              logger.error({ err }, 'websocket message failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(heartbeat);
+      void closed(code, String(reason));
+    });
+  });
   wss.on('error', (err) => logger.error({ err }, 'websocket server error'));
 
   return {
     connections: () => wss.clients.size,
     async close() {
-      await server.dispose();
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
