@@ -22,6 +22,7 @@ import {
   createHttpApp,
   createLogger,
   createMetrics,
+  readGauge,
   REQUEST_ID_HEADER,
   verifyAccessToken,
   type Caller,
@@ -191,9 +192,10 @@ export async function createGateway(
   const formatError = production ? maskForProduction : (e: GraphQLFormattedError) => e;
   const hub = createHub({ pubsub, logger, formatError, maxPending: 1000 });
 
+  const metrics = createMetrics('gateway');
   const http = createHttpApp({
     logger,
-    metrics: createMetrics('gateway'),
+    metrics,
     logRequests: false,
     metricsPort: config.METRICS_PORT,
     graphql: {
@@ -247,6 +249,21 @@ export async function createGateway(
     formatError,
     logger,
   });
+
+  readGauge(metrics, 'gateway_ws_connections', 'Open graphql-ws sockets', subscriptions.connections);
+  readGauge(
+    metrics,
+    'gateway_live_channels',
+    'Live channels this replica listens to',
+    () => hub.stats().channels,
+  );
+  readGauge(
+    metrics,
+    'gateway_live_groups',
+    'Distinct subscription selections (one run per event each)',
+    () => hub.stats().groups,
+  );
+  readGauge(metrics, 'gateway_live_subscribers', 'Live subscriptions', () => hub.stats().subscribers);
 
   return {
     http,

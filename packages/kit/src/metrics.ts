@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics, Histogram } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -28,6 +28,18 @@ export function createMetrics(service: string): Metrics {
     registers: [registry],
   });
   return { registry, httpDuration, rootFields };
+}
+
+/** A gauge read when Prometheus scrapes (open sockets, live subscriptions…). */
+export function readGauge(metrics: Metrics, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [metrics.registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 /**
