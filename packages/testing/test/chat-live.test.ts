@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signAccessToken } from '@moim/kit';
-import { eventually, TEST_JWT_SECRET } from '@moim/kit/testing';
+import { signAccessToken, signCaller } from '@moim/kit';
+import { eventually, TEST_JWT_SECRET, TEST_SECRET } from '@moim/kit/testing';
 import { applyCatalog, parseUiucCsv, SectionEntity, UIUC, type CatalogDeps } from '@moim/course-catalog';
 import { codeOf, ok, randomClientIp, startGraph, type Account, type GqlResult, type Graph } from '../src';
 import { liveClient, rawSocket, type LiveClient, type Received } from '../src/live';
@@ -310,6 +310,34 @@ describe('scale-out: two gateways, two chat replicas, one Redis', () => {
     expect(received.slice(-100).map((m) => m.id)).toEqual(newest);
     // Seq order within each batch of ten: every id appears once, in ascending room order.
     expect(received).toHaveLength(200);
+  });
+});
+
+describe('opening a live field', () => {
+  it('is refused to anyone but the gateway: unsigned, forged or for another body', async () => {
+    const person = await graph.person('signed');
+    const room = await join([person], '30770');
+    const openUrl = new URL('/live/open', graph.subgraphUrl('chat'));
+    const body = JSON.stringify({ field: 'roomEvents', args: { roomId: room } });
+    const post = (headers: Record<string, string>, text = body) =>
+      fetch(openUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: text,
+      });
+    const unsigned = await post({});
+    expect(unsigned.status).toBe(401);
+    expect(
+      ((await unsigned.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions
+        .code,
+    ).toBe('UNAUTHENTICATED');
+    const caller = { userId: person.id, role: 'USER' as const, ip: null, requestId: 'r' };
+    const signedForOther = signCaller(caller, TEST_SECRET, 'chat', '{"field":"myChatEvents","args":{}}');
+    expect((await post({ 'x-moim-caller': signedForOther })).status).toBe(401);
+    const good = await post({ 'x-moim-caller': signCaller(caller, TEST_SECRET, 'chat', body) });
+    expect(((await good.json()) as { opening: { channel: string } }).opening.channel).toBe(
+      `live:chat:room:${room}`,
+    );
   });
 });
 

@@ -1,0 +1,60 @@
+import type { EntityManager, EntitySchema } from 'typeorm';
+import type { EventPayloads } from '@moim/events';
+import { isUniqueViolation, type EventHandlers } from '@moim/kit';
+import { applyMediaEvent } from '@moim/media-refs';
+import { joinSectionRoom, leaveSectionRoom } from './domain/rooms';
+import { ChatBlockEntity, type ChatBlock } from './entities';
+
+/**
+ * Applies a block change unless a newer one for the same pair was applied already, so the edge
+ * ends up as the latest event says whatever order retries deliver them in (as review does).
+ */
+async function applyBlock(
+  manager: EntityManager,
+  p: EventPayloads['block.created'],
+  active: boolean,
+  sequence: number,
+): Promise<void> {
+  const version = String(sequence);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const updated = await manager
+      .createQueryBuilder()
+      .update(ChatBlockEntity as EntitySchema<ChatBlock>)
+      .set({ active, version })
+      .where('blocker_id = :from AND blocked_id = :to AND version < :sequence', {
+        from: p.blockerId,
+        to: p.blockedId,
+        sequence,
+      })
+      .execute();
+    if (updated.affected) return;
+    try {
+      await manager.insert(ChatBlockEntity, {
+        blockerId: p.blockerId,
+        blockedId: p.blockedId,
+        active,
+        version,
+      });
+      return;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+  }
+  // The edge holds a newer change: this event is stale.
+}
+
+export const chatEventHandlers: EventHandlers = {
+  'timetable.section.added': (p, manager, event) => joinSectionRoom(manager, p, event),
+  'timetable.section.removed': (p, manager, event) => leaveSectionRoom(manager, p, event),
+  'block.created': (p, manager, event) => applyBlock(manager, p, true, event.sequence),
+  'block.deleted': (p, manager, event) => applyBlock(manager, p, false, event.sequence),
+  // Who uploaded what (docs/decisions/0009): attaching to a message checks this replica.
+  'media.created': (p, manager, event) =>
+    applyMediaEvent(
+      manager,
+      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
+      event,
+    ),
+  'media.failed': (p, manager, event) =>
+    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
+};

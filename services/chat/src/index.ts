@@ -1,0 +1,12 @@
+export { service, typeDefs, type ChatService } from './service';
+export { loadChatEnv, type ChatConfig } from './env';
+export type { ChatContext, ChatDeps } from './domain/context';
+export * from './entities';
+export { roomChannel, userChannel } from './domain/publish';
+export { messageRepr, type MessageRepr } from './domain/repr';
+export { fanOut } from './domain/fanout';
+export { CHAT_PUSH, FANOUT_MESSAGE, FANOUT_QUEUE, REVOKE_MEMBER } from './domain/jobs';
+export { MAX_BACKLOG, openMyChatEvents, openRoomEvents } from './domain/live';
+export { MAX_ATTACHMENTS, MAX_BODY_LENGTH } from './domain/validation';
+export { TYPING_LIMIT } from './domain/rooms';
+export { seed } from './seed';
