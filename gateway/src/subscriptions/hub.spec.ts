@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type LiveMessage } from '@moim/kit';
 import { createLocalPubSub, eventually } from '@moim/kit/testing';
-import { createHub, type Ending, type Subscriber } from './hub';
+import { createHub, REORDER_MS, type Ending, type Subscriber } from './hub';
 import type { SubscriptionPlan } from './plan';
 
 // The hub without a graph: a plan that records its runs, subscribers that record their frames.
@@ -42,6 +42,8 @@ function recorder(userId: string | null = 'u1') {
 }
 
 const publish = (channel: string, message: LiveMessage) => pubsub.publish(channel, message);
+/** An opening that began now, from `head`. */
+const at = (head?: number, since = Date.now()) => ({ since, head });
 
 describe('the subscription hub', () => {
   it('runs an event once per group, whatever the number of subscribers, and writes it to each', async () => {
@@ -49,14 +51,12 @@ describe('the subscription hub', () => {
     const { plan, runs } = fakePlan();
     const subs = Array.from({ length: 20 }, () => recorder());
     for (const s of subs) {
-      const { membership } = await hub.join('room:1', 'same', plan, s.subscriber, Date.now());
+      const { membership } = await hub.join('room:1', 'same', plan, s.subscriber, at());
       await membership.start([]);
     }
     const other = fakePlan();
     const different = recorder();
-    await (
-      await hub.join('room:1', 'other', other.plan, different.subscriber, Date.now())
-    ).membership.start([]);
+    await (await hub.join('room:1', 'other', other.plan, different.subscriber, at())).membership.start([]);
     await publish('room:1', { seq: 1, data: { n: 1 } });
     await eventually(() => subs.every((s) => s.frames.length === 1) && different.frames.length === 1);
     expect(runs).toEqual([1]);
@@ -68,7 +68,7 @@ describe('the subscription hub', () => {
     hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
     const { plan } = fakePlan(({ n }) => (n === 1 ? 50 : 0));
     const s = recorder();
-    await (await hub.join('room:2', 'k', plan, s.subscriber, Date.now())).membership.start([]);
+    await (await hub.join('room:2', 'k', plan, s.subscriber, at())).membership.start([]);
     for (const n of [1, 2, 3]) await publish('room:2', { seq: n, data: { n } });
     await eventually(() => s.frames.length === 3);
     expect(s.frames).toEqual([1, 2, 3]);
@@ -78,7 +78,7 @@ describe('the subscription hub', () => {
     hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
     const { plan } = fakePlan();
     const s = recorder();
-    const { membership } = await hub.join('room:3', 'k', plan, s.subscriber, Date.now());
+    const { membership } = await hub.join('room:3', 'k', plan, s.subscriber, at());
     // Published while the subscriber's backlog is being read: 4 is also in the backlog.
     await publish('room:3', { seq: 4, data: { n: 4 } });
     await publish('room:3', { seq: 5, data: { n: 5 } });
@@ -95,7 +95,7 @@ describe('the subscription hub', () => {
     hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
     const { plan } = fakePlan();
     const s = recorder();
-    await hub.join('room:4', 'k', plan, s.subscriber, Date.now());
+    await hub.join('room:4', 'k', plan, s.subscriber, at());
     for (let n = 1; n <= 6; n++) await publish('room:4', { seq: n, data: { n } });
     await eventually(() => s.endings.length > 0);
     expect(s.endings[0]!.errors[0]!.extensions!.code).toBe('SLOW_CONSUMER');
@@ -106,7 +106,7 @@ describe('the subscription hub', () => {
     const { plan } = fakePlan();
     const [leaving, staying] = [recorder('leaver'), recorder('stayer')];
     for (const s of [leaving, staying])
-      await (await hub.join('room:5', 'k', plan, s.subscriber, Date.now())).membership.start([]);
+      await (await hub.join('room:5', 'k', plan, s.subscriber, at())).membership.start([]);
     await publish('room:5', { revoke: { userId: 'leaver', message: 'You left' } });
     await eventually(() => leaving.endings.length === 1);
     expect(leaving.endings[0]).toEqual({
@@ -119,22 +119,86 @@ describe('the subscription hub', () => {
     hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
     const { plan } = fakePlan();
     const s = recorder();
-    const { membership, listeningSince } = await hub.join(
+    const { membership, mayHaveMissed } = await hub.join(
       'room:6',
       'k',
       plan,
       s.subscriber,
-      Date.now() - 1000,
+      at(0, Date.now() - 1000),
     );
     // The channel was not heard before this subscriber came: the caller must ask for what it missed.
-    expect(listeningSince).toBe(false);
-    const second = await hub.join('room:6', 'k', plan, recorder().subscriber, Date.now() + 1);
-    expect(second.listeningSince).toBe(true);
+    expect(mayHaveMissed).toBe(true);
+    const second = await hub.join('room:6', 'k', plan, recorder().subscriber, at(0, Date.now() + 1));
+    expect(second.mayHaveMissed).toBe(false);
     expect(await pubsub.listening(['room:6'])).toEqual([true]);
     membership.leave();
     second.membership.leave();
     await eventually(async () => (await pubsub.listening(['room:6']))[0] === false);
     expect(hub.stats()).toEqual({ channels: 0, groups: 0, subscribers: 0 });
+  });
+
+  it('puts seqs back in order when replicas publish them out of order, dropping none', async () => {
+    hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
+    const { plan } = fakePlan();
+    const s = recorder();
+    await (await hub.join('room:8', 'k', plan, s.subscriber, at(0))).membership.start([]);
+    for (const n of [1, 3, 2, 5, 4]) await publish('room:8', { seq: n, data: { n } });
+    await eventually(() => s.frames.length === 5);
+    expect(s.frames).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('gives up waiting for a missing seq after a moment, and still delivers it once if it comes', async () => {
+    hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
+    const { plan } = fakePlan();
+    const s = recorder();
+    await (await hub.join('room:9', 'k', plan, s.subscriber, at(0))).membership.start([]);
+    await publish('room:9', { seq: 1, data: { n: 1 } });
+    await publish('room:9', { seq: 3, data: { n: 3 } });
+    await eventually(() => s.frames.length === 1);
+    await new Promise((r) => setTimeout(r, REORDER_MS / 2));
+    expect(s.frames).toEqual([1]); // 3 waits for 2
+    await eventually(() => s.frames.length === 2, 2000);
+    await publish('room:9', { seq: 2, data: { n: 2 } }); // late
+    await publish('room:9', { seq: 3, data: { n: 3 } }); // a duplicate
+    await publish('room:9', { seq: 4, data: { n: 4 } });
+    await eventually(() => s.frames.length === 4);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.frames).toEqual([1, 3, 2, 4]);
+  });
+
+  it('says a joiner may have missed events when one after its head already passed', async () => {
+    hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
+    const { plan } = fakePlan();
+    const first = recorder();
+    await (await hub.join('room:10', 'k', plan, first.subscriber, at(0))).membership.start([]);
+    const since = Date.now();
+    await publish('room:10', { seq: 1, data: { n: 1 } });
+    await eventually(() => first.frames.length === 1);
+    // The second subscriber's opening read head 0 before seq 1 was published.
+    const late = await hub.join('room:10', 'k', plan, recorder().subscriber, at(0, since));
+    expect(late.mayHaveMissed).toBe(true);
+    const current = await hub.join('room:10', 'k', plan, recorder().subscriber, at(1, since));
+    expect(current.mayHaveMissed).toBe(false);
+  });
+
+  it('refuses a subscriber whose user was revoked while it was opening', async () => {
+    hub = createHub({ pubsub, logger, formatError: (e) => e, maxPending: 5 });
+    const { plan } = fakePlan();
+    const keeper = recorder('other');
+    await (await hub.join('room:11', 'k', plan, keeper.subscriber, at())).membership.start([]);
+    const since = Date.now();
+    await publish('room:11', { revoke: { userId: 'leaver', message: 'You left' } });
+    await new Promise((r) => setTimeout(r, 20));
+    const joined = await hub.join('room:11', 'k', plan, recorder('leaver').subscriber, at(undefined, since));
+    expect(joined.revoked).toBe('You left');
+    const later = await hub.join(
+      'room:11',
+      'k',
+      plan,
+      recorder('leaver').subscriber,
+      at(undefined, Date.now() + 1),
+    );
+    expect(later.revoked).toBeNull();
   });
 
   it('turns a failing run into an error frame, and keeps going', async () => {
@@ -148,7 +212,7 @@ describe('the subscription hub', () => {
         return { data: event };
       },
     } as unknown as SubscriptionPlan;
-    await (await hub.join('room:7', 'k', plan, s.subscriber, Date.now())).membership.start([]);
+    await (await hub.join('room:7', 'k', plan, s.subscriber, at())).membership.start([]);
     await publish('room:7', { data: { n: 1 } });
     await publish('room:7', { data: { n: 2 } });
     await eventually(() => s.raw.length === 2);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { LiveEvent, LiveMessage, Logger, PubSub } from '@moim/kit';
 import type { GatewayContext } from '../gateway';
+import { MAX_BATCHED_OPERATIONS } from '../transport';
 import type { SubscriptionPlan } from './plan';
 
 /**
@@ -11,7 +12,19 @@ import type { SubscriptionPlan } from './plan';
  * call per other subgraph, not one per subscriber), serialised once; each subscriber's frame is
  * that JSON behind its own operation id, written to its socket. Events run concurrently but are
  * written in channel order, group by group.
+ *
+ * Events with a `seq` (a room's messages) are put back in order per channel: replicas of the
+ * publishing subgraph may publish seq 6 before seq 5; a gap waits up to REORDER_MS for what is
+ * missing, then what arrived goes on (a late event is still delivered, never dropped). Each
+ * subscriber writes a seq at most once.
  */
+
+/** How long an event waits for the seqs before it (published by another replica, a few ms behind). */
+export const REORDER_MS = 150;
+/** How long a revoke is remembered, for subscribers whose opening was under way when it came. */
+const REVOKE_MEMORY_MS = 60_000;
+/** Backlog events run through the plan this many at a time: one batched request per subgraph. */
+const BACKLOG_CHUNK = MAX_BATCHED_OPERATIONS;
 
 /** The end of a subscription the client did not ask for. */
 export type Ending = { errors: GraphQLFormattedError[] } | null;
@@ -29,8 +42,9 @@ interface Member {
   subscriber: Subscriber;
   /** Until its backlog is written, live events wait here (with their seq), in order. */
   pending: Array<{ seq: number | undefined; json: string }> | null;
-  /** The highest seq written: older or equal ones are duplicates of the backlog. */
-  seq: number | null;
+  /** Every seq up to `floor` is written (or predates the subscription); `written` holds those above. */
+  floor: number | null;
+  written: Set<number>;
   left: boolean;
 }
 
@@ -49,6 +63,13 @@ interface Channel {
   activeAt: number | null;
   ready: Promise<void>;
   unsubscribe: (() => Promise<void>) | null;
+  /** The highest seq received, and the next one expected in order. */
+  maxSeq: number;
+  nextSeq: number | null;
+  held: Map<number, LiveEvent>;
+  holdTimer: NodeJS.Timeout | null;
+  /** userId → when (and why) their subscriptions to this channel were revoked. */
+  revoked: Map<string, { at: number; message: string }>;
 }
 
 export interface HubOptions {
@@ -67,24 +88,47 @@ export interface Membership {
   leave(): void;
 }
 
+export interface Joined {
+  membership: Membership;
+  /**
+   * Whether events after `head` may have passed this replica before the subscriber joined (it was
+   * not listening yet when the opening began, or such an event already came): the caller then
+   * opens again with `sinceSeq: head` for them.
+   */
+  mayHaveMissed: boolean;
+  /** The user's subscriptions to this channel were revoked while this one was opening. */
+  revoked: string | null;
+}
+
 const INTERNAL = {
   message: 'Internal error resolving the event',
   extensions: { code: 'INTERNAL_SERVER_ERROR' },
 };
+
+/** Records a written seq; false when it was written before (or predates the subscription). */
+function fresh(member: Member, seq: number): boolean {
+  if (member.floor !== null && seq <= member.floor) return false;
+  if (member.written.has(seq)) return false;
+  member.written.add(seq);
+  // Without a head to start from, the first seq written is the start.
+  member.floor ??= seq - 1;
+  while (member.written.delete(member.floor + 1)) member.floor += 1;
+  return true;
+}
 
 export function createHub({ pubsub, logger, formatError, maxPending }: HubOptions) {
   const channels = new Map<string, Channel>();
   let stopped = false;
 
   /** One run of the plan for one event, as the JSON every subscriber of the group gets. */
-  const runEvent = async (group: Group, data: unknown): Promise<string> => {
+  const runEvent = async (group: Group, data: unknown, batchKey = randomUUID()): Promise<string> => {
     const requestId = randomUUID();
     // Fields of other subgraphs are resolved as for an anonymous viewer: the result is shared by
     // every member of the group, whoever they are (membership was checked when they subscribed).
     const context: GatewayContext = {
       caller: { userId: null, role: null, ip: null, requestId },
       requestId,
-      batchKey: requestId,
+      batchKey,
       logger,
     };
     try {
@@ -114,42 +158,89 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
         });
       return;
     }
-    if (seq !== undefined) {
-      if (member.seq !== null && seq <= member.seq) return; // already written from the backlog
-      member.seq = seq;
-    }
+    if (seq !== undefined && !fresh(member, seq)) return;
     member.subscriber.write(json);
+  };
+
+  /** Runs an event for every group of the channel, each group writing in channel order. */
+  const dispatch = (channel: Channel, event: LiveEvent) => {
+    for (const group of channel.groups.values()) {
+      const result = runEvent(group, event.data);
+      group.tail = group.tail
+        .then(() => result)
+        .then((json) => {
+          for (const member of group.members) deliver(member, event.seq, json);
+        })
+        .catch((err: unknown) => logger.error({ err }, 'subscription fan-out failed'));
+    }
+  };
+
+  /** Dispatches what is held, in seq order, and expects what follows it. */
+  const releaseHeld = (channel: Channel) => {
+    if (channel.holdTimer) clearTimeout(channel.holdTimer);
+    channel.holdTimer = null;
+    const seqs = [...channel.held.keys()].sort((a, b) => a - b);
+    if (seqs.length)
+      logger.warn(
+        { channel: channel.name, expected: channel.nextSeq, got: seqs[0] },
+        'live events out of order: gap',
+      );
+    for (const seq of seqs) dispatch(channel, channel.held.get(seq)!);
+    channel.held.clear();
+    if (seqs.length) channel.nextSeq = seqs.at(-1)! + 1;
   };
 
   const onMessage = (channel: Channel, message: LiveMessage) => {
     if ('revoke' in message) {
       const { userId, message: reason } = message.revoke;
+      const now = Date.now();
+      for (const [user, { at }] of channel.revoked)
+        if (now - at > REVOKE_MEMORY_MS) channel.revoked.delete(user);
+      channel.revoked.set(userId, { at: now, message: reason });
       for (const group of channel.groups.values())
         for (const member of group.members)
           if (member.subscriber.userId === userId)
             member.subscriber.end({ errors: [{ message: reason, extensions: { code: 'FORBIDDEN' } }] });
       return;
     }
-    for (const group of channel.groups.values()) {
-      const result = runEvent(group, message.data);
-      group.tail = group.tail
-        .then(() => result)
-        .then((json) => {
-          for (const member of group.members) deliver(member, message.seq, json);
-        })
-        .catch((err: unknown) => logger.error({ err }, 'subscription fan-out failed'));
+    const { seq } = message;
+    if (seq === undefined) return dispatch(channel, message);
+    channel.maxSeq = Math.max(channel.maxSeq, seq);
+    if (channel.nextSeq === null || seq <= channel.nextSeq) {
+      // In order, or late after a gap was given up on (subscribers drop what they have).
+      dispatch(channel, message);
+      if (channel.nextSeq === null || seq === channel.nextSeq) {
+        channel.nextSeq = seq + 1;
+        while (channel.held.has(channel.nextSeq)) {
+          dispatch(channel, channel.held.get(channel.nextSeq)!);
+          channel.held.delete(channel.nextSeq);
+          channel.nextSeq += 1;
+        }
+        if (channel.held.size === 0 && channel.holdTimer) {
+          clearTimeout(channel.holdTimer);
+          channel.holdTimer = null;
+        }
+      }
+      return;
     }
+    channel.held.set(seq, message);
+    channel.holdTimer ??= setTimeout(() => releaseHeld(channel), REORDER_MS);
   };
 
   const openChannel = (name: string): Channel => {
-    const channel = channels.get(name);
-    if (channel) return channel;
+    const existing = channels.get(name);
+    if (existing) return existing;
     const created: Channel = {
       name,
       groups: new Map(),
       activeAt: null,
       ready: Promise.resolve(),
       unsubscribe: null,
+      maxSeq: -1,
+      nextSeq: null,
+      held: new Map(),
+      holdTimer: null,
+      revoked: new Map(),
     };
     created.ready = pubsub
       .subscribe(name, (message) => onMessage(created, message as LiveMessage))
@@ -170,6 +261,7 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
   const closeChannel = (channel: Channel) => {
     if (channel.groups.size > 0 || !channel.unsubscribe || channels.get(channel.name) !== channel) return;
     channels.delete(channel.name);
+    if (channel.holdTimer) clearTimeout(channel.holdTimer);
     channel
       .unsubscribe()
       .catch((err: unknown) => logger.warn({ err, channel: channel.name }, 'unsubscribe failed'));
@@ -177,18 +269,17 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
 
   return {
     /**
-     * Joins `subscriber` to the group of its operation on `channel`. Resolves once the channel is
-     * live on this replica, with whether it already was when `since` (ms) passed — if not, events
-     * published between the subgraph's backlog read and now may have been missed, and the caller
-     * asks the subgraph again for what follows the backlog.
+     * Joins `subscriber` to the group of its operation on `channel`, where `head` (the subgraph's
+     * last seq when it read the backlog; undefined for channels without seqs) is its starting
+     * point; `since` is when its opening began. Resolves once the channel is live here.
      */
     async join(
       channelName: string,
       key: string,
       plan: SubscriptionPlan,
       subscriber: Subscriber,
-      since: number,
-    ): Promise<{ membership: Membership; listeningSince: boolean }> {
+      opening: { since: number; head: number | undefined },
+    ): Promise<Joined> {
       if (stopped) throw new Error('The gateway is stopping');
       const channel = openChannel(channelName);
       let group = channel.groups.get(key);
@@ -196,7 +287,13 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
         group = { key, plan, members: new Set(), tail: Promise.resolve() };
         channel.groups.set(key, group);
       }
-      const member: Member = { subscriber, pending: [], seq: null, left: false };
+      const member: Member = {
+        subscriber,
+        pending: [],
+        floor: opening.head ?? null,
+        written: new Set(),
+        left: false,
+      };
       const joined = group;
       joined.members.add(member);
       const leave = () => {
@@ -215,20 +312,23 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
         leave();
         throw err;
       }
+      const revoke = subscriber.userId ? channel.revoked.get(subscriber.userId) : undefined;
       const membership: Membership = {
         leave,
         async start(backlog) {
-          // Run concurrently, written in order.
-          const runs = backlog.map((event) => runEvent(joined, event.data));
-          for (const [i, run] of runs.entries()) {
-            const json = await run;
-            if (member.left) return;
-            const seq = backlog[i]!.seq;
-            if (seq !== undefined) {
-              if (member.seq !== null && seq <= member.seq) continue;
-              member.seq = seq;
+          // The backlog starts after the client's position, which may be before `head`.
+          if (backlog.length && backlog[0]!.seq !== undefined)
+            member.floor = Math.min(member.floor ?? Infinity, backlog[0]!.seq - 1);
+          // Run in chunks, each chunk's fetches as one batch per subgraph; written in order.
+          for (let i = 0; i < backlog.length; i += BACKLOG_CHUNK) {
+            const chunk = backlog.slice(i, i + BACKLOG_CHUNK);
+            const batchKey = randomUUID();
+            const runs = await Promise.all(chunk.map((event) => runEvent(joined, event.data, batchKey)));
+            for (const [j, json] of runs.entries()) {
+              if (member.left) return;
+              const seq = chunk[j]!.seq;
+              if (seq === undefined || fresh(member, seq)) subscriber.write(json);
             }
-            subscriber.write(json);
           }
           if (member.left) return;
           const waiting = member.pending ?? [];
@@ -236,7 +336,14 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
           for (const { seq, json } of waiting) deliver(member, seq, json);
         },
       };
-      return { membership, listeningSince: channel.activeAt !== null && channel.activeAt <= since };
+      return {
+        membership,
+        mayHaveMissed:
+          channel.activeAt === null ||
+          channel.activeAt > opening.since ||
+          (opening.head !== undefined && channel.maxSeq > opening.head),
+        revoked: revoke && revoke.at >= opening.since ? revoke.message : null,
+      };
     },
 
     stats() {
@@ -253,6 +360,7 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
       stopped = true;
       const all = [...channels.values()];
       channels.clear();
+      for (const channel of all) if (channel.holdTimer) clearTimeout(channel.holdTimer);
       await Promise.all(all.map((c) => c.unsubscribe?.().catch(() => undefined)));
     },
   };

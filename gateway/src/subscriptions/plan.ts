@@ -52,7 +52,11 @@ interface Planned {
 }
 
 /** The supergraph, its planner and what running subscription events needs; one per supergraph version. */
+let versions = 0;
+
 export class SubscriptionPlanner {
+  /** Tells supergraph versions apart: subscribers of different versions never share a group. */
+  readonly version = ++versions;
   readonly apiSchema: GraphQLSchema;
   private readonly api: Schema;
   private readonly supergraphSchema: GraphQLSchema;

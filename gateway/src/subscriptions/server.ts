@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import {
   getOperationAST,
@@ -43,9 +44,13 @@ interface Connection {
   socket: WebSocket;
   /** Counted against this key's connection limit (user id, or the IP of an anonymous client). */
   key: string;
-  subscriptions: number;
+  /** This socket's subscriptions by operation id, opening or live: all end with the socket. */
+  live: Map<string, LiveIterator>;
   expiry: NodeJS.Timeout | null;
 }
+
+/** setTimeout's largest delay; a token living longer is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Context = {
   extra: { socket: WebSocket; request: IncomingMessage };
@@ -174,6 +179,16 @@ export function serveSubscriptions(options: {
   };
 
   const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+  /** What the client sees of an error (production masks internals, as for HTTP). */
+  const masked = (error: GraphQLError) => {
+    const shown = options.formatError(error.toJSON());
+    return new GraphQLError(shown.message, { extensions: shown.extensions ?? {} });
+  };
+  /** The arguments of a subscription that ended while it was opening: graphql-ws completes it. */
+  const endedArgs = (planner: SubscriptionPlanner, document: DocumentNode, iterator: LiveIterator) => {
+    iterator.end(null);
+    return { schema: planner.apiSchema, document, rootValue: iterator } satisfies ExecutionArgs;
+  };
 
   const server = makeServer<Record<string, unknown> | undefined, Context['extra']>({
     connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
@@ -194,6 +209,8 @@ export function serveSubscriptions(options: {
           return false;
         }
       }
+      // The socket may have closed while the token was checked: count nothing for it.
+      if (socket.readyState !== socket.OPEN) return false;
       const key = caller.userId ?? `ip:${ip}`;
       const count = perKey.get(key) ?? 0;
       if (count >= limits.connectionsPerUser) {
@@ -201,25 +218,35 @@ export function serveSubscriptions(options: {
         return false;
       }
       perKey.set(key, count + 1);
-      const conn: Connection = { caller, socket, key, subscriptions: 0, expiry: null };
+      const conn: Connection = { caller, socket, key, live: new Map(), expiry: null };
       connections.set(ctx, conn);
-      if (expiresAt !== null)
-        conn.expiry = setTimeout(
-          () => socket.close(CloseCode.Forbidden, 'Access token expired: reconnect with a fresh one'),
-          Math.max(expiresAt - Date.now(), 0),
-        );
+      if (expiresAt !== null) {
+        const expire = () => {
+          const left = expiresAt - Date.now();
+          if (left > 0) conn.expiry = setTimeout(expire, Math.min(left, MAX_TIMER_MS));
+          else socket.close(CloseCode.Forbidden, 'Access token expired: reconnect with a fresh one');
+        };
+        expire();
+      }
       return true;
     },
     onClose(ctx: Context) {
       const conn = connections.get(ctx);
-      if (conn) release(conn);
+      if (!conn) return;
+      connections.delete(ctx);
+      release(conn);
+      for (const iterator of [...conn.live.values()]) void iterator.return();
     },
 
     async onSubscribe(ctx: Context, id: string, payload: SubscribePayload) {
-      const conn = connections.get(ctx)!;
+      const conn = connections.get(ctx);
+      if (!conn) return refuse('The connection is closing', 'BAD_REQUEST');
+      // graphql-ws accepts an id again once the client completed it, even while its first
+      // subscription is still opening: that one ends now.
+      await conn.live.get(id)?.return();
       if (typeof payload.query !== 'string' || !payload.query.trim())
         return refuse('The subscribe message has no query', 'BAD_REQUEST');
-      if (conn.subscriptions >= limits.subscriptionsPerConnection)
+      if (conn.live.size >= limits.subscriptionsPerConnection)
         return refuse(
           `Too many subscriptions on this connection (at most ${limits.subscriptionsPerConnection})`,
           'RATE_LIMITED',
@@ -269,26 +296,25 @@ export function serveSubscriptions(options: {
         checkOperation(planner.apiSchema, operation, fragments, rawVariables, limits);
         plan = planner.plan(document, payload.query, operationName, coerced.coerced!);
       } catch (err) {
-        return errorsOf(err);
+        return errorsOf(err).map(masked);
       }
 
       // The owning subgraph decides whether this caller may listen, and where events travel.
-      const caller: Caller = { ...conn.caller, requestId: `ws-${id}` };
+      const caller: Caller = { ...conn.caller, requestId: `ws-${randomUUID()}` };
       const since = Date.now();
-      conn.subscriptions += 1;
       const iterator = new LiveIterator();
+      conn.live.set(id, iterator);
       let membership: Membership | null = null;
+      let done = false;
+      // Whichever way it ends (the client's complete, the socket, a revoke, an error), once.
       const finish = () => {
         membership?.leave();
         membership = null;
-      };
-      let done = false;
-      iterator.onReturn = () => {
         if (done) return;
         done = true;
-        conn.subscriptions -= 1;
-        finish();
+        if (conn.live.get(id) === iterator) conn.live.delete(id);
       };
+      iterator.onReturn = finish;
       const frameHead = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       const subscriber: Subscriber = {
         userId: caller.userId,
@@ -307,21 +333,26 @@ export function serveSubscriptions(options: {
       };
       try {
         const opening = await open(plan.subgraph, plan.field, plan.args, caller);
-        const key = `${operationName ?? ''}\n${payload.query}\n${stableJson(plan.variables)}`;
-        const joined = await hub.join(opening.channel, key, plan, subscriber, since);
+        if (done) return endedArgs(planner, document, iterator);
+        const key = `${planner.version}\n${operationName ?? ''}\n${payload.query}\n${stableJson(plan.variables)}`;
+        const joined = await hub.join(opening.channel, key, plan, subscriber, { since, head: opening.head });
         membership = joined.membership;
+        if (done) {
+          finish();
+          return endedArgs(planner, document, iterator);
+        }
+        if (joined.revoked) throw new GraphQLError(joined.revoked, { extensions: { code: 'FORBIDDEN' } });
         let backlog = opening.backlog ?? [];
-        if (!joined.listeningSince && opening.head !== undefined) {
-          // This replica was not listening yet when the subgraph read the backlog: ask for
-          // what was published since, now that it is.
+        if (joined.mayHaveMissed && opening.head !== undefined) {
+          // Events after the backlog may have passed this replica before the subscriber joined
+          // (it was not listening yet, or one already came): ask for them now that it is in.
           const again = await open(plan.subgraph, plan.field, plan.args, caller, opening.head);
           backlog = [...backlog, ...(again.backlog ?? [])];
         }
-        if (conn.socket.readyState !== conn.socket.OPEN) iterator.end(null);
-        else await membership?.start(backlog);
+        await membership?.start(backlog);
       } catch (err) {
-        iterator.onReturn();
-        return errorsOf(err);
+        finish();
+        return errorsOf(err).map(masked);
       }
       const args: ExecutionArgs = {
         schema: planner.apiSchema,

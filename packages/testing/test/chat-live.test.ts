@@ -5,6 +5,7 @@ import { signAccessToken, signCaller } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET, TEST_SECRET } from '@moim/kit/testing';
 import { applyCatalog, parseUiucCsv, SectionEntity, UIUC, type CatalogDeps } from '@moim/course-catalog';
 import { codeOf, ok, randomClientIp, startGraph, type Account, type GqlResult, type Graph } from '../src';
+import { MAX_BATCHED_OPERATIONS } from '@moim/gateway';
 import { liveClient, rawSocket, type LiveClient, type Received } from '../src/live';
 
 // Live chat through the gateway: graphql-ws on its /graphql port, subscriptions planned from the
@@ -230,17 +231,40 @@ describe('room events through the gateway', () => {
     const room = await join([a, b], '30770');
     const first = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
     await live(first, a.token, room);
+    // B listens all along, so the gateway keeps hearing the room while A is away.
+    const keeper = connect(b.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
+    await live(keeper, b.token, room);
     const lastSeen = await send(b.token, room, 'before the tunnel');
     await eventually(() => bodies(first).includes('before the tunnel'));
     first.stop();
     const missed = Array.from({ length: 20 }, (_, i) => `missed ${i}`);
     for (const body of missed) await send(b.token, room, body);
+    await eventually(() => bodies(keeper).includes('missed 19'));
+    await graph.settled();
 
+    const requests = async () => {
+      const metric = await graph.service('social').metrics.httpDuration.get();
+      return metric.values
+        .filter((v) => v.metricName?.endsWith('_count') && v.labels.route === '/graphql')
+        .reduce((sum, v) => sum + v.value, 0);
+    };
+    const before = await requests();
     const again = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room, after: lastSeen });
     await eventually(() => bodies(again).length >= 20);
+    // The 20 missed senders were resolved in batches: a request to social per batch, not per message.
+    expect((await requests()) - before).toBe(Math.ceil(20 / MAX_BATCHED_OPERATIONS));
     await send(b.token, room, 'after the tunnel');
     await eventually(() => bodies(again).includes('after the tunnel'));
     expect(bodies(again)).toEqual([...missed, 'after the tunnel']);
+
+    // Messages sent while a subscription is opening fall neither between its backlog and its
+    // live events nor twice.
+    const third = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room, after: lastSeen });
+    const racing = Array.from({ length: 10 }, (_, i) => `racing ${i}`);
+    for (const body of racing) await send(b.token, room, body);
+    await eventually(() => bodies(third).includes('racing 9'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bodies(third)).toEqual([...missed, 'after the tunnel', ...racing]);
   });
 
   it('refuses `after` that is not a message of the room', async () => {
@@ -249,6 +273,44 @@ describe('room events through the gateway', () => {
     const events = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room, after: randomUUID() });
     await eventually(() => events.errors !== null);
     expect(events.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('edits and deletions', () => {
+  it('reach subscribers as MessageEdited and MessageDeleted, the deleted one without its body', async () => {
+    const [a, b] = [await graph.person('editor'), await graph.person('watcher')];
+    const room = await join([a, b], '30770');
+    const events = connect(b.token).subscribe<{
+      roomEvents: {
+        __typename: string;
+        message?: { id: string; body: string | null; deleted: boolean; editedAt: string | null };
+      };
+    }>(
+      `subscription($room: ID!) { roomEvents(roomId: $room) { __typename
+        ... on MessageEdited { message { id body deleted editedAt } }
+        ... on MessageDeleted { message { id body deleted editedAt } } } }`,
+      { room },
+    );
+    await eventually(async () => {
+      await graph.gql('mutation($r: ID!) { typing(roomId: $r) }', { r: room }, a.token);
+      return events.events.length > 0;
+    }, 15_000);
+    const id = await send(a.token, room, 'tpyo');
+    ok(
+      await graph.gql(
+        'mutation($id: ID!) { editMessage(messageId: $id, body: "typo") { id } }',
+        { id },
+        a.token,
+      ),
+    );
+    ok(await graph.gql('mutation($id: ID!) { deleteMessage(messageId: $id) { id } }', { id }, a.token));
+    await eventually(() => events.events.some((e) => e.roomEvents.__typename === 'MessageDeleted'));
+    const [edited, deleted] = ['MessageEdited', 'MessageDeleted'].map(
+      (t) => events.events.find((e) => e.roomEvents.__typename === t)!.roomEvents.message!,
+    );
+    expect(edited).toMatchObject({ id, body: 'typo', deleted: false });
+    expect(edited!.editedAt).not.toBeNull();
+    expect(deleted).toMatchObject({ id, body: null, deleted: true });
   });
 });
 
@@ -286,11 +348,14 @@ describe('scale-out: two gateways, two chat replicas, one Redis', () => {
     await live(events, b.token, room);
 
     const sent = Array.from({ length: 200 }, (_, i) => `rapid ${i}`);
-    // Ten at a time: chat numbers them in commit order, the gateway delivers in that order.
+    // Ten at a time, through both chat replicas at once: chat numbers them in commit order, the
+    // replicas publish as they finish, the gateway delivers in the room's order.
     const ids: string[] = [];
     for (let i = 0; i < sent.length; i += 10)
       ids.push(
-        ...(await Promise.all(sent.slice(i, i + 10).map((body) => send(b.token, room, body, gateway2.url)))),
+        ...(await Promise.all(
+          sent.slice(i, i + 10).map((body, j) => send(b.token, room, body, j % 2 ? gateway2.url : graph.url)),
+        )),
       );
     await eventually(() => bodies(events).filter((t) => t.startsWith('rapid')).length === 200, 30_000);
     const received = events.events
@@ -300,16 +365,24 @@ describe('scale-out: two gateways, two chat replicas, one Redis', () => {
     expect(received.every((m) => m.sender.nickname === b.nickname)).toBe(true);
     // The room's own order (by seq), read back through the graph, is the order received.
     const history = ok(
-      await graph.gql<{ chatRoom: { messages: { edges: Array<{ node: { id: string } }> } } }>(
-        'query($r: ID!) { chatRoom(id: $r) { messages(last: 100) { edges { node { id } } } } }',
+      await graph.gql<{
+        chatRoom: { messages: { edges: Array<{ node: { id: string } }>; pageInfo: { startCursor: string } } };
+      }>(
+        'query($r: ID!) { chatRoom(id: $r) { messages(last: 100) { edges { node { id } } pageInfo { startCursor } } } }',
         { r: room },
         a.token,
       ),
     );
     const newest = history.chatRoom.messages.edges.map((e) => e.node.id);
-    expect(received.slice(-100).map((m) => m.id)).toEqual(newest);
-    // Seq order within each batch of ten: every id appears once, in ascending room order.
+    const older = ok(
+      await graph.gql<{ chatRoom: { messages: { edges: Array<{ node: { id: string } }> } } }>(
+        'query($r: ID!, $before: String) { chatRoom(id: $r) { messages(last: 100, before: $before) { edges { node { id } } } } }',
+        { r: room, before: history.chatRoom.messages.pageInfo.startCursor },
+        a.token,
+      ),
+    ).chatRoom.messages.edges.map((e) => e.node.id);
     expect(received).toHaveLength(200);
+    expect(received.map((m) => m.id)).toEqual([...older, ...newest].slice(-200));
   });
 });
 
@@ -390,6 +463,57 @@ describe('the graphql-ws protocol on the gateway', () => {
     const closed = await socket.waitClosed(10_000);
     expect(closed.code).toBe(4403);
     expect(closed.reason).toMatch(/expired/);
+  });
+
+  it('closes on a subscribe before the ack (4401) and on a duplicate operation id (4409)', async () => {
+    const early = rawSocket(graph.url);
+    await early.send({
+      id: '1',
+      type: 'subscribe',
+      payload: { query: 'subscription { myChatEvents { roomId } }' },
+    });
+    expect((await early.waitClosed()).code).toBe(4401);
+
+    const person = await graph.person('twice');
+    const room = await join([person], '30770');
+    const socket = rawSocket(graph.url);
+    await socket.send({ type: 'connection_init', payload: { authorization: `Bearer ${person.token}` } });
+    await eventually(() => socket.messages.some((m) => m.type === 'connection_ack'));
+    const subscribe = { id: 'same', type: 'subscribe', payload: { query: ROOM_EVENTS, variables: { room } } };
+    await socket.send(subscribe);
+    await socket.send(subscribe);
+    expect((await socket.waitClosed()).code).toBe(4409);
+  });
+
+  it('bounds subscriptions per socket, and frees a slot when one ends, by the client or by a revoke', async () => {
+    const narrow = await graph.anotherGateway({ env: { WS_SUBSCRIPTIONS_PER_CONNECTION: '1' } });
+    const person = await graph.person('slots');
+    const [first, second] = [await join([person], '30770'), await join([person], '41270')];
+    const c = connect(person.token, narrow.url);
+    const a = c.subscribe<RoomEvent>(ROOM_EVENTS, { room: first });
+    await eventually(async () => {
+      await graph.gql('mutation($r: ID!) { typing(roomId: $r) }', { r: first }, person.token);
+      return a.events.length > 0;
+    }, 15_000);
+    const refused = c.subscribe<RoomEvent>(ROOM_EVENTS, { room: second });
+    await eventually(() => refused.errors !== null);
+    expect(refused.errors![0]!.extensions?.code).toBe('RATE_LIMITED');
+    // Leaving the first room ends that subscription (revoked): its slot is free again.
+    ok(
+      await graph.gql(
+        'mutation($s: ID!) { removeFromTimetable(sectionId: $s) { term { id } } }',
+        { s: await sectionId('30770') },
+        person.token,
+      ),
+    );
+    await graph.settled();
+    await eventually(() => a.completed);
+    const b = c.subscribe<RoomEvent>(ROOM_EVENTS, { room: second });
+    await eventually(async () => {
+      await graph.gql('mutation($r: ID!) { typing(roomId: $r) }', { r: second }, person.token);
+      return b.events.length > 0 || b.errors !== null;
+    }, 15_000);
+    expect(b.errors).toBeNull();
   });
 
   it('closes on a malformed message with 4400', async () => {

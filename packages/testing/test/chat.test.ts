@@ -555,18 +555,34 @@ describe('direct rooms', () => {
     const theirs = ok(await graph.gql<Opened>(OPEN, { u: ann.id }, ben.token)).openDirectRoom;
     expect(theirs).toMatchObject({ id: opened.id, otherUser: { id: ann.id } });
     expect(codeOf(await graph.gql(OPEN, { u: ann.id }, ann.token))).toBe('BAD_USER_INPUT');
-    await send(ann, opened.id, 'hi ben');
+    const hi = await send(ann, opened.id, 'hi ben');
 
     ok(await graph.gql('mutation($u: ID!) { block(userId: $u) { id } }', { u: ann.id }, ben.token));
     await graph.settled();
     expect(codeOf(await graph.gql(OPEN, { u: ben.id }, ann.token))).toBe('FORBIDDEN');
     expect(codeOf(await trySend(ann, opened.id, 'hello?'))).toBe('FORBIDDEN');
     expect(codeOf(await trySend(ben, opened.id, 'go away'))).toBe('FORBIDDEN');
+    // Nor can an old message be rewritten while blocked.
+    expect(
+      codeOf(
+        await graph.gql(
+          'mutation($id: ID!) { editMessage(messageId: $id, body: "hi ben!!") { id } }',
+          { id: hi.id },
+          ann.token,
+        ),
+      ),
+    ).toBe('FORBIDDEN');
 
     ok(await graph.gql('mutation($u: ID!) { unblock(userId: $u) { id } }', { u: ann.id }, ben.token));
     await graph.settled();
     expect(ok(await graph.gql<Opened>(OPEN, { u: ben.id }, ann.token)).openDirectRoom.id).toBe(opened.id);
     expect((await send(ann, opened.id, 'friends again')).body).toBe('friends again');
+  });
+
+  it('are limited in number per person and hour (each lands in someone else’s list)', async () => {
+    const spammer = await graph.person('spammer');
+    for (let i = 0; i < 30; i++) ok(await graph.gql(OPEN, { u: randomUUID() }, spammer.token));
+    expect(codeOf(await graph.gql(OPEN, { u: randomUUID() }, spammer.token))).toBe('RATE_LIMITED');
   });
 });
 

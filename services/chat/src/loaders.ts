@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { In, LessThan, MoreThan, Between, type DataSource, type FindOptionsWhere } from 'typeorm';
 import { keyedLoader, MAX_PAGE_SIZE, type Caller } from '@moim/kit';
 import type { ChatDeps } from './domain/context';
-import { attachmentsOf, readPositionsOf, type ReadPosition } from './domain/repr';
+import { attachmentsOf, readByCounts } from './domain/repr';
 import {
   ChatMemberEntity,
   ChatMessageEntity,
@@ -26,8 +26,8 @@ export interface ChatLoaders {
   message: DataLoader<string, ChatMessage | null>;
   /** The caller's membership of each room (null: not a member, or nobody signed in). */
   membership: DataLoader<string, ChatMember | null>;
-  /** Each room's members' read positions (readBy of its messages). */
-  readPositions: DataLoader<string, ReadPosition[]>;
+  /** Each message's readBy: members other than its sender who read up to it. */
+  readBy: DataLoader<string, number>;
   /** Each message's attachment ids in order. */
   attachments: DataLoader<string, string[]>;
   /** One loader per window: the page of every room on a plan level comes from one statement. */
@@ -117,9 +117,9 @@ export function createLoaders(deps: ChatDeps, caller: Caller): ChatLoaders {
           : [],
       (m) => m.roomId,
     ),
-    readPositions: new DataLoader(async (roomIds) => {
-      const positions = await readPositionsOf(ds.manager, roomIds);
-      return roomIds.map((id) => positions.get(id) ?? []);
+    readBy: new DataLoader(async (messageIds: readonly string[]) => {
+      const counts = await readByCounts(ds.manager, messageIds);
+      return messageIds.map((id) => counts.get(id) ?? 0);
     }),
     attachments: new DataLoader(async (messageIds) => {
       const byMessage = await attachmentsOf(ds.manager, messageIds);

@@ -171,7 +171,9 @@ export async function editMessage(
   const body = bodyOf(rawBody);
   const result = await deps.db.transaction(async (manager) => {
     const message = await ownMessage(manager, userId, messageId);
-    await memberRoom(manager, message.roomId, userId);
+    const { room } = await memberRoom(manager, message.roomId, userId);
+    // Blocked in a direct room: no more words, edited ones included.
+    if (room.kind === 'DIRECT') await refuseBlocked(manager, room, userId);
     if (message.deletedAt) throw badInput('This message was deleted', 'messageId');
     if (!body && !(await attachmentsOf(manager, [message.id])).get(message.id)?.length)
       throw badInput('A message needs a body or an attachment', 'body');

@@ -1,5 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
-import { ChatAttachmentEntity, ChatMemberEntity, type ChatMessage } from '../entities';
+import { ChatAttachmentEntity, type ChatMessage } from '../entities';
 
 /** A member's read position: who read a room up to which seq. */
 export interface ReadPosition {
@@ -51,19 +51,31 @@ export async function attachmentsOf(
   return byMessage;
 }
 
-/** The read positions of every member of the rooms, in one query. */
-export async function readPositionsOf(
+/**
+ * Each message's readBy, counted by the database in one query (on the members' read index): a
+ * room of 10,000 members sends back a number per message, not its 10,000 read positions.
+ */
+export async function readByCounts(
   manager: EntityManager,
-  roomIds: readonly string[],
-): Promise<Map<string, ReadPosition[]>> {
-  const byRoom = new Map<string, ReadPosition[]>(roomIds.map((id) => [id, []]));
-  if (!roomIds.length) return byRoom;
-  const rows = await manager.find(ChatMemberEntity, {
-    select: { roomId: true, userId: true, lastReadSeq: true },
-    where: { roomId: In([...roomIds]) },
-  });
-  for (const row of rows) byRoom.get(row.roomId)?.push({ userId: row.userId, lastReadSeq: row.lastReadSeq });
-  return byRoom;
+  messageIds: readonly string[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>(messageIds.map((id) => [id, 0]));
+  if (!messageIds.length) return counts;
+  const rows = await manager
+    .createQueryBuilder()
+    .select('m.id', 'id')
+    .addSelect('COUNT(r.user_id)', 'n')
+    .from('chat_messages', 'm')
+    .innerJoin(
+      'chat_members',
+      'r',
+      'r.room_id = m.room_id AND r.last_read_seq >= m.seq AND r.user_id <> m.sender_id',
+    )
+    .where('m.id IN (:...ids)', { ids: [...messageIds] })
+    .groupBy('m.id')
+    .getRawMany<{ id: string; n: string | number }>();
+  for (const row of rows) counts.set(row.id, Number(row.n));
+  return counts;
 }
 
 /** The representations of messages (two queries whatever their number). */
@@ -72,14 +84,7 @@ export async function representations(
   messages: readonly ChatMessage[],
 ): Promise<MessageRepr[]> {
   if (!messages.length) return [];
-  const [attachments, positions] = await Promise.all([
-    attachmentsOf(
-      manager,
-      messages.map((m) => m.id),
-    ),
-    readPositionsOf(manager, [...new Set(messages.map((m) => m.roomId))]),
-  ]);
-  return messages.map((m) =>
-    messageRepr(m, attachments.get(m.id) ?? [], readByOf(positions.get(m.roomId) ?? [], m)),
-  );
+  const ids = messages.map((m) => m.id);
+  const [attachments, readBy] = await Promise.all([attachmentsOf(manager, ids), readByCounts(manager, ids)]);
+  return messages.map((m) => messageRepr(m, attachments.get(m.id) ?? [], readBy.get(m.id) ?? 0));
 }

@@ -27,6 +27,13 @@ import { roomChannel, userChannel } from './publish';
 export const TYPING_LIMIT: RateLimit = { name: 'typing', max: 1, windowSeconds: 3, whenUnavailable: 'allow' };
 /** How long a typing notice shows. */
 export const TYPING_SHOWS_MS = 5000;
+/** New direct rooms one person may open: each lands in someone else's list of rooms. */
+export const DIRECT_ROOMS_LIMIT: RateLimit = {
+  name: 'direct-rooms',
+  max: 30,
+  windowSeconds: 3600,
+  whenUnavailable: 'allow',
+};
 
 /**
  * Whether this timetable event is newer than the last one applied for its (section, user), and
@@ -154,6 +161,7 @@ export async function openDirectRoom(deps: ChatDeps, userId: string, rawOther: s
   const directKey = directKeyOf(userId, otherId);
   const existing = await manager.findOneBy(ChatRoomEntity, { directKey });
   if (existing) return existing;
+  await deps.rateLimiter.hit(DIRECT_ROOMS_LIMIT, userId);
   try {
     return await deps.db.transaction(async (tx) => {
       const now = new Date();

@@ -50,8 +50,12 @@ export class CreateChat1764900000000 implements MigrationInterface {
         { name: 'muted', type: 'boolean' },
         column.time('last_pushed_at', { nullable: true }),
       ],
-      // A user's rooms (User.chatRooms joins the rooms for their activity order).
-      [['idx_chat_members_user', ['user_id', 'room_id']]],
+      // A user's rooms (User.chatRooms joins the rooms for their activity order); readBy counts
+      // the members whose read position reaches a message.
+      [
+        ['idx_chat_members_user', ['user_id', 'room_id']],
+        ['idx_chat_members_read', ['room_id', 'last_read_seq']],
+      ],
     );
     await table(
       'chat_messages',

@@ -3,7 +3,6 @@ import { memberRoom, otherOf } from '../domain/access';
 import type { ChatContext } from '../domain/context';
 import { deleteMessage, editMessage, sendMessage, type SendInput } from '../domain/messages';
 import { messageConnection, windowOf, type MessagePageArgs } from '../domain/paging';
-import { readByOf } from '../domain/repr';
 import { markRoomRead, openDirectRoom, setMuted, typing } from '../domain/rooms';
 import { ChatMemberEntity, ChatRoomEntity, type ChatMessage, type ChatRoom } from '../entities';
 
@@ -100,8 +99,7 @@ export const chatResolvers = {
         ? []
         : (await ctx.loaders.attachments.load(m.id)).map((id) => ({ __typename: 'Media', id })),
     deleted: (m: ChatMessage) => m.deletedAt !== null,
-    readBy: async (m: ChatMessage, _: unknown, ctx: ChatContext) =>
-      readByOf(await ctx.loaders.readPositions.load(m.roomId), m),
+    readBy: (m: ChatMessage, _: unknown, ctx: ChatContext) => ctx.loaders.readBy.load(m.id),
   },
   Section: {
     // Signed-in users see whether a section has a room; its messages stay members-only.
