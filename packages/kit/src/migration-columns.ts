@@ -1,4 +1,4 @@
-import type { TableColumnOptions } from 'typeorm';
+import { Table, TableIndex, type QueryRunner, type TableColumnOptions } from 'typeorm';
 
 export interface ColumnFlags {
   primary?: boolean;
@@ -38,3 +38,19 @@ export const column = {
     ...flags(f),
   }),
 };
+
+/** `table(name, columns, [[indexName, columns, unique?]…])`: a table and its indexes, in a migration. */
+export function tableMaker(q: QueryRunner) {
+  return async (
+    name: string,
+    columns: TableColumnOptions[],
+    indexes: Array<[string, string[], boolean?]> = [],
+  ): Promise<void> => {
+    await q.createTable(new Table({ name, columns }));
+    for (const [indexName, columnNames, isUnique] of indexes)
+      await q.createIndex(
+        name,
+        new TableIndex({ name: indexName, columnNames, isUnique: isUnique ?? false }),
+      );
+  };
+}

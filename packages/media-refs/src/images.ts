@@ -1,6 +1,6 @@
 import { In, type EntityManager, type EntitySchema } from 'typeorm';
 import type { MediaPurpose } from '@moim/events';
-import { badInput, dialectOf, isUniqueViolation, parseId, recordEvent } from '@moim/kit';
+import { badInput, dialectOf, isUniqueViolation, parseId, recordEvent, type EventHandlers } from '@moim/kit';
 import { MediaRefEntity, type MediaRef, type MediaRefState } from './media-ref.entity';
 
 /** The most images one review or post carries. */
@@ -53,6 +53,18 @@ export async function applyMediaEvent(
   }
   // The row holds a newer change: this event is stale and has nothing to add.
 }
+
+/** The event handlers that keep a service's replica, spread into its own (`...mediaRefHandlers`). */
+export const mediaRefHandlers = {
+  'media.created': (p, manager, event) =>
+    applyMediaEvent(
+      manager,
+      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
+      event,
+    ),
+  'media.failed': (p, manager, event) =>
+    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
+} satisfies Pick<Required<EventHandlers>, 'media.created' | 'media.failed'>;
 
 /**
  * The image ids a client gave (field `imageIds`), in order: at most MAX_IMAGES, each a valid id,

@@ -1,6 +1,6 @@
-import { EntitySchema } from 'typeorm';
+import { EntitySchema, Table, type QueryRunner } from 'typeorm';
 import type { MediaPurpose } from '@moim/events';
-import { bigintAsString } from '@moim/kit';
+import { bigintAsString, column } from '@moim/kit';
 
 export type MediaRefState = 'ACTIVE' | 'FAILED';
 
@@ -40,3 +40,22 @@ export const MediaRefEntity = new EntitySchema<MediaRef>({
     detachedAt: { name: 'detached_at', type: 'datetime', precision: 3, nullable: true },
   },
 });
+
+/** Creates `media_refs` in a service's migration (the same table in every service that keeps one). */
+export async function createMediaRefsTable(q: QueryRunner): Promise<void> {
+  await q.createTable(
+    new Table({
+      name: 'media_refs',
+      columns: [
+        column.id('id', { primary: true }),
+        column.id('owner_id'),
+        column.text('purpose', 10, { nullable: true }),
+        column.text('state', 10),
+        { name: 'version', type: 'bigint' },
+        column.time('uploaded_at'),
+        column.text('subject', 60, { nullable: true }),
+        column.time('detached_at', { nullable: true }),
+      ],
+    }),
+  );
+}

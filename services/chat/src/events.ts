@@ -1,7 +1,7 @@
 import type { EntityManager, EntitySchema } from 'typeorm';
 import type { EventPayloads } from '@moim/events';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
-import { applyMediaEvent } from '@moim/media-refs';
+import { mediaRefHandlers } from '@moim/media-refs';
 import { joinSectionRoom, leaveSectionRoom } from './domain/rooms';
 import { ChatBlockEntity, type ChatBlock } from './entities';
 
@@ -49,12 +49,5 @@ export const chatEventHandlers: EventHandlers = {
   'block.created': (p, manager, event) => applyBlock(manager, p, true, event.sequence),
   'block.deleted': (p, manager, event) => applyBlock(manager, p, false, event.sequence),
   // Who uploaded what (docs/decisions/0009): attaching to a message checks this replica.
-  'media.created': (p, manager, event) =>
-    applyMediaEvent(
-      manager,
-      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
-      event,
-    ),
-  'media.failed': (p, manager, event) =>
-    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
+  ...mediaRefHandlers,
 };

@@ -2,7 +2,7 @@ import type { EntityManager, EntitySchema } from 'typeorm';
 import type { EventPayloads } from '@moim/events';
 import { isUniqueViolation, type EventHandlers } from '@moim/kit';
 import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
-import { applyMediaEvent } from '@moim/media-refs';
+import { mediaRefHandlers } from '@moim/media-refs';
 import { setHiddenInTransaction } from './domain/reviews';
 
 interface Edge {
@@ -87,14 +87,7 @@ export const reviewEventHandlers: EventHandlers = {
   'block.created': blocks.created,
   'block.deleted': blocks.deleted,
   // Who uploaded what (docs/decisions/0009): attaching images checks this replica, not media.
-  'media.created': (p, manager, event) =>
-    applyMediaEvent(
-      manager,
-      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
-      event,
-    ),
-  'media.failed': (p, manager, event) =>
-    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
+  ...mediaRefHandlers,
   // An admin's HIDE on a report: the same change as hideReview (a review deleted since is no error).
   'report.resolved': async (p, manager) => {
     if (p.action === 'HIDE' && p.targetKind === 'REVIEW')

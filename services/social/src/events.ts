@@ -1,7 +1,7 @@
 import type { EventHandlers } from '@moim/kit';
 import type { ReviewChange } from '@moim/events';
 import type { TargetState } from './entities';
-import { applyMediaEvent } from '@moim/media-refs';
+import { mediaRefHandlers } from '@moim/media-refs';
 import { applyReviewChange } from './domain/targets';
 
 const stateOf = (p: ReviewChange): TargetState => (p.hidden ? 'HIDDEN' : 'VISIBLE');
@@ -21,14 +21,7 @@ export const socialEventHandlers: EventHandlers = {
   'review.unhidden': (p, manager, event) =>
     applyReviewChange(manager, p.reviewId, p.authorId, stateOf(p), event.sequence),
   // Who uploaded what (docs/decisions/0009): attaching images checks this replica, not media.
-  'media.created': (p, manager, event) =>
-    applyMediaEvent(
-      manager,
-      { mediaId: p.mediaId, ownerId: p.ownerId, purpose: p.purpose, state: 'ACTIVE' },
-      event,
-    ),
-  'media.failed': (p, manager, event) =>
-    applyMediaEvent(manager, { mediaId: p.mediaId, ownerId: p.ownerId, state: 'FAILED' }, event),
+  ...mediaRefHandlers,
   'review.deleted': (p, manager, event) =>
     applyReviewChange(manager, p.reviewId, p.authorId, 'DELETED', event.sequence),
 };

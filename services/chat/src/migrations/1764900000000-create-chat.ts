@@ -1,26 +1,10 @@
-import {
-  Table,
-  TableIndex,
-  type MigrationInterface,
-  type QueryRunner,
-  type TableColumnOptions,
-} from 'typeorm';
-import { column } from '@moim/kit';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { column, tableMaker } from '@moim/kit';
+import { createMediaRefsTable } from '@moim/media-refs';
 
 export class CreateChat1764900000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
-    const table = async (
-      name: string,
-      columns: TableColumnOptions[],
-      indexes: Array<[string, string[], boolean?]> = [],
-    ) => {
-      await q.createTable(new Table({ name, columns }));
-      for (const [indexName, columnNames, isUnique] of indexes)
-        await q.createIndex(
-          name,
-          new TableIndex({ name: indexName, columnNames, isUnique: isUnique ?? false }),
-        );
-    };
+    const table = tableMaker(q);
     await table(
       'chat_rooms',
       [
@@ -98,16 +82,7 @@ export class CreateChat1764900000000 implements MigrationInterface {
       { name: 'version', type: 'bigint' },
     ]);
     // The replica of media's uploads (@moim/media-refs), as review and social keep theirs.
-    await table('media_refs', [
-      column.id('id', { primary: true }),
-      column.id('owner_id'),
-      column.text('purpose', 10, { nullable: true }),
-      column.text('state', 10),
-      { name: 'version', type: 'bigint' },
-      column.time('uploaded_at'),
-      column.text('subject', 60, { nullable: true }),
-      column.time('detached_at', { nullable: true }),
-    ]);
+    await createMediaRefsTable(q);
   }
 
   async down(q: QueryRunner): Promise<void> {

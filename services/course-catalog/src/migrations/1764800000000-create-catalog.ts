@@ -1,26 +1,9 @@
-import {
-  Table,
-  TableIndex,
-  type MigrationInterface,
-  type QueryRunner,
-  type TableColumnOptions,
-} from 'typeorm';
-import { column } from '@moim/kit';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { column, tableMaker } from '@moim/kit';
 
 export class CreateCatalog1764800000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
-    const table = async (
-      name: string,
-      columns: TableColumnOptions[],
-      indexes: Array<[string, string[], boolean?]> = [],
-    ) => {
-      await q.createTable(new Table({ name, columns }));
-      for (const [indexName, columnNames, isUnique] of indexes)
-        await q.createIndex(
-          name,
-          new TableIndex({ name: indexName, columnNames, isUnique: isUnique ?? false }),
-        );
-    };
+    const table = tableMaker(q);
     await table('universities', [
       column.id('id', { primary: true }),
       column.text('key', 40, { unique: true }),

@@ -1,5 +1,6 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { column } from '@moim/kit';
+import { createMediaRefsTable } from '@moim/media-refs';
 
 /**
  * Images on reviews: `media_refs`, review's replica of media's uploads (fed by media.created and
@@ -8,21 +9,7 @@ import { column } from '@moim/kit';
  */
 export class MediaRefs1764700000001 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
-    await q.createTable(
-      new Table({
-        name: 'media_refs',
-        columns: [
-          column.id('id', { primary: true }),
-          column.id('owner_id'),
-          column.text('purpose', 10, { nullable: true }),
-          column.text('state', 10),
-          { name: 'version', type: 'bigint' },
-          column.time('uploaded_at'),
-          column.text('subject', 60, { nullable: true }),
-          column.time('detached_at', { nullable: true }),
-        ],
-      }),
-    );
+    await createMediaRefsTable(q);
     await q.createTable(
       new Table({
         name: 'review_images',
