@@ -1,0 +1,23 @@
+/**
+ * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
+ * also when the first argument is a flag), `chat`, `media` or `import`.
+ */
+const benches = {
+  feed: () => import('./feed'),
+  chat: () => import('./chat'),
+  media: () => import('./media'),
+  import: () => import('./import'),
+};
+type Name = keyof typeof benches;
+
+const [first, ...rest] = process.argv.slice(2);
+const named = first !== undefined && Object.hasOwn(benches, first);
+if (first !== undefined && !named && !first.startsWith('-')) {
+  console.error(`unknown bench "${first}": one of ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+// The bench parses process.argv itself: it sees only its own flags.
+process.argv = [process.argv[0]!, process.argv[1]!, ...(named ? rest : process.argv.slice(2))];
+export {};
+
+await benches[named ? (first as Name) : 'feed']();
