@@ -22,7 +22,7 @@ import { TEST_JWT_SECRET } from '@moim/kit/testing';
 import { startGraph, type Account } from '@moim/testing';
 import type { ChatDeps } from '@moim/chat';
 import { UserEntity } from '@moim/social';
-import { joinSectionRoom } from '../services/chat/src/domain/rooms';
+import { joinSectionRoom } from '@moim/chat';
 import { emailKey, nicknameKey } from '../services/social/src/domain/validation';
 
 const SIGNED_UP = 4;

@@ -23,6 +23,8 @@ import type { SubscriptionPlan } from './plan';
 export const REORDER_MS = 150;
 /** How long a revoke is remembered, for subscribers whose opening was under way when it came. */
 const REVOKE_MEMORY_MS = 60_000;
+/** Sockets written to in one go before the event loop gets a turn. */
+const WRITE_SLICE = 500;
 /** Backlog events run through the plan this many at a time: one batched request per subgraph. */
 const BACKLOG_CHUNK = MAX_BATCHED_OPERATIONS;
 
@@ -119,9 +121,20 @@ function fresh(member: Member, seq: number): boolean {
 export function createHub({ pubsub, logger, formatError, maxPending }: HubOptions) {
   const channels = new Map<string, Channel>();
   let stopped = false;
+  // Runs started in one turn of the event loop (an event's groups, events arriving together) share
+  // a batch key: the transport sends their fetches to each subgraph as one batched request, and the
+  // subgraph's DataLoaders answer them with one query. Every run is anonymous, so any may share.
+  let turnKey: string | null = null;
+  const batchKeyOfTurn = () => {
+    if (!turnKey) {
+      turnKey = randomUUID();
+      setImmediate(() => (turnKey = null));
+    }
+    return turnKey;
+  };
 
   /** One run of the plan for one event, as the JSON every subscriber of the group gets. */
-  const runEvent = async (group: Group, data: unknown, batchKey = randomUUID()): Promise<string> => {
+  const runEvent = async (group: Group, data: unknown, batchKey = batchKeyOfTurn()): Promise<string> => {
     const requestId = randomUUID();
     // Fields of other subgraphs are resolved as for an anonymous viewer: the result is shared by
     // every member of the group, whoever they are (membership was checked when they subscribed).
@@ -162,15 +175,26 @@ export function createHub({ pubsub, logger, formatError, maxPending }: HubOption
     member.subscriber.write(json);
   };
 
+  /**
+   * Writes an event to every member of a group. A large group is written in slices with a turn of
+   * the event loop between them, so the gateway keeps answering (a mutation sent meanwhile is not
+   * held behind 10,000 socket writes); the group's next event waits for the last slice.
+   */
+  const writeAll = async (group: Group, seq: number | undefined, json: string) => {
+    let written = 0;
+    for (const member of [...group.members]) {
+      deliver(member, seq, json);
+      if (++written % WRITE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+
   /** Runs an event for every group of the channel, each group writing in channel order. */
   const dispatch = (channel: Channel, event: LiveEvent) => {
     for (const group of channel.groups.values()) {
       const result = runEvent(group, event.data);
       group.tail = group.tail
         .then(() => result)
-        .then((json) => {
-          for (const member of group.members) deliver(member, event.seq, json);
-        })
+        .then((json) => writeAll(group, event.seq, json))
         .catch((err: unknown) => logger.error({ err }, 'subscription fan-out failed'));
     }
   };

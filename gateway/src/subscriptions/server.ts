@@ -179,6 +179,44 @@ export function serveSubscriptions(options: {
   };
 
   const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+
+  /**
+   * The parsed and validated document, or its errors. An app subscribes with a handful of
+   * documents: thousands of subscribers share one parse and one validation, and one AST in memory.
+   */
+  const documents = new Map<
+    string,
+    { planner: SubscriptionPlanner; result: DocumentNode | GraphQLError[] }
+  >();
+  const checkedDocument = (planner: SubscriptionPlanner, query: string): DocumentNode | GraphQLError[] => {
+    const cached = documents.get(query);
+    if (cached?.planner === planner) return cached.result;
+    let result: DocumentNode | GraphQLError[];
+    try {
+      checkSource(query, limits);
+      const document = parse(query, { maxTokens: limits.maxTokens });
+      const invalid = validate(planner.apiSchema, document);
+      result = invalid.length
+        ? invalid.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes,
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
+          )
+        : document;
+    } catch (err) {
+      result = errorsOf(
+        err instanceof GraphQLError && !err.extensions.code
+          ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
+          : err,
+      );
+    }
+    // Bounded: a client inventing documents must not grow the gateway's memory.
+    if (documents.size >= 1000) documents.delete(documents.keys().next().value!);
+    documents.set(query, { planner, result });
+    return result;
+  };
   /** What the client sees of an error (production masks internals, as for HTTP). */
   const masked = (error: GraphQLError) => {
     const shown = options.formatError(error.toJSON());
@@ -252,26 +290,9 @@ export function serveSubscriptions(options: {
           'RATE_LIMITED',
         );
       const planner = options.planner();
-      let document: DocumentNode;
-      try {
-        checkSource(payload.query, limits);
-        document = parse(payload.query, { maxTokens: limits.maxTokens });
-      } catch (err) {
-        return errorsOf(
-          err instanceof GraphQLError && !err.extensions.code
-            ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })
-            : err,
-        );
-      }
-      const invalid = validate(planner.apiSchema, document);
-      if (invalid.length)
-        return invalid.map(
-          (e) =>
-            new GraphQLError(e.message, {
-              nodes: e.nodes,
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-            }),
-        );
+      const checked = checkedDocument(planner, payload.query);
+      if (checked instanceof Array) return checked;
+      const document = checked;
       const operationName = payload.operationName ?? undefined;
       const operation = getOperationAST(document, operationName);
       if (!operation) return refuse('No operation of that name in the document', 'BAD_USER_INPUT');

@@ -8,5 +8,5 @@ export { fanOut } from './domain/fanout';
 export { CHAT_PUSH, FANOUT_MESSAGE, FANOUT_QUEUE, REVOKE_MEMBER } from './domain/jobs';
 export { MAX_BACKLOG, openMyChatEvents, openRoomEvents } from './domain/live';
 export { MAX_ATTACHMENTS, MAX_BODY_LENGTH } from './domain/validation';
-export { TYPING_LIMIT } from './domain/rooms';
+export { joinSectionRoom, TYPING_LIMIT } from './domain/rooms';
 export { seed } from './seed';
