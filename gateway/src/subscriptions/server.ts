@@ -342,7 +342,9 @@ export function serveSubscriptions(options: {
         write(json) {
           if (conn.socket.readyState !== conn.socket.OPEN) return;
           if (conn.socket.bufferedAmount > limits.maxBufferedBytes) {
+            // Its subscriptions end now, not when the close handshake it cannot read completes.
             conn.socket.close(SLOW_CONSUMER, 'Slow consumer: too many undelivered events');
+            for (const live of [...conn.live.values()]) void live.return();
             return;
           }
           conn.socket.send(`${frameHead}${json}}`);

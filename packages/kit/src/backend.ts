@@ -27,6 +27,8 @@ export interface BackendConfig {
   REDIS_URL: string;
   REDIS_PREFIX: string;
   DATA_DIR: string;
+  /** See backendEnv; BullMQ's 30 s when absent. */
+  JOB_LOCK_SECONDS?: number;
 }
 
 /**
@@ -61,10 +63,13 @@ export async function openBackend(config: BackendConfig, logger: Logger): Promis
  * subscriptions). The embedded pub/sub lives inside one process: a gateway on its own cannot
  * share it, so it needs the services' process (npm start passes it their backend's).
  */
-export function openPubSub(config: Pick<BackendConfig, 'MOIM_BACKEND' | 'REDIS_URL' | 'REDIS_PREFIX'>, logger: Logger): PubSub {
+export function openPubSub(
+  config: Pick<BackendConfig, 'MOIM_BACKEND' | 'REDIS_URL' | 'REDIS_PREFIX'>,
+  logger: Logger,
+): PubSub {
   if (config.MOIM_BACKEND === 'embedded')
     throw new Error(
-      'MOIM_BACKEND=embedded: the pub/sub is inside the services\' process; run the gateway with them (npm start) or use servers',
+      "MOIM_BACKEND=embedded: the pub/sub is inside the services' process; run the gateway with them (npm start) or use servers",
     );
   return createRedisPubSub({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
 }
@@ -105,7 +110,14 @@ async function openServersBackend(config: BackendConfig, logger: Logger): Promis
     throw err;
   }
   logConnectionState(redis, logger, 'redis');
-  const queues = createBullmqQueues({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+  const lockMs = (config.JOB_LOCK_SECONDS ?? 30) * 1000;
+  const queues = createBullmqQueues({
+    redisUrl: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    logger,
+    lockDurationMs: lockMs,
+    stalledIntervalMs: lockMs,
+  });
   const pubsub = createRedisPubSub({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   return {
     kind: 'servers',

@@ -64,6 +64,11 @@ export const backendEnv = {
     .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
     .default('moim'),
   DATA_DIR: z.string().min(1).default('.data'),
+  /**
+   * How long a worker's claim on a running job lasts without renewal (renewed at half of it while
+   * the worker lives): a job whose worker died runs again after about this long (BullMQ's 30 s).
+   */
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
 };
 
 /** Variables every service process reads. */

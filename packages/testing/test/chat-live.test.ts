@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken, signCaller } from '@moim/kit';
 import { eventually, TEST_JWT_SECRET, TEST_SECRET } from '@moim/kit/testing';
+import { messageRepr, roomChannel } from '@moim/chat';
 import { applyCatalog, parseUiucCsv, SectionEntity, UIUC, type CatalogDeps } from '@moim/course-catalog';
 import { codeOf, ok, randomClientIp, startGraph, type Account, type GqlResult, type Graph } from '../src';
 import { MAX_BATCHED_OPERATIONS } from '@moim/gateway';
@@ -113,14 +114,23 @@ type RoomEvent = {
 const bodies = (r: Received<RoomEvent>) =>
   r.events.filter((e) => e.roomEvents.__typename === 'MessageAdded').map((e) => e.roomEvents.message!.body);
 
-/** Waits until the gateway has the subscription live (its backlog written, the channel heard). */
-async function live(received: Received<RoomEvent>, token: string, room: string) {
-  // A typing event makes a round trip through chat and the channel: once it arrives, so will messages.
+/**
+ * `roomEvents` of `room` for the holder of `token`, once live: the gateway's hub holds it (so
+ * nothing published from now on is missed), and a typing event by `typist` has made the round
+ * trip through chat and the channel.
+ */
+async function liveRoom(token: string, room: string, typist = token): Promise<Received<RoomEvent>> {
+  const before = graph.gateway.subscriptions.stats().subscribers;
+  const received = connect(token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
+  await eventually(
+    () => graph.gateway.subscriptions.stats().subscribers > before || received.errors !== null,
+  );
   await eventually(async () => {
-    await graph.gql('mutation($r: ID!) { typing(roomId: $r) }', { r: room }, token);
+    await graph.gql('mutation($r: ID!) { typing(roomId: $r) }', { r: room }, typist);
     return received.events.some((e) => e.roomEvents.__typename === 'Typing') || received.errors;
   }, 15_000);
   expect(received.errors).toBeNull();
+  return received;
 }
 
 const entitiesCalls = async () => {
@@ -132,8 +142,7 @@ describe('room events through the gateway', () => {
   it('delivers a message with fields of other subgraphs resolved through the plan', async () => {
     const [a, b] = [await graph.person('ana'), await graph.person('ben')];
     const room = await join([a, b], '30770');
-    const events = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
-    await live(events, b.token, room);
+    const events = await liveRoom(a.token, room, b.token);
     const id = await send(b.token, room, 'hello from ben');
     await eventually(() => bodies(events).includes('hello from ben'));
     const added = events.events.find((e) => e.roomEvents.message?.id === id)!;
@@ -211,8 +220,7 @@ describe('room events through the gateway', () => {
     await eventually(() => anonymous.errors !== null);
     expect(anonymous.errors![0]!.extensions?.code).toBe('UNAUTHENTICATED');
 
-    const events = connect(member.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
-    await live(events, member.token, room);
+    const events = await liveRoom(member.token, room);
     ok(
       await graph.gql(
         'mutation($s: ID!) { removeFromTimetable(sectionId: $s) { term { id } } }',
@@ -229,11 +237,9 @@ describe('room events through the gateway', () => {
   it('gives a subscriber that reconnects with its last message exactly what it missed, then live', async () => {
     const [a, b] = [await graph.person('away'), await graph.person('talker')];
     const room = await join([a, b], '30770');
-    const first = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
-    await live(first, a.token, room);
+    const first = await liveRoom(a.token, room);
     // B listens all along, so the gateway keeps hearing the room while A is away.
-    const keeper = connect(b.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
-    await live(keeper, b.token, room);
+    const keeper = await liveRoom(b.token, room);
     const lastSeen = await send(b.token, room, 'before the tunnel');
     await eventually(() => bodies(first).includes('before the tunnel'));
     first.stop();
@@ -344,8 +350,7 @@ describe('scale-out: two gateways, two chat replicas, one Redis', () => {
     const gateway2 = await graph.anotherGateway({ urls: { chat: chat2 } });
     const [a, b] = [await graph.person('near'), await graph.person('far')];
     const room = await join([a, b], '42186');
-    const events = connect(a.token).subscribe<RoomEvent>(ROOM_EVENTS, { room });
-    await live(events, b.token, room);
+    const events = await liveRoom(a.token, room, b.token);
 
     const sent = Array.from({ length: 200 }, (_, i) => `rapid ${i}`);
     // Ten at a time, through both chat replicas at once: chat numbers them in commit order, the
@@ -514,6 +519,58 @@ describe('the graphql-ws protocol on the gateway', () => {
       return b.events.length > 0 || b.errors !== null;
     }, 15_000);
     expect(b.errors).toBeNull();
+  });
+
+  it('drops a slow consumer with 1013 instead of buffering for it', async () => {
+    const small = await graph.anotherGateway({ env: { WS_MAX_BUFFERED_BYTES: '65536' } });
+    const person = await graph.person('slow');
+    // A room of its own: the 16 MB below would be a flood for every other test's subscribers.
+    const room = await join([person], '41568');
+    const socket = rawSocket(small.url);
+    await socket.send({ type: 'connection_init', payload: { authorization: `Bearer ${person.token}` } });
+    await eventually(() => socket.messages.some((m) => m.type === 'connection_ack'));
+    await socket.send({
+      id: 'slow',
+      type: 'subscribe',
+      payload: { query: ROOM_EVENTS, variables: { room } },
+    });
+    // Live once a typing event arrives; then the client stops reading its socket.
+    await eventually(async () => {
+      await graph.gql('mutation($r: ID!) { typing(roomId: $r) }', { r: room }, person.token);
+      return socket.messages.some((m) => m.type === 'next');
+    }, 15_000);
+    socket.socket.pause();
+    // 4 kB events published as chat publishes them, far more than the kernel's socket buffers hold.
+    const chat = graph.service('chat');
+    const rows = (await chat.deps.db.dataSource.query('SELECT last_seq FROM chat_rooms WHERE id = ?', [
+      room,
+    ])) as Array<{ last_seq: number }>;
+    const head = Number(rows[0]!.last_seq);
+    const body = 'x'.repeat(4000);
+    for (let i = 1; i <= 4000; i++) {
+      const message = {
+        id: randomUUID(),
+        roomId: room,
+        seq: head + i,
+        senderId: person.id,
+        body,
+        clientMessageId: `slow-${i}`,
+        createdAt: new Date(),
+        editedAt: null,
+        deletedAt: null,
+      };
+      void chat.deps.pubsub.publish(roomChannel(room), {
+        seq: message.seq,
+        data: { __typename: 'MessageAdded', message: messageRepr(message, [], 0) },
+      });
+      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    // The gateway gave up on the socket: its hub no longer holds the subscriber.
+    await eventually(() => small.gateway.subscriptions.stats().subscribers === 0, 30_000);
+    socket.socket.resume();
+    const closed = await socket.waitClosed(30_000);
+    expect(closed.code).toBe(1013);
+    expect(socket.messages.filter((m) => m.type === 'next').length).toBeLessThan(4000);
   });
 
   it('closes on a malformed message with 4400', async () => {

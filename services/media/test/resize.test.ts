@@ -335,7 +335,7 @@ describe('a resize worker killed in the middle of a job (servers)', () => {
     };
 
     // TEST ONLY (see resize-job.ts): the first worker stops for a minute after the first variant.
-    const first = start({ MEDIA_TEST_RESIZE_PAUSE_MS: '60000' });
+    const first = start({ MEDIA_TEST_RESIZE_PAUSE_MS: '60000', JOB_LOCK_SECONDS: '4' });
     await first.waitFor(/media worker ready/);
     db = await openMysqlDatabase(databaseUrl, {
       entities: [...entities, OutboxEvent],
@@ -360,8 +360,8 @@ describe('a resize worker killed in the middle of a job (servers)', () => {
     const repo = db.dataSource.getRepository(MediaEntity);
     expect((await repo.findOneByOrFail({ id: m.id })).state).toBe('PROCESSING');
 
-    // BullMQ finds the job abandoned once its lock (30 s) has expired, and runs it again.
-    const second = start();
+    // BullMQ finds the job abandoned once its lock (JOB_LOCK_SECONDS) has expired, and runs it again.
+    const second = start({ JOB_LOCK_SECONDS: '4' });
     await second.waitFor(/media worker ready/);
     const done = await eventually(async () => {
       const row = await repo.findOneByOrFail({ id: m.id });
