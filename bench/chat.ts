@@ -13,7 +13,6 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,9 +22,8 @@ import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { messageRepr, roomChannel } from '@moim/chat';
 import { envStem, type ServiceName } from '@moim/events';
-import { createLogger, publishLive, type PubSub } from '@moim/kit';
-import { startProcess, TEST_JWT_SECRET, TEST_SECRET, type TestProcess } from '@moim/kit/testing';
-import { createRedisPubSub } from '../packages/kit/src/pubsub/redis';
+import { createLogger, openPubSub, publishLive, type PubSub } from '@moim/kit';
+import { closedPort, startProcess, TEST_JWT_SECRET, TEST_SECRET, type TestProcess } from '@moim/kit/testing';
 import { summariseProfile } from './chat-profile';
 
 const { values } = parseArgs({
@@ -95,17 +93,6 @@ const WS_SUBSCRIPTIONS_PER_CONNECTION = 50;
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // ---------------------------------------------------------------- processes
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -209,7 +196,7 @@ const common = (setup: Setup) => ({
 const children: TestProcess[] = [];
 
 async function startChatAndGateway(setup: Setup, profileDir: string | null) {
-  const chatPort = await freePort();
+  const chatPort = await closedPort();
   const chat = startProcess(here('../services/chat/src/main.ts'), {
     ...common(setup),
     DATABASE_URL: setup.chatDatabaseUrl,
@@ -219,7 +206,7 @@ async function startChatAndGateway(setup: Setup, profileDir: string | null) {
   let gateway: TestProcess | undefined;
   try {
     await waitHealthy(`http://127.0.0.1:${chatPort}/health/live`, chat);
-    const gatewayPort = await freePort();
+    const gatewayPort = await closedPort();
     gateway = startNode(
       here('../gateway/src/main.ts'),
       {
@@ -690,11 +677,10 @@ try {
       `each, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   const floorPool = new Pool(`http://127.0.0.1:${floorPort}`, { connections: MAX_IN_FLIGHT });
-  pubsub = createRedisPubSub({
-    redisUrl: setup.redisUrl,
-    prefix: setup.redisPrefix,
-    logger: createLogger('bench', 'warn'),
-  });
+  pubsub = openPubSub(
+    { MOIM_BACKEND: 'servers', REDIS_URL: setup.redisUrl, REDIS_PREFIX: setup.redisPrefix },
+    createLogger('bench', 'warn'),
+  );
   const publishSend = publishSender(pubsub);
 
   for (const layout of LAYOUTS) {

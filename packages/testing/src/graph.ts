@@ -1,7 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envStem, SERVICES, type ServiceName } from '@moim/events';
@@ -20,6 +18,7 @@ import {
   type StartedServices,
 } from '@moim/kit';
 import {
+  closedPort,
   eventually,
   openTestBackend,
   TEST_BACKEND,
@@ -97,18 +96,6 @@ export interface Graph {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on at the moment (the system picks it; a service then listens on it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A client address of its own, so per-address limits are never shared between tests. */
 export const randomClientIp = (): string => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 
@@ -179,7 +166,7 @@ export async function startGraph(
       );
     }
     const running: Backend = proxied ?? backend.backend;
-    const mediaPort = await freePort();
+    const mediaPort = await closedPort();
     const mediaEnv = {
       PORT: String(mediaPort),
       MEDIA_PUBLIC_URL: `http://127.0.0.1:${mediaPort}`,
