@@ -105,3 +105,41 @@ export function startEventConsumer({ service, db, queues, logger, handlers }: Co
     { concurrency: 1, maxStalls: 5 },
   );
 }
+
+/**
+ * Writes what an event says about one row of a replica unless a newer event (a larger outbox
+ * sequence, kept in the row's `version` column) already did: retries and reordering cannot undo a
+ * later change. `key` names the row by column; `insert` is the row to create when there is none.
+ * Twice at most: when a parallel consumer inserts the row first, our insert fails and the
+ * conditional update, run again, applies this event if it is the newer one. Resolves to whether
+ * this event was applied (false: the row holds a newer change).
+ */
+export async function applyIfNewer<T extends { version: string }>(
+  manager: EntityManager,
+  entity: EntitySchema<T>,
+  key: Record<string, string>,
+  change: Partial<T>,
+  insert: Omit<T, 'version'>,
+  sequence: number,
+): Promise<boolean> {
+  const version = String(sequence);
+  const where = Object.keys(key)
+    .map((column) => `${column} = :${column}`)
+    .join(' AND ');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const updated = await manager
+      .createQueryBuilder()
+      .update(entity)
+      .set({ ...change, version } as never)
+      .where(`${where} AND version < :sequence`, { ...key, sequence })
+      .execute();
+    if (updated.affected) return true;
+    try {
+      await manager.insert(entity, { ...insert, version } as never);
+      return true;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+  }
+  return false;
+}

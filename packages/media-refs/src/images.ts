@@ -1,6 +1,14 @@
 import { In, type EntityManager, type EntitySchema } from 'typeorm';
 import type { MediaPurpose } from '@moim/events';
-import { badInput, dialectOf, isUniqueViolation, parseId, recordEvent, type EventHandlers } from '@moim/kit';
+import {
+  applyIfNewer,
+  badInput,
+  dialectOf,
+  isUniqueViolation,
+  parseId,
+  recordEvent,
+  type EventHandlers,
+} from '@moim/kit';
 import { MediaRefEntity, type MediaRef, type MediaRefState } from './media-ref.entity';
 
 /** The most images one review or post carries. */
@@ -22,36 +30,24 @@ export async function applyMediaEvent(
   change: { mediaId: string; ownerId: string; purpose?: MediaPurpose; state: MediaRefState },
   event: { sequence: number; occurredAt: string },
 ): Promise<void> {
-  const version = String(event.sequence);
-  const set: Partial<MediaRef> = { ownerId: change.ownerId, state: change.state, version };
+  const set: Partial<MediaRef> = { ownerId: change.ownerId, state: change.state };
   if (change.purpose) set.purpose = change.purpose;
-  // Twice at most: when a parallel consumer inserts the row first, our insert fails and the
-  // conditional update, run again, applies this event if it is the newer one.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const updated = await manager
-      .createQueryBuilder()
-      .update(MediaRefEntity)
-      .set(set)
-      .where('id = :id AND version < :sequence', { id: change.mediaId, sequence: event.sequence })
-      .execute();
-    if (updated.affected) return;
-    try {
-      await manager.insert(MediaRefEntity, {
-        id: change.mediaId,
-        ownerId: change.ownerId,
-        purpose: change.purpose ?? null,
-        state: change.state,
-        version,
-        uploadedAt: new Date(event.occurredAt),
-        subject: null,
-        detachedAt: null,
-      });
-      return;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-  }
-  // The row holds a newer change: this event is stale and has nothing to add.
+  await applyIfNewer(
+    manager,
+    MediaRefEntity,
+    { id: change.mediaId },
+    set,
+    {
+      id: change.mediaId,
+      ownerId: change.ownerId,
+      purpose: change.purpose ?? null,
+      state: change.state,
+      uploadedAt: new Date(event.occurredAt),
+      subject: null,
+      detachedAt: null,
+    },
+    event.sequence,
+  );
 }
 
 /** The event handlers that keep a service's replica, spread into its own (`...mediaRefHandlers`). */

@@ -1,6 +1,6 @@
 import type { EntityManager, EntitySchema } from 'typeorm';
 import type { EventPayloads } from '@moim/events';
-import { isUniqueViolation, type EventHandlers } from '@moim/kit';
+import { applyIfNewer, type EventHandlers } from '@moim/kit';
 import { mediaRefHandlers } from '@moim/media-refs';
 import { joinSectionRoom, leaveSectionRoom } from './domain/rooms';
 import { ChatBlockEntity, type ChatBlock } from './entities';
@@ -15,32 +15,15 @@ async function applyBlock(
   active: boolean,
   sequence: number,
 ): Promise<void> {
-  const version = String(sequence);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const updated = await manager
-      .createQueryBuilder()
-      .update(ChatBlockEntity as EntitySchema<ChatBlock>)
-      .set({ active, version })
-      .where('blocker_id = :from AND blocked_id = :to AND version < :sequence', {
-        from: p.blockerId,
-        to: p.blockedId,
-        sequence,
-      })
-      .execute();
-    if (updated.affected) return;
-    try {
-      await manager.insert(ChatBlockEntity, {
-        blockerId: p.blockerId,
-        blockedId: p.blockedId,
-        active,
-        version,
-      });
-      return;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-  }
-  // The edge holds a newer change: this event is stale.
+  const pair = { blockerId: p.blockerId, blockedId: p.blockedId };
+  await applyIfNewer(
+    manager,
+    ChatBlockEntity as EntitySchema<ChatBlock>,
+    { blocker_id: p.blockerId, blocked_id: p.blockedId },
+    { active },
+    { ...pair, active },
+    sequence,
+  );
 }
 
 export const chatEventHandlers: EventHandlers = {

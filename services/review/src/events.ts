@@ -1,6 +1,6 @@
 import type { EntityManager, EntitySchema } from 'typeorm';
 import type { EventPayloads } from '@moim/events';
-import { isUniqueViolation, type EventHandlers } from '@moim/kit';
+import { applyIfNewer, type EventHandlers } from '@moim/kit';
 import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
 import { mediaRefHandlers } from '@moim/media-refs';
 import { setHiddenInTransaction } from './domain/reviews';
@@ -22,26 +22,15 @@ async function applyEdge<E extends Edge>(
   active: boolean,
   sequence: number,
 ) {
-  const version = String(sequence);
   const [from, to] = Object.values(pair) as [string, string];
-  // Twice at most: when another replica inserts the edge first, our insert fails and the
-  // conditional update, run again, now finds the row and applies this event if it is newer.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const updated = await manager
-      .createQueryBuilder()
-      .update(entity)
-      .set({ active, version } as never)
-      .where(`${columns[0]} = :from AND ${columns[1]} = :to AND version < :sequence`, { from, to, sequence })
-      .execute();
-    if (updated.affected) return;
-    try {
-      await manager.insert(entity, { ...pair, active, version } as never);
-      return;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-  }
-  // The edge holds a newer change: this event is stale and has nothing to add.
+  await applyIfNewer(
+    manager,
+    entity as never,
+    { [columns[0]]: from, [columns[1]]: to },
+    { active } as never,
+    { ...pair, active } as never,
+    sequence,
+  );
 }
 
 /** The created and deleted handlers of one kind of edge. */

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope, TimetableChange } from '@moim/events';
 import {
+  applyIfNewer,
   badInput,
   forbidden,
   isUniqueViolation,
@@ -41,28 +42,14 @@ export const DIRECT_ROOMS_LIMIT: RateLimit = {
  */
 async function isLatest(manager: EntityManager, change: TimetableChange, sequence: number): Promise<boolean> {
   const { sectionId, userId } = change;
-  const version = String(sequence);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const updated = await manager
-      .createQueryBuilder()
-      .update(ChatMembershipVersionEntity)
-      .set({ version })
-      .where('section_id = :sectionId AND user_id = :userId AND version < :sequence', {
-        sectionId,
-        userId,
-        sequence,
-      })
-      .execute();
-    if (updated.affected) return true;
-    if (await manager.existsBy(ChatMembershipVersionEntity, { sectionId, userId })) return false;
-    try {
-      await manager.insert(ChatMembershipVersionEntity, { sectionId, userId, version });
-      return true;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-  }
-  return false;
+  return applyIfNewer(
+    manager,
+    ChatMembershipVersionEntity,
+    { section_id: sectionId, user_id: userId },
+    {},
+    { sectionId, userId },
+    sequence,
+  );
 }
 
 /** The section's room, made on first use (two first adds at once make one: section_id is unique). */

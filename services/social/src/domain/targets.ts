@@ -1,5 +1,13 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, forbidden, isAdmin, isUniqueViolation, notFound, parseId, type Caller } from '@moim/kit';
+import {
+  applyIfNewer,
+  badInput,
+  forbidden,
+  isAdmin,
+  notFound,
+  parseId,
+  type Caller,
+} from '@moim/kit';
 import { TargetEntity, type Target, type TargetKind, type TargetState } from '../entities';
 import { isBlocking } from './blocks';
 
@@ -23,29 +31,14 @@ export async function applyReviewChange(
   state: TargetState,
   sequence: number,
 ): Promise<void> {
-  const version = String(sequence);
-  // Twice at most: when a parallel consumer inserts the row first, our insert fails and the
-  // conditional update, run again, applies this event if it is the newer one.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const updated = await manager
-      .createQueryBuilder()
-      .update(TargetEntity)
-      .set({ state, authorId, version })
-      .where('id = :reviewId AND kind = :kind AND version < :sequence', {
-        reviewId,
-        kind: 'REVIEW',
-        sequence,
-      })
-      .execute();
-    if (updated.affected) return;
-    try {
-      await manager.insert(TargetEntity, { id: reviewId, kind: 'REVIEW', authorId, state, version });
-      return;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-  }
-  // The row holds a newer change: this event is stale and has nothing to add.
+  await applyIfNewer(
+    manager,
+    TargetEntity,
+    { id: reviewId, kind: 'REVIEW' },
+    { state, authorId },
+    { id: reviewId, kind: 'REVIEW', authorId, state },
+    sequence,
+  );
 }
 
 /** Posts are social's own: their target row changes in the same transaction as the post. */
