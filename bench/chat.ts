@@ -8,15 +8,12 @@
  *     [--users 100] [--rooms 100] [--deliveries 60000] [--room-deliveries 20000] [--load 0.7] [--max-rate N]
  *     [--max-in-flight 64] [--layouts rooms,room] [--profile]
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
@@ -25,6 +22,7 @@ import { envStem, type ServiceName } from '@moim/events';
 import { createLogger, openPubSub, publishLive, type PubSub } from '@moim/kit';
 import { closedPort, startProcess, TEST_JWT_SECRET, TEST_SECRET, type TestProcess } from '@moim/kit/testing';
 import { summariseProfile } from './chat-profile';
+import { cpuMs, rssMb, startNode, stopProcess, waitHealthy } from './processes';
 
 const { values } = parseArgs({
   options: {
@@ -93,75 +91,6 @@ const WS_SUBSCRIPTIONS_PER_CONNECTION = 50;
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // ---------------------------------------------------------------- processes
-
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-/** startProcess of @moim/kit/testing with Node flags (--cpu-prof is refused in NODE_OPTIONS). */
-function startNode(script: string, env: Record<string, string>, nodeFlags: string[]): TestProcess {
-  if (!nodeFlags.length) return startProcess(script, env);
-  const child = spawn(process.execPath, [...nodeFlags, '--import', TSX_LOADER, script], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return {
-    child,
-    exited: once(child, 'close').then(([code]) => code as number),
-    out: () => stdout,
-    err: () => stderr,
-    waitFor: () => Promise.reject(new Error('not used')),
-  };
-}
-
-async function waitHealthy(url: string, proc: TestProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
-  for (;;) {
-    if (exited) throw new Error(`${url}: the process exited\n${proc.out()}\n${proc.err()}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${url} not healthy in ${timeoutMs} ms\n${proc.err()}`);
-    await sleep(100);
-  }
-}
-
-async function stopProcess(proc: TestProcess | undefined): Promise<void> {
-  if (!proc || proc.child.exitCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const killer = setTimeout(() => proc.child.kill('SIGKILL'), 15_000);
-  await proc.exited;
-  clearTimeout(killer);
-}
-
-/** Resident memory of a process, MB (VmRSS). */
-function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU time (user + system) a process has used, ms. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in 1/100 s
-  } catch {
-    return NaN;
-  }
-}
 
 function openFilesLimit(): number {
   const line = readFileSync('/proc/self/limits', 'utf8')

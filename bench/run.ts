@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
- * also when the first argument is a flag), `chat`, `media` or `import`.
+ * also when the first argument is a flag), `gateway`, `chat`, `media` or `import`.
  */
 const benches = {
   feed: () => import('./feed'),
+  gateway: () => import('./gateway'),
   chat: () => import('./chat'),
   media: () => import('./media'),
   import: () => import('./import'),

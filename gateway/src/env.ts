@@ -9,6 +9,7 @@ const subgraphUrls = Object.fromEntries(
 const shape = {
   NODE_ENV: commonEnv.NODE_ENV,
   LOG_LEVEL: commonEnv.LOG_LEVEL,
+  SLOW_REQUEST_MS: commonEnv.SLOW_REQUEST_MS,
   INTERNAL_SECRET: commonEnv.INTERNAL_SECRET,
   HOST: commonEnv.HOST,
   PORT: port(4000),

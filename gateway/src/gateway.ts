@@ -24,6 +24,7 @@ import {
   createMetrics,
   readGauge,
   REQUEST_ID_HEADER,
+  requestScope,
   verifyAccessToken,
   type Caller,
   type HttpApp,
@@ -38,7 +39,17 @@ import { createHub } from './subscriptions/hub';
 import { liveOpener } from './subscriptions/open';
 import { SubscriptionPlanner } from './subscriptions/plan';
 import { serveSubscriptions } from './subscriptions/server';
-import { BATCH_HEADER, createSubgraphTransport, isQuery, RETRYABLE_HEADER } from './transport';
+import {
+  BATCH_HEADER,
+  createSubgraphTransport,
+  isQuery,
+  RETRYABLE_HEADER,
+  type SubgraphSend,
+} from './transport';
+
+type SubgraphResult = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+/** The fetch response type RemoteGraphQLDataSource's helpers are declared with. */
+type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 
 export interface GatewayContext {
   caller: Caller;
@@ -108,16 +119,42 @@ export async function createGateway(
       url: string,
     ) {
       super({ url, fetcher: transport.fetcher(url) });
+      this.send = this.fetcher as unknown as SubgraphSend;
     }
 
-    override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
-      if (!('caller' in context) || !context.caller) return; // the gateway's own health checks
-      const headers = request.http!.headers;
-      // Unsigned claims: the fetcher seals them over the exact body it sends.
-      headers.set(CALLER_HEADER, callerClaims(context.caller, this.subgraph));
-      headers.set(REQUEST_ID_HEADER, context.requestId);
-      headers.set(BATCH_HEADER, context.batchKey);
-      if (isQuery(request.query)) headers.set(RETRYABLE_HEADER, 'true');
+    private readonly send: SubgraphSend;
+
+    /**
+     * RemoteGraphQLDataSource's own `process`, without its per-call WHATWG `Headers` and `Request`
+     * objects (built for a fetch the transport does not use): headers as a plain object, the body
+     * serialised once, the response as the transport parsed it.
+     */
+    override async process({
+      request,
+      context,
+    }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResult> {
+      if (!request.query) throw new Error('Missing query');
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
+      if ('caller' in context && context.caller) {
+        // Unsigned claims: the transport seals them over the exact body it sends.
+        headers[CALLER_HEADER] = callerClaims(context.caller, this.subgraph);
+        headers[REQUEST_ID_HEADER] = context.requestId;
+        headers[BATCH_HEADER] = context.batchKey;
+        if (isQuery(request.query)) headers[RETRYABLE_HEADER] = 'true';
+      }
+      const body = JSON.stringify({
+        query: request.query,
+        variables: request.variables,
+        operationName: request.operationName,
+      });
+      const sent = await this.send(this.url, { method: 'POST', headers, body });
+      const response = sent as unknown as FetcherResponse;
+      if (!sent.ok) throw await this.errorFromResponse(response);
+      const result = await this.parseBody(response);
+      if (result === null || typeof result !== 'object' || Array.isArray(result))
+        throw new Error(`Expected JSON response body, but received: ${String(result)}`);
+      return { ...(result as SubgraphResult), http: response };
     }
   }
 
@@ -167,16 +204,17 @@ export async function createGateway(
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       {
-        async requestDidStart({ contextValue, request }) {
+        // One line per operation: at info when it failed or was slow, at debug otherwise
+        // (README "Logs"); metrics count every one.
+        async requestDidStart({ request }) {
           const started = Date.now();
           return {
-            async willSendResponse({ errors }) {
-              contextValue.logger.info(
-                {
-                  operation: request.operationName ?? null,
-                  ms: Date.now() - started,
-                  errors: errors?.length ?? 0,
-                },
+            async willSendResponse({ errors, contextValue }) {
+              const ms = Date.now() - started;
+              const level = errors?.length || ms >= config.SLOW_REQUEST_MS ? 'info' : 'debug';
+              if (!logger.isLevelEnabled(level)) return;
+              contextValue.logger[level](
+                { operation: request.operationName ?? null, ms, errors: errors?.length ?? 0 },
                 'graphql',
               );
             },
@@ -201,12 +239,11 @@ export async function createGateway(
     graphql: {
       path: '/graphql',
       apollo,
-      context: async (req, requestId) => ({
-        caller: await callerOf(req, requestId, config),
-        requestId,
-        batchKey: randomUUID(),
-        logger: logger.child({ requestId }),
-      }),
+      context: async (req, requestId) =>
+        requestScope(
+          { caller: await callerOf(req, requestId, config), requestId, batchKey: randomUUID() },
+          logger,
+        ),
     },
     readinessDetails: config.NODE_ENV !== 'production',
     readiness: Object.entries(config.subgraphUrls).map(([name, url]) => ({

@@ -62,7 +62,13 @@ export interface SubgraphTransport {
  */
 export const MAX_BATCHED_OPERATIONS = 16;
 
-type SubgraphResponse = ReturnType<typeof responseOf>;
+export type SubgraphResponse = ReturnType<typeof responseOf>;
+
+/** What a fetcher from `fetcher(url)` really is (RemoteGraphQLDataSource is told it is a fetch). */
+export type SubgraphSend = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string },
+) => Promise<SubgraphResponse>;
 
 /** The part of a fetch Response that RemoteGraphQLDataSource reads. */
 function responseOf(

@@ -75,6 +75,11 @@ export const backendEnv = {
 export const commonEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * Requests slower than this are logged at info; the rest at debug (see README "Logs"): a line per
+   * request costs a subgraph ~10 % of its CPU, and metrics count every request anyway.
+   */
+  SLOW_REQUEST_MS: z.coerce.number().int().min(1).default(1000),
   ...backendEnv,
   /** Required with MOIM_BACKEND=servers by services that have a database. */
   DATABASE_URL: z

@@ -141,8 +141,12 @@ export function createHttpApp<C extends BaseContext>(options: {
   readiness: ReadinessCheck[];
   /** The service's own routes (see HttpRoute); API processes only. */
   routes?: readonly HttpRoute[];
-  /** Log every GraphQL request with its request id (the gateway logs operations itself instead). */
+  /**
+   * Log GraphQL requests with their request id (the gateway logs operations itself instead):
+   * failed (5xx) and slow ones (`slowRequestMs`, default 1000) at info, the rest at debug.
+   */
   logRequests?: boolean;
+  slowRequestMs?: number;
   /**
    * Serve /metrics on a server of its own on this port (0: a free one), internal to the cluster,
    * and not on the main port, which may be public. Absent: /metrics on the main port.
@@ -154,7 +158,7 @@ export function createHttpApp<C extends BaseContext>(options: {
    */
   readinessDetails?: boolean;
 }): HttpApp {
-  const { logger, metrics, graphql, readiness } = options;
+  const { logger, metrics, graphql, readiness, slowRequestMs = 1000 } = options;
   let draining = false;
   const ownRoute = (path: string) => options.routes?.find((r) => path.startsWith(r.prefix));
 
@@ -265,8 +269,11 @@ export function createHttpApp<C extends BaseContext>(options: {
         { route, method: req.method ?? 'GET', status: String(res.statusCode) },
         seconds,
       );
-      if (route === graphql?.path && options.logRequests !== false)
-        logger.info({ requestId, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      if (route === graphql?.path && options.logRequests !== false) {
+        const ms = Math.round(seconds * 1000);
+        const level = res.statusCode >= 500 || ms >= slowRequestMs ? 'info' : 'debug';
+        logger[level]({ requestId, status: res.statusCode, ms }, 'request');
+      }
     }
   });
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts

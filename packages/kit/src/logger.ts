@@ -100,3 +100,18 @@ export function createLogger(name: string, level = 'info', destination?: Destina
   };
   return logger;
 }
+
+/**
+ * `scope` with a `logger` for its request: a child carrying the request id, made on first use.
+ * Most requests log nothing, and a child costs a scrubbed copy of its bindings and an object.
+ */
+export function requestScope<T extends { requestId: string }>(
+  scope: T,
+  logger: Logger,
+): T & { logger: Logger } {
+  let child: Logger | undefined;
+  return Object.defineProperty(scope, 'logger', {
+    get: () => (child ??= logger.child({ requestId: scope.requestId })),
+    enumerable: true,
+  }) as T & { logger: Logger };
+}

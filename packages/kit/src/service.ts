@@ -30,7 +30,7 @@ import {
   type RepeatableJob,
 } from './jobs';
 import { liveOpenRoute, type LiveField } from './live';
-import { createLogger, type Logger } from './logger';
+import { createLogger, requestScope, type Logger } from './logger';
 import { maintenanceJobs } from './maintenance';
 import { createMetrics, type Metrics } from './metrics';
 import {
@@ -332,7 +332,7 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     let graphql;
     const key = callerKey(config.INTERNAL_SECRET);
     const contextOf = (caller: Caller, requestId: string) =>
-      def.context({ caller, requestId, logger: logger.child({ requestId }) }, deps);
+      def.context(requestScope({ caller, requestId }, logger), deps);
     if (role !== 'worker') {
       const apollo = await createApollo(def, config, logger, metrics);
       stops.push(() => apollo.stop());
@@ -359,7 +359,14 @@ export async function startService<C extends RequestContext, D extends ServiceDe
               ? [liveOpenRoute({ service: def.name, fields: live, key, context: contextOf, logger })]
               : []),
           ];
-    const http = createHttpApp({ logger, metrics, graphql, readiness, routes });
+    const http = createHttpApp({
+      logger,
+      metrics,
+      graphql,
+      readiness,
+      routes,
+      slowRequestMs: config.SLOW_REQUEST_MS,
+    });
 
     return {
       name: def.name,
