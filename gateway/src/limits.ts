@@ -344,6 +344,36 @@ export function measureOperation(
   return { ...measured, batches, mostBatched };
 }
 
+/**
+ * Measures by schema, operation node and variables: Apollo Server keeps one parsed document per
+ * query text, so a query sent again is measured once (per distinct variables, a few kept).
+ */
+const measured = new WeakMap<
+  GraphQLSchema,
+  WeakMap<OperationDefinitionNode, Map<string, OperationMeasure>>
+>();
+const MEASURES_PER_OPERATION = 32;
+
+function measureOnce(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Fragments,
+  variables: Record<string, unknown>,
+): OperationMeasure {
+  let bySchema = measured.get(schema);
+  if (!bySchema) measured.set(schema, (bySchema = new WeakMap()));
+  let byVariables = bySchema.get(operation);
+  if (!byVariables) bySchema.set(operation, (byVariables = new Map()));
+  const key = JSON.stringify(variables);
+  let measure = byVariables.get(key);
+  if (!measure) {
+    if (byVariables.size >= MEASURES_PER_OPERATION) byVariables.clear();
+    measure = measureOperation(schema, operation, fragments, variables);
+    byVariables.set(key, measure);
+  }
+  return measure;
+}
+
 export function checkOperation(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
@@ -354,7 +384,7 @@ export function checkOperation(
   // Coerce as execution will, so variable defaults count as much as values sent.
   const { coerced, errors } = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables);
   if (errors?.length) return; // execution reports bad variables itself
-  const { depth, aliases, cost, spreads, batches, mostBatched } = measureOperation(
+  const { depth, aliases, cost, spreads, batches, mostBatched } = measureOnce(
     schema,
     operation,
     fragments,

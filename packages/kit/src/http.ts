@@ -191,7 +191,9 @@ export function createHttpApp<C extends BaseContext>(options: {
     res: ServerResponse,
     requestId: string,
   ) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // The query string only (GET requests carry the operation there): no URL object per request.
+    const target = req.url ?? '/';
+    const query = target.indexOf('?');
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -201,7 +203,7 @@ export function createHttpApp<C extends BaseContext>(options: {
       httpGraphQLRequest: {
         method: req.method?.toUpperCase() ?? 'GET',
         headers,
-        search: url.search,
+        search: query < 0 ? '' : target.slice(query),
         body: parseBody(raw, req.headers['content-type']),
       },
       context: () => graphql.context(req, requestId, raw),

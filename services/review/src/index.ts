@@ -15,3 +15,5 @@ export {
 } from './entities';
 export type { ReviewDeps } from './domain/context';
 export { seed } from './seed';
+export { createLoaders, type ReviewLoaders } from './loaders';
+export { feedPage, type FeedTab } from './domain/feeds';

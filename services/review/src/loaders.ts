@@ -1,10 +1,14 @@
 import DataLoader from 'dataloader';
-import { In } from 'typeorm';
+import type { EntitySchema } from 'typeorm';
 import {
   connectionLoader,
   countLoader,
   isAdmin,
   keyedLoader,
+  marks,
+  rowReader,
+  sqlParams,
+  sqlPerShape,
   type Caller,
   type Connection,
   type PageArgs,
@@ -20,7 +24,24 @@ import {
   type Review,
 } from './entities';
 import type { ReviewDeps } from './domain/context';
-import { reviewsOf } from './domain/feeds';
+import { reviewsOf, type ReviewParent } from './domain/feeds';
+
+// Written SQL for the reads every feed and `__resolveReference` batch makes, one text per number
+// of ids (see the kit's rowReader).
+const byIds = (table: string) =>
+  sqlPerShape((count: number) => `SELECT r.* FROM ${table} r WHERE r.id IN (${marks(count)})`);
+const REVIEWS_BY_ID = byIds('reviews');
+const PLACES_BY_ID = byIds('places');
+const PRODUCTS_BY_ID = byIds('products');
+/** Key `<column>:<count>:<shown>`: `all` for admins (hidden reviews counted), `visible` otherwise. */
+const REVIEW_COUNTS = sqlPerShape((key: string) => {
+  const [column, count, shown] = key.split(':');
+  const hidden = shown === 'all' ? '' : ' AND r.hidden = ?';
+  return (
+    `SELECT r.${column} AS k, COUNT(*) AS n FROM reviews r WHERE r.${column} IN (${marks(Number(count))})` +
+    `${hidden} GROUP BY r.${column}`
+  );
+});
 
 export interface ReviewLoaders {
   review: DataLoader<string, Review | null>;
@@ -39,38 +60,33 @@ export interface ReviewLoaders {
 /** Built per request: one query per loader per plan level, whatever the page size. */
 export function createLoaders(deps: ReviewDeps, caller: Caller): ReviewLoaders {
   const ds = deps.db.dataSource;
-  const reviews = ds.getRepository(ReviewEntity);
-  const countBy = (column: 'author_id' | 'place_id' | 'product_id') =>
-    countLoader<string>((ids) => {
-      const qb = reviews
-        .createQueryBuilder('r')
-        .select(`r.${column}`, 'key')
-        .addSelect('COUNT(*)', 'count')
-        .where(`r.${column} IN (:...ids)`, { ids });
-      if (!isAdmin(caller)) qb.andWhere('r.hidden = :hidden', { hidden: false });
-      return qb.groupBy(`r.${column}`).getRawMany();
+  const admin = isAdmin(caller);
+  const countBy = (column: ReviewParent) =>
+    countLoader<string>(async (ids) => {
+      const rows: Array<{ k: string; n: number | string }> = await ds.query(
+        REVIEW_COUNTS(`${column}:${ids.length}:${admin ? 'all' : 'visible'}`),
+        sqlParams(ds, admin ? ids : [...ids, false]),
+      );
+      return rows.map((r) => ({ key: r.k, count: r.n }));
     });
-  const review = keyedLoader(
-    (ids: readonly string[]) => reviews.findBy({ id: In([...ids]) }),
-    (r) => r.id,
-  );
-  const loadReviews = async (ids: string[]) =>
-    (await review.loadMany(ids)).map((r) => (r instanceof Error ? null : r));
-  const pagesBy = (parent: 'author_id' | 'place_id' | 'product_id') =>
-    connectionLoader(reviewsOf(deps, caller, parent, loadReviews), (r: Review) => r);
+  const byId = <T extends { id: string }>(entity: EntitySchema<T>, sql: (count: number) => string) =>
+    keyedLoader(
+      (ids: readonly string[]) => rowReader(ds, entity).all(sql(ids.length), ids),
+      (row: T) => row.id,
+    );
+  const review = byId(ReviewEntity, REVIEWS_BY_ID);
+  const pagesBy = (parent: ReviewParent) =>
+    connectionLoader(
+      reviewsOf(deps, caller, parent, (r) => review.prime(r.id, r)),
+      (r: Review) => r,
+    );
   return {
     reviewsByAuthor: pagesBy('author_id'),
     reviewsByPlace: pagesBy('place_id'),
     reviewsByProduct: pagesBy('product_id'),
     review,
-    place: keyedLoader(
-      (ids) => ds.getRepository(PlaceEntity).findBy({ id: In([...ids]) }),
-      (p) => p.id,
-    ),
-    product: keyedLoader(
-      (ids) => ds.getRepository(ProductEntity).findBy({ id: In([...ids]) }),
-      (p) => p.id,
-    ),
+    place: byId(PlaceEntity, PLACES_BY_ID),
+    product: byId(ProductEntity, PRODUCTS_BY_ID),
     reviewCountByAuthor: countBy('author_id'),
     reviewCountByPlace: countBy('place_id'),
     reviewCountByProduct: countBy('product_id'),

@@ -35,3 +35,4 @@ export type { LocalPush } from './push/local-push';
 export type { PushSender, PushMessage, PushOutcome } from './push/push.port';
 export { seed } from './seed';
 export { makeAdmin } from './domain/admins';
+export { createLoaders, type SocialLoaders } from './loaders';

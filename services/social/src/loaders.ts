@@ -3,6 +3,9 @@ import {
   connectionLoader,
   countLoader,
   keyedLoader,
+  marks,
+  rowReader,
+  sqlPerShape,
   type Caller,
   type Connection,
   type PageArgs,
@@ -29,6 +32,15 @@ import { commentsOf } from './domain/comments';
 import type { SocialDeps } from './domain/context';
 import { followLinks, type FollowLink } from './domain/follows';
 import { postsByParent } from './domain/posts';
+
+// Written SQL for the reads of every `__resolveReference` batch of users (see the kit's rowReader),
+// one text per number of ids.
+const USERS_BY_ID = sqlPerShape((count: number) => `SELECT u.* FROM users u WHERE u.id IN (${marks(count)})`);
+/** Key `<column>:<count>`. */
+const FOLLOW_COUNTS = sqlPerShape((key: string) => {
+  const [column, count] = key.split(':');
+  return `SELECT f.${column} AS k, COUNT(*) AS n FROM follows f WHERE f.${column} IN (${marks(Number(count))}) GROUP BY f.${column}`;
+});
 
 export interface SocialLoaders {
   user: DataLoader<string, User | null>;
@@ -74,17 +86,15 @@ export function createLoaders(deps: SocialDeps, viewerId: string | null): Social
   const ds = deps.db.dataSource;
   const follows = ds.getRepository(FollowEntity);
   const countBy = (column: 'follower_id' | 'followee_id') =>
-    countLoader<string>((ids) =>
-      follows
-        .createQueryBuilder('f')
-        .select(`f.${column}`, 'key')
-        .addSelect('COUNT(*)', 'count')
-        .where(`f.${column} IN (:...ids)`, { ids })
-        .groupBy(`f.${column}`)
-        .getRawMany(),
-    );
+    countLoader<string>(async (ids) => {
+      const rows: Array<{ k: string; n: number | string }> = await ds.query(
+        FOLLOW_COUNTS(`${column}:${ids.length}`),
+        [...ids],
+      );
+      return rows.map((r) => ({ key: r.k, count: r.n }));
+    });
   const user = keyedLoader(
-    (ids: readonly string[]) => ds.getRepository(UserEntity).findBy({ id: In([...ids]) }),
+    (ids: readonly string[]) => rowReader(ds, UserEntity).all(USERS_BY_ID(ids.length), ids),
     (u) => u.id,
   );
   const loadUsers = async (ids: string[]) =>

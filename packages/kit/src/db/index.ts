@@ -11,3 +11,4 @@ export {
 export { dropMysqlDatabase, ensureMysqlDatabase, mysqlLabel, openMysqlDatabase } from './mysql';
 export { openSqliteDatabase } from './sqlite';
 export * from './queries';
+export { marks, rowReader, sqlParams, sqlPerShape, type RowReader } from './reads';
