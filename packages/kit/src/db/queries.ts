@@ -7,7 +7,7 @@ import type {
   SelectQueryBuilder,
   ValueTransformer,
 } from 'typeorm';
-import { dialectOf } from './database';
+import { dialectOf, type Dialect } from './database';
 import { toConnection, type Connection, type Keyset } from '../pagination';
 
 /** True for an insert or update that broke a unique index (a duplicate email, an event seen before). */
@@ -47,6 +47,18 @@ export function skipLocked<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): 
   return qb.setLock('pessimistic_write').setOnLocked('skip_locked');
 }
 
+/**
+ * One statement of SELECTs that each keep their own ORDER BY and LIMIT (a page per parent):
+ * parenthesised branches on MySQL, where derived tables would each be materialised (measured on
+ * MariaDB 10.11: 20 branches 2.4× slower that way), and derived tables on SQLite, which takes no
+ * parentheses in a compound select.
+ */
+export function unionOfLimited(dialect: Dialect, branches: readonly string[]): string {
+  return dialect === 'mysql'
+    ? branches.map((b) => `(${b})`).join(' UNION ALL ')
+    : branches.map((b, i) => `SELECT * FROM (${b}) b${i}`).join(' UNION ALL ');
+}
+
 export interface RankedRow {
   parent: string;
   id: string;
@@ -80,8 +92,10 @@ export async function newestPerParent(
   );
   const pages = new Map<string, RankedRow[]>();
   if (!branches.length) return pages;
-  // Each branch is wrapped as a derived table: MySQL and SQLite both accept LIMIT there.
-  const sql = branches.map(([query], i) => `SELECT * FROM (${query}) b${i}`).join(' UNION ALL ');
+  const sql = unionOfLimited(
+    dialectOf(qb.connection),
+    branches.map(([query]) => query),
+  );
   // On the query builder's own runner: inside a transaction, the transaction's.
   const runner = (qb as unknown as { queryRunner?: QueryRunner }).queryRunner;
   const rows: Array<{ parent: string; id: string; createdAt: Date | string }> = await qb.connection.query(

@@ -5,6 +5,7 @@ import {
   rowReader,
   sqlPerShape,
   toConnection,
+  unionOfLimited,
   type Caller,
   type Connection,
   type Keyset,
@@ -97,13 +98,13 @@ export type ReviewParent = 'author_id' | 'place_id' | 'product_id';
 const PARENT_PROPERTY = { author_id: 'authorId', place_id: 'placeId', product_id: 'productId' } as const;
 
 /**
- * One parent's newest rows, as a derived table: MySQL and SQLite both accept LIMIT there, and
- * each branch reads its parent's (created_at, id) index only as far as the limit.
+ * One parent's newest rows (a branch of `unionOfLimited`): it reads its parent's (created_at, id)
+ * index only as far as the limit.
  */
 const branchSql = sqlPerShape((key: string) => {
   const [parent, shape = ''] = key.split(':');
   const where = [...conditions(shape), `r.${parent} = ?`];
-  return `SELECT * FROM (SELECT r.* FROM reviews r WHERE ${where.join(' AND ')} ${NEWEST_FIRST}) ranked`;
+  return `SELECT r.* FROM reviews r WHERE ${where.join(' AND ')} ${NEWEST_FIRST}`;
 });
 
 /**
@@ -129,7 +130,10 @@ export function reviewsOf(
     const filters = filtersFor(caller, after);
     const branch = branchSql(`${parent}:${filters.shape}`);
     const rows = await rowReader(deps.db.dataSource, ReviewEntity).all(
-      parentIds.map(() => branch).join(' UNION ALL '),
+      unionOfLimited(
+        deps.db.dialect,
+        parentIds.map(() => branch),
+      ),
       parentIds.flatMap((id) => [...filters.params, id, size + 1]),
     );
     for (const row of rows) {
