@@ -7,7 +7,7 @@
  * spent per request (from /proc). See bench/README.md.
  *
  *   npm run bench -- gateway [--seconds 20] [--rounds 3] [--connections 32] [--warmup 3]
- *     [--hive-js] [--hive-dedupe] [--only moim,hive,direct] [--profile]
+ *     [--hive-js] [--hive-dedupe] [--only moim,hive,direct] [--queries Q1,Q2] [--profile]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'hive-dedupe': { type: 'boolean', default: false },
     /** Gateways to run: moim, hive (Rust planner), direct (review alone). */
     only: { type: 'string', default: 'moim,hive,direct' },
+    /** The queries to run. */
+    queries: { type: 'string', default: 'Q1,Q2' },
     /** CPU profiles of Moim's gateway, review and social, summarised at the end. */
     profile: { type: 'boolean', default: false },
   },
@@ -43,6 +45,7 @@ const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
 const WARMUP = Number(values.warmup);
 const ONLY = new Set(values.only.split(','));
+const QUERIES = values.queries.split(',');
 if (
   !(SECONDS > 0) ||
   !Number.isInteger(ROUNDS) ||
@@ -50,7 +53,8 @@ if (
   !Number.isInteger(CONNECTIONS) ||
   CONNECTIONS < 1 ||
   !(WARMUP >= 0) ||
-  ![...ONLY].every((o) => ['moim', 'hive', 'direct'].includes(o))
+  ![...ONLY].every((o) => ['moim', 'hive', 'direct'].includes(o)) ||
+  !QUERIES.every((q) => q === 'Q1' || q === 'Q2')
 )
   throw new Error(
     'usage: npm run bench -- gateway [--seconds 20] [--rounds 3] [--connections 32] [--warmup 3] [--hive-js] [--only moim,hive,direct]',
@@ -264,7 +268,7 @@ try {
 
   const json = { 'content-type': 'application/json' };
   const scenarios: Scenario[] = [];
-  for (const query of ['Q1', 'Q2'] as const) {
+  for (const query of QUERIES as Array<'Q1' | 'Q2'>) {
     for (const { label, server } of gateways)
       scenarios.push({
         name: `${label} ${query}`,
