@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'hive-dedupe': { type: 'boolean', default: false },
     /** Gateways to run: moim, hive (Rust planner), direct (review alone). */
     only: { type: 'string', default: 'moim,hive,direct' },
+    /** Node flags for every server process, Moim's and Hive's alike (e.g. --max-semi-space-size=64). */
+    'node-flags': { type: 'string', default: '' },
     /** The queries to run. */
     queries: { type: 'string', default: 'Q1,Q2' },
     /** CPU profiles of Moim's gateway, review and social, summarised at the end. */
@@ -46,6 +48,7 @@ const CONNECTIONS = Number(values.connections);
 const WARMUP = Number(values.warmup);
 const ONLY = new Set(values.only.split(','));
 const QUERIES = values.queries.split(',');
+const NODE_FLAGS = values['node-flags'].split(' ').filter(Boolean);
 if (
   !(SECONDS > 0) ||
   !Number.isInteger(ROUNDS) ||
@@ -107,9 +110,12 @@ async function startServer(
   profile = false,
 ) {
   const port = await closedPort();
-  const flags = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const flags = [
+    ...NODE_FLAGS,
+    ...(profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ];
   const proc = startNode(here(script), { ...env, PORT: String(port) }, flags);
-  if (flags.length) profiled.set(proc.child.pid!, name);
+  if (profile && profileDir) profiled.set(proc.child.pid!, name);
   children.push(proc);
   await waitHealthy(`http://127.0.0.1:${port}${health}`, proc).catch((err: Error) => {
     throw new Error(`${name} did not start: ${err.message}`);
