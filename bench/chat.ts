@@ -23,6 +23,7 @@ import { createLogger, openPubSub, publishLive, type PubSub } from '@moim/kit';
 import { closedPort, startProcess, TEST_JWT_SECRET, TEST_SECRET, type TestProcess } from '@moim/kit/testing';
 import { summariseProfile } from './chat-profile';
 import { cpuMs, rssMb, startNode, stopProcess, waitHealthy } from './processes';
+import { percentile } from './stats';
 
 const { values } = parseArgs({
   options: {
@@ -542,8 +543,6 @@ async function load(
   } satisfies Window;
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const ms = (v: number) => +v.toFixed(1);
 
 // ---------------------------------------------------------------- the run

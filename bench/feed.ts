@@ -17,6 +17,7 @@ import { envStem, SERVICES } from '@moim/events';
 import { CALLER_HEADER, createLogger, signCaller } from '@moim/kit';
 import { startProcess, TEST_SECRET } from '@moim/kit/testing';
 import { startGraph, type GqlResult, type Graph } from '@moim/testing';
+import { percentile } from './stats';
 
 const { values } = parseArgs({
   options: {
@@ -96,10 +97,6 @@ async function run(t: Target, ms: number, cap: number): Promise<Result> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   r.seconds = (performance.now() - started) / 1000;
   return r;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /** A seeded graph on `backend`, quiet (the seed's events applied), and its scenarios. */

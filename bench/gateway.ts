@@ -21,6 +21,7 @@ import { CALLER_HEADER, signCaller } from '@moim/kit';
 import { closedPort, startProcess, TEST_JWT_SECRET, TEST_SECRET, type TestProcess } from '@moim/kit/testing';
 import { summariseProfile } from './chat-profile';
 import { cpuMs, startNode, stopProcess, waitHealthy } from './processes';
+import { percentile } from './stats';
 
 const { values } = parseArgs({
   options: {
@@ -188,10 +189,6 @@ async function load(s: Scenario, ms: number, into: Totals | null): Promise<void>
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   if (into) into.seconds += (performance.now() - started) / 1000;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 // ---------------------------------------------------------------- the run

@@ -27,6 +27,7 @@ import {
 import { CALLER_HEADER, signCaller } from '@moim/kit';
 import { TEST_SECRET } from '@moim/kit/testing';
 import { startGraph, type GqlResult, type Graph } from '@moim/testing';
+import { percentile } from './stats';
 
 type BackendKind = 'servers' | 'embedded';
 
@@ -163,8 +164,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 /** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 interface ImportTiming {
