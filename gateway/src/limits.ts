@@ -353,6 +353,7 @@ const measured = new WeakMap<
   WeakMap<OperationDefinitionNode, Map<string, OperationMeasure>>
 >();
 const MEASURES_PER_OPERATION = 32;
+const MAX_KEPT_VARIABLES_CHARS = 512;
 
 function measureOnce(
   schema: GraphQLSchema,
@@ -365,6 +366,8 @@ function measureOnce(
   let byVariables = bySchema.get(operation);
   if (!byVariables) bySchema.set(operation, (byVariables = new Map()));
   const key = JSON.stringify(variables);
+  // Large variables are measured every time: kept, they would pin their size per document.
+  if (key.length > MAX_KEPT_VARIABLES_CHARS) return measureOperation(schema, operation, fragments, variables);
   let measure = byVariables.get(key);
   if (!measure) {
     if (byVariables.size >= MEASURES_PER_OPERATION) byVariables.clear();

@@ -81,3 +81,17 @@ describe('signed caller header', () => {
     });
   });
 });
+
+describe('the previous release’s header (rolling deploys)', () => {
+  it('is accepted: an HMAC over the claims and the SHA-256 of the body, for that body only', async () => {
+    const { createHash, createHmac } = await import('node:crypto');
+    const claims = callerClaims(caller, 'review');
+    const bodyHash = createHash('sha256').update(body).digest();
+    const previous = createHmac('sha256', secret).update(claims).update('.').update(bodyHash).digest();
+    const header = `${claims}.${previous.toString('base64url')}`;
+    expect(verifyCaller(header, callerKey(secret), 'review', body)).toEqual(caller);
+    expect(refusal(() => verifyCaller(header, secret, 'review', `${body} `))?.code).toBe('UNAUTHENTICATED');
+    // The current form is not the previous one: each header carries exactly one of them.
+    expect(sealCaller(claims, secret, body)).not.toBe(header);
+  });
+});

@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { unauthenticated } from './errors';
 
 export type Role = 'USER' | 'ADMIN';
@@ -35,6 +35,19 @@ const keyOf = (key: KeyObject | string) => (typeof key === 'string' ? callerKey(
 function mac(claims: string, body: string | Uint8Array, key: KeyObject): Buffer {
   return createHmac('sha256', key).update(claims).update('.').update(body).digest();
 }
+
+/**
+ * The MAC of the release before (an HMAC over the claims and a SHA-256 of the body), still
+ * accepted so a rolling deploy's old gateways and new subgraphs (or the reverse) keep talking.
+ * Remove in the release after.
+ */
+function previousMac(claims: string, body: string | Uint8Array, key: KeyObject): Buffer {
+  const bodyHash = createHash('sha256').update(body).digest();
+  return createHmac('sha256', key).update(claims).update('.').update(bodyHash).digest();
+}
+
+const macMatches = (given: Buffer, expected: Buffer) =>
+  given.length === expected.length && timingSafeEqual(given, expected);
 
 /**
  * The unsigned half of the header: who calls, for which subgraph (`audience`, so a header
@@ -77,9 +90,12 @@ export function verifyCaller(
   if (!header) throw unauthenticated('Missing gateway signature: call this service through the gateway');
   const [claims, signature, extra] = header.split('.');
   if (!claims || !signature || extra !== undefined) throw unauthenticated('Malformed gateway signature');
-  const expected = mac(claims, body, keyOf(key));
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  const secret = keyOf(key);
+  if (
+    !macMatches(given, mac(claims, body, secret)) &&
+    !macMatches(given, previousMac(claims, body, secret))
+  ) {
     throw unauthenticated('Invalid gateway signature (forged, or signed for another request body)');
   }
   const { exp, aud, ...caller } = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Caller & {

@@ -198,3 +198,41 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('the request log line', () => {
+  it('is at debug for a quick success, at info for a refused, failed or slow request', async () => {
+    const lines: string[] = [];
+    const apollo = new ApolloServer<BaseContext>({
+      typeDefs: 'type Query { quick: Int! slow: Int! }',
+      resolvers: {
+        Query: { quick: () => 1, slow: () => new Promise((resolve) => setTimeout(() => resolve(2), 60)) },
+      },
+    });
+    await apollo.start();
+    const logged = createHttpApp({
+      logger: createLogger('http-log-spec', 'debug', { write: (line: string) => void lines.push(line) }),
+      metrics: createMetrics('http-log-spec'),
+      graphql: { path: '/graphql', apollo, context: async () => ({}) },
+      readiness: [],
+      slowRequestMs: 50,
+    });
+    const url = `${await logged.listen(0, '127.0.0.1')}/graphql`;
+    const send = (body: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const requestLines = () =>
+      lines
+        .map((l) => JSON.parse(l) as { msg: string; level: number; status: number })
+        .filter((l) => l.msg === 'request');
+    try {
+      expect((await send('{"query":"{ quick }"}')).status).toBe(200);
+      expect((await send('{"query":"{ slow }"}')).status).toBe(200);
+      expect((await send('{"query": nope')).status).toBe(400);
+      const [quick, slow, refused] = requestLines();
+      expect(quick).toMatchObject({ level: 20, status: 200 });
+      expect(slow).toMatchObject({ level: 30, status: 200 });
+      expect(refused).toMatchObject({ level: 30, status: 400 });
+    } finally {
+      await logged.close(0);
+    }
+  });
+});

@@ -143,7 +143,8 @@ export function createHttpApp<C extends BaseContext>(options: {
   routes?: readonly HttpRoute[];
   /**
    * Log GraphQL requests with their request id (the gateway logs operations itself instead):
-   * failed (5xx) and slow ones (`slowRequestMs`, default 1000) at info, the rest at debug.
+   * refused or failed (4xx, 5xx) and slow ones (`slowRequestMs`, default 1000) at info, the rest
+   * at debug.
    */
   logRequests?: boolean;
   slowRequestMs?: number;
@@ -273,7 +274,8 @@ export function createHttpApp<C extends BaseContext>(options: {
       );
       if (route === graphql?.path && options.logRequests !== false) {
         const ms = Math.round(seconds * 1000);
-        const level = res.statusCode >= 500 || ms >= slowRequestMs ? 'info' : 'debug';
+        // Only the gateway calls a subgraph: any refusal (a bad signature, a body too large) is news.
+        const level = res.statusCode >= 400 || ms >= slowRequestMs ? 'info' : 'debug';
         logger[level]({ requestId, status: res.statusCode, ms }, 'request');
       }
     }

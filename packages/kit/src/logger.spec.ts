@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { requestScope } from './logger';
 import { captureLogs } from './testing';
 
 const SECRETS = [
@@ -147,5 +148,24 @@ describe('logs keep secrets and personal data out', () => {
     const { logger, lines } = captureLogs('info');
     logger.debug({ email: 'x@example.com' }, 'quiet');
     expect(lines).toEqual([]);
+  });
+});
+
+describe('requestScope', () => {
+  it('makes the request’s child logger on first use only, once, carrying the request id', () => {
+    const { logger, entries } = captureLogs('info', 'scope');
+    let children = 0;
+    const child = logger.child.bind(logger);
+    logger.child = ((bindings: Record<string, unknown>) => {
+      children++;
+      return child(bindings);
+    }) as typeof logger.child;
+    const scope = requestScope({ requestId: 'req-7', caller: null }, logger);
+    expect(children).toBe(0);
+    const first = scope.logger;
+    expect(scope.logger).toBe(first);
+    expect(children).toBe(1);
+    first.info('hello');
+    expect(entries().at(-1)).toMatchObject({ requestId: 'req-7', msg: 'hello' });
   });
 });

@@ -113,5 +113,6 @@ export function requestScope<T extends { requestId: string }>(
   return Object.defineProperty(scope, 'logger', {
     get: () => (child ??= logger.child({ requestId: scope.requestId })),
     enumerable: true,
+    configurable: true,
   }) as T & { logger: Logger };
 }

@@ -331,8 +331,14 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     const deps = def.deps(kitDeps(def.name, database, backend, logger));
     let graphql;
     const key = callerKey(config.INTERNAL_SECRET);
-    const contextOf = (caller: Caller, requestId: string) =>
-      def.context(requestScope({ caller, requestId }, logger), deps);
+    const contextOf = (caller: Caller, requestId: string) => {
+      const base = requestScope({ caller, requestId }, logger);
+      const lazy = Object.getOwnPropertyDescriptor(base, 'logger')!;
+      // Services spread the base into their context, and a spread calls getters: the base's lazy
+      // logger is left out of the spread (not enumerable) and put on the context itself.
+      Object.defineProperty(base, 'logger', { ...lazy, enumerable: false });
+      return Object.defineProperty(def.context(base, deps), 'logger', lazy);
+    };
     if (role !== 'worker') {
       const apollo = await createApollo(def, config, logger, metrics);
       stops.push(() => apollo.stop());
