@@ -19,7 +19,8 @@ import { randomUUID } from 'node:crypto';
 import { SERVICES } from '@moim/events';
 import { newId, signAccessToken } from '@moim/kit';
 import { TEST_JWT_SECRET } from '@moim/kit/testing';
-import { startGraph, type Account } from '@moim/testing';
+import type { Account } from '@moim/testing';
+import { startServersGraph } from './processes';
 import type { ChatDeps } from '@moim/chat';
 import { UserEntity } from '@moim/social';
 import { joinSectionRoom } from '@moim/chat';
@@ -31,15 +32,7 @@ const users = Number(process.argv[2] ?? 100);
 const roomCount = Number(process.argv[3] ?? 100);
 if (!(users >= 1) || !(roomCount >= 1)) throw new Error('usage: chat-servers.ts <users> <rooms>');
 
-const graph = await startGraph({ backend: 'servers' });
-let stopping: Promise<void> | undefined;
-const stop = () =>
-  (stopping ??= graph
-    .stop()
-    .catch((err: unknown) => console.error('stopping the graph failed', err))
-    .finally(() => process.exit(0)));
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+const graph = await startServersGraph();
 
 try {
   const accounts: Array<Pick<Account, 'id' | 'token' | 'nickname'>> = await Promise.all(

@@ -12,17 +12,9 @@ import { seedDemo } from '@moim/demo';
 import { createLogger } from '@moim/kit';
 import type { ReviewDeps } from '@moim/review';
 import type { SocialDeps } from '@moim/social';
-import { startGraph } from '@moim/testing';
+import { startServersGraph } from './processes';
 
-const graph = await startGraph({ backend: 'servers' });
-let stopping: Promise<void> | undefined;
-const stop = () =>
-  (stopping ??= graph
-    .stop()
-    .catch((err: unknown) => console.error('stopping the graph failed', err))
-    .finally(() => process.exit(0)));
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+const graph = await startServersGraph();
 
 try {
   const seeded = await seedDemo(graph.services, createLogger('bench', 'warn'));

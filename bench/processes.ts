@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { TestProcess } from '@moim/kit/testing';
+import { startGraph, type Graph } from '@moim/testing';
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 /** Output kept per stream: enough for a start-up error, bounded for a server logging every request. */
@@ -89,4 +90,22 @@ export function cpuMs(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * A whole graph on the servers backend for a bench's server process (`startGraph()`: fresh
+ * MariaDB databases, a fresh Redis prefix), stopped and removed on SIGTERM or SIGINT, after which
+ * the process exits.
+ */
+export async function startServersGraph(): Promise<Graph> {
+  const graph = await startGraph({ backend: 'servers' });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= graph
+      .stop()
+      .catch((err: unknown) => console.error('stopping the graph failed', err))
+      .finally(() => process.exit(0)));
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  return graph;
 }
