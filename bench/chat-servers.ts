@@ -20,7 +20,7 @@ import { SERVICES } from '@moim/events';
 import { newId, signAccessToken } from '@moim/kit';
 import { TEST_JWT_SECRET } from '@moim/kit/testing';
 import type { Account } from '@moim/testing';
-import { startServersGraph } from './processes';
+import { announce, startServersGraph } from './processes';
 import type { ChatDeps } from '@moim/chat';
 import { UserEntity } from '@moim/social';
 import { joinSectionRoom } from '@moim/chat';
@@ -34,7 +34,7 @@ if (!(users >= 1) || !(roomCount >= 1)) throw new Error('usage: chat-servers.ts 
 
 const graph = await startServersGraph();
 
-try {
+await announce(graph, async () => {
   const accounts: Array<Pick<Account, 'id' | 'token' | 'nickname'>> = await Promise.all(
     Array.from({ length: Math.min(SIGNED_UP, users) }, () => graph.person('bencher')),
   );
@@ -92,22 +92,14 @@ try {
   );
 
   const subgraphs = Object.fromEntries(SERVICES.map((s) => [s.name, graph.subgraphUrl(s.name)]));
-  console.log(
-    `BENCH ${JSON.stringify({
-      gatewayUrl: graph.url,
-      subgraphs,
-      redisUrl: graph.backend.env.REDIS_URL,
-      redisPrefix: graph.backend.env.REDIS_PREFIX,
-      chatDatabaseUrl: chat.config.DATABASE_URL,
-      users: accounts.map((a) => ({ id: a.id, token: a.token, nickname: a.nickname })),
-      rooms: rooms.slice(0, roomCount),
-      bigRoom: rooms[roomCount],
-    })}`,
-  );
-} catch (err) {
-  console.error(err);
-  await graph.stop().catch(() => undefined);
-  process.exit(1);
-}
-// Stay up until the bench sends SIGTERM.
-setInterval(() => {}, 1 << 30);
+  return {
+    gatewayUrl: graph.url,
+    subgraphs,
+    redisUrl: graph.backend.env.REDIS_URL,
+    redisPrefix: graph.backend.env.REDIS_PREFIX,
+    chatDatabaseUrl: chat.config.DATABASE_URL,
+    users: accounts.map((a) => ({ id: a.id, token: a.token, nickname: a.nickname })),
+    rooms: rooms.slice(0, roomCount),
+    bigRoom: rooms[roomCount],
+  };
+});

@@ -12,28 +12,20 @@ import { seedDemo } from '@moim/demo';
 import { createLogger } from '@moim/kit';
 import type { ReviewDeps } from '@moim/review';
 import type { SocialDeps } from '@moim/social';
-import { startServersGraph } from './processes';
+import { announce, startServersGraph } from './processes';
 
 const graph = await startServersGraph();
 
-try {
+await announce(graph, async () => {
   const seeded = await seedDemo(graph.services, createLogger('bench', 'warn'));
   if (!seeded?.reviews) throw new Error('the demo seed wrote no reviews');
   await graph.settled();
-  console.log(
-    `BENCH ${JSON.stringify({
-      subgraphs: Object.fromEntries(SERVICES.map((s) => [s.name, graph.subgraphUrl(s.name)])),
-      redisUrl: graph.backend.env.REDIS_URL,
-      redisPrefix: graph.backend.env.REDIS_PREFIX,
-      socialDatabaseUrl: graph.service<SocialDeps>('social').deps.config.DATABASE_URL,
-      reviewDatabaseUrl: graph.service<ReviewDeps>('review').deps.config.DATABASE_URL,
-      reviews: seeded.reviews,
-    })}`,
-  );
-} catch (err) {
-  console.error(err);
-  await graph.stop().catch(() => undefined);
-  process.exit(1);
-}
-// Stay up until the bench sends SIGTERM.
-setInterval(() => {}, 1 << 30);
+  return {
+    subgraphs: Object.fromEntries(SERVICES.map((s) => [s.name, graph.subgraphUrl(s.name)])),
+    redisUrl: graph.backend.env.REDIS_URL,
+    redisPrefix: graph.backend.env.REDIS_PREFIX,
+    socialDatabaseUrl: graph.service<SocialDeps>('social').deps.config.DATABASE_URL,
+    reviewDatabaseUrl: graph.service<ReviewDeps>('review').deps.config.DATABASE_URL,
+    reviews: seeded.reviews,
+  };
+});

@@ -109,3 +109,19 @@ export async function startServersGraph(): Promise<Graph> {
   process.on('SIGINT', () => void stop());
   return graph;
 }
+
+/**
+ * Ends a bench server process's set-up: prints `BENCH {json}` (what `describe` returns) for the
+ * bench to read, then stays up until the bench sends SIGTERM; a failed set-up stops the graph
+ * and exits 1.
+ */
+export async function announce(graph: Graph, describe: () => Promise<object>): Promise<void> {
+  try {
+    console.log(`BENCH ${JSON.stringify(await describe())}`);
+  } catch (err) {
+    console.error(err);
+    await graph.stop().catch(() => undefined);
+    process.exit(1);
+  }
+  setInterval(() => {}, 1 << 30);
+}

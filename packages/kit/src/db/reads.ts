@@ -18,7 +18,7 @@ type ColumnMetadata = ReturnType<DataSource['getMetadata']>['columns'][number];
  * in the DataSource's zone, 'Z').
  */
 export function sqlParams(dataSource: DataSource, params: readonly unknown[]): unknown[] {
-  if (dialectOf(dataSource) !== 'sqlite') return [...params];
+  if (dialectOf(dataSource) !== 'sqlite') return params as unknown[]; // mysql2 only reads them
   return params.map((p) =>
     typeof p === 'boolean' ? (p ? 1 : 0) : p instanceof Date ? DateUtils.mixedDateToUtcDatetimeString(p) : p,
   );
