@@ -11,6 +11,7 @@ import {
 } from '@moim/kit';
 import { makeAdmin, type SocialDeps } from '@moim/social';
 import { localConfig } from './local-config';
+import { SERVICE_MODULES } from './service-modules';
 
 // npm run create-admin -- --email you@example.com [--nickname name]
 // Creates an admin account (or promotes an existing one) on the configured backend. The password
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
   try {
     const { services, stop } = await startServices({
       backend,
+      modules: SERVICE_MODULES,
       env: (name) => ({ ...local.serviceEnv(name), PORT: '0', LOG_LEVEL: 'warn' }),
     });
     try {

@@ -1,6 +1,7 @@
 import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
 import { createLogger, openBackend, startServices, waitUntilSettled } from '@moim/kit';
 import { localConfig } from './local-config';
+import { SERVICE_MODULES } from './service-modules';
 
 // npm run seed: migrate and load demo data on the configured backend, wait until the events it
 // caused are applied, then exit.
@@ -14,6 +15,7 @@ const backend = await openBackend(local.backend, logger);
 try {
   const { services, stop } = await startServices({
     backend,
+    modules: SERVICE_MODULES,
     // Free ports: seeding serves no requests and must not collide with a running npm start.
     env: (name) => ({ ...local.serviceEnv(name), PORT: '0' }),
   });

@@ -10,6 +10,7 @@ import {
   type StartedServices,
 } from '@moim/kit';
 import { localConfig } from './local-config';
+import { SERVICE_MODULES } from './service-modules';
 
 // npm start: every subgraph, its workers and the gateway in one process, from the same factories
 // the containers use, with demo data loaded on first start.
@@ -47,7 +48,7 @@ runMain('moim', async () => {
     await backend.close();
   };
   try {
-    services = await startServices({ backend, env: local.serviceEnv });
+    services = await startServices({ backend, env: local.serviceEnv, modules: SERVICE_MODULES });
     if (local.seed.demo) await seedDemo(services.services, logger, { admin: local.seed.admin });
     const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));
     gateway = await createGateway(gatewayConfig, undefined, { pubsub: backend.pubsub });

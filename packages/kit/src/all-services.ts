@@ -27,6 +27,8 @@ export async function startServices(options: {
   /** The environment a service's configuration is parsed from. */
   env: (name: ServiceName) => Record<string, string | undefined>;
   host?: string;
+  /** The service modules, when imported statically (a bundle cannot follow `@moim/${name}`). */
+  modules?: Readonly<Record<ServiceName, ServiceModule>>;
 }): Promise<StartedServices> {
   const services = new Map<ServiceName, RunningService>();
   const urls = new Map<ServiceName, string>();
@@ -35,7 +37,7 @@ export async function startServices(options: {
   };
   try {
     for (const { name } of SERVICES) {
-      const module = await loadServiceModule(name);
+      const module = options.modules?.[name] ?? (await loadServiceModule(name));
       const config = module.loadEnv(options.env(name));
       const running = await startService(module.define(config), config, {
         backend: options.backend,

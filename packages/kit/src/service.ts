@@ -19,7 +19,7 @@ import {
   startEventConsumer,
   type EventHandlers,
 } from './consumer';
-import type { Database, MigrationClass } from './db';
+import { openMysqlDatabase, type Database, type DatabaseOptions, type MigrationClass } from './db';
 import { ConfigError, type ServiceConfig } from './env';
 import { createHttpApp, type HttpApp, type HttpRoute } from './http';
 import {
@@ -214,12 +214,45 @@ async function openServiceDatabase(
   logger: Logger,
 ): Promise<Database | null> {
   if (!database) return null;
-  return backend.openDatabase(name, config.DATABASE_URL, {
+  return backend.openDatabase(
+    name,
+    config.DATABASE_URL,
+    databaseOptions(database, logger, config.MIGRATE_ON_START),
+  );
+}
+
+function databaseOptions(
+  database: NonNullable<ServiceDefinition<RequestContext, ServiceDeps>['database']>,
+  logger: Logger,
+  migrate: boolean,
+): DatabaseOptions {
+  return {
     entities: [...database.entities, OutboxEvent, ProcessedEvent],
     migrations: [...KIT_MIGRATIONS, ...database.migrations],
     logger,
-    migrate: config.MIGRATE_ON_START,
-  });
+    migrate,
+  };
+}
+
+/**
+ * The migrate job of a deployment: creates the service's MySQL database if missing and applies its
+ * pending migrations (its tables and the kit's), then closes. It parses the service's whole
+ * configuration, so a bad value stops a rollout before any replica starts with it. False for a
+ * service without a database.
+ */
+export async function migrateServiceDatabase(
+  module: ServiceModule,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<boolean> {
+  const config = module.loadEnv(env);
+  const { database } = module.define(config);
+  if (!database) return false;
+  if (!config.DATABASE_URL)
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: Required (${module.name})`);
+  const db = await openMysqlDatabase(config.DATABASE_URL, databaseOptions(database, logger, true));
+  await db.close();
+  return true;
 }
 
 function kitDeps(name: ServiceName, db: Database | null, backend: Backend, logger: Logger): ServiceDeps {

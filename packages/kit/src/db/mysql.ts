@@ -64,7 +64,7 @@ export const dropMysqlDatabase = (url: string): Promise<void> =>
  * migrate one after another instead of racing on the same DDL (MySQL commits each DDL statement
  * at once), while other databases on the server migrate undisturbed.
  */
-async function migrate(dataSource: DataSource): Promise<void> {
+async function migrate(dataSource: DataSource, logger: DatabaseOptions['logger']): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
     const [{ locked }] = await runner.query(
@@ -72,7 +72,8 @@ async function migrate(dataSource: DataSource): Promise<void> {
     );
     if (Number(locked) !== 1) throw new Error('Timed out waiting for another process to finish migrating');
     try {
-      await dataSource.runMigrations({ transaction: 'each' });
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
     } finally {
       await runner.query("SELECT RELEASE_LOCK(CONCAT('moim_migrations:', MD5(DATABASE())))");
     }
@@ -106,7 +107,7 @@ export async function openMysqlDatabase(url: string, options: DatabaseOptions): 
   await reachable(url, () => dataSource.initialize());
   if (options.migrate) {
     try {
-      await migrate(dataSource);
+      await migrate(dataSource, options.logger);
     } catch (err) {
       await dataSource.destroy();
       throw err;
