@@ -16,9 +16,9 @@ export type K8sObject = {
   apiVersion: string;
   kind: string;
   metadata: { name: string; [k: string]: any };
-  /* eslint-enable @typescript-eslint/no-explicit-any */
   [k: string]: any;
 };
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface Run {
   status: number | null;
