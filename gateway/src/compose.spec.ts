@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { composeSupergraph } from './compose';
-import { supergraphPath } from './subgraphs';
+import { supergraphCopies, supergraphPath } from './subgraphs';
 
 describe('supergraph composition', () => {
   const { supergraphSdl, errors, hints } = composeSupergraph();
@@ -13,5 +13,9 @@ describe('supergraph composition', () => {
 
   it('matches the committed gateway/supergraph.graphql (run `npm run compose` after a schema change)', () => {
     expect(readFileSync(supergraphPath, 'utf8')).toBe(supergraphSdl);
+  });
+
+  it.each(supergraphCopies)('the deployments mount the same supergraph: %s', (path) => {
+    expect(readFileSync(path, 'utf8')).toBe(supergraphSdl);
   });
 });

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { subgraphs, supergraphPath } from './subgraphs';
+import { subgraphs, supergraphCopies, supergraphPath } from './subgraphs';
 
 export interface Composition {
   supergraphSdl: string;
@@ -23,7 +24,8 @@ export function composeSupergraph(): Composition {
   return { supergraphSdl: result.supergraphSdl, errors: [], hints };
 }
 
-// `npm run compose` writes gateway/supergraph.graphql; `--check` fails when it is stale.
+// `npm run compose` writes gateway/supergraph.graphql and its deployment copies; `--check` fails
+// when any is stale.
 if (process.argv[1] === import.meta.filename) {
   const { supergraphSdl, errors, hints } = composeSupergraph();
   for (const hint of hints) console.warn(`hint: ${hint}`);
@@ -32,12 +34,17 @@ if (process.argv[1] === import.meta.filename) {
     process.exit(1);
   }
   if (process.argv.includes('--check')) {
-    const stale = readFileSync(supergraphPath, 'utf8') !== supergraphSdl;
-    console.log(
-      stale ? 'gateway/supergraph.graphql is stale: run npm run compose' : 'supergraph is up to date',
+    const stale = [supergraphPath, ...supergraphCopies].filter(
+      (path) => !existsSync(path) || readFileSync(path, 'utf8') !== supergraphSdl,
     );
-    process.exit(stale ? 1 : 0);
+    console.log(
+      stale.length ? `stale: ${stale.join(', ')}: run npm run compose` : 'supergraph is up to date',
+    );
+    process.exit(stale.length ? 1 : 0);
   }
-  writeFileSync(supergraphPath, supergraphSdl);
-  console.log(`wrote ${supergraphPath}`);
+  for (const path of [supergraphPath, ...supergraphCopies]) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, supergraphSdl);
+    console.log(`wrote ${path}`);
+  }
 }

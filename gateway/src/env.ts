@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { backendEnv, commonEnv, DEFAULT_METRICS_PORT, loadEnv, port } from '@moim/kit';
-import { subgraphs } from './subgraphs';
+import { subgraphs, supergraphPath } from './subgraphs';
 
 const subgraphUrls = Object.fromEntries(
   subgraphs.map((s) => [s.urlVariable, z.string().url().default(s.defaultUrl)]),
@@ -57,6 +57,10 @@ const shape = {
   WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(65_536),
   /** How long a socket may wait before its connection_init (then 4408). */
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** The composed supergraph; in Kubernetes a mounted ConfigMap, reloaded when it changes. */
+  SUPERGRAPH_PATH: z.string().min(1).default(supergraphPath),
+  /** How often the file is read for changes (0: never). */
+  SUPERGRAPH_POLL_SECONDS: z.coerce.number().min(0).default(10),
   ...subgraphUrls,
 };
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import {
   ApolloGateway,
@@ -34,8 +33,8 @@ import {
 import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from './client-errors';
 import type { GatewayConfig } from './env';
 import { limitsPlugin, SourceLimitedApolloServer } from './limits';
-import { supergraphPath } from './subgraphs';
 import { createHub } from './subscriptions/hub';
+import { supergraphFile } from './supergraph-file';
 import { liveOpener } from './subscriptions/open';
 import { SubscriptionPlanner } from './subscriptions/plan';
 import { serveSubscriptions } from './subscriptions/server';
@@ -160,7 +159,7 @@ export async function createGateway(
 
   const dataSources: Record<string, SignedDataSource> = {};
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(supergraphPath, 'utf8'),
+    supergraphSdl: supergraphFile(config.SUPERGRAPH_PATH, config.SUPERGRAPH_POLL_SECONDS * 1000, logger),
     buildService: ({ name }) => {
       const url = config.subgraphUrls[name];
       if (!url) throw new Error(`No URL configured for subgraph ${name}`);

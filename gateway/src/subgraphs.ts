@@ -11,3 +11,11 @@ export const subgraphs = SERVICES.map((s) => ({
 }));
 
 export const supergraphPath = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
+
+/**
+ * Copies of it that deployments mount as a ConfigMap: kustomize and Helm read files only inside
+ * their own folders. `npm run compose` writes them all.
+ */
+export const supergraphCopies = ['k8s/base/supergraph.graphql', 'helm/moim/files/supergraph.graphql'].map(
+  (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url)),
+);

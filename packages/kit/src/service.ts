@@ -8,7 +8,7 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, Kind, parse } from 'graphql';
-import type { EntitySchema } from 'typeorm';
+import { MigrationExecutor, type EntitySchema } from 'typeorm';
 import { eventQueueName, JOB_QUEUES, maintenanceQueueName, type ServiceName } from '@moim/events';
 import type { Backend } from './backend';
 import { CALLER_HEADER, callerKey, verifyCaller, type Caller } from './caller';
@@ -234,6 +234,18 @@ function databaseOptions(
   };
 }
 
+/** A readiness check that passes once no migration of this version is pending (then asks no more). */
+function migrationsApplied(database: Database): () => Promise<void> {
+  let applied = false;
+  return async () => {
+    if (applied) return;
+    const pending = await new MigrationExecutor(database.dataSource).getPendingMigrations();
+    if (pending.length)
+      throw new Error(`${pending.length} migrations pending (${pending[0]!.name}…): run the migrate job`);
+    applied = true;
+  };
+}
+
 /**
  * The migrate job of a deployment: creates the service's MySQL database if missing and applies its
  * pending migrations (its tables and the kit's), then closes. It parses the service's whole
@@ -386,6 +398,11 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     stops.push(...background.stops);
     const readiness = [
       ...(database ? [{ name: 'database', check: database.ping }] : []),
+      // Migrated by a job, not by itself: not ready (no traffic, the rollout waits) until the job
+      // has applied what this version needs.
+      ...(database && !config.MIGRATE_ON_START
+        ? [{ name: 'migrations', check: migrationsApplied(database) }]
+        : []),
       ...backend.readiness,
     ];
     const live = def.live?.(deps);

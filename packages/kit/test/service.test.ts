@@ -1,5 +1,8 @@
+import { EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  createLogger,
+  migrateServiceDatabase,
   CALLER_HEADER,
   defineJob,
   defineQueue,
@@ -67,6 +70,57 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     expect(Object.keys(ready.checks)).toEqual(kind === 'servers' ? ['redis'] : []);
     expect(service.hasDatabase).toBe(false);
     expect(() => service.deps.db.dataSource).toThrow('media declares no database');
+  });
+
+  it('is not ready while its migrations are pending (migrated by a job), and ready once they are applied', async () => {
+    const Note = new EntitySchema<{ id: string }>({
+      name: 'Note',
+      tableName: 'note',
+      columns: { id: { type: 'varchar', length: 36, primary: true } },
+    });
+    class CreateNote1700000000000 implements MigrationInterface {
+      name = 'CreateNote1700000000000';
+      async up(runner: QueryRunner) {
+        await runner.query('CREATE TABLE note (id varchar(36) PRIMARY KEY)');
+      }
+      async down(runner: QueryRunner) {
+        await runner.query('DROP TABLE note');
+      }
+    }
+    const def = { ...base, database: { entities: [Note], migrations: [CreateNote1700000000000] } };
+    test = await openTestBackend(kind);
+    const databaseUrl = await test.databaseUrl('media');
+    const env = testEnv({ ...test.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+    const config = (migrate: boolean) =>
+      loadEnv(serviceEnv(4001), { ...env, MIGRATE_ON_START: String(migrate) });
+    const service = await startService(def, config(false), { backend: test.backend, role: 'api' });
+    running.push(service);
+    const url = await service.listen(0, '127.0.0.1');
+    const readiness = async () => {
+      const res = await fetch(`${url}/health/ready`);
+      return {
+        status: res.status,
+        checks: ((await res.json()) as { checks: Record<string, string> }).checks,
+      };
+    };
+    expect(await readiness()).toEqual({
+      status: 503,
+      checks: expect.objectContaining({
+        database: 'ok',
+        migrations: expect.stringMatching(
+          /^4 migrations pending \(CreateNote1700000000000…\): run the migrate job$/,
+        ),
+      }),
+    });
+    if (kind === 'servers') {
+      const module = { name: 'media' as const, loadEnv: () => config(true), define: () => def };
+      expect(await migrateServiceDatabase(module, env, createLogger('test', 'silent'))).toBe(true);
+    } else {
+      // The embedded backend has no migrate job: a start that migrates does it.
+      const other = await startService(def, config(true), { backend: test.backend, role: 'api' });
+      await other.stop();
+    }
+    expect(await readiness()).toMatchObject({ status: 200, checks: { migrations: 'ok' } });
   });
 
   it('refuses to start a service that consumes events without a database', async () => {

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceName } from '@moim/events';
 import { CALLER_HEADER } from '@moim/kit';
@@ -8,7 +12,7 @@ import { postRaw, startGraph, type Graph } from '../src';
 
 // The transport between client, gateway and subgraphs, end to end on each backend: bodies that
 // must not stall connections, subgraphs that fail or stall, the caller signature bound to the
-// body, and /metrics kept off the public port in production.
+// body, /metrics kept off the public port in production, and the supergraph reloaded from its file.
 
 let graph: Graph;
 beforeAll(async () => {
@@ -217,6 +221,42 @@ describe('operations endpoints in production', () => {
       expect(await (await fetch(new URL('/health/ready', url))).json()).toEqual({ status: 'ok' });
     } finally {
       await gateway.stop();
+    }
+  });
+});
+
+describe('the supergraph file (a ConfigMap in Kubernetes)', () => {
+  const committed = readFileSync(
+    fileURLToPath(new URL('../../../gateway/supergraph.graphql', import.meta.url)),
+    'utf8',
+  );
+  const TITLE = '  title: String @join__field(graph: REVIEW)\n';
+  const QUERY = '{ feed(tab: LATEST, first: 1) { edges { node { id title } } } }';
+
+  it('is reloaded when it changes, without a restart; a broken one leaves the last good one serving', async () => {
+    expect(committed).toContain(TITLE);
+    const dir = mkdtempSync(join(tmpdir(), 'moim-supergraph-'));
+    const path = join(dir, 'supergraph.graphql');
+    try {
+      // The previous schema: Review without its title.
+      writeFileSync(path, committed.replace(TITLE, ''));
+      const { url } = await graph.anotherGateway({
+        env: { SUPERGRAPH_PATH: path, SUPERGRAPH_POLL_SECONDS: '0.05' },
+      });
+      const ask = async () => (await post(url, JSON.stringify({ query: QUERY }))).json!;
+      const before = await ask();
+      expect(before.errors?.[0]?.message).toMatch(/Cannot query field "title" on type "Review"/);
+
+      writeFileSync(path, committed);
+      await expect.poll(async () => (await ask()).errors, { timeout: 5000, interval: 50 }).toBeUndefined();
+
+      writeFileSync(path, 'type Query { broken');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = await ask();
+      expect(after.errors).toBeUndefined();
+      expect(after.data).toMatchObject({ feed: { edges: expect.any(Array) } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
