@@ -1,0 +1,367 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { envStem, SERVICES } from '@moim/events';
+import { COMPONENTS, databaseUrlKey } from '../components';
+import {
+  COMPONENT_LABEL,
+  containerShape,
+  deploymentsByComponent,
+  podProblems,
+  podSpecOf,
+  renderOverlay,
+  ROOT,
+  schemaProblems,
+  selects,
+  subgraphIngressProblems,
+  workloads,
+  type K8sObject,
+} from './manifests';
+
+// The kustomize overlays (k8s/overlays/dev and prod) as `kubectl kustomize` renders them: valid
+// objects, exactly the components of scripts/components.ts with their commands, ports and probes,
+// the NetworkPolicies, credentials only from the moim-secrets Secret, the supergraph ConfigMap the
+// gateway reloads in place, and what differs between the overlays.
+
+const SECRET = 'moim-secrets';
+const SUPERGRAPH = readFileSync(`${ROOT}gateway/supergraph.graphql`, 'utf8');
+const SUBGRAPHS = COMPONENTS.filter((c) => c.kind === 'subgraph').map((c) => c.name);
+const CREDENTIALS = ['INTERNAL_SECRET', 'JWT_SECRET', 'REDIS_URL'];
+const DATABASE_KEYS = SERVICES.map(({ name }) => databaseUrlKey(name));
+const SENS_KEYS = ['SENS_ACCESS_KEY', 'SENS_SECRET_KEY', 'SENS_SERVICE_ID', 'SENS_FROM'];
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+
+const OVERLAYS = {
+  dev: { namespace: 'moim-dev', media: 'local', sms: 'local', hpa: { min: 1, max: 2 } },
+  prod: { namespace: 'moim', media: 'gcs', sms: 'sens', hpa: { min: 2, max: 10 } },
+} as const;
+
+describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
+  const expected = OVERLAYS[overlay];
+  let objects: K8sObject[];
+  let deployments: Map<string, K8sObject>;
+  beforeAll(() => {
+    objects = renderOverlay(overlay);
+    deployments = deploymentsByComponent(objects);
+  });
+
+  const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
+  const containerOf = (workload: K8sObject) => podSpecOf(workload).containers[0];
+  const env = (workload: K8sObject): Map<string, EnvVar> =>
+    new Map((containerOf(workload).env ?? []).map((e: EnvVar) => [e.name, e]));
+  /** Variable → key of the moim-secrets Secret, for every variable taken from it. */
+  const fromSecret = (workload: K8sObject): Record<string, string> =>
+    Object.fromEntries(
+      [...env(workload).values()]
+        .filter((e) => e.valueFrom?.secretKeyRef?.name === SECRET)
+        .map((e) => [e.name, e.valueFrom!.secretKeyRef!.key]),
+    );
+  const config = () => {
+    const found = ofKind('ConfigMap').filter((o) => o.metadata.name.startsWith('moim-config'));
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  const gateway = () => deployments.get('gateway')!;
+  const job = () => {
+    const jobs = ofKind('Job');
+    expect(jobs.map((j) => j.metadata.name)).toEqual(['moim-migrate']);
+    return jobs[0]!;
+  };
+
+  it('renders only objects the Kubernetes schemas accept, named moim-… in its namespace', async () => {
+    expect(objects.length).toBeGreaterThan(40);
+    expect(await schemaProblems(objects)).toEqual([]);
+    for (const o of objects) {
+      expect(o.metadata.name, o.kind).toMatch(/^moim-/);
+      expect(o.metadata.namespace, o.metadata.name).toBe(expected.namespace);
+      expect(o.metadata.labels, o.metadata.name).toMatchObject({
+        'app.kubernetes.io/name': 'moim',
+        'app.kubernetes.io/part-of': 'moim',
+      });
+    }
+  });
+
+  it('keeps every pod non-root, read-only, pinned, with requests and probes, and no credential inline', () => {
+    expect(podProblems(objects)).toEqual([]);
+    expect(ofKind('Secret')).toEqual([]);
+    const images = new Set<string>();
+    for (const w of workloads(objects)) {
+      const pod = podSpecOf(w);
+      const container = containerOf(w);
+      expect(pod.containers, w.metadata.name).toHaveLength(1);
+      expect(pod.securityContext, w.metadata.name).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        fsGroup: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(container.securityContext.capabilities.drop, w.metadata.name).toEqual(['ALL']);
+      expect(container.resources.limits?.memory, w.metadata.name).toBeTruthy();
+      // The image's one writable place: /tmp on an emptyDir.
+      const tmp = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/tmp');
+      expect(
+        pod.volumes.find((v: { name: string }) => v.name === tmp?.name)?.emptyDir,
+        w.metadata.name,
+      ).toBeDefined();
+      expect(w.spec.template.metadata.labels, w.metadata.name).toMatchObject({
+        'app.kubernetes.io/name': 'moim',
+        'app.kubernetes.io/part-of': 'moim',
+        [COMPONENT_LABEL]: container.name,
+      });
+      images.add(container.image);
+    }
+    // One release: every process from the same image and tag.
+    expect([...images]).toHaveLength(1);
+    expect([...images][0]).toMatch(/^ghcr\.io\/moim-app\/moim:\d+\.\d+\.\d+/);
+  });
+
+  it('deploys exactly the components, each running its command with its port and probes', () => {
+    expect(sorted(deployments.keys())).toEqual(sorted(COMPONENTS.map((c) => c.name)));
+    for (const c of COMPONENTS) {
+      const deployment = deployments.get(c.name)!;
+      expect(deployment.metadata.name).toBe(`moim-${c.name}`);
+      expect(deployment.spec.template.metadata.labels['moim.app/kind'], c.name).toBe(c.kind);
+      expect(containerOf(deployment).name).toBe(c.name);
+      expect(containerShape(deployment), c.name).toEqual({
+        args: [c.name],
+        ports: { http: c.port, ...(c.metricsPort ? { metrics: c.metricsPort } : {}) },
+        liveness: { path: '/health/live', port: c.port },
+        readiness: { path: '/health/ready', port: c.port },
+      });
+      for (const [name, value] of Object.entries(c.env)) expect(env(deployment).get(name)?.value).toBe(value);
+    }
+  });
+
+  it('has a Service for the gateway and each subgraph alone, without session affinity', () => {
+    const services = ofKind('Service');
+    const served = services.map((s) => {
+      const targets = [...deployments].filter(([, d]) =>
+        selects({ matchLabels: s.spec.selector }, d.spec.template.metadata.labels),
+      );
+      expect(targets, s.metadata.name).toHaveLength(1);
+      const [name, deployment] = targets[0]!;
+      const c = COMPONENTS.find((x) => x.name === name)!;
+      expect(s.metadata.name).toBe(deployment.metadata.name);
+      expect(s.spec.sessionAffinity ?? 'None').toBe('None');
+      expect(s.spec.ports).toContainEqual(
+        expect.objectContaining({ name: 'http', port: c.port, targetPort: 'http' }),
+      );
+      if (c.metricsPort)
+        expect(s.spec.ports).toContainEqual(
+          expect.objectContaining({ name: 'metrics', port: c.metricsPort, targetPort: 'metrics' }),
+        );
+      return name;
+    });
+    expect(sorted(served)).toEqual(sorted(['gateway', ...SUBGRAPHS]));
+  });
+
+  it('points the gateway at the subgraph Services by their final names', () => {
+    const services = new Map(ofKind('Service').map((s) => [s.spec.selector[COMPONENT_LABEL] as string, s]));
+    const gatewayEnv = env(gateway());
+    for (const c of COMPONENTS.filter((x) => x.kind === 'subgraph')) {
+      const service = services.get(c.name)!;
+      expect(gatewayEnv.get(`SUBGRAPH_${envStem(c.service!)}_URL`)?.value).toBe(
+        `http://${service.metadata.name}:${c.port}/graphql`,
+      );
+    }
+    // Subgraph addresses are the gateway's business alone.
+    for (const [name, deployment] of deployments)
+      if (name !== 'gateway')
+        expect(
+          [...env(deployment).keys()].filter((k) => k.startsWith('SUBGRAPH_')),
+          name,
+        ).toEqual([]);
+  });
+
+  it('lets only the gateway reach the subgraphs, and nothing reach the workers', () => {
+    expect(subgraphIngressProblems(objects, SUBGRAPHS)).toEqual([]);
+    const policies = ofKind('NetworkPolicy');
+    for (const w of workloads(objects)) {
+      const labels = w.spec.template.metadata.labels;
+      const applying = policies.filter((p) => selects(p.spec.podSelector, labels));
+      // Default deny: a policy selects every pod, so only what a policy allows gets in.
+      expect(applying.length, w.metadata.name).toBeGreaterThan(0);
+      if (w.kind === 'Job' || labels['moim.app/kind'] === 'worker')
+        expect(
+          applying.flatMap((p) => p.spec.ingress ?? []),
+          w.metadata.name,
+        ).toEqual([]);
+    }
+    // The default-deny policy selects Moim's pods only, not the namespace's others.
+    for (const p of policies)
+      expect(selects(p.spec.podSelector, { app: 'someone-else' }), p.metadata.name).toBe(false);
+  });
+
+  it('autoscales the gateway and chat alone, and leaves their replicas to the autoscaler', () => {
+    const hpas = ofKind('HorizontalPodAutoscaler');
+    const targets = hpas.map((h) => {
+      const target = [...deployments].find(([, d]) => d.metadata.name === h.spec.scaleTargetRef.name);
+      expect(target, h.metadata.name).toBeDefined();
+      expect(h.spec.scaleTargetRef).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+      expect({ min: h.spec.minReplicas, max: h.spec.maxReplicas }, h.metadata.name).toEqual(expected.hpa);
+      expect(h.spec.metrics).toContainEqual(
+        expect.objectContaining({ type: 'Resource', resource: expect.objectContaining({ name: 'cpu' }) }),
+      );
+      return target![0];
+    });
+    expect(sorted(targets)).toEqual(['chat', 'gateway']);
+    // A re-apply would otherwise reset what the autoscaler chose.
+    for (const name of targets) expect(deployments.get(name)!.spec.replicas, name).toBeUndefined();
+  });
+
+  it(
+    overlay === 'dev'
+      ? 'runs one replica of everything'
+      : 'runs at least two replicas of the gateway, every subgraph and every worker pool',
+    () => {
+      const hpaMin = new Map(
+        ofKind('HorizontalPodAutoscaler').map((h) => [
+          h.spec.scaleTargetRef.name,
+          h.spec.minReplicas as number,
+        ]),
+      );
+      for (const [name, d] of deployments) {
+        const replicas = (d.spec.replicas as number | undefined) ?? hpaMin.get(d.metadata.name);
+        if (overlay === 'dev') expect(replicas, name).toBe(1);
+        else expect(replicas, name).toBeGreaterThanOrEqual(2);
+      }
+    },
+  );
+
+  it('has a PodDisruptionBudget of its own for every Deployment', () => {
+    const pdbs = ofKind('PodDisruptionBudget');
+    expect(pdbs).toHaveLength(deployments.size);
+    for (const [name, d] of deployments) {
+      const covering = pdbs.filter((p) => selects(p.spec.selector, d.spec.template.metadata.labels));
+      expect(
+        covering.map((p) => p.metadata.name),
+        name,
+      ).toEqual([d.metadata.name]);
+      expect(covering[0]!.spec.maxUnavailable, name).toBe(1);
+    }
+  });
+
+  it('rolls Deployments out without taking a ready pod away first, and lets them drain', () => {
+    for (const [name, d] of deployments) {
+      expect(d.spec.strategy, name).toMatchObject({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: 0 },
+      });
+      expect(d.spec.strategy.rollingUpdate.maxSurge, name).toBeTruthy();
+      expect(d.spec.minReadySeconds, name).toBeGreaterThan(0);
+      const pod = podSpecOf(d);
+      expect(pod.terminationGracePeriodSeconds, name).toBeGreaterThanOrEqual(name === 'gateway' ? 60 : 35);
+    }
+    // Endpoints drop a gateway pod before it stops accepting WebSockets.
+    expect(containerOf(gateway()).lifecycle?.preStop).toBeDefined();
+  });
+
+  it('takes credentials from moim-secrets: each process its own database, the migrate Job all five', () => {
+    for (const c of COMPONENTS) {
+      const deployment = deployments.get(c.name)!;
+      const secrets = fromSecret(deployment);
+      for (const key of CREDENTIALS) expect(secrets[key], `${c.name} ${key}`).toBe(key);
+      expect(secrets.DATABASE_URL, c.name).toBe(c.service ? databaseUrlKey(c.service) : undefined);
+      // Least privilege: no other service's database.
+      expect(
+        Object.values(secrets).filter((k) => k.endsWith('_DATABASE_URL')),
+        c.name,
+      ).toEqual(c.service ? [databaseUrlKey(c.service)] : []);
+    }
+    const migrate = job();
+    expect(containerOf(migrate).args).toEqual(['migrate']);
+    expect(podSpecOf(migrate).restartPolicy).toBe('Never');
+    expect(migrate.spec.backoffLimit).toBe(2);
+    // Finished Jobs go away, so a later apply creates the Job afresh.
+    expect(migrate.spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
+    expect(migrate.spec.template.metadata.labels[COMPONENT_LABEL]).toBe('migrate');
+    const secrets = fromSecret(migrate);
+    for (const key of [...CREDENTIALS, ...DATABASE_KEYS]) expect(secrets[key], key).toBe(key);
+  });
+
+  it('ships the supergraph as moim-supergraph, unhashed, mounted as a directory in the gateway', () => {
+    const supergraph = ofKind('ConfigMap').filter((o) => o.metadata.name.startsWith('moim-supergraph'));
+    expect(supergraph.map((o) => o.metadata.name)).toEqual(['moim-supergraph']);
+    expect(Object.keys(supergraph[0]!.data)).toEqual(['supergraph.graphql']);
+    expect(supergraph[0]!.data['supergraph.graphql']).toBe(SUPERGRAPH);
+    const pod = podSpecOf(gateway());
+    const volume = pod.volumes.find(
+      (v: { configMap?: { name: string } }) => v.configMap?.name === 'moim-supergraph',
+    );
+    expect(volume).toBeDefined();
+    const mount = containerOf(gateway()).volumeMounts.find((m: { name: string }) => m.name === volume.name);
+    // A subPath mount never sees an updated ConfigMap.
+    expect(mount).toBeDefined();
+    expect(mount.subPath).toBeUndefined();
+    expect(env(gateway()).get('SUPERGRAPH_PATH')?.value).toBe(`${mount.mountPath}/supergraph.graphql`);
+    // Nobody else mounts it.
+    for (const w of workloads(objects))
+      if (w !== gateway())
+        expect(JSON.stringify(podSpecOf(w).volumes ?? []), w.metadata.name).not.toContain('moim-supergraph');
+  });
+
+  it('shares moim-config, hash-suffixed so a change rolls the pods, with every process', () => {
+    const cm = config();
+    expect(cm.metadata.name).toMatch(/^moim-config-[a-z0-9]{6,}$/);
+    expect(cm.data).toMatchObject({
+      NODE_ENV: 'production',
+      MIGRATE_ON_START: 'false',
+      REDIS_PREFIX: 'moim',
+      SMS_PROVIDER: expected.sms,
+      MEDIA_STORAGE: expected.media,
+    });
+    for (const w of workloads(objects))
+      expect(
+        (containerOf(w).envFrom ?? []).map((e: { configMapRef?: { name: string } }) => e.configMapRef?.name),
+        w.metadata.name,
+      ).toContain(cm.metadata.name);
+  });
+
+  if (overlay === 'dev')
+    it('keeps media on the moim-media volume shared by media and media-worker, and SMS local', () => {
+      const claims = ofKind('PersistentVolumeClaim');
+      expect(claims.map((c) => c.metadata.name)).toEqual(['moim-media']);
+      expect(claims[0]!.spec.accessModes).toEqual(['ReadWriteOnce']);
+      for (const name of ['media', 'media-worker']) {
+        const d = deployments.get(name)!;
+        const volume = podSpecOf(d).volumes.find(
+          (v: { persistentVolumeClaim?: { claimName: string } }) =>
+            v.persistentVolumeClaim?.claimName === 'moim-media',
+        );
+        expect(volume, name).toBeDefined();
+        const mount = containerOf(d).volumeMounts.find((m: { name: string }) => m.name === volume.name);
+        expect(mount?.mountPath, name).toBe(config().data.MEDIA_DIR);
+      }
+      for (const w of workloads(objects))
+        expect(Object.keys(fromSecret(w)), w.metadata.name).not.toContain('SENS_FROM');
+    });
+
+  if (overlay === 'prod')
+    it('keeps media in Cloud Storage without any volume, and sends SMS through SENS', () => {
+      expect(ofKind('PersistentVolumeClaim')).toEqual([]);
+      for (const w of workloads(objects)) {
+        const volumes = podSpecOf(w).volumes ?? [];
+        expect(
+          volumes.filter((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim),
+          w.metadata.name,
+        ).toEqual([]);
+        const mounted = new Set(volumes.map((v: { name: string }) => v.name));
+        for (const m of containerOf(w).volumeMounts ?? []) expect(mounted, w.metadata.name).toContain(m.name);
+      }
+      expect(config().data.GCS_BUCKET).toBeTruthy();
+      // Every process that parses social's configuration needs the SENS keys; nobody else gets them.
+      const social = new Set(COMPONENTS.filter((c) => c.service === 'social').map((c) => `moim-${c.name}`));
+      for (const w of workloads(objects)) {
+        const secrets = fromSecret(w);
+        const needs = social.has(w.metadata.name) || w.kind === 'Job';
+        for (const key of SENS_KEYS)
+          expect(secrets[key], `${w.metadata.name} ${key}`).toBe(needs ? key : undefined);
+      }
+    });
+});
