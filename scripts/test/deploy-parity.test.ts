@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../components';
+import {
+  containerShape,
+  deploymentsByComponent,
+  renderChart,
+  renderOverlay,
+  type ContainerShape,
+  type K8sObject,
+} from './manifests';
+
+// The chart and the kustomize overlays are two ways to deploy the same thing: the same components,
+// each with the same command, ports and probes — and those are the component list's.
+
+const renderings: Array<[string, () => K8sObject[]]> = [
+  ['chart (default values)', () => renderChart()],
+  ['chart (production values)', () => renderChart(['values-production.yaml'])],
+  ['kustomize dev', () => renderOverlay('dev')],
+  ['kustomize prod', () => renderOverlay('prod')],
+];
+
+const shapes = (objects: K8sObject[]): Record<string, ContainerShape> =>
+  Object.fromEntries([...deploymentsByComponent(objects)].map(([name, d]) => [name, containerShape(d)]));
+
+/** What the component list says each Deployment must look like. */
+const expected: Record<string, ContainerShape> = Object.fromEntries(
+  COMPONENTS.map((c) => [
+    c.name,
+    {
+      args: expect.arrayContaining([c.name]) as unknown as string[],
+      ports: { http: c.port, ...(c.metricsPort ? { metrics: c.metricsPort } : {}) },
+      liveness: { path: '/health/live', port: c.port },
+      readiness: { path: '/health/ready', port: c.port },
+    },
+  ]),
+);
+
+describe('chart and kustomize deploy the same components', () => {
+  const rendered = renderings.map(([name, render]) => [name, shapes(render())] as const);
+
+  it.each(rendered)('%s: every component of the list, with its command, ports and probes', (_, got) => {
+    expect(Object.keys(got).sort()).toEqual(COMPONENTS.map((c) => c.name).sort());
+    expect(got).toEqual(expected);
+  });
+
+  it('all four renderings agree exactly (commands included)', () => {
+    const [first, ...others] = rendered;
+    for (const [name, got] of others) expect(got, `${name} vs ${first![0]}`).toEqual(first![1]);
+  });
+});

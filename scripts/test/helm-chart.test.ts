@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMPONENTS, databaseUrlKey } from '../components';
+import {
+  CHART,
+  COMPONENT_LABEL,
+  containerShape,
+  deploymentsByComponent,
+  helmTemplate,
+  podProblems,
+  renderChart,
+  ROOT,
+  runTool,
+  schemaProblems,
+  selects,
+  subgraphIngressProblems,
+  type K8sObject,
+} from './manifests';
+
+// The Helm chart (helm/moim) as the real helm renders it, with its default and production values:
+// valid Kubernetes objects that deploy exactly the components of scripts/components.ts, roll
+// safely, keep secrets in the Secret, and refuse bad values with a message naming them.
+
+const VALUES = { default: [], production: ['values-production.yaml'] } as const;
+const SUBGRAPHS = COMPONENTS.filter((c) => c.kind === 'subgraph').map((c) => c.name);
+const SERVED = COMPONENTS.filter((c) => c.kind !== 'worker').map((c) => c.name);
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- rendered YAML */
+type EnvVar = { name: string; value?: string; valueFrom?: any };
+const containerOf = (workload: K8sObject) => workload.spec.template.spec.containers[0];
+const envOf = (workload: K8sObject): EnvVar[] => containerOf(workload).env ?? [];
+const secretKeyOf = (env: EnvVar[], name: string): string | undefined =>
+  env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.key;
+const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** One template's output, as helm printed it after its `# Source:` line. */
+function renderedSource(stdout: string, template: string): string {
+  const start = stdout.indexOf(`# Source: moim/templates/${template}\n`);
+  if (start < 0) throw new Error(`${template} was not rendered`);
+  const body = stdout.slice(stdout.indexOf('\n', start) + 1);
+  const end = body.indexOf('\n---\n');
+  return `${(end < 0 ? body : body.slice(0, end)).replace(/\n+$/, '')}\n`;
+}
+
+const checksumsOf = (objects: K8sObject[]) =>
+  new Set(
+    byKind(objects, 'Deployment').map(
+      (d) => d.spec.template.metadata.annotations?.['checksum/config'] as string | undefined,
+    ),
+  );
+
+describe('helm lint', () => {
+  it.each(Object.entries(VALUES))('passes with %s values, without errors or warnings', (_, files) => {
+    const run = runTool('helm', ['lint', CHART, ...files.flatMap((f) => ['-f', `${CHART}/${f}`])]);
+    expect(run.stdout + run.stderr).not.toMatch(/\[(ERROR|WARNING)\]/);
+    expect(run.status).toBe(0);
+  });
+});
+
+describe.each(Object.entries(VALUES))('helm template with %s values', (name, files) => {
+  let objects: K8sObject[];
+  let deployments: Map<string, K8sObject>;
+  beforeAll(() => {
+    objects = renderChart([...files]);
+    deployments = deploymentsByComponent(objects);
+  });
+
+  it('renders objects the Kubernetes schemas accept', async () => {
+    expect(objects.length).toBeGreaterThan(30);
+    expect(await schemaProblems(objects)).toEqual([]);
+  });
+
+  it('runs every container non-root, read-only, pinned, with requests and probes, no credential inline', () => {
+    expect(podProblems(objects)).toEqual([]);
+    expect(byKind(objects, 'Secret')).toEqual([]);
+  });
+
+  it('lets only the gateway reach the subgraphs', () => {
+    expect(subgraphIngressProblems(objects, SUBGRAPHS)).toEqual([]);
+  });
+
+  it('deploys exactly the components, each with its command, port and probes', () => {
+    expect([...deployments.keys()].sort()).toEqual(COMPONENTS.map((c) => c.name).sort());
+    expect(byKind(objects, 'Deployment')).toHaveLength(COMPONENTS.length);
+    for (const component of COMPONENTS) {
+      const deployment = deployments.get(component.name)!;
+      const ports = {
+        http: component.port,
+        ...(component.metricsPort && { metrics: component.metricsPort }),
+      };
+      expect(containerShape(deployment), component.name).toEqual({
+        args: [component.name],
+        ports,
+        liveness: { path: '/health/live', port: component.port },
+        readiness: { path: '/health/ready', port: component.port },
+      });
+      const labels = deployment.spec.template.metadata.labels;
+      expect(labels, component.name).toMatchObject({
+        'app.kubernetes.io/name': 'moim',
+        'app.kubernetes.io/part-of': 'moim',
+        'moim.app/kind': component.kind,
+      });
+      expect(containerOf(deployment).name).toBe(component.name);
+    }
+  });
+
+  it("gives each process its port, its own environment and its own service's database only", () => {
+    for (const component of COMPONENTS) {
+      const env = envOf(deployments.get(component.name)!);
+      const value = (key: string) => env.find((e) => e.name === key)?.value;
+      expect(value(component.kind === 'worker' ? 'WORKER_PORT' : 'PORT'), component.name).toBe(
+        String(component.port),
+      );
+      for (const [key, v] of Object.entries(component.env)) expect(value(key), component.name).toBe(v);
+      for (const key of ['INTERNAL_SECRET', 'JWT_SECRET', 'REDIS_URL'])
+        expect(secretKeyOf(env, key), `${component.name} ${key}`).toBe(key);
+      expect(secretKeyOf(env, 'DATABASE_URL'), component.name).toBe(
+        component.service && databaseUrlKey(component.service),
+      );
+      const databaseKeys = env.filter((e) => /DATABASE_URL/.test(e.valueFrom?.secretKeyRef?.key ?? ''));
+      expect(databaseKeys.length, component.name).toBe(component.service ? 1 : 0);
+    }
+  });
+
+  it("points the gateway at each subgraph's Service and port", () => {
+    const services = new Map(byKind(objects, 'Service').map((s) => [s.metadata.name, s]));
+    const env = envOf(deployments.get('gateway')!);
+    for (const subgraph of COMPONENTS.filter((c) => c.kind === 'subgraph')) {
+      const variable = `SUBGRAPH_${subgraph.name.toUpperCase().replace(/-/g, '_')}_URL`;
+      const url = new URL(env.find((e) => e.name === variable)?.value ?? 'http://missing');
+      const service = services.get(url.hostname);
+      expect(service, `${variable}=${url}`).toBeDefined();
+      expect(url.pathname).toBe('/graphql');
+      expect(service!.spec.ports.map((p: { port: number }) => p.port)).toContain(Number(url.port));
+      expect(selects(service!.spec, deployments.get(subgraph.name)!.spec.template.metadata.labels)).toBe(
+        true,
+      );
+    }
+  });
+
+  it('has a Service for the gateway and each subgraph, none for workers, no session affinity', () => {
+    const services = byKind(objects, 'Service');
+    const served = services.map((s) => s.metadata.labels[COMPONENT_LABEL]).sort();
+    expect(served).toEqual([...SERVED].sort());
+    for (const service of services) {
+      expect(service.spec.sessionAffinity ?? 'None').toBe('None');
+      const component = service.metadata.labels[COMPONENT_LABEL];
+      const pods = deployments.get(component)!.spec.template.metadata.labels;
+      expect(selects({ matchLabels: service.spec.selector }, pods), component).toBe(true);
+    }
+  });
+
+  it('rolls every Deployment without going below its ready replicas', () => {
+    for (const [component, deployment] of deployments) {
+      expect(deployment.spec.strategy, component).toMatchObject({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: 0 },
+      });
+      expect(deployment.spec.minReadySeconds, component).toBeGreaterThan(0);
+      expect(deployment.spec.template.spec.terminationGracePeriodSeconds, component).toBeGreaterThanOrEqual(
+        35,
+      );
+    }
+    const gateway = deployments.get('gateway')!;
+    expect(gateway.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
+    expect(containerOf(gateway).lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(0);
+  });
+
+  it('has one PodDisruptionBudget per Deployment', () => {
+    const budgets = byKind(objects, 'PodDisruptionBudget');
+    expect(budgets).toHaveLength(deployments.size);
+    for (const [component, deployment] of deployments) {
+      const covering = budgets.filter((b) =>
+        selects(b.spec.selector, deployment.spec.template.metadata.labels),
+      );
+      expect(
+        covering.map((b) => b.spec.maxUnavailable),
+        component,
+      ).toEqual([1]);
+    }
+  });
+
+  it('migrates every database in a pre-install/pre-upgrade hook that needs none of the chart objects', () => {
+    const jobs = byKind(objects, 'Job');
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!;
+    expect(job.metadata.annotations).toMatchObject({
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+    });
+    expect(job.spec.backoffLimit).toBe(2);
+    const pod = job.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(containerOf(job).args).toEqual(['migrate']);
+    const env = envOf(job);
+    for (const { service } of COMPONENTS.filter((c) => c.kind === 'subgraph'))
+      expect(secretKeyOf(env, databaseUrlKey(service!)), service).toBe(databaseUrlKey(service!));
+    // migrate parses every service's configuration: the shared one, given directly.
+    const config = byKind(objects, 'ConfigMap').find((c) => c.data?.NODE_ENV)!;
+    expect(config.data.NODE_ENV).toBe('production');
+    for (const [key, value] of Object.entries(config.data))
+      expect(env.find((e) => e.name === key)?.value, key).toBe(value);
+    // At pre-install the chart's ConfigMaps, PVC and service account do not exist yet.
+    expect(containerOf(job).envFrom).toBeUndefined();
+    expect(pod.serviceAccountName).toBeUndefined();
+    const chartObjects = new Set(objects.filter((o) => o !== job).map((o) => o.metadata.name));
+    const referenced = JSON.stringify(pod).match(/"(name|claimName)":"[^"]+"/g) ?? [];
+    expect(referenced.filter((r) => chartObjects.has(r.split('"')[3]!))).toEqual([]);
+  });
+
+  it("mounts the supergraph ConfigMap, exactly the gateway's file, as a directory in the gateway", () => {
+    const [supergraph] = byKind(objects, 'ConfigMap').filter((c) => c.data?.['supergraph.graphql']);
+    expect(supergraph!.data['supergraph.graphql']).toBe(
+      readFileSync(`${ROOT}gateway/supergraph.graphql`, 'utf8'),
+    );
+    const gateway = deployments.get('gateway')!;
+    const volume = gateway.spec.template.spec.volumes.find(
+      (v: { configMap?: { name: string } }) => v.configMap?.name === supergraph!.metadata.name,
+    );
+    const mount = containerOf(gateway).volumeMounts.find((m: { name: string }) => m.name === volume?.name);
+    expect(mount).toMatchObject({ mountPath: '/etc/moim/supergraph' });
+    expect(mount.subPath).toBeUndefined();
+    expect(envOf(gateway).find((e) => e.name === 'SUPERGRAPH_PATH')?.value).toBe(
+      '/etc/moim/supergraph/supergraph.graphql',
+    );
+    for (const [component, deployment] of deployments)
+      if (component !== 'gateway')
+        expect(JSON.stringify(deployment.spec.template.spec), component).not.toContain(
+          supergraph!.metadata.name,
+        );
+  });
+
+  it('rolls pods on a configuration change: checksum/config is the config ConfigMap alone', () => {
+    const run = helmTemplate([...files]);
+    const checksums = checksumsOf(objects);
+    expect(checksums.size).toBe(1);
+    const config = renderedSource(run.stdout, 'configmap-config.yaml');
+    expect(config).toMatch(/^kind: ConfigMap$/m);
+    // The hash of exactly that document: the supergraph (which reloads live) is not in it.
+    expect([...checksums][0]).toBe(createHash('sha256').update(config).digest('hex'));
+    const debug = checksumsOf(renderChart([...files], ['logLevel=debug']));
+    expect(debug.size).toBe(1);
+    expect([...debug][0]).not.toBe([...checksums][0]);
+  });
+
+  if (name === 'production')
+    it('runs two replicas or more, autoscales the gateway and chat, keeps media in the bucket', () => {
+      const autoscalers = byKind(objects, 'HorizontalPodAutoscaler');
+      const scaled = new Map(autoscalers.map((h) => [h.spec.scaleTargetRef.name as string, h]));
+      expect([...scaled.keys()].sort()).toEqual(
+        ['chat', 'gateway'].map((c) => deployments.get(c)!.metadata.name).sort(),
+      );
+      for (const [component, deployment] of deployments) {
+        const hpa = scaled.get(deployment.metadata.name);
+        expect(Boolean(hpa), component).toBe(component === 'gateway' || component === 'chat');
+        if (hpa) {
+          // The HPA owns the replica count: an upgrade must not reset it.
+          expect(deployment.spec.replicas, component).toBeUndefined();
+          expect(hpa.spec.minReplicas, component).toBeGreaterThanOrEqual(2);
+          expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+        } else expect(deployment.spec.replicas, component).toBeGreaterThanOrEqual(2);
+      }
+      const config = byKind(objects, 'ConfigMap').find((c) => c.data?.MEDIA_STORAGE)!;
+      expect(config.data).toMatchObject({ MEDIA_STORAGE: 'gcs', SMS_PROVIDER: 'sens' });
+      expect(config.data.GCS_BUCKET).toBeTruthy();
+      expect(byKind(objects, 'PersistentVolumeClaim')).toEqual([]);
+      expect(byKind(objects, 'ServiceMonitor')).toHaveLength(1);
+      for (const component of ['social', 'social-worker', 'social-push-worker'])
+        expect(secretKeyOf(envOf(deployments.get(component)!), 'SENS_ACCESS_KEY'), component).toBe(
+          'SENS_ACCESS_KEY',
+        );
+    });
+  else
+    it('runs one replica each, no autoscaler, media files on a volume shared by media and its worker', () => {
+      expect(byKind(objects, 'HorizontalPodAutoscaler')).toEqual([]);
+      for (const [component, deployment] of deployments) expect(deployment.spec.replicas, component).toBe(1);
+      const [claim] = byKind(objects, 'PersistentVolumeClaim');
+      expect(claim).toBeDefined();
+      const mounting = [...deployments]
+        .filter(([, d]) =>
+          d.spec.template.spec.volumes.some(
+            (v: { persistentVolumeClaim?: { claimName: string } }) =>
+              v.persistentVolumeClaim?.claimName === claim!.metadata.name,
+          ),
+        )
+        .map(([component]) => component);
+      expect(mounting.sort()).toEqual(['media', 'media-worker']);
+      for (const component of ['media', 'media-worker'])
+        expect(
+          containerOf(deployments.get(component)!).volumeMounts.map(
+            (m: { mountPath: string }) => m.mountPath,
+          ),
+        ).toContain('/var/lib/moim/media');
+      expect(byKind(objects, 'ServiceMonitor')).toEqual([]);
+      expect(byKind(objects, 'Ingress')).toEqual([]);
+    });
+});
+
+describe('values', () => {
+  it('keeps a replica count of 0 (a component switched off), not the default', () => {
+    const deployments = deploymentsByComponent(renderChart([], ['components.review-worker.replicas=0']));
+    expect(deployments.get('review-worker')!.spec.replicas).toBe(0);
+    expect(deployments.get('review')!.spec.replicas).toBe(1);
+  });
+
+  it.each([
+    [['components.gateway.replicas=-1'], /at '\/components\/gateway\/replicas': minimum: got -1, want 0/],
+    [['podDefaults.replicas=-1'], /at '\/podDefaults\/replicas': minimum: got -1, want 0/],
+    [['image.tag='], /at '\/image\/tag': minLength: got 0, want 1/],
+    [['image.tag=null'], /at '\/image': missing property 'tag'/],
+    [['image.tag=latest'], /at '\/image\/tag': value must be 'a release tag such as 0.1.0, not latest'/],
+    [['logLevel=verbose'], /at '\/logLevel': value must be one of 'fatal', 'error', 'warn', 'info', 'debug'/],
+    [['media.storage=s3'], /at '\/media\/storage': value must be one of 'local', 'gcs'/],
+    [['components.gatway.replicas=2'], /at '\/components': additional properties 'gatway' not allowed/],
+    [
+      ['components.review.autoscaling.enabled=true'],
+      /at '\/components\/review': additional properties 'autoscaling'/,
+    ],
+    [
+      ['components.gateway.terminationGracePeriodSeconds=10'],
+      /terminationGracePeriodSeconds': minimum: got 10, want 35/,
+    ],
+  ])('the schema refuses --set %s, naming the value', (set, message) => {
+    const run = helmTemplate([], set);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+  });
+
+  it.each([
+    [['media.storage=gcs'], /media\.storage=gcs needs media\.gcs\.bucket/],
+    [
+      ['components.chat.autoscaling.enabled=true', 'components.chat.autoscaling.minReplicas=9'],
+      /components\.chat\.autoscaling: minReplicas \(9\) is more than maxReplicas \(6\)/,
+    ],
+    [
+      ['extraEnv.PUSH_API_KEY=abc'],
+      /extraEnv\.PUSH_API_KEY looks like a credential: add it to the secret moim-secrets/,
+    ],
+    [['extraEnv.LOG_LEVEL=debug'], /extraEnv\.LOG_LEVEL is set by the chart: use logLevel/],
+    [
+      ['components.review-worker.env.WORKER_QUEUES=x'],
+      /components\.review-worker\.env\.WORKER_QUEUES is set by the chart/,
+    ],
+  ])('the checks refuse --set %s with a message', (set, message) => {
+    const run = helmTemplate([], set);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/moim: invalid values:/);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('accepts a bucket with gcs, and production values with another tag', () => {
+    expect(helmTemplate([], ['media.storage=gcs', 'media.gcs.bucket=b']).status).toBe(0);
+    const objects = renderChart(['values-production.yaml'], ['image.tag=1.2.3']);
+    expect(new Set(byKind(objects, 'Deployment').map((d) => containerOf(d).image))).toEqual(
+      new Set(['ghcr.io/moim-app/moim:1.2.3']),
+    );
+  });
+});
