@@ -1,7 +1,7 @@
 import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
 import { createLogger, openBackend, startServices, waitUntilSettled } from '@moim/kit';
 import { localConfig } from './local-config';
-import { SERVICE_MODULES } from './service-modules';
+import { SEEDERS, SERVICE_MODULES } from './service-modules';
 
 // npm run seed: migrate and load demo data on the configured backend, wait until the events it
 // caused are applied, then exit.
@@ -20,7 +20,7 @@ try {
     env: (name) => ({ ...local.serviceEnv(name), PORT: '0' }),
   });
   try {
-    const created = await seedDemo(services, logger, { admin: local.seed.admin });
+    const created = await seedDemo(services, logger, { admin: local.seed.admin, seeders: SEEDERS });
     await waitUntilSettled([...services.values()], backend.queues, 60_000);
     console.log(
       created

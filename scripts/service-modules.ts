@@ -1,23 +1,32 @@
+import type { Seeder } from '@moim/demo';
 import type { ServiceName } from '@moim/events';
 import type { ServiceModule } from '@moim/kit';
-import { service as chat } from '@moim/chat';
-import { service as courseCatalog } from '@moim/course-catalog';
-import { service as media } from '@moim/media';
-import { service as review } from '@moim/review';
-import { service as social } from '@moim/social';
+import * as chat from '@moim/chat';
+import * as courseCatalog from '@moim/course-catalog';
+import * as media from '@moim/media';
+import * as review from '@moim/review';
+import * as social from '@moim/social';
 
 /**
- * Every service module, imported statically: the commands built into the image are bundles, and a
- * bundle cannot follow the kit's `import(`@moim/${name}`)`. The type makes a service missing here
- * a compile error.
+ * Every service package, imported statically: the commands built into the image are bundles, and a
+ * bundle cannot follow the kit's and the demo seed's `import(`@moim/${name}`)`. The type makes a
+ * service missing here a compile error.
  */
-const modules = {
+const packages: Record<ServiceName, { service: { name: ServiceName }; seed?: unknown }> = {
   social,
   review,
   media,
   'course-catalog': courseCatalog,
   chat,
-} satisfies Record<ServiceName, { name: ServiceName }>;
+};
+
+const each = <T>(pick: (p: (typeof packages)[ServiceName]) => unknown) =>
+  Object.fromEntries(Object.entries(packages).map(([name, p]) => [name, pick(p)])) as Readonly<
+    Record<ServiceName, T>
+  >;
 
 // Each module's deps type is its own; the kit handles them as the common one.
-export const SERVICE_MODULES = modules as unknown as Readonly<Record<ServiceName, ServiceModule>>;
+export const SERVICE_MODULES = each<ServiceModule>((p) => p.service);
+
+/** Each service's part of the demo data (`seed`), where it has one. */
+export const SEEDERS = each<Seeder | undefined>((p) => p.seed);

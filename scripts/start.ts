@@ -10,7 +10,7 @@ import {
   type StartedServices,
 } from '@moim/kit';
 import { localConfig } from './local-config';
-import { SERVICE_MODULES } from './service-modules';
+import { SEEDERS, SERVICE_MODULES } from './service-modules';
 
 // npm start: every subgraph, its workers and the gateway in one process, from the same factories
 // the containers use, with demo data loaded on first start.
@@ -49,7 +49,8 @@ runMain('moim', async () => {
   };
   try {
     services = await startServices({ backend, env: local.serviceEnv, modules: SERVICE_MODULES });
-    if (local.seed.demo) await seedDemo(services.services, logger, { admin: local.seed.admin });
+    if (local.seed.demo)
+      await seedDemo(services.services, logger, { admin: local.seed.admin, seeders: SEEDERS });
     const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));
     gateway = await createGateway(gatewayConfig, undefined, { pubsub: backend.pubsub });
     const url = await gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);

@@ -38,14 +38,14 @@ beforeAll(() => {
   });
 });
 
-const SUPPORT = ['mysql', 'redis', 'migrate'];
+const SUPPORT = ['mysql', 'redis', 'migrate', 'seed'];
 const mediaMount = (s: ComposeService) =>
   (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.replace(/:rw$/, '') : `${v.source}:${v.target}`));
 const dependsOn = (s: ComposeService) =>
   Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([name, d]) => [name, d.condition]));
 
 describe('docker-compose.yml', () => {
-  it('runs exactly the components of the deployment, besides MySQL, Redis and migrate (both ways)', () => {
+  it('runs exactly the components of the deployment, besides MySQL, Redis, migrate and seed (both ways)', () => {
     expect(Object.keys(services).sort()).toEqual([...COMPONENTS.map((c) => c.name), ...SUPPORT].sort());
   });
 
@@ -75,6 +75,11 @@ describe('docker-compose.yml', () => {
   it('starts the services after the migrate one-shot succeeded, and the gateway after healthy subgraphs', () => {
     expect(services.migrate!.command).toEqual(['migrate']);
     expect(dependsOn(services.migrate!)).toEqual({ mysql: 'service_healthy' });
+    expect(services.seed!.command).toEqual(['seed']);
+    expect(dependsOn(services.seed!)).toEqual({
+      migrate: 'service_completed_successfully',
+      redis: 'service_healthy',
+    });
     for (const c of COMPONENTS.filter((c) => c.kind !== 'gateway'))
       expect(dependsOn(services[c.name]!), c.name).toEqual({
         migrate: 'service_completed_successfully',
@@ -101,7 +106,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('shares the media volume between media and its resize worker, where MEDIA_DIR points', () => {
-    for (const name of ['media', 'media-worker']) {
+    for (const name of ['media', 'media-worker', 'seed']) {
       expect(mediaMount(services[name]!)).toEqual([`media:${services[name]!.environment!.MEDIA_DIR}`]);
     }
   });

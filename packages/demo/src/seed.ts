@@ -1,4 +1,4 @@
-import { serviceNames } from '@moim/events';
+import { serviceNames, type ServiceName } from '@moim/events';
 import type { Logger, RunningService, ServiceDeps } from '@moim/kit';
 import { loadDemoData, type DemoData } from './demo';
 
@@ -20,13 +20,19 @@ export type Seeder<D extends ServiceDeps = ServiceDeps> = (
 export async function seedDemo(
   services: ReadonlyMap<string, RunningService>,
   logger: Logger,
-  options: { admin?: boolean } = {},
+  options: {
+    admin?: boolean;
+    /** Each service's seeder, when imported statically (a bundle cannot follow `@moim/${name}`). */
+    seeders?: Readonly<Partial<Record<ServiceName, Seeder | undefined>>>;
+  } = {},
 ): Promise<Record<string, number> | null> {
   const demo = await loadDemoData(options);
   const created: Record<string, number> = {};
   for (const name of serviceNames) {
     const service = services.get(name);
-    const { seed } = (await import(`@moim/${name}`)) as { seed?: Seeder };
+    const seed = options.seeders
+      ? options.seeders[name]
+      : ((await import(`@moim/${name}`)) as { seed?: Seeder }).seed;
     if (!service || !seed) continue;
     const counts = await seed(service.deps, demo);
     if (counts) Object.assign(created, counts);

@@ -1,0 +1,300 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validate } from 'dockerfile-utils';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../build';
+import { COMPONENTS } from '../components';
+import { COMMANDS } from '../moim';
+
+// The Dockerfile's lint: no Docker engine (nor hadolint: not in Debian bookworm, no npm binary)
+// runs here, so the image is never built in CI. dockerfile-utils checks the syntax and
+// instructions; the rules below are the ones that matter for this image. Each rule is shown to
+// fail on a broken copy of the file.
+const DOCKERFILE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const DOCKERIGNORE = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  stage: number;
+  line: number;
+}
+interface Stage {
+  image: string;
+  name?: string;
+}
+
+/** Instructions with their continuation lines joined and comments dropped, and the stages. */
+function parse(text: string): { instructions: Instruction[]; stages: Stage[] } {
+  const instructions: Instruction[] = [];
+  const stages: Stage[] = [];
+  let pending: { text: string; line: number } | null = null;
+  text.split('\n').forEach((raw, index) => {
+    if (/^\s*#/.test(raw)) return;
+    if (!pending && !raw.trim()) return;
+    const continued = /\\\s*$/.test(raw);
+    const part = raw.replace(/\\\s*$/, '').trim();
+    pending = pending ? { ...pending, text: `${pending.text} ${part}` } : { text: part, line: index + 1 };
+    if (continued) return;
+    const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/.exec(pending.text) ?? [];
+    if (keyword.toUpperCase() === 'FROM') {
+      const [image = '', as, name] = args.replace(/--\S+\s+/g, '').split(/\s+/);
+      stages.push({ image, name: as?.toUpperCase() === 'AS' ? name : undefined });
+    }
+    instructions.push({ keyword: keyword.toUpperCase(), args, stage: stages.length - 1, line: pending.line });
+    pending = null;
+  });
+  return { instructions, stages };
+}
+
+/** `--from=build --chown=node` and the rest. */
+function flags(args: string): { flags: Record<string, string>; rest: string[] } {
+  const words = args.split(/\s+/).filter(Boolean);
+  const found: Record<string, string> = {};
+  while (words[0]?.startsWith('--')) {
+    const [key, value = ''] = words.shift()!.slice(2).split('=');
+    found[key!] = value;
+  }
+  return { flags: found, rest: words };
+}
+
+/** Whether .dockerignore leaves `path` (relative to the context) out: it or a folder above it matches. */
+function ignored(path: string, dockerignore: string): boolean {
+  const patterns = dockerignore
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const regex = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/^\/+|\/+$/g, '')
+        .split(/(\*\*\/?|\*|\?)/)
+        .map((part) =>
+          part === '**/' || part === '**'
+            ? '(?:.*/)?'
+            : part === '*'
+              ? '[^/]*'
+              : part === '?'
+                ? '[^/]'
+                : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('')}$`,
+    );
+  const clean = path.replace(/^\.\/|\/$/g, '');
+  if (!clean || clean === '.') return false;
+  const segments = clean.split('/');
+  const candidates = segments.map((_, i) => segments.slice(0, i + 1).join('/'));
+  let out = false;
+  for (const pattern of patterns) {
+    const negated = pattern.startsWith('!');
+    const re = regex(negated ? pattern.slice(1) : pattern);
+    if (candidates.some((c) => re.test(c))) out = !negated;
+  }
+  return out;
+}
+
+/** Every workspace folder, from the lockfile (what `npm ci` needs the manifest of). */
+function workspaces(): string[] {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, unknown>;
+  };
+  return Object.keys(lock.packages).filter((path) => path && !path.includes('node_modules'));
+}
+
+const inRange = (port: number, spec: string) => {
+  const [low, high = low] = spec
+    .replace(/\/tcp$/, '')
+    .split('-')
+    .map(Number);
+  return port >= low! && port <= high!;
+};
+
+/** What is wrong with a Dockerfile for this image (empty: nothing). */
+function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[] {
+  const problems: string[] = [];
+  for (const d of validate(text))
+    problems.push(`line ${d.range.start.line + 1}: ${d.message} (dockerfile-utils)`);
+  const { instructions, stages } = parse(text);
+  const final = stages.length - 1;
+  const inFinal = instructions.filter((i) => i.stage === final);
+  const stageNames = (before: number) => stages.slice(0, before).map((s) => s.name);
+
+  // Base images: a tag or a digest, never latest.
+  stages.forEach(({ image }, index) => {
+    if (stageNames(index).includes(image)) return;
+    const ref =
+      /^(?<name>[a-z0-9][\w./-]*?)(?::(?<tag>[\w][\w.-]*))?(?:@(?<digest>sha256:[0-9a-f]{64}))?$/.exec(image);
+    if (!ref) problems.push(`FROM ${image}: not an image reference`);
+    else if (!ref.groups!.tag && !ref.groups!.digest)
+      problems.push(`FROM ${image}: base image not pinned (no tag)`);
+    else if (ref.groups!.tag === 'latest') problems.push(`FROM ${image}: base image not pinned (latest)`);
+  });
+
+  // A non-root user runs the final stage.
+  const user = inFinal
+    .filter((i) => i.keyword === 'USER')
+    .at(-1)
+    ?.args.split(':')[0];
+  if (!user) problems.push('final stage: no USER (it would run as root)');
+  else if (user === 'root' || user === '0') problems.push(`final stage: USER ${user} is root`);
+
+  // tini first, then Node on the bundle: no TypeScript runner.
+  const entrypoint = inFinal.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
+  let argv: string[] = [];
+  try {
+    argv = entrypoint ? (JSON.parse(entrypoint.args) as string[]) : [];
+  } catch {
+    problems.push('ENTRYPOINT: not in JSON (exec) form: a shell would be PID 1 and keep signals from Node');
+  }
+  if (!entrypoint) problems.push('final stage: no ENTRYPOINT');
+  else if (argv.length) {
+    if (!/(^|\/)tini$/.test(argv[0]!) || argv[1] !== '--')
+      problems.push(`ENTRYPOINT: tini is not the init (${entrypoint.args})`);
+    if (!argv.includes('node') || !argv.some((a) => /(^|\/)dist\/moim\.js$/.test(a)))
+      problems.push(`ENTRYPOINT: does not run node dist/moim.js (${entrypoint.args})`);
+    if (argv.some((a) => /tsx|ts-node|\.ts$/.test(a)))
+      problems.push(`ENTRYPOINT: runs TypeScript through a runner (${entrypoint.args})`);
+  }
+  const cmd = inFinal.filter((i) => i.keyword === 'CMD').at(-1);
+  const cmdArgs = cmd ? (JSON.parse(cmd.args) as string[]) : [];
+  if (!cmd || !COMMANDS.includes(cmdArgs[0]!)) problems.push(`CMD: not one of the commands (${cmd?.args})`);
+
+  // Production dependencies only, from the lockfile, in the final stage.
+  if (!inFinal.some((i) => i.keyword === 'RUN' && /\bnpm ci\b[^&;|]*--omit=dev\b/.test(i.args)))
+    problems.push('final stage: no `npm ci --omit=dev`');
+
+  // Every workspace's manifest is copied before each `npm ci` (npm ci refuses a lockfile whose
+  // workspaces are missing), in its stage.
+  for (const ci of instructions.filter((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args))) {
+    const copied = instructions
+      .filter((i) => i.stage === ci.stage && i.line < ci.line && i.keyword === 'COPY')
+      .flatMap((i) => flags(i.args).rest.slice(0, -1));
+    for (const manifest of [
+      'package.json',
+      'package-lock.json',
+      ...workspaces().map((w) => `${w}/package.json`),
+    ])
+      if (!copied.includes(manifest) && !copied.includes('.'))
+        problems.push(`line ${ci.line}: npm ci before ${manifest} is copied`);
+  }
+
+  // apt: no recommended packages, the lists removed in the same layer.
+  for (const run of instructions.filter(
+    (i) => i.keyword === 'RUN' && /\bapt(-get)? install\b/.test(i.args),
+  )) {
+    if (!/--no-install-recommends\b/.test(run.args))
+      problems.push(`line ${run.line}: apt-get install without --no-install-recommends`);
+    if (!/rm -rf \/var\/lib\/apt\/lists/.test(run.args))
+      problems.push(`line ${run.line}: apt lists not removed in the same RUN`);
+    if (!/apt-get update/.test(run.args)) problems.push(`line ${run.line}: apt-get install without update`);
+    if (!/\s(-y|--yes|--assume-yes)\b/.test(run.args))
+      problems.push(`line ${run.line}: apt-get install would ask (no --yes)`);
+  }
+
+  // COPY and ADD: from an earlier stage, or from the context (existing and not .dockerignored).
+  for (const copy of instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')) {
+    const { flags: f, rest } = flags(copy.args);
+    if (copy.keyword === 'ADD') problems.push(`line ${copy.line}: ADD (use COPY)`);
+    if (f.from !== undefined) {
+      if (!stageNames(copy.stage).includes(f.from))
+        problems.push(`line ${copy.line}: COPY --from=${f.from}: no earlier stage of that name`);
+      continue;
+    }
+    for (const source of rest.slice(0, -1)) {
+      if (!existsSync(join(ROOT, source)))
+        problems.push(`line ${copy.line}: COPY ${source}: not in the repository`);
+      else if (ignored(source, dockerignore))
+        problems.push(`line ${copy.line}: COPY ${source}: left out of the context by .dockerignore`);
+    }
+  }
+
+  // Every component's ports are exposed.
+  const exposed = inFinal.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
+  for (const c of COMPONENTS)
+    for (const port of [c.port, c.metricsPort].filter((p): p is number => p !== undefined))
+      if (!exposed.some((spec) => inRange(port, spec)))
+        problems.push(`EXPOSE: ${c.name}'s port ${port} missing`);
+
+  return problems;
+}
+
+describe('the Dockerfile', () => {
+  it('passes the lint and every rule', () => {
+    expect(dockerfileProblems(DOCKERFILE)).toEqual([]);
+  });
+
+  it('has a .dockerignore keeping dependencies, builds, data and secrets out of the context', () => {
+    for (const path of [
+      'node_modules',
+      'services/social/node_modules',
+      'dist',
+      '.data',
+      '.env',
+      '.git',
+      '.turbo',
+    ])
+      expect(ignored(path, DOCKERIGNORE), path).toBe(true);
+    for (const path of ['package.json', 'services/review/src/schema.graphql', 'gateway/supergraph.graphql'])
+      expect(ignored(path, DOCKERIGNORE), path).toBe(false);
+  });
+
+  // Each rule catches its fault: the file with one thing broken.
+  const replace = (from: string | RegExp, to: string) => {
+    const broken = DOCKERFILE.replace(from, to);
+    if (broken === DOCKERFILE) throw new Error(`${String(from)} is not in the Dockerfile`);
+    return broken;
+  };
+  it.each([
+    ['a syntax error', replace(/^WORKDIR \/app$/m, 'WORKDIR'), /dockerfile-utils/],
+    [
+      'an untagged base image',
+      replace(/^FROM node:[^\s]+ AS runtime/m, 'FROM node AS runtime'),
+      /not pinned \(no tag\)/,
+    ],
+    ['latest', replace(/^FROM node:[^\s]+ AS build/m, 'FROM node:latest AS build'), /not pinned \(latest\)/],
+    ['no USER', replace(/^USER node$/m, ''), /no USER/],
+    ['USER root', replace(/^USER node$/m, 'USER root'), /is root/],
+    ['no tini', replace('"/usr/bin/tini", "--", ', ''), /tini is not the init/],
+    [
+      'a shell-form ENTRYPOINT',
+      replace(/^ENTRYPOINT .*$/m, 'ENTRYPOINT node /app/dist/moim.js'),
+      /JSON \(exec\) form/,
+    ],
+    [
+      'tsx',
+      replace('"node", "--enable-source-maps", "/app/dist/moim.js"', '"npx", "tsx", "/app/scripts/moim.ts"'),
+      /does not run node dist\/moim\.js[\s\S]*TypeScript through a runner/,
+    ],
+    ['an unknown CMD', replace('CMD ["gateway"]', 'CMD ["gatewey"]'), /CMD: not one of the commands/],
+    ['dev dependencies in the image', replace('npm ci --omit=dev', 'npm ci'), /no `npm ci --omit=dev`/],
+    [
+      'a missing workspace manifest',
+      replace(/^COPY scripts\/package\.json scripts\/\n/m, ''),
+      /npm ci before scripts\/package\.json/,
+    ],
+    ['recommended packages', replace(' --no-install-recommends', ''), /without --no-install-recommends/],
+    ['apt lists kept', replace(/\n\s+&& rm -rf \/var\/lib\/apt\/lists\/\*/, ''), /apt lists not removed/],
+    [
+      'a source not in the repository',
+      replace(
+        'COPY bench/package.json bench/\nRUN npm ci --no',
+        'COPY bench/missing.json bench/\nRUN npm ci --no',
+      ),
+      /COPY bench\/missing\.json: not in the repository/,
+    ],
+    [
+      'an unknown stage',
+      replace('--from=build /app/dist/', '--from=builder /app/dist/'),
+      /no earlier stage of that name/,
+    ],
+    ['a port not exposed', replace(/^(EXPOSE .*) 4101-4105/m, '$1'), /review-worker's port 4102 missing/],
+  ])('fails with %s', (_, broken, expected) => {
+    expect(dockerfileProblems(broken).join('\n')).toMatch(expected);
+  });
+
+  it('refuses a COPY of something .dockerignore leaves out', () => {
+    expect(dockerfileProblems(DOCKERFILE, `${DOCKERIGNORE}\n**/package.json\n`).join('\n')).toMatch(
+      /COPY package\.json: left out of the context by \.dockerignore/,
+    );
+  });
+});
