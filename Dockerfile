@@ -6,14 +6,30 @@
 # Processes run from built JavaScript (dist/, by scripts/build.ts), not through a TypeScript
 # runner. No Docker engine runs in CI: scripts/test/dockerfile.test.ts lints this file, and
 # scripts/test/image.test.ts runs the built processes (`node dist/moim.js …`) as the image does.
+#
+# Stages: base (Node + npm) → toolchain (+ python3, make, g++, the manifests) → build (every
+# dependency, dist/, assets) and prod-deps (production dependencies); runtime (base + tini) takes
+# prod-deps' node_modules and build's dist/ and assets, and no compiler.
 
-# ---- build: every dependency, type checks, dist/ ----------------------------------------------
-FROM node:20.19-bookworm-slim AS build
+# ---- base: Node and npm, shared by every stage (native addons are built for this Node's ABI) ----
+FROM node:20.19-bookworm-slim AS base
 # The npm of package.json's packageManager: it honours package.json's allowScripts.
 RUN npm install --global npm@11.19.1 && npm cache clean --force
-ENV TURBO_TELEMETRY_DISABLED=1
 WORKDIR /app
-# The manifests first: the install layer is rebuilt only when dependencies change.
+
+# ---- toolchain: what builds native addons, and the manifests ------------------------------------
+FROM base AS toolchain
+# Native addons are compiled at install (docs/decisions/0002-argon2-built-at-install.md): argon2's
+# Linux prebuilds declare Node-API 10 while Node 20 has Node-API 9, so its install script
+# (node-gyp-build) rejects them and runs `node-gyp rebuild`; better-sqlite3 does the same when its
+# prebuilt download fails. node-gyp needs python3, make and g++, which the slim image lacks.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+# node-gyp compiles against this Node's own headers (shipped in the image), not a download.
+ENV npm_config_nodedir=/usr/local
+# The manifests first, once for both installs: an install layer is rebuilt only when dependencies
+# change. npm ci needs every workspace's manifest the lockfile names.
 COPY package.json package-lock.json ./
 COPY packages/demo/package.json packages/demo/
 COPY packages/events/package.json packages/events/
@@ -28,6 +44,10 @@ COPY services/social/package.json services/social/
 COPY gateway/package.json gateway/
 COPY scripts/package.json scripts/
 COPY bench/package.json bench/
+
+# ---- build: every dependency, type checks, dist/ ----------------------------------------------
+FROM toolchain AS build
+ENV TURBO_TELEMETRY_DISABLED=1
 RUN npm ci --no-audit --no-fund
 COPY . .
 # turbo: type checks, the composed supergraph (gateway/supergraph.graphql), then dist/.
@@ -40,38 +60,29 @@ RUN mkdir /assets \
         \( -name node_modules -o -name test \) -prune -o -type f ! -name '*.ts' \
         -exec cp --parents --target-directory=/assets {} +
 
-# ---- runtime: production dependencies, dist/, the assets ----------------------------------------
-FROM node:20.19-bookworm-slim AS runtime
+# ---- prod-deps: the same lockfile, without dev dependencies -----------------------------------
+FROM toolchain AS prod-deps
+# Native ones — argon2, better-sqlite3, sharp — compiled or fetched for base's Node and platform
+# (the runtime's: same base image, same ABI); allowScripts says whose install scripts run.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime: production dependencies, dist/, the assets; no toolchain -------------------------
+FROM base AS runtime
 # tini as PID 1: signals reach Node (SIGTERM drains), zombies are reaped.
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/*
-RUN npm install --global npm@11.19.1 && npm cache clean --force
 ENV NODE_ENV=production
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY packages/demo/package.json packages/demo/
-COPY packages/events/package.json packages/events/
-COPY packages/kit/package.json packages/kit/
-COPY packages/media-refs/package.json packages/media-refs/
-COPY packages/testing/package.json packages/testing/
-COPY services/chat/package.json services/chat/
-COPY services/course-catalog/package.json services/course-catalog/
-COPY services/media/package.json services/media/
-COPY services/review/package.json services/review/
-COPY services/social/package.json services/social/
-COPY gateway/package.json gateway/
-COPY scripts/package.json scripts/
-COPY bench/package.json bench/
-# The same lockfile, without dev dependencies (native ones — argon2, better-sqlite3, sharp — built
-# or fetched for this platform; allowScripts says whose install scripts run).
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The manifests and node_modules (workspace symlinks included) of prod-deps.
+COPY --from=prod-deps /app/ ./
 COPY --from=build /assets/ ./
 COPY --from=build /app/dist/ ./dist/
 # Local media storage (MEDIA_STORAGE=local): a volume mounted here starts owned by the app's user.
-RUN mkdir -p /var/lib/moim/media && chown -R node:node /var/lib/moim
-# uid/gid 1000; the root filesystem may be read-only (a writable /tmp is all it needs).
-USER node
+RUN mkdir -p /var/lib/moim/media && chown -R 1000:1000 /var/lib/moim
+# uid/gid 1000 (user node), numeric: kubelet's runAsNonRoot check and Pod Security "restricted"
+# can only verify a numeric user. The root filesystem may be read-only (a writable /tmp is all
+# it needs).
+USER 1000:1000
 # gateway 4000 (metrics 9464), subgraphs 4001-4005, workers' health and metrics 4101-4105.
 EXPOSE 4000 4001-4005 4101-4105 9464
 # No HEALTHCHECK: probes are the orchestrator's (docker-compose.yml, Kubernetes) on /health/ready,

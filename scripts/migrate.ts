@@ -1,33 +1,56 @@
 import { envStem, SERVICES } from '@moim/events';
-import { ConfigError, createLogger, migrateServiceDatabase, UnavailableError } from '@moim/kit';
+import {
+  ConfigError,
+  createLogger,
+  serviceMigration,
+  UnavailableError,
+  type ServiceMigration,
+} from '@moim/kit';
 import { SERVICE_MODULES } from './service-modules';
 
 // The migrate process of a deployment (compose's one-shot, the Kubernetes Job, the chart's
 // pre-upgrade hook): every service's database created if missing and migrated, one after another,
-// then exit 0 — the services themselves run with MIGRATE_ON_START=false. Each service's database
-// is `<SERVICE>_DATABASE_URL`, as in the deployment's shared secret; each service's whole
-// configuration is parsed too, so a bad value stops the rollout before any replica starts with it.
+// then exit 0 — the services themselves run with MIGRATE_ON_START=false and wait for it. Each
+// service's database is `<SERVICE>_DATABASE_URL`, as in the deployment's shared secret. Every
+// service's whole configuration is parsed first, so a bad value anywhere stops the rollout before
+// anything is migrated or any replica starts with it; all problems are listed at once.
 const logger = createLogger('migrate', process.env.LOG_LEVEL ?? 'info');
 const exit = (code: number) => logger.flush(() => process.exit(code));
 
+/** `media` and a ConfigError's lines → `  media GCS_BUCKET: Required …`. */
+const problemsOf = (service: string, err: ConfigError) =>
+  err.message
+    .split('\n')
+    .slice(1)
+    .map((line) => `  ${service} ${line.trim()}`);
+
 try {
   const started = performance.now();
-  const missing = SERVICES.map(({ name }) => `${envStem(name)}_DATABASE_URL`).filter(
-    (key) => !process.env[key],
-  );
-  if (missing.length)
-    throw new ConfigError(`Invalid configuration:\n${missing.map((key) => `  ${key}: Required`).join('\n')}`);
+  const problems: string[] = [];
+  const migrations: ServiceMigration[] = [];
   for (const { name } of SERVICES) {
-    const migrated = await migrateServiceDatabase(
-      SERVICE_MODULES[name],
-      {
-        ...process.env,
-        DATABASE_URL: process.env[`${envStem(name)}_DATABASE_URL`],
-        MIGRATE_ON_START: 'true',
-      },
-      logger.child({ database: name }),
-    );
-    logger.info(migrated ? `${name}: database up to date` : `${name}: no database`);
+    const key = `${envStem(name)}_DATABASE_URL`;
+    if (!process.env[key]) {
+      problems.push(`  ${key}: Required`);
+      continue;
+    }
+    try {
+      migrations.push(
+        serviceMigration(SERVICE_MODULES[name], {
+          ...process.env,
+          DATABASE_URL: process.env[key],
+          MIGRATE_ON_START: 'true',
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...problemsOf(name, err));
+    }
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  for (const migration of migrations) {
+    const migrated = await migration.run(logger.child({ database: migration.name }));
+    logger.info(migrated ? `${migration.name}: database up to date` : `${migration.name}: no database`);
   }
   logger.info({ ms: Math.round(performance.now() - started) }, 'every database is migrated');
   exit(0);

@@ -55,6 +55,21 @@ describe('supergraphFile', () => {
     expect(update).not.toHaveBeenCalled();
   });
 
+  it('hands nothing over after cleanup, even from a read under way when it came', async () => {
+    writeFileSync(path, 'v1');
+    const update = vi.fn();
+    const { cleanup } = await start(update);
+    writeFileSync(path, 'v2');
+    // Cleanup while reads are being made: whichever read is in flight must not deliver.
+    await new Promise((resolve) => setImmediate(resolve));
+    await cleanup!();
+    const calls = update.mock.calls.length;
+    writeFileSync(path, 'v3');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(update.mock.calls.length).toBe(calls);
+    expect(update).not.toHaveBeenCalledWith('v3');
+  });
+
   it('refuses to start on a missing file, naming the variable', async () => {
     await expect(start(vi.fn(), join(dir, 'missing.graphql'))).rejects.toThrow(
       /SUPERGRAPH_PATH: cannot read .*missing\.graphql \(ENOENT\)/,

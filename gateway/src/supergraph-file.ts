@@ -21,7 +21,7 @@ export function supergraphFile(path: string, pollMs: number, logger: Logger): Su
         logger.warn({ err, path }, 'supergraph file unreadable: keeping the current supergraph');
         return;
       }
-      if (text === seen) return;
+      if (stopped || text === seen) return;
       seen = text;
       try {
         update(text);
@@ -31,8 +31,11 @@ export function supergraphFile(path: string, pollMs: number, logger: Logger): Su
       }
     };
     let timer: NodeJS.Timeout | undefined;
-    // One read at a time, whatever the file system's speed.
+    let stopped = false;
+    // One read at a time, whatever the file system's speed; none after cleanup, even when a read
+    // was under way.
     const schedule = () => {
+      if (stopped) return;
       timer = setTimeout(() => void check().finally(schedule), pollMs);
       timer.unref();
     };
@@ -40,8 +43,8 @@ export function supergraphFile(path: string, pollMs: number, logger: Logger): Su
     return {
       supergraphSdl: seen,
       cleanup: async () => {
+        stopped = true;
         clearTimeout(timer);
-        timer = undefined;
       },
     };
   };

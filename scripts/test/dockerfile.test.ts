@@ -109,6 +109,30 @@ const inRange = (port: number, spec: string) => {
   return port >= low! && port <= high!;
 };
 
+/** Stage `index` and the stages it is built FROM, nearest first (`FROM base AS toolchain`). */
+function ancestry(stages: Stage[], index: number): number[] {
+  const chain = [index];
+  for (;;) {
+    const current = chain.at(-1)!;
+    const parent = stages.slice(0, current).findLastIndex((s) => s.name === stages[current]!.image);
+    if (parent < 0) return chain;
+    chain.push(parent);
+  }
+}
+
+/** The packages of a RUN's `apt-get install`s. */
+function aptPackages(args: string): string[] {
+  return args
+    .split(/&&|;|\|\|/)
+    .map((command) => /\bapt(?:-get)? install\b(.*)$/.exec(command)?.[1] ?? '')
+    .flatMap((rest) => rest.split(/\s+/))
+    .filter((word) => word && !word.startsWith('-'));
+}
+
+/** What builds native addons (node-gyp's needs), and what must not be in the runtime. */
+const TOOLCHAIN = ['python3', 'make', 'g++'];
+const COMPILERS = /^(g\+\+|gcc|cc|c\+\+|clang|build-essential|make|python3?)(-[\w.]+)?$/;
+
 /** What is wrong with a Dockerfile for this image (empty: nothing). */
 function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[] {
   const problems: string[] = [];
@@ -130,13 +154,14 @@ function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[]
     else if (ref.groups!.tag === 'latest') problems.push(`FROM ${image}: base image not pinned (latest)`);
   });
 
-  // A non-root user runs the final stage.
-  const user = inFinal
-    .filter((i) => i.keyword === 'USER')
-    .at(-1)
-    ?.args.split(':')[0];
+  // A non-root user runs the final stage, by number: kubelet's runAsNonRoot check and Pod Security
+  // "restricted" can only verify a numeric user.
+  const userSpec = inFinal.filter((i) => i.keyword === 'USER').at(-1)?.args;
+  const [user, group] = userSpec?.split(':') ?? [];
   if (!user) problems.push('final stage: no USER (it would run as root)');
-  else if (user === 'root' || user === '0') problems.push(`final stage: USER ${user} is root`);
+  else if (user === 'root' || /^0+$/.test(user)) problems.push(`final stage: USER ${userSpec} is root`);
+  else if (!/^\d+$/.test(user) || (group !== undefined && !/^\d+$/.test(group)))
+    problems.push(`final stage: USER ${userSpec} is not numeric (uid:gid)`);
 
   // tini first, then Node on the bundle: no TypeScript runner.
   const entrypoint = inFinal.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
@@ -159,15 +184,19 @@ function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[]
   const cmdArgs = cmd ? (JSON.parse(cmd.args) as string[]) : [];
   if (!cmd || !COMMANDS.includes(cmdArgs[0]!)) problems.push(`CMD: not one of the commands (${cmd?.args})`);
 
-  // Production dependencies only, from the lockfile, in the final stage.
-  if (!inFinal.some((i) => i.keyword === 'RUN' && /\bnpm ci\b[^&;|]*--omit=dev\b/.test(i.args)))
-    problems.push('final stage: no `npm ci --omit=dev`');
+  const runsCi = (i: Instruction) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args);
+  /** The instructions a stage sees before `line`: its ancestors' and its own earlier ones. */
+  const seen = (stage: number, line: number) => {
+    const chain = ancestry(stages, stage);
+    return instructions.filter((i) => chain.includes(i.stage) && (i.stage !== stage || i.line < line));
+  };
 
-  // Every workspace's manifest is copied before each `npm ci` (npm ci refuses a lockfile whose
-  // workspaces are missing), in its stage.
-  for (const ci of instructions.filter((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args))) {
-    const copied = instructions
-      .filter((i) => i.stage === ci.stage && i.line < ci.line && i.keyword === 'COPY')
+  for (const ci of instructions.filter(runsCi)) {
+    const before = seen(ci.stage, ci.line);
+    // Every workspace's manifest is copied before each `npm ci` (npm ci refuses a lockfile whose
+    // workspaces are missing), in its stage or a stage it is built FROM.
+    const copied = before
+      .filter((i) => i.keyword === 'COPY' && flags(i.args).flags.from === undefined)
       .flatMap((i) => flags(i.args).rest.slice(0, -1));
     for (const manifest of [
       'package.json',
@@ -176,7 +205,52 @@ function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[]
     ])
       if (!copied.includes(manifest) && !copied.includes('.'))
         problems.push(`line ${ci.line}: npm ci before ${manifest} is copied`);
+    // Native addons are compiled at install (argon2's prebuilds need Node-API 10, Node 20 has 9;
+    // decision 0002): node-gyp's python3, make and g++ are installed before each `npm ci`.
+    const installed = before.filter((i) => i.keyword === 'RUN').flatMap((i) => aptPackages(i.args));
+    for (const tool of TOOLCHAIN)
+      if (!installed.includes(tool))
+        problems.push(`line ${ci.line}: npm ci without ${tool} installed (native addons are compiled)`);
   }
+
+  // The runtime's node_modules: production dependencies only, installed on the runtime's base image
+  // (native addons are built for its Node ABI and libc), and no compiler in the runtime.
+  const root = (stage: number) => stages[ancestry(stages, stage).at(-1)!]!.image;
+  const providers = inFinal.some(runsCi)
+    ? [final]
+    : inFinal
+        .filter((i) => i.keyword === 'COPY' && flags(i.args).flags.from !== undefined)
+        .filter((i) =>
+          flags(i.args)
+            .rest.slice(0, -1)
+            .some((source) => {
+              const path = source.replace(/\/+$/, '') || '/';
+              return (
+                ['/', '/app', '/app/node_modules'].includes(path) || path.startsWith('/app/node_modules/')
+              );
+            }),
+        )
+        .map((i) => stages.findLastIndex((s) => s.name === flags(i.args).flags.from));
+  if (!providers.length) problems.push('final stage: no node_modules (no `npm ci`, no COPY --from of them)');
+  for (const provider of providers.filter((p) => p >= 0)) {
+    const name = stages[provider]!.name ?? String(provider);
+    const lastCi = instructions
+      .filter((i) => ancestry(stages, provider).includes(i.stage) && runsCi(i))
+      .sort((a, b) => a.line - b.line)
+      .at(-1);
+    if (!lastCi || !/\bnpm ci\b[^&;|]*--omit=dev\b/.test(lastCi.args))
+      problems.push(`final stage: node_modules of ${name}, not of an \`npm ci --omit=dev\``);
+    if (root(provider) !== root(final))
+      problems.push(
+        `final stage: node_modules built on ${root(provider)}, the runtime is ${root(final)} (native addons' ABI)`,
+      );
+  }
+  const finalChain = ancestry(stages, final);
+  for (const run of instructions.filter((i) => finalChain.includes(i.stage) && i.keyword === 'RUN'))
+    for (const pkg of aptPackages(run.args).filter((p) => COMPILERS.test(p)))
+      problems.push(
+        `line ${run.line}: ${pkg} in the runtime stage (build native addons in an earlier stage)`,
+      );
 
   // apt: no recommended packages, the lists removed in the same layer.
   for (const run of instructions.filter(
@@ -248,12 +322,15 @@ describe('the Dockerfile', () => {
     ['a syntax error', replace(/^WORKDIR \/app$/m, 'WORKDIR'), /dockerfile-utils/],
     [
       'an untagged base image',
-      replace(/^FROM node:[^\s]+ AS runtime/m, 'FROM node AS runtime'),
+      replace(/^FROM base AS runtime/m, 'FROM node AS runtime'),
       /not pinned \(no tag\)/,
     ],
-    ['latest', replace(/^FROM node:[^\s]+ AS build/m, 'FROM node:latest AS build'), /not pinned \(latest\)/],
-    ['no USER', replace(/^USER node$/m, ''), /no USER/],
-    ['USER root', replace(/^USER node$/m, 'USER root'), /is root/],
+    ['latest', replace(/^FROM node:[^\s]+ AS base/m, 'FROM node:latest AS base'), /not pinned \(latest\)/],
+    ['no USER', replace(/^USER 1000:1000$/m, ''), /no USER/],
+    ['USER root', replace(/^USER 1000:1000$/m, 'USER root'), /is root/],
+    ['USER 0', replace(/^USER 1000:1000$/m, 'USER 0:0'), /USER 0:0 is root/],
+    ['a named USER', replace(/^USER 1000:1000$/m, 'USER node'), /USER node is not numeric/],
+    ['a named group', replace(/^USER 1000:1000$/m, 'USER 1000:node'), /USER 1000:node is not numeric/],
     ['no tini', replace('"/usr/bin/tini", "--", ', ''), /tini is not the init/],
     [
       'a shell-form ENTRYPOINT',
@@ -266,20 +343,62 @@ describe('the Dockerfile', () => {
       /does not run node dist\/moim\.js[\s\S]*TypeScript through a runner/,
     ],
     ['an unknown CMD', replace('CMD ["gateway"]', 'CMD ["gatewey"]'), /CMD: not one of the commands/],
-    ['dev dependencies in the image', replace('npm ci --omit=dev', 'npm ci'), /no `npm ci --omit=dev`/],
+    [
+      'dev dependencies in the image',
+      replace('npm ci --omit=dev', 'npm ci'),
+      /node_modules of prod-deps, not of an `npm ci --omit=dev`/,
+    ],
+    [
+      "the build stage's node_modules in the image",
+      replace('--from=prod-deps /app/', '--from=build /app/'),
+      /node_modules of build, not of an `npm ci --omit=dev`/,
+    ],
+    [
+      'no node_modules in the image',
+      replace(/^COPY --from=prod-deps .*\n/m, ''),
+      /final stage: no node_modules/,
+    ],
+    [
+      'node_modules built on another base image',
+      replace(/^FROM base AS runtime$/m, 'FROM node:20.19-alpine AS runtime'),
+      /node_modules built on node:20\.19-bookworm-slim, the runtime is node:20\.19-alpine/,
+    ],
+    [
+      'a toolchain on another Node',
+      replace(/^FROM base AS toolchain$/m, 'FROM node:22.12-bookworm-slim AS toolchain'),
+      /node_modules built on node:22\.12-bookworm-slim, the runtime is node:20\.19-bookworm-slim/,
+    ],
+    [
+      'no g++ for native addons',
+      replace('python3 make g++', 'python3 make'),
+      /line \d+: npm ci without g\+\+ installed[\s\S]*line \d+: npm ci without g\+\+ installed/,
+    ],
+    [
+      'an install without the toolchain stage',
+      replace(/^FROM toolchain AS prod-deps$/m, 'FROM base AS prod-deps'),
+      /npm ci before scripts\/package\.json is copied[\s\S]*npm ci without python3 installed/,
+    ],
+    [
+      'the toolchain in the runtime',
+      replace(/^FROM base AS runtime$/m, 'FROM toolchain AS runtime'),
+      /g\+\+ in the runtime stage/,
+    ],
+    [
+      'a compiler installed in the runtime',
+      replace('--no-install-recommends tini', '--no-install-recommends tini gcc'),
+      /gcc in the runtime stage/,
+    ],
     [
       'a missing workspace manifest',
       replace(/^COPY scripts\/package\.json scripts\/\n/m, ''),
-      /npm ci before scripts\/package\.json/,
+      // Both installs (build and prod-deps) see the toolchain stage's copies.
+      /line \d+: npm ci before scripts\/package\.json[\s\S]*line \d+: npm ci before scripts\/package\.json/,
     ],
     ['recommended packages', replace(' --no-install-recommends', ''), /without --no-install-recommends/],
     ['apt lists kept', replace(/\n\s+&& rm -rf \/var\/lib\/apt\/lists\/\*/, ''), /apt lists not removed/],
     [
       'a source not in the repository',
-      replace(
-        'COPY bench/package.json bench/\nRUN npm ci --no',
-        'COPY bench/missing.json bench/\nRUN npm ci --no',
-      ),
+      replace('COPY bench/package.json bench/\n', 'COPY bench/missing.json bench/\n'),
       /COPY bench\/missing\.json: not in the repository/,
     ],
     [

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envStem, SERVICES, type ServiceName } from '@moim/events';
 import { dropMysqlDatabase } from '@moim/kit';
@@ -16,7 +17,8 @@ import { COMMANDS, ENTRIES } from '../moim';
 
 // The image's processes as it runs them: built JavaScript (`node dist/moim.js <command>`), not
 // TypeScript through tsx, against the local MariaDB and Redis. The Dockerfile copies dist/ and the
-// source tree's other files to the same places, so what works here from dist/ works in the image.
+// source tree's other files to the same places; the native addons are the ones this machine built
+// (the image compiles its own in its toolchain stage: dockerfile.test.ts).
 const MOIM = join(DIST, 'moim.js');
 const run = randomBytes(4).toString('hex');
 const REDIS_PREFIX = `moim-img-${run}`;
@@ -153,6 +155,24 @@ describe('a deployment from dist/', () => {
     expect(code).toBe(1);
     expect(output).toContain('migrate: Invalid configuration:\n  CHAT_DATABASE_URL: Required');
     expect(output).not.toMatch(/SOCIAL_DATABASE_URL/);
+  });
+
+  it("migrate parses every service's configuration before migrating anything, listing each problem with its service", async () => {
+    const { code, output } = await finished(['migrate'], {
+      ...PRODUCTION,
+      ...allDatabases,
+      MEDIA_STORAGE: 'gcs',
+      SMS_PROVIDER: 'carrier-pigeon',
+    });
+    expect(code).toBe(1);
+    expect(output).toMatch(/^migrate: Invalid configuration:$/m);
+    expect(output).toMatch(/^ {2}social SMS_PROVIDER: .+$/m);
+    expect(output).toMatch(/^ {2}media GCS_BUCKET: Required when MEDIA_STORAGE=gcs$/m);
+    // social comes first in the list: nothing of it may have been created.
+    const mysql = await createConnection(TEST_MYSQL_URL);
+    const [rows] = await mysql.query('SHOW DATABASES LIKE ?', [databaseUrls.social.split('/').pop()]);
+    await mysql.end();
+    expect(rows).toEqual([]);
   });
 
   it('migrate creates and migrates every database, then finds nothing to apply', async () => {

@@ -14,20 +14,23 @@ const STOP_TIMEOUT_MS = 30_000;
 
 export function runMain(
   name: string,
-  start: () => Promise<{ logger: Logger; stop: () => Promise<void> }>,
+  start: (signal: AbortSignal) => Promise<{ logger: Logger; stop: () => Promise<void> }>,
 ): void {
   // Listening before starting: a SIGTERM that arrives while starting stops the process right
   // after the start finishes (cleanly) instead of killing it halfway. A second signal means
   // "now": the process exits at once.
   let signalled: string | null = null;
+  // A start that waits (for the migrate job) gives up at the first signal.
+  const starting = new AbortController();
   let onSignal = (signal: string) => {
     if (signalled) process.exit(130);
     signalled = signal;
+    starting.abort();
   };
   const handler = (signal: string) => onSignal(signal);
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
-  start().then(
+  start(starting.signal).then(
     ({ logger, stop }) => {
       let stopping = false;
       onSignal = (signal) => {
@@ -57,6 +60,10 @@ export function runMain(
       if (signalled) onSignal(signalled);
     },
     (err) => {
+      if (starting.signal.aborted && (err as Error)?.name === 'AbortError') {
+        process.stderr.write(`${name}: stopped (${signalled}) while starting\n`);
+        process.exit(0);
+      }
       process.stderr.write(
         err instanceof ConfigError || err instanceof UnavailableError
           ? `${name}: ${err.message}\n`
@@ -76,7 +83,7 @@ export function runServiceProcess<Cfg extends ServiceConfig, D extends ServiceDe
   module: ServiceModule<Cfg, D>,
   role: 'api' | 'worker',
 ): void {
-  runMain(`${module.name}${role === 'worker' ? ' worker' : ''}`, async () => {
+  runMain(`${module.name}${role === 'worker' ? ' worker' : ''}`, async (signal) => {
     const config = module.loadEnv();
     // Its queues live in this process: no other process could consume what it records.
     if (config.MOIM_BACKEND === 'embedded')
@@ -86,7 +93,7 @@ export function runServiceProcess<Cfg extends ServiceConfig, D extends ServiceDe
     const logger = createLogger(module.name, config.LOG_LEVEL);
     const backend = await openBackend(config, logger);
     try {
-      const service = await startService(module.define(config), config, { backend, role, logger });
+      const service = await startService(module.define(config), config, { backend, role, logger, signal });
       const url = await service.listen(role === 'worker' ? config.WORKER_PORT : config.PORT, config.HOST);
       logger.info(
         { url, role, backend: backend.kind },

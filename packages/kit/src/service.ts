@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
@@ -234,37 +235,59 @@ function databaseOptions(
   };
 }
 
-/** A readiness check that passes once no migration of this version is pending (then asks no more). */
-function migrationsApplied(database: Database): () => Promise<void> {
-  let applied = false;
-  return async () => {
-    if (applied) return;
+/** How often a service started without migrating checks whether the migrate job has run. */
+const MIGRATION_POLL_MS = 1000;
+
+/**
+ * Waits until no migration of this version is pending: a deployment's migrate job applies them
+ * (MIGRATE_ON_START=false), and a process of a new release must neither serve nor consume jobs on
+ * the previous schema. It says so every 10 s while it waits; a stop signal ends the wait.
+ */
+async function untilMigrated(database: Database, logger: Logger, signal?: AbortSignal): Promise<void> {
+  let said = 0;
+  for (;;) {
     const pending = await new MigrationExecutor(database.dataSource).getPendingMigrations();
-    if (pending.length)
-      throw new Error(`${pending.length} migrations pending (${pending[0]!.name}…): run the migrate job`);
-    applied = true;
-  };
+    if (!pending.length) return;
+    if (Date.now() - said >= 10_000) {
+      said = Date.now();
+      logger.warn(
+        { pending: pending.map((m) => m.name) },
+        `waiting for the migrate job: ${pending.length} migrations pending`,
+      );
+    }
+    await sleep(MIGRATION_POLL_MS, undefined, { signal });
+  }
+}
+
+/** One service's part of the migrate job, its configuration already parsed. */
+export interface ServiceMigration {
+  name: ServiceName;
+  /** Creates the database if missing and applies pending migrations; false: no database. */
+  run(logger: Logger): Promise<boolean>;
 }
 
 /**
- * The migrate job of a deployment: creates the service's MySQL database if missing and applies its
- * pending migrations (its tables and the kit's), then closes. It parses the service's whole
- * configuration, so a bad value stops a rollout before any replica starts with it. False for a
- * service without a database.
+ * The migrate job of a deployment, for one service: parses the service's whole configuration now
+ * (throwing its ConfigError), so the job can refuse a bad value of any service before migrating
+ * anything — and a rollout stops before a replica starts with it.
  */
-export async function migrateServiceDatabase(
+export function serviceMigration(
   module: ServiceModule,
   env: Record<string, string | undefined>,
-  logger: Logger,
-): Promise<boolean> {
+): ServiceMigration {
   const config = module.loadEnv(env);
   const { database } = module.define(config);
-  if (!database) return false;
-  if (!config.DATABASE_URL)
-    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: Required (${module.name})`);
-  const db = await openMysqlDatabase(config.DATABASE_URL, databaseOptions(database, logger, true));
-  await db.close();
-  return true;
+  if (database && !config.DATABASE_URL)
+    throw new ConfigError('Invalid configuration:\n  DATABASE_URL: Required');
+  return {
+    name: module.name,
+    async run(logger) {
+      if (!database) return false;
+      const db = await openMysqlDatabase(config.DATABASE_URL!, databaseOptions(database, logger, true));
+      await db.close();
+      return true;
+    },
+  };
 }
 
 function kitDeps(name: ServiceName, db: Database | null, backend: Backend, logger: Logger): ServiceDeps {
@@ -357,7 +380,13 @@ async function startBackground<C extends RequestContext, D extends ServiceDeps>(
 export async function startService<C extends RequestContext, D extends ServiceDeps>(
   def: ServiceDefinition<C, D>,
   config: ServiceConfig,
-  options: { backend: Backend; role: ServiceRole; logger?: Logger },
+  options: {
+    backend: Backend;
+    role: ServiceRole;
+    logger?: Logger;
+    /** Ends a start that is still waiting (for the migrate job): the process was told to stop. */
+    signal?: AbortSignal;
+  },
 ): Promise<RunningService<D>> {
   const { backend, role } = options;
   const logger = options.logger ?? createLogger(def.name, config.LOG_LEVEL);
@@ -373,6 +402,7 @@ export async function startService<C extends RequestContext, D extends ServiceDe
   try {
     const database = await openServiceDatabase(def.name, def.database, config, backend, logger);
     db = database;
+    if (database && !config.MIGRATE_ON_START) await untilMigrated(database, logger, options.signal);
     const deps = def.deps(kitDeps(def.name, database, backend, logger));
     let graphql;
     const key = callerKey(config.INTERNAL_SECRET);
@@ -398,11 +428,6 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     stops.push(...background.stops);
     const readiness = [
       ...(database ? [{ name: 'database', check: database.ping }] : []),
-      // Migrated by a job, not by itself: not ready (no traffic, the rollout waits) until the job
-      // has applied what this version needs.
-      ...(database && !config.MIGRATE_ON_START
-        ? [{ name: 'migrations', check: migrationsApplied(database) }]
-        : []),
       ...backend.readiness,
     ];
     const live = def.live?.(deps);
