@@ -245,8 +245,12 @@ export async function createGateway(
         ),
     },
     readinessDetails: config.NODE_ENV !== 'production',
+    // Subgraphs are reported, not required: every gateway replica reaches the same subgraphs, so a
+    // subgraph that is down would take every replica out of its Service — the whole graph, for
+    // the part of it that one subgraph serves.
     readiness: Object.entries(config.subgraphUrls).map(([name, url]) => ({
       name,
+      informational: true,
       check: async () => {
         const res = await undiciFetch(new URL('/health/live', url), {
           dispatcher: transport.agent,

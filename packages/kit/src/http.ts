@@ -6,7 +6,12 @@ import { REQUEST_ID_HEADER } from './caller';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 
-export type ReadinessCheck = { name: string; check: () => Promise<void> };
+export type ReadinessCheck = {
+  name: string;
+  check: () => Promise<void>;
+  /** Reported, but a failure does not make the process unready (another replica would not do better). */
+  informational?: boolean;
+};
 
 export interface GraphqlRoute<C extends BaseContext> {
   path: string;
@@ -174,7 +179,7 @@ export function createHttpApp<C extends BaseContext>(options: {
         }
       }),
     );
-    const ok = !draining && results.every(([, r]) => r === 'ok');
+    const ok = !draining && results.every(([, r], i) => r === 'ok' || readiness[i]!.informational);
     send(
       res,
       ok ? 200 : 503,

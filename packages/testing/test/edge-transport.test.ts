@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceName } from '@moim/events';
 import { CALLER_HEADER } from '@moim/kit';
-import { startTcpProxy } from '@moim/kit/testing';
+import { closedPort, startTcpProxy } from '@moim/kit/testing';
 import { postRaw, startGraph, type Graph } from '../src';
 
 // The transport between client, gateway and subgraphs, end to end on each backend: bodies that
@@ -222,6 +222,19 @@ describe('operations endpoints in production', () => {
     } finally {
       await gateway.stop();
     }
+  });
+});
+
+describe('gateway readiness', () => {
+  it('stays ready when a subgraph is down, and reports it (one subgraph must not take the graph down)', async () => {
+    const port = await closedPort();
+    const { url } = await gatewayTo({ chat: `http://127.0.0.1:${port}/graphql` });
+    const res = await fetch(new URL('/health/ready', url));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; checks: Record<string, string> };
+    expect(body.status).toBe('ok');
+    expect(body.checks.review).toBe('ok');
+    expect(body.checks.chat).not.toBe('ok');
   });
 });
 
