@@ -8,6 +8,7 @@ import {
   containerShape,
   deploymentsByComponent,
   helmTemplate,
+  parseManifests,
   podProblems,
   renderChart,
   ROOT,
@@ -25,6 +26,8 @@ import {
 const VALUES = { default: [], production: ['values-production.yaml'] } as const;
 const SUBGRAPHS = COMPONENTS.filter((c) => c.kind === 'subgraph').map((c) => c.name);
 const SERVED = COMPONENTS.filter((c) => c.kind !== 'worker').map((c) => c.name);
+const METRICS_PORT = COMPONENTS.find((c) => c.name === 'gateway')!.metricsPort!;
+const METRICS_LABEL = 'moim.app/metrics';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered YAML */
 type EnvVar = { name: string; value?: string; valueFrom?: any };
@@ -34,6 +37,31 @@ const secretKeyOf = (env: EnvVar[], name: string): string | undefined =>
   env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.key;
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** `helm template` with `--set-json`s (typed values: numbers, lists) and `--set`s. */
+const helmTemplateJson = (json: string[], set: string[] = []) =>
+  runTool('helm', [
+    'template',
+    'moim',
+    CHART,
+    ...json.flatMap((j) => ['--set-json', j]),
+    ...set.flatMap((s) => ['--set', s]),
+  ]);
+
+const isMetricsService = (service: K8sObject) => service.metadata.labels?.[METRICS_LABEL] === 'true';
+
+/** The ingress rules of the NetworkPolicies selecting the gateway's pods: ports, and peers (none: anyone). */
+function gatewayRules(objects: K8sObject[]): Array<{ ports: Array<string | number>; from?: unknown[] }> {
+  const pods = deploymentsByComponent(objects).get('gateway')!.spec.template.metadata.labels;
+  return byKind(objects, 'NetworkPolicy')
+    .filter((p) => selects(p.spec.podSelector, pods))
+    .flatMap((p) => p.spec.ingress ?? [])
+    .map((rule: { ports?: Array<{ port: string | number }>; from?: unknown[] }) => ({
+      ports: (rule.ports ?? []).map((p) => p.port),
+      ...(rule.from && { from: rule.from }),
+    }));
+}
+const MONITORING = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }];
 
 /** One template's output, as helm printed it after its `# Source:` line. */
 function renderedSource(stdout: string, template: string): string {
@@ -142,7 +170,10 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
 
   it('has a Service for the gateway and each subgraph, none for workers, no session affinity', () => {
     const services = byKind(objects, 'Service');
-    const served = services.map((s) => s.metadata.labels[COMPONENT_LABEL]).sort();
+    const served = services
+      .filter((s) => !isMetricsService(s))
+      .map((s) => s.metadata.labels[COMPONENT_LABEL])
+      .sort();
     expect(served).toEqual([...SERVED].sort());
     for (const service of services) {
       expect(service.spec.sessionAffinity ?? 'None').toBe('None');
@@ -166,6 +197,48 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
     const gateway = deployments.get('gateway')!;
     expect(gateway.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
     expect(containerOf(gateway).lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(0);
+    // A subgraph pauses too before it stops accepting: the gateway's requests keep coming until
+    // the endpoints drop the pod. Then up to 30 s of draining.
+    for (const component of SUBGRAPHS) {
+      const deployment = deployments.get(component)!;
+      expect(containerOf(deployment).lifecycle?.preStop?.sleep?.seconds, component).toBe(5);
+      expect(deployment.spec.template.spec.terminationGracePeriodSeconds, component).toBeGreaterThanOrEqual(
+        40,
+      );
+    }
+  });
+
+  it('gives subgraphs and workers five minutes to start (they wait for their migrations)', () => {
+    for (const [component, deployment] of deployments) {
+      const { startupProbe, livenessProbe, readinessProbe } = containerOf(deployment);
+      const budget = startupProbe.periodSeconds * startupProbe.failureThreshold;
+      if (component === 'gateway') expect(budget).toBeGreaterThanOrEqual(60);
+      else expect(budget, component).toBeGreaterThanOrEqual(300);
+      expect(startupProbe.httpGet, component).toEqual({ path: '/health/live', port: 'http' });
+      // Once started, liveness and readiness answer as before.
+      expect(livenessProbe, component).toMatchObject({ periodSeconds: 10, failureThreshold: 3 });
+      expect(readinessProbe, component).toMatchObject({ periodSeconds: 5, failureThreshold: 2 });
+    }
+  });
+
+  it('keeps the metrics port off the gateway Service: a ClusterIP Service of its own, open to monitoring', () => {
+    const services = byKind(objects, 'Service');
+    const gatewayPods = deployments.get('gateway')!.spec.template.metadata.labels;
+    const gateway = services.filter(
+      (s) => !isMetricsService(s) && selects({ matchLabels: s.spec.selector }, gatewayPods),
+    );
+    expect(gateway).toHaveLength(1);
+    expect(gateway[0]!.spec.ports.map((p: { name: string }) => p.name)).toEqual(['http']);
+    const metrics = services.filter(isMetricsService);
+    expect(metrics.map((s) => s.metadata.name)).toEqual([`${gateway[0]!.metadata.name}-metrics`]);
+    expect(metrics[0]!.spec.type).toBe('ClusterIP');
+    expect(metrics[0]!.spec.ports).toEqual([{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics' }]);
+    expect(selects({ matchLabels: metrics[0]!.spec.selector }, gatewayPods)).toBe(true);
+    expect(gatewayRules(objects)).toEqual([{ ports: ['http'] }, { ports: ['metrics'], from: MONITORING }]);
+    for (const monitor of byKind(objects, 'ServiceMonitor')) {
+      expect(services.filter((s) => selects(monitor.spec.selector, s.metadata.labels))).toEqual(metrics);
+      expect(monitor.spec.endpoints.map((e: { port: string }) => e.port)).toEqual(['metrics']);
+    }
   });
 
   it('has one PodDisruptionBudget per Deployment', () => {
@@ -322,6 +395,20 @@ describe('values', () => {
       ['components.gateway.terminationGracePeriodSeconds=10'],
       /terminationGracePeriodSeconds': minimum: got 10, want 35/,
     ],
+    // The tag is the app.kubernetes.io/version label too: 63 characters at most.
+    [
+      [`image.tag=${'1'.repeat(64)}`],
+      /at '\/image\/tag': value must be 'a tag usable as the app\.kubernetes\.io\/version label: at most 63 letters/,
+    ],
+    [
+      ['image.tag=1.0.0+build'],
+      /at '\/image\/tag': value must be 'a tag usable as the app\.kubernetes\.io\/version label/,
+    ],
+    [
+      ['components.social.resources.requests.cpu=1e3m'],
+      /at '\/components\/social\/resources\/requests\/cpu'/,
+    ],
+    [['components.social.preStopSleepSeconds=31'], /preStopSleepSeconds': maximum: got 31, want 30/],
   ])('the schema refuses --set %s, naming the value', (set, message) => {
     const run = helmTemplate([], set);
     expect(run.status).not.toBe(0);
@@ -345,11 +432,113 @@ describe('values', () => {
       ['components.review-worker.env.WORKER_QUEUES=x'],
       /components\.review-worker\.env\.WORKER_QUEUES is set by the chart/,
     ],
+    [
+      ['components.social.terminationGracePeriodSeconds=36'],
+      /components\.social: terminationGracePeriodSeconds \(36\) must cover the preStop pause \(5 s\) and the 30 s drain: 40 or more/,
+    ],
   ])('the checks refuse --set %s with a message', (set, message) => {
     const run = helmTemplate([], set);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/moim: invalid values:/);
     expect(run.stderr).toMatch(message);
+  });
+
+  const socialResources = (objects: K8sObject[]) =>
+    containerOf(deploymentsByComponent(objects).get('social')!).resources;
+  it.each([
+    [
+      'quantities as numbers (cpu 0.5, memory 1e9)',
+      ['components.social.resources={"requests":{"cpu":0.5,"memory":1e9}}'],
+      (objects: K8sObject[]) => expect(socialResources(objects).requests).toEqual({ cpu: 0.5, memory: 1e9 }),
+    ],
+    [
+      'quantities with exponents and E/P suffixes, and ephemeral-storage',
+      [
+        'components.social.resources={"requests":{"cpu":"1.5","memory":"1e9","ephemeral-storage":"512Mi"},' +
+          '"limits":{"memory":"2E","ephemeral-storage":"1Pi"}}',
+      ],
+      (objects: K8sObject[]) =>
+        expect(socialResources(objects)).toEqual({
+          requests: { cpu: '1.5', memory: '1e9', 'ephemeral-storage': '512Mi' },
+          limits: { memory: '2E', 'ephemeral-storage': '1Pi' },
+        }),
+    ],
+    [
+      'compound durations (1m30s)',
+      ['serviceMonitor={"enabled":true,"interval":"1m30s","scrapeTimeout":"1m"}'],
+      (objects: K8sObject[]) =>
+        expect(byKind(objects, 'ServiceMonitor')[0]!.spec.endpoints[0]).toMatchObject({
+          interval: '1m30s',
+          scrapeTimeout: '1m',
+        }),
+    ],
+    [
+      'a tag of 63 characters, the longest label value',
+      [`image.tag="${'v1.2.3-rc.1_'.repeat(5)}abc"`],
+      (objects: K8sObject[]) =>
+        expect(byKind(objects, 'Deployment')[0]!.metadata.labels['app.kubernetes.io/version']).toHaveLength(
+          63,
+        ),
+    ],
+  ])('accepts %s, and renders them', async (_, json, check) => {
+    const run = helmTemplateJson(json);
+    expect(run.status, run.stderr).toBe(0);
+    const objects = parseManifests(run.stdout);
+    expect(await schemaProblems(objects)).toEqual([]);
+    check(objects);
+  });
+
+  it('keeps preStopSleepSeconds: 0 (no pause) and takes one for any component', () => {
+    const deployments = deploymentsByComponent(
+      renderChart(
+        [],
+        ['components.review.preStopSleepSeconds=0', 'components.chat-worker.preStopSleepSeconds=3'],
+      ),
+    );
+    expect(containerOf(deployments.get('review')!).lifecycle).toBeUndefined();
+    expect(containerOf(deployments.get('social')!).lifecycle.preStop).toEqual({ sleep: { seconds: 5 } });
+    expect(containerOf(deployments.get('chat-worker')!).lifecycle.preStop).toEqual({ sleep: { seconds: 3 } });
+    expect(containerOf(deployments.get('media-worker')!).lifecycle).toBeUndefined();
+  });
+
+  it.each(['LoadBalancer', 'NodePort'])(
+    'publishes only the http port with a %s gateway Service; metrics stay on the ClusterIP one',
+    (type) => {
+      const objects = renderChart(
+        [],
+        [`components.gateway.service.type=${type}`, 'serviceMonitor.enabled=true'],
+      );
+      const services = new Map(byKind(objects, 'Service').map((s) => [s.metadata.name as string, s]));
+      const gateway = services.get('moim-gateway')!;
+      expect(gateway.spec.type).toBe(type);
+      expect(gateway.spec.ports.map((p: { port: number }) => p.port)).toEqual([4000]);
+      const metrics = services.get('moim-gateway-metrics')!;
+      expect(metrics.spec.type).toBe('ClusterIP');
+      expect(metrics.spec.ports.map((p: { port: number }) => p.port)).toEqual([METRICS_PORT]);
+      const [monitor] = byKind(objects, 'ServiceMonitor');
+      expect(selects(monitor!.spec.selector, metrics.metadata.labels)).toBe(true);
+      expect(selects(monitor!.spec.selector, gateway.metadata.labels)).toBe(false);
+    },
+  );
+
+  it('opens the metrics port to networkPolicy.metricsFrom only, and to nobody when it is empty', () => {
+    const peers = [
+      {
+        namespaceSelector: { matchLabels: { team: 'observability' } },
+        podSelector: { matchLabels: { app: 'prometheus' } },
+      },
+    ];
+    const custom = parseManifests(
+      helmTemplateJson([`networkPolicy.metricsFrom=${JSON.stringify(peers)}`]).stdout,
+    );
+    expect(gatewayRules(custom)).toEqual([{ ports: ['http'] }, { ports: ['metrics'], from: peers }]);
+    // An empty `from` would admit everyone: no rule at all instead.
+    const none = parseManifests(helmTemplateJson(['networkPolicy.metricsFrom=[]']).stdout);
+    expect(gatewayRules(none)).toEqual([{ ports: ['http'] }]);
+    expect(subgraphIngressProblems(none, SUBGRAPHS)).toEqual([]);
+    const run = helmTemplateJson(['networkPolicy.metricsFrom=[{}]']);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/at '\/networkPolicy\/metricsFrom\/0': minProperties: got 0, want 1/);
   });
 
   it('accepts a bucket with gcs, and production values with another tag', () => {

@@ -139,7 +139,7 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
   });
 
   it('has a Service for the gateway and each subgraph alone, without session affinity', () => {
-    const services = ofKind('Service');
+    const services = ofKind('Service').filter((s) => s.metadata.name !== 'moim-gateway-metrics');
     const served = services.map((s) => {
       const targets = [...deployments].filter(([, d]) =>
         selects({ matchLabels: s.spec.selector }, d.spec.template.metadata.labels),
@@ -149,16 +149,33 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
       const c = COMPONENTS.find((x) => x.name === name)!;
       expect(s.metadata.name).toBe(deployment.metadata.name);
       expect(s.spec.sessionAffinity ?? 'None').toBe('None');
-      expect(s.spec.ports).toContainEqual(
-        expect.objectContaining({ name: 'http', port: c.port, targetPort: 'http' }),
-      );
-      if (c.metricsPort)
-        expect(s.spec.ports).toContainEqual(
-          expect.objectContaining({ name: 'metrics', port: c.metricsPort, targetPort: 'metrics' }),
-        );
+      // The http port alone: a gateway Service patched into a LoadBalancer never publishes metrics.
+      expect(s.spec.ports).toEqual([{ name: 'http', port: c.port, targetPort: 'http', protocol: 'TCP' }]);
       return name;
     });
     expect(sorted(served)).toEqual(sorted(['gateway', ...SUBGRAPHS]));
+  });
+
+  it("serves the gateway's metrics on a ClusterIP Service of their own, open to the monitoring namespace alone", () => {
+    const gatewayPods = gateway().spec.template.metadata.labels;
+    const metrics = ofKind('Service').filter((s) => s.metadata.name === 'moim-gateway-metrics');
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]!.spec.type).toBe('ClusterIP');
+    expect(selects({ matchLabels: metrics[0]!.spec.selector }, gatewayPods)).toBe(true);
+    const { metricsPort } = COMPONENTS.find((c) => c.name === 'gateway')!;
+    expect(metrics[0]!.spec.ports).toEqual([
+      { name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
+    const rules = ofKind('NetworkPolicy')
+      .filter((p) => selects(p.spec.podSelector, gatewayPods))
+      .flatMap((p) => p.spec.ingress ?? []);
+    expect(rules).toEqual([
+      { ports: [{ port: 4000, protocol: 'TCP' }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: metricsPort, protocol: 'TCP' }],
+      },
+    ]);
   });
 
   it('points the gateway at the subgraph Services by their final names', () => {
@@ -260,6 +277,24 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
     }
     // Endpoints drop a gateway pod before it stops accepting WebSockets.
     expect(containerOf(gateway()).lifecycle?.preStop).toBeDefined();
+    // And a subgraph's before it stops accepting the gateway's requests; then 30 s of draining.
+    for (const name of SUBGRAPHS) {
+      const d = deployments.get(name)!;
+      expect(containerOf(d).lifecycle?.preStop, name).toEqual({ sleep: { seconds: 5 } });
+      expect(podSpecOf(d).terminationGracePeriodSeconds, name).toBeGreaterThanOrEqual(40);
+    }
+  });
+
+  it('gives subgraphs and workers five minutes to start (they wait for their migrations)', () => {
+    for (const [name, d] of deployments) {
+      const { startupProbe, livenessProbe, readinessProbe } = containerOf(d);
+      const budget = startupProbe.periodSeconds * startupProbe.failureThreshold;
+      expect(budget, name).toBeGreaterThanOrEqual(name === 'gateway' ? 60 : 300);
+      expect(startupProbe.httpGet, name).toEqual({ path: '/health/live', port: 'http' });
+      // Once started, liveness and readiness answer as before.
+      expect(livenessProbe, name).toMatchObject({ periodSeconds: 10, failureThreshold: 3 });
+      expect(readinessProbe, name).toMatchObject({ periodSeconds: 5, failureThreshold: 2 });
+    }
   });
 
   it('takes credentials from moim-secrets: each process its own database, the migrate Job all five', () => {

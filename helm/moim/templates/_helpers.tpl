@@ -66,7 +66,7 @@ podDefaults. hasKey, not `default`, so that replicas: 0 stays 0.
 {{- $_ := set $out "replicas" (int (ternary $values.replicas $defaults.replicas (hasKey $values "replicas"))) -}}
 {{- $_ := set $out "resources" ($values.resources | default $defaults.resources) -}}
 {{- $_ := set $out "terminationGracePeriodSeconds" (int ($values.terminationGracePeriodSeconds | default $defaults.terminationGracePeriodSeconds)) -}}
-{{- $_ := set $out "preStopSleepSeconds" (int ($values.preStopSleepSeconds | default 0)) -}}
+{{- $_ := set $out "preStopSleepSeconds" (int (ternary $values.preStopSleepSeconds 0 (hasKey $values "preStopSleepSeconds"))) -}}
 {{- $_ := set $out "autoscaling" ($values.autoscaling | default (dict "enabled" false)) -}}
 {{- /* The table's env last: WORKER_QUEUES is the component's identity, not a tunable. */ -}}
 {{- $_ := set $out "env" (merge (deepCopy ($facts.env | default dict)) ($values.env | default dict)) -}}
@@ -256,15 +256,22 @@ capabilities:
 {{- end -}}
 
 {{/*
-Probes on the http port. The startup probe gives a slow start two minutes before liveness counts;
-readiness gates traffic and rollouts: a pod is unready while its database has pending migrations,
-and while it drains.
+Probes on the http port (pass the component's kind). The startup probe gives a slow start time
+before liveness counts: two minutes for the gateway; five for subgraphs and workers, which with
+MIGRATE_ON_START=false wait (not listening yet, logging every 10 s) until their service's
+migrations are applied — the migrate hook, or a Job run by hand. Readiness gates traffic and
+rollouts: a pod is unready until then, and while it drains.
 */}}
 {{- define "moim.probes" -}}
 startupProbe:
   httpGet: { path: /health/live, port: http }
+  {{- if eq . "gateway" }}
   periodSeconds: 2
   failureThreshold: 60
+  {{- else }}
+  periodSeconds: 5
+  failureThreshold: 60
+  {{- end }}
 livenessProbe:
   httpGet: { path: /health/live, port: http }
   periodSeconds: 10
@@ -376,7 +383,7 @@ spec:
                 name: {{ include "moim.objectName" (dict "root" $root "name" "config") }}
           env:
             {{- include "moim.componentEnv" (dict "root" $root "c" $c) | trim | nindent 12 }}
-          {{- include "moim.probes" $root | nindent 10 }}
+          {{- include "moim.probes" $c.kind | nindent 10 }}
           {{- if $c.preStopSleepSeconds }}
           lifecycle:
             preStop:
@@ -416,7 +423,11 @@ spec:
       {{- include "moim.scheduling" $ctx | trim | nindent 6 }}
 {{- end -}}
 
-{{/* The ClusterIP Service of the gateway or a subgraph (workers have none). */}}
+{{/*
+The Service of the gateway or a subgraph (workers have none): the http port alone. The gateway's
+metrics port has a ClusterIP Service of its own (service-gateway-metrics.yaml), so a gateway
+Service of type LoadBalancer or NodePort never publishes it.
+*/}}
 {{- define "moim.service" -}}
 {{- $root := .root -}}
 {{- $c := include "moim.component" . | fromYaml -}}
@@ -442,11 +453,6 @@ spec:
     - name: http
       port: {{ $c.port }}
       targetPort: http
-    {{- if $c.metricsPort }}
-    - name: metrics
-      port: {{ $c.metricsPort }}
-      targetPort: metrics
-    {{- end }}
 {{- end -}}
 
 {{/* CPU autoscaling of the gateway or chat, when components.<name>.autoscaling.enabled. */}}
