@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENTS, databaseUrlKey } from '../components';
 import {
@@ -78,6 +78,21 @@ const checksumsOf = (objects: K8sObject[]) =>
       (d) => d.spec.template.metadata.annotations?.['checksum/config'] as string | undefined,
     ),
   );
+
+describe('templates', () => {
+  it('are named <kind>-<component>.yaml, with a Deployment and a PodDisruptionBudget file per component', () => {
+    const files = readdirSync(`${CHART}/templates`);
+    const others = ['_helpers.tpl', 'NOTES.txt', 'checks.yaml'];
+    for (const file of files.filter((f) => !others.includes(f)))
+      expect(file).toMatch(
+        /^(deployment|service|hpa|pdb|job|configmap|networkpolicy|ingress|servicemonitor|pvc|serviceaccount)-[a-z-]+\.yaml$/,
+      );
+    for (const c of COMPONENTS) {
+      expect(files).toContain(`deployment-${c.name}.yaml`);
+      expect(files).toContain(`pdb-${c.name}.yaml`);
+    }
+  });
+});
 
 describe('helm lint', () => {
   it.each(Object.entries(VALUES))('passes with %s values, without errors or warnings', (_, files) => {

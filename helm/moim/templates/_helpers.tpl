@@ -489,3 +489,23 @@ spec:
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{- /*
+A component's PodDisruptionBudget: a drain or a node upgrade takes at most one of its pods at a
+time (and can still take a single-replica component's only pod, so a drain never blocks).
+*/ -}}
+{{- define "moim.pdb" -}}
+{{- $c := include "moim.component" . | fromYaml -}}
+{{- $ctx := dict "root" .root "name" $c.name "kind" $c.kind -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "moim.objectName" $ctx }}
+  labels:
+    {{- include "moim.labels" $ctx | nindent 4 }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      {{- include "moim.selectorLabels" $ctx | nindent 6 }}
+{{- end }}
