@@ -17,12 +17,12 @@ import { SERVICE_MODULES } from './service-modules';
 const logger = createLogger('migrate', process.env.LOG_LEVEL ?? 'info');
 const exit = (code: number) => logger.flush(() => process.exit(code));
 
-/** `media` and a ConfigError's lines → `  media GCS_BUCKET: Required …`. */
-const problemsOf = (service: string, err: ConfigError) =>
-  err.message
-    .split('\n')
-    .slice(1)
-    .map((line) => `  ${service} ${line.trim()}`);
+/** `media` and a ConfigError's lines → `  media GCS_BUCKET: Required …` (one line at least). */
+const problemsOf = (service: string, err: ConfigError) => {
+  const lines = err.message.split('\n');
+  const problems = lines[0]!.startsWith('Invalid configuration') ? lines.slice(1) : lines;
+  return (problems.length ? problems : [err.message]).map((line) => `  ${service} ${line.trim()}`);
+};
 
 try {
   const started = performance.now();
@@ -30,10 +30,7 @@ try {
   const migrations: ServiceMigration[] = [];
   for (const { name } of SERVICES) {
     const key = `${envStem(name)}_DATABASE_URL`;
-    if (!process.env[key]) {
-      problems.push(`  ${key}: Required`);
-      continue;
-    }
+    if (!process.env[key]) problems.push(`  ${key}: Required`);
     try {
       migrations.push(
         serviceMigration(SERVICE_MODULES[name], {
@@ -44,7 +41,10 @@ try {
       );
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      problems.push(...problemsOf(name, err));
+      // Its missing database URL is already listed under the secret's name.
+      problems.push(
+        ...problemsOf(name, err).filter((line) => process.env[key] || !line.includes(' DATABASE_URL:')),
+      );
     }
   }
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);

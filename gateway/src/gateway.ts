@@ -230,6 +230,7 @@ export async function createGateway(
   const hub = createHub({ pubsub, logger, formatError, maxPending: 1000 });
 
   const metrics = createMetrics('gateway');
+  const reachable = new Map<string, boolean>();
   const http = createHttpApp({
     logger,
     metrics,
@@ -252,11 +253,20 @@ export async function createGateway(
       name,
       informational: true,
       check: async () => {
-        const res = await undiciFetch(new URL('/health/live', url), {
-          dispatcher: transport.agent,
-          signal: AbortSignal.timeout(2000),
-        });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        try {
+          const res = await undiciFetch(new URL('/health/live', url), {
+            dispatcher: transport.agent,
+            signal: AbortSignal.timeout(2000),
+          });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        } catch (err) {
+          // Said once per change, whatever the probes' rate: production shows no readiness details.
+          if (reachable.get(name) !== false) logger.warn({ subgraph: name, err }, 'subgraph unreachable');
+          reachable.set(name, false);
+          throw err;
+        }
+        if (reachable.get(name) === false) logger.info({ subgraph: name }, 'subgraph reachable again');
+        reachable.set(name, true);
       },
     })),
   });

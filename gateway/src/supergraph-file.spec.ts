@@ -56,18 +56,23 @@ describe('supergraphFile', () => {
   });
 
   it('hands nothing over after cleanup, even from a read under way when it came', async () => {
-    writeFileSync(path, 'v1');
+    let release: ((text: string) => void) | undefined;
+    let reads = 0;
+    // The first read answers at once; the next ones wait until the test lets them.
+    const read = async () => (reads++ === 0 ? 'v1' : new Promise<string>((resolve) => (release = resolve)));
     const update = vi.fn();
-    const { cleanup } = await start(update);
-    writeFileSync(path, 'v2');
-    // Cleanup while reads are being made: whichever read is in flight must not deliver.
-    await new Promise((resolve) => setImmediate(resolve));
+    const hook = supergraphFile(path, 5, logger, read);
+    const { cleanup } = await hook({
+      update,
+      healthCheck: async () => {},
+      getDataSource: () => ({}) as never,
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
     await cleanup!();
-    const calls = update.mock.calls.length;
-    writeFileSync(path, 'v3');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(update.mock.calls.length).toBe(calls);
-    expect(update).not.toHaveBeenCalledWith('v3');
+    release!('v2');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(update).not.toHaveBeenCalled();
+    expect(reads).toBe(2);
   });
 
   it('refuses to start on a missing file, naming the variable', async () => {

@@ -8,15 +8,20 @@ import { ConfigError, type Logger } from '@moim/kit';
  * every few seconds does not). A file that fails to parse or build leaves the current supergraph
  * serving, and is reported once, not at every read.
  */
-export function supergraphFile(path: string, pollMs: number, logger: Logger): SupergraphSdlHook {
+export function supergraphFile(
+  path: string,
+  pollMs: number,
+  logger: Logger,
+  read: (path: string) => Promise<string> = (file) => readFile(file, 'utf8'),
+): SupergraphSdlHook {
   return async ({ update }) => {
-    let seen = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    let seen = await read(path).catch((err: NodeJS.ErrnoException) => {
       throw new ConfigError(`Invalid configuration:\n  SUPERGRAPH_PATH: cannot read ${path} (${err.code})`);
     });
     const check = async () => {
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
+        text = await read(path);
       } catch (err) {
         logger.warn({ err, path }, 'supergraph file unreadable: keeping the current supergraph');
         return;

@@ -10,7 +10,8 @@ import {
 } from './manifests';
 
 // The chart and the kustomize overlays are two ways to deploy the same thing: the same components,
-// each with the same command, ports and probes — and those are the component list's.
+// each with the same command, ports and probes (startup budgets included) — and those are the
+// component list's.
 
 const renderings: Array<[string, () => K8sObject[]]> = [
   ['chart (default values)', () => renderChart()],
@@ -31,6 +32,12 @@ const expected: Record<string, ContainerShape> = Object.fromEntries(
       ports: { http: c.port, ...(c.metricsPort ? { metrics: c.metricsPort } : {}) },
       liveness: { path: '/health/live', port: c.port },
       readiness: { path: '/health/ready', port: c.port },
+      // Long enough for a new release to wait for its migrate job (gateway: no database).
+      startup: {
+        path: '/health/live',
+        port: c.port,
+        seconds: c.kind === 'gateway' ? expect.any(Number) : expect.toSatisfy((s: number) => s >= 300),
+      } as ContainerShape['startup'],
     },
   ]),
 );

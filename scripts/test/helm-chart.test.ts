@@ -138,6 +138,7 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
         ports,
         liveness: { path: '/health/live', port: component.port },
         readiness: { path: '/health/ready', port: component.port },
+        startup: { path: '/health/live', port: component.port, seconds: expect.any(Number) },
       });
       const labels = deployment.spec.template.metadata.labels;
       expect(labels, component.name).toMatchObject({

@@ -133,6 +133,7 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
         ports: { http: c.port, ...(c.metricsPort ? { metrics: c.metricsPort } : {}) },
         liveness: { path: '/health/live', port: c.port },
         readiness: { path: '/health/ready', port: c.port },
+        startup: { path: '/health/live', port: c.port, seconds: expect.any(Number) },
       });
       for (const [name, value] of Object.entries(c.env)) expect(env(deployment).get(name)?.value).toBe(value);
     }

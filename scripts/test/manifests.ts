@@ -124,6 +124,8 @@ export interface ContainerShape {
   ports: Record<string, number>;
   liveness: { path: string; port: number } | null;
   readiness: { path: string; port: number } | null;
+  /** How long a start may take before the kubelet restarts it: seconds, with its endpoint. */
+  startup: { path: string; port: number; seconds: number } | null;
 }
 
 /** What must agree between renderings of one component: command, named ports, probes. */
@@ -144,6 +146,13 @@ export function containerShape(deployment: K8sObject): ContainerShape {
     ports,
     liveness: probe(container.livenessProbe),
     readiness: probe(container.readinessProbe),
+    startup: container.startupProbe
+      ? {
+          ...probe(container.startupProbe)!,
+          seconds:
+            (container.startupProbe.periodSeconds ?? 10) * (container.startupProbe.failureThreshold ?? 3),
+        }
+      : null,
   };
 }
 

@@ -20,7 +20,13 @@ import {
   startEventConsumer,
   type EventHandlers,
 } from './consumer';
-import { openMysqlDatabase, type Database, type DatabaseOptions, type MigrationClass } from './db';
+import {
+  MissingDatabaseError,
+  openMysqlDatabase,
+  type Database,
+  type DatabaseOptions,
+  type MigrationClass,
+} from './db';
 import { ConfigError, type ServiceConfig } from './env';
 import { createHttpApp, type HttpApp, type HttpRoute } from './http';
 import {
@@ -238,6 +244,23 @@ function databaseOptions(
 /** How often a service started without migrating checks whether the migrate job has run. */
 const MIGRATION_POLL_MS = 1000;
 
+/** Opens the database once the migrate job has created it (a first install applies both at once). */
+async function untilCreated<T>(open: () => Promise<T>, logger: Logger, signal?: AbortSignal): Promise<T> {
+  let said = 0;
+  for (;;) {
+    try {
+      return await open();
+    } catch (err) {
+      if (!(err instanceof MissingDatabaseError)) throw err;
+      if (Date.now() - said >= 10_000) {
+        said = Date.now();
+        logger.warn(`waiting for the migrate job: ${err.message}`);
+      }
+    }
+    await sleep(MIGRATION_POLL_MS, undefined, { signal });
+  }
+}
+
 /**
  * Waits until no migration of this version is pending: a deployment's migrate job applies them
  * (MIGRATE_ON_START=false), and a process of a new release must neither serve nor consume jobs on
@@ -400,7 +423,10 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     db = null;
   };
   try {
-    const database = await openServiceDatabase(def.name, def.database, config, backend, logger);
+    const open = () => openServiceDatabase(def.name, def.database, config, backend, logger);
+    const database = config.MIGRATE_ON_START
+      ? await open()
+      : await untilCreated(open, logger, options.signal);
     db = database;
     if (database && !config.MIGRATE_ON_START) await untilMigrated(database, logger, options.signal);
     const deps = def.deps(kitDeps(def.name, database, backend, logger));

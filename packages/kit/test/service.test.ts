@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createLogger,
+  dropMysqlDatabase,
   serviceMigration,
   CALLER_HEADER,
   defineJob,
@@ -18,7 +20,14 @@ import {
   type ServiceDefinition,
   type ServiceDeps,
 } from '../src';
-import { eventually, openTestBackend, TEST_SECRET, testEnv, type TestBackend } from '../src/testing';
+import {
+  eventually,
+  openTestBackend,
+  TEST_MYSQL_URL,
+  TEST_SECRET,
+  testEnv,
+  type TestBackend,
+} from '../src/testing';
 
 // What the kit does with a service definition, whatever the service: here a small one without
 // tables, the kind search will be, named media so it may use media's job queues (JOB_QUEUES).
@@ -89,39 +98,46 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     }
     const def = { ...base, database: { entities: [Note], migrations: [CreateNote1700000000000] } };
     test = await openTestBackend(kind);
-    const databaseUrl = await test.databaseUrl('media');
-    const env = testEnv({ ...test.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+    // On MySQL a database the migrate job has not even created yet (a first install).
+    const missing = `${TEST_MYSQL_URL}/moim_test_missing_${randomBytes(4).toString('hex')}`;
+    const env = testEnv({ ...test.env, ...(kind === 'servers' ? { DATABASE_URL: missing } : {}) });
     const config = (migrate: boolean) =>
       loadEnv(serviceEnv(4001), { ...env, MIGRATE_ON_START: String(migrate) });
-    const stopping = new AbortController();
-    const abandoned = startService(def, config(false), {
-      backend: test.backend,
-      role: 'api',
-      signal: stopping.signal,
-    });
-    stopping.abort();
-    await expect(abandoned).rejects.toMatchObject({ name: 'AbortError' });
+    try {
+      // A stop signal ends the wait (here a second into it).
+      const stopping = new AbortController();
+      const abandoned = startService(def, config(false), {
+        backend: test.backend,
+        role: 'api',
+        signal: stopping.signal,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      stopping.abort();
+      await expect(abandoned).rejects.toMatchObject({ name: 'AbortError' });
 
-    let started = false;
-    const starting = startService(def, config(false), { backend: test.backend, role: 'api' }).then((s) => {
-      started = true;
-      running.push(s);
-      return s;
-    });
-    // It checks every second: still waiting after two checks.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(started).toBe(false);
-    if (kind === 'servers') {
-      const module = { name: 'media' as const, loadEnv: () => config(true), define: () => def };
-      expect(await serviceMigration(module, env).run(createLogger('test', 'silent'))).toBe(true);
-    } else {
-      // The embedded backend has no migrate job: a start that migrates does it.
-      const other = await startService(def, config(true), { backend: test.backend, role: 'api' });
-      await other.stop();
+      let started = false;
+      const starting = startService(def, config(false), { backend: test.backend, role: 'api' }).then((s) => {
+        started = true;
+        running.push(s);
+        return s;
+      });
+      // It checks every second: still waiting after two checks.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(started).toBe(false);
+      if (kind === 'servers') {
+        const module = { name: 'media' as const, loadEnv: () => config(true), define: () => def };
+        expect(await serviceMigration(module, env).run(createLogger('test', 'silent'))).toBe(true);
+      } else {
+        // The embedded backend has no migrate job: a start that migrates does it.
+        const other = await startService(def, config(true), { backend: test.backend, role: 'api' });
+        await other.stop();
+      }
+      const service = await starting;
+      const url = await service.listen(0, '127.0.0.1');
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    } finally {
+      if (kind === 'servers') await dropMysqlDatabase(missing);
     }
-    const service = await starting;
-    const url = await service.listen(0, '127.0.0.1');
-    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
   });
 
   it('refuses to start a service that consumes events without a database', async () => {

@@ -8,7 +8,13 @@ export {
   type MigrationClass,
   type TransactionOptions,
 } from './database';
-export { dropMysqlDatabase, ensureMysqlDatabase, mysqlLabel, openMysqlDatabase } from './mysql';
+export {
+  dropMysqlDatabase,
+  ensureMysqlDatabase,
+  MissingDatabaseError,
+  mysqlLabel,
+  openMysqlDatabase,
+} from './mysql';
 export { openSqliteDatabase } from './sqlite';
 export * from './queries';
 export { marks, rowReader, sqlParams, sqlPerShape, type RowReader } from './reads';

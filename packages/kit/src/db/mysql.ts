@@ -17,6 +17,9 @@ export const mysqlLabel = (url: string): string => `${addressOf(url, 3306)}${new
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 /** Connection failures become one clear line naming the address tried; other errors pass. */
+/** The service's database does not exist (yet): the migrate job creates it. */
+export class MissingDatabaseError extends UnavailableError {}
+
 async function reachable<T>(url: string, connect: () => Promise<T>): Promise<T> {
   try {
     return await connect();
@@ -24,6 +27,13 @@ async function reachable<T>(url: string, connect: () => Promise<T>): Promise<T> 
     const code = (err as { code?: string }).code ?? '';
     if (UNREACHABLE.has(code))
       throw new UnavailableError(`Cannot reach MySQL at ${addressOf(url, 3306)} (${code})`, { cause: err });
+    if (code === 'ER_BAD_DB_ERROR')
+      throw new MissingDatabaseError(
+        `MySQL at ${addressOf(url, 3306)} has no database ${databaseName(url)}`,
+        {
+          cause: err,
+        },
+      );
     if (code === 'ER_ACCESS_DENIED_ERROR')
       throw new UnavailableError(`MySQL at ${addressOf(url, 3306)} refused the user and password (${code})`, {
         cause: err,
