@@ -14,7 +14,7 @@ import { SEEDERS, SERVICE_MODULES } from './service-modules';
 
 // npm start: every subgraph, its workers and the gateway in one process, from the same factories
 // the containers use, with demo data loaded on first start.
-runMain('moim', async () => {
+runMain('moim', async (signal) => {
   const started = performance.now();
   const local = localConfig();
   const logger = createLogger('moim', local.logLevel);
@@ -48,7 +48,7 @@ runMain('moim', async () => {
     await backend.close();
   };
   try {
-    services = await startServices({ backend, env: local.serviceEnv, modules: SERVICE_MODULES });
+    services = await startServices({ backend, env: local.serviceEnv, modules: SERVICE_MODULES, signal });
     if (local.seed.demo)
       await seedDemo(services.services, logger, { admin: local.seed.admin, seeders: SEEDERS });
     const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));

@@ -29,6 +29,8 @@ export async function startServices(options: {
   host?: string;
   /** The service modules, when imported statically (a bundle cannot follow `@moim/${name}`). */
   modules?: Readonly<Record<ServiceName, ServiceModule>>;
+  /** Ends a start that is waiting (for a migrate job): the process was told to stop. */
+  signal?: AbortSignal;
 }): Promise<StartedServices> {
   const services = new Map<ServiceName, RunningService>();
   const urls = new Map<ServiceName, string>();
@@ -42,6 +44,7 @@ export async function startServices(options: {
       const running = await startService(module.define(config), config, {
         backend: options.backend,
         role: 'all',
+        signal: options.signal,
       });
       services.set(name, running);
       urls.set(name, `${await running.listen(config.PORT, options.host ?? '127.0.0.1')}/graphql`);

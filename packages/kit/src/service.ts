@@ -423,6 +423,10 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     db = null;
   };
   try {
+    if (!config.MIGRATE_ON_START && backend.kind === 'embedded')
+      throw new ConfigError(
+        'Invalid configuration:\n  MIGRATE_ON_START: false waits for the migrate job of a deployment (servers backend); the embedded backend migrates at start',
+      );
     const open = () => openServiceDatabase(def.name, def.database, config, backend, logger);
     const database = config.MIGRATE_ON_START
       ? await open()

@@ -81,7 +81,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     expect(() => service.deps.db.dataSource).toThrow('media declares no database');
   });
 
-  it('started without migrating, waits for the migrate job before it serves (or gives up on a stop signal)', async () => {
+  it('with MIGRATE_ON_START=false waits for the migrate job before it serves, or gives up on a stop signal (embedded: refused, no job runs there)', async () => {
     const Note = new EntitySchema<{ id: string }>({
       name: 'Note',
       tableName: 'note',
@@ -97,10 +97,16 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       }
     }
     const def = { ...base, database: { entities: [Note], migrations: [CreateNote1700000000000] } };
+    if (kind === 'embedded') {
+      await expect(start(def, 'api', { MIGRATE_ON_START: 'false' })).rejects.toThrow(
+        /MIGRATE_ON_START: false waits for the migrate job of a deployment/,
+      );
+      return;
+    }
     test = await openTestBackend(kind);
-    // On MySQL a database the migrate job has not even created yet (a first install).
+    // A database the migrate job has not even created yet (a first install).
     const missing = `${TEST_MYSQL_URL}/moim_test_missing_${randomBytes(4).toString('hex')}`;
-    const env = testEnv({ ...test.env, ...(kind === 'servers' ? { DATABASE_URL: missing } : {}) });
+    const env = testEnv({ ...test.env, DATABASE_URL: missing });
     const config = (migrate: boolean) =>
       loadEnv(serviceEnv(4001), { ...env, MIGRATE_ON_START: String(migrate) });
     try {
@@ -124,19 +130,13 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       // It checks every second: still waiting after two checks.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(started).toBe(false);
-      if (kind === 'servers') {
-        const module = { name: 'media' as const, loadEnv: () => config(true), define: () => def };
-        expect(await serviceMigration(module, env).run(createLogger('test', 'silent'))).toBe(true);
-      } else {
-        // The embedded backend has no migrate job: a start that migrates does it.
-        const other = await startService(def, config(true), { backend: test.backend, role: 'api' });
-        await other.stop();
-      }
+      const module = { name: 'media' as const, loadEnv: () => config(true), define: () => def };
+      expect(await serviceMigration(module, env).run(createLogger('test', 'silent'))).toBe(true);
       const service = await starting;
       const url = await service.listen(0, '127.0.0.1');
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
     } finally {
-      if (kind === 'servers') await dropMysqlDatabase(missing);
+      await dropMysqlDatabase(missing);
     }
   });
 
