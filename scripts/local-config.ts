@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envStem, SERVICES, type ServiceName } from '@moim/events';
 import { ConfigError, type BackendConfig, type BackendKind } from '@moim/kit';
+import { databaseUrlKey } from './components';
 
 /** `npm start` keeps its embedded data here unless DATA_DIR says otherwise. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -20,11 +21,9 @@ export function chooseBackend(env: Record<string, string | undefined>): { kind: 
   const asked = env.MOIM_BACKEND;
   if (asked === 'servers' || asked === 'embedded') return { kind: asked, why: `MOIM_BACKEND=${asked}` };
   if (asked) throw new ConfigError(`Invalid configuration:\n  MOIM_BACKEND: must be servers or embedded`);
-  const configured = [
-    'MYSQL_URL',
-    'REDIS_URL',
-    ...SERVICES.map((s) => `${envStem(s.name)}_DATABASE_URL`),
-  ].filter((name) => env[name]);
+  const configured = ['MYSQL_URL', 'REDIS_URL', ...SERVICES.map((s) => databaseUrlKey(s.name))].filter(
+    (name) => env[name],
+  );
   return configured.length
     ? { kind: 'servers', why: `${configured.join(', ')} set` }
     : { kind: 'embedded', why: 'no MySQL or Redis configured' };
@@ -96,7 +95,7 @@ export function localConfig(env: Record<string, string | undefined> = process.en
       const port = env[`${stem}_PORT`] ?? String(SERVICES.find((s) => s.name === name)!.port);
       return {
         ...shared,
-        DATABASE_URL: env[`${stem}_DATABASE_URL`] ?? `${mysql}/moim_${name.replace(/-/g, '_')}`,
+        DATABASE_URL: env[databaseUrlKey(name)] ?? `${mysql}/moim_${name.replace(/-/g, '_')}`,
         PORT: port,
         // Media keeps its files beside the rest of the data, and its upload and file URLs name
         // the port it listens on (MEDIA_PORT moves both; MEDIA_PUBLIC_URL for another address).

@@ -1,4 +1,4 @@
-import { envStem, SERVICES } from '@moim/events';
+import { SERVICES } from '@moim/events';
 import {
   ConfigError,
   createLogger,
@@ -6,6 +6,7 @@ import {
   UnavailableError,
   type ServiceMigration,
 } from '@moim/kit';
+import { databaseUrlKey } from './components';
 import { SERVICE_MODULES } from './service-modules';
 
 // The migrate process of a deployment (compose's one-shot, the Kubernetes Job, the chart's
@@ -29,7 +30,7 @@ try {
   const problems: string[] = [];
   const migrations: ServiceMigration[] = [];
   for (const { name } of SERVICES) {
-    const key = `${envStem(name)}_DATABASE_URL`;
+    const key = databaseUrlKey(name);
     if (!process.env[key]) problems.push(`  ${key}: Required`);
     try {
       migrations.push(
