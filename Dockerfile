@@ -40,6 +40,7 @@ COPY services/chat/package.json services/chat/
 COPY services/course-catalog/package.json services/course-catalog/
 COPY services/media/package.json services/media/
 COPY services/review/package.json services/review/
+COPY services/search/package.json services/search/
 COPY services/social/package.json services/social/
 COPY gateway/package.json gateway/
 COPY scripts/package.json scripts/
@@ -83,8 +84,8 @@ RUN mkdir -p /var/lib/moim/media && chown -R 1000:1000 /var/lib/moim
 # can only verify a numeric user. The root filesystem may be read-only (a writable /tmp is all
 # it needs).
 USER 1000:1000
-# gateway 4000 (metrics 9464), subgraphs 4001-4005, workers' health and metrics 4101-4105.
-EXPOSE 4000 4001-4005 4101-4105 9464
+# gateway 4000 (metrics 9464), subgraphs 4001-4006, workers' health and metrics 4101-4106.
+EXPOSE 4000 4001-4006 4101-4105 4106 9464
 # No HEALTHCHECK: probes are the orchestrator's (docker-compose.yml, Kubernetes) on /health/ready,
 # each on its component's port.
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "/app/dist/moim.js"]

@@ -53,7 +53,7 @@ export const COMPONENTS: readonly Component[] = [
  * What the image runs besides the components: one-shot commands (`seed` loads the demo data, for
  * development and staging: docker compose runs it once).
  */
-export const ONE_SHOTS = ['migrate', 'create-admin', 'import', 'seed'] as const;
+export const ONE_SHOTS = ['migrate', 'create-admin', 'import', 'seed', 'reindex'] as const;
 
 /** The variable holding a service's database URL in the shared secret (`COURSE_CATALOG_DATABASE_URL`). */
 export const databaseUrlKey = (service: ServiceName): string => `${envStem(service)}_DATABASE_URL`;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, openBackend, startService } from '@moim/kit';
 import { runImport, service, SOURCES, summaryLine } from '@moim/course-catalog';
 import { localConfig } from './local-config';
+import { progressBar } from './progress';
 
 // npm run import -- <source> <term> [--from <file|folder|url>] [--force]
 // Imports one term of a university's catalog on the configured backend (as npm start would use
@@ -20,21 +21,6 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-
-/** One line redrawn in place on a terminal; a line per quarter elsewhere (CI logs). */
-function progressBar(label: string) {
-  let shownQuarter = -1;
-  return (done: number, total: number) => {
-    const share = total ? done / total : 1;
-    const width = 30;
-    const bar = `${label.padEnd(8)} [${'#'.repeat(Math.round(share * width)).padEnd(width, '.')}] ${done}/${total}`;
-    if (process.stderr.isTTY) process.stderr.write(`\r${bar}${done >= total ? '\n' : ''}`);
-    else if (Math.floor(share * 4) > shownQuarter) {
-      shownQuarter = Math.floor(share * 4);
-      process.stderr.write(`${bar}\n`);
-    }
-  };
-}
 
 async function main(): Promise<number> {
   const [source, term] = positionals;

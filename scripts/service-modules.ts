@@ -5,6 +5,7 @@ import * as chat from '@moim/chat';
 import * as courseCatalog from '@moim/course-catalog';
 import * as media from '@moim/media';
 import * as review from '@moim/review';
+import * as search from '@moim/search';
 import * as social from '@moim/social';
 
 /**
@@ -18,6 +19,7 @@ const packages: Record<ServiceName, { service: { name: ServiceName }; seed?: unk
   media,
   'course-catalog': courseCatalog,
   chat,
+  search,
 };
 
 const each = <T>(pick: (p: (typeof packages)[ServiceName]) => unknown) =>

@@ -32,17 +32,19 @@ review: { kind: subgraph, service: review, port: 4002 }
 media: { kind: subgraph, service: media, port: 4003 }
 course-catalog: { kind: subgraph, service: course-catalog, port: 4004 }
 chat: { kind: subgraph, service: chat, port: 4005 }
+search: { kind: subgraph, service: search, port: 4006 }
 social-worker: { kind: worker, service: social, port: 4101, env: { WORKER_QUEUES: "social-events,social-maintenance" } }
 social-push-worker: { kind: worker, service: social, port: 4101, env: { WORKER_QUEUES: push } }
 review-worker: { kind: worker, service: review, port: 4102 }
 media-worker: { kind: worker, service: media, port: 4103 }
 course-catalog-worker: { kind: worker, service: course-catalog, port: 4104 }
 chat-worker: { kind: worker, service: chat, port: 4105 }
+search-worker: { kind: worker, service: search, port: 4106 }
 {{- end -}}
 
 {{/* The services with a database, in the order the migrate process runs them. */}}
 {{- define "moim.services" -}}
-[social, review, media, course-catalog, chat]
+[social, review, media, course-catalog, chat, search]
 {{- end -}}
 
 {{/* A service's variable stem: course-catalog → COURSE_CATALOG. */}}
@@ -67,6 +69,8 @@ podDefaults. hasKey, not `default`, so that replicas: 0 stays 0.
 {{- $_ := set $out "resources" ($values.resources | default $defaults.resources) -}}
 {{- $_ := set $out "terminationGracePeriodSeconds" (int ($values.terminationGracePeriodSeconds | default $defaults.terminationGracePeriodSeconds)) -}}
 {{- $_ := set $out "preStopSleepSeconds" (int (ternary $values.preStopSleepSeconds 0 (hasKey $values "preStopSleepSeconds"))) -}}
+{{- /* How long a start may take before the kubelet restarts it: 2 minutes for the gateway, 5 for the rest. */ -}}
+{{- $_ := set $out "startupSeconds" (int ($values.startupSeconds | default (ternary 120 300 (eq $facts.kind "gateway")))) -}}
 {{- $_ := set $out "autoscaling" ($values.autoscaling | default (dict "enabled" false)) -}}
 {{- /* The table's env last: WORKER_QUEUES is the component's identity, not a tunable. */ -}}
 {{- $_ := set $out "env" (merge (deepCopy ($facts.env | default dict)) ($values.env | default dict)) -}}
@@ -132,6 +136,12 @@ environment (it runs before that ConfigMap exists). Pods roll when it changes (c
 {{- $_ := set $config "GCS_BUCKET" $v.media.gcs.bucket -}}
 {{- with $v.media.gcs.publicBaseUrl }}{{ $_ := set $config "GCS_PUBLIC_BASE_URL" . }}{{ end -}}
 {{- end -}}
+{{- $_ := set $config "SEARCH_INDEX" $v.search.index -}}
+{{- if eq $v.search.index "algolia" -}}
+{{- $_ := set $config "ALGOLIA_APP_ID" $v.search.algolia.appId -}}
+{{- $_ := set $config "ALGOLIA_INDEX" $v.search.algolia.indexName -}}
+{{- end -}}
+{{- with $v.search.synonyms }}{{ $_ := set $config "SEARCH_SYNONYMS" . }}{{ end -}}
 {{- range $name, $value := $v.extraEnv -}}
 {{- if not (hasKey $config $name) }}{{ $_ := set $config $name (toString $value) }}{{ end -}}
 {{- end -}}
@@ -150,6 +160,10 @@ MEDIA_STORAGE: media.storage
 MEDIA_PUBLIC_URL: media.publicUrl
 GCS_BUCKET: media.gcs.bucket
 GCS_PUBLIC_BASE_URL: media.gcs.publicBaseUrl
+SEARCH_INDEX: search.index
+ALGOLIA_APP_ID: search.algolia.appId
+ALGOLIA_INDEX: search.algolia.indexName
+SEARCH_SYNONYMS: search.synonyms
 {{- range list "NODE_ENV" "MOIM_BACKEND" "MIGRATE_ON_START" "MEDIA_DIR" "PORT" "WORKER_PORT" "WORKER_QUEUES" "METRICS_PORT" "SUPERGRAPH_PATH" }}
 {{ . }}: ""
 {{- end }}
@@ -200,6 +214,20 @@ SECRET|PASSWORD|TOKEN|CREDENTIAL|_KEY$|DATABASE_URL|REDIS_URL|MYSQL_URL
 {{- end -}}
 {{- end -}}
 
+{{/*
+search's Algolia keys, optional in the secret: search names the missing ones at start. Its
+configuration requires both in every process that parses it (its subgraph too, though only its
+worker writes with the admin key).
+*/}}
+{{- define "moim.algoliaKeys" -}}
+{{- if eq .Values.search.index "algolia" -}}
+- [ALGOLIA_ADMIN_API_KEY, ALGOLIA_ADMIN_API_KEY, true]
+- [ALGOLIA_SEARCH_API_KEY, ALGOLIA_SEARCH_API_KEY, true]
+{{- else -}}
+[]
+{{- end -}}
+{{- end -}}
+
 {{/* A component's environment beside the config ConfigMap (dict "root" $ "c" <component>). */}}
 {{- define "moim.componentEnv" -}}
 {{- $root := .root -}}
@@ -235,6 +263,9 @@ SECRET|PASSWORD|TOKEN|CREDENTIAL|_KEY$|DATABASE_URL|REDIS_URL|MYSQL_URL
 {{- if eq $c.service "social" -}}
 {{- $keys = concat $keys (include "moim.sensKeys" $root | fromYamlArray) -}}
 {{- end -}}
+{{- if eq $c.service "search" -}}
+{{- $keys = concat $keys (include "moim.algoliaKeys" $root | fromYamlArray) -}}
+{{- end -}}
 {{- include "moim.secretEnv" (dict "root" $root "keys" $keys) }}
 {{- end -}}
 
@@ -256,22 +287,19 @@ capabilities:
 {{- end -}}
 
 {{/*
-Probes on the http port (pass the component's kind). The startup probe gives a slow start time
-before liveness counts: two minutes for the gateway; five for subgraphs and workers, which with
-MIGRATE_ON_START=false wait (not listening yet, logging every 10 s) until their service's
-migrations are applied — the migrate hook, or a Job run by hand. Readiness gates traffic and
-rollouts: a pod is unready until then, and while it drains.
+Probes on the http port (pass the component). The startup probe gives a slow start time before
+liveness counts (the component's startupSeconds): two minutes for the gateway; five for subgraphs
+and workers, which with MIGRATE_ON_START=false wait (not listening yet, logging every 10 s) until
+their service's migrations are applied — the migrate hook, or a Job run by hand; ten for search,
+which then builds its embedded index before it listens. Readiness gates traffic and rollouts: a
+pod is unready until then, and while it drains.
 */}}
 {{- define "moim.probes" -}}
+{{- $period := ternary 2 5 (eq .kind "gateway") -}}
 startupProbe:
   httpGet: { path: /health/live, port: http }
-  {{- if eq . "gateway" }}
-  periodSeconds: 2
-  failureThreshold: 60
-  {{- else }}
-  periodSeconds: 5
-  failureThreshold: 60
-  {{- end }}
+  periodSeconds: {{ $period }}
+  failureThreshold: {{ div (add .startupSeconds (sub $period 1)) $period }}
 livenessProbe:
   httpGet: { path: /health/live, port: http }
   periodSeconds: 10
@@ -383,7 +411,7 @@ spec:
                 name: {{ include "moim.objectName" (dict "root" $root "name" "config") }}
           env:
             {{- include "moim.componentEnv" (dict "root" $root "c" $c) | trim | nindent 12 }}
-          {{- include "moim.probes" $c.kind | nindent 10 }}
+          {{- include "moim.probes" $c | nindent 10 }}
           {{- if $c.preStopSleepSeconds }}
           lifecycle:
             preStop:

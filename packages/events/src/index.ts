@@ -37,6 +37,45 @@ export interface EventPayloads {
   /** A student put a course section on their timetable (or took it off): chat manages room membership. */
   'timetable.section.added': TimetableChange;
   'timetable.section.removed': TimetableChange;
+  /**
+   * Things people can search for came to exist, changed, or may no longer be found: each change
+   * carries the whole document as it is now (or null), so the latest event alone tells its state.
+   */
+  'searchable.changed': { changes: SearchableChange[] };
+  /** Someone liked (or stopped liking) a review or post: search ranks by likes. */
+  'like.created': LikeChange;
+  'like.deleted': LikeChange;
+}
+
+export interface LikeChange {
+  userId: string;
+  targetKind: 'REVIEW' | 'POST';
+  targetId: string;
+}
+
+/** What the search subgraph can find; each kind is owned (and resolved) by one subgraph. */
+export type SearchKind = 'USER' | 'REVIEW' | 'PLACE' | 'PRODUCT' | 'POST' | 'COURSE';
+
+/** The searchable text of one thing, as its owning subgraph announces it. */
+export interface SearchDocument {
+  kind: SearchKind;
+  id: string;
+  /** The name or title: a nickname, a place's or product's name, a review's or post's title, `CS 225 Data Structures`. Suggestions and initial-consonant search use it. */
+  title: string;
+  /** The longer text: a review's or post's body, a bio, a course description, an address or brand. */
+  body: string;
+  /** The user whose content it is (a review's or post's author; a user themself), so those who block them never find it. */
+  authorId: string | null;
+  /** What the owner knows of its popularity (a place's or product's review count); likes arrive as like events. */
+  popularity: number;
+  createdAt: string;
+}
+
+/** One thing's searchable state after a change: `document` null when it is deleted, hidden or cancelled. */
+export interface SearchableChange {
+  kind: SearchKind;
+  id: string;
+  document: SearchDocument | null;
 }
 
 export interface TimetableChange {
@@ -84,8 +123,8 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   'review.unhidden': ['social'],
   'review.deleted': ['social'],
   // review leaves blocked authors out of the blocker's feeds.
-  'block.created': ['review', 'chat'],
-  'block.deleted': ['review', 'chat'],
+  'block.created': ['review', 'chat', 'search'],
+  'block.deleted': ['review', 'chat', 'search'],
   'report.resolved': ['review'],
   'media.created': ['review', 'social', 'chat'],
   'media.failed': ['review', 'social', 'chat'],
@@ -94,6 +133,9 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   // Chat joins and leaves section rooms from these (issue 17); until then they are recorded and relayed to no queue.
   'timetable.section.added': ['chat'],
   'timetable.section.removed': ['chat'],
+  'searchable.changed': ['search'],
+  'like.created': ['search'],
+  'like.deleted': ['search'],
 };
 
 /** What travels on a queue: the outbox row's id doubles as the idempotency key. */
@@ -129,6 +171,7 @@ export const JOB_QUEUES: { readonly [S in ServiceName]: readonly string[] } = {
   media: ['image-resize', 'media-cleanup'],
   'course-catalog': ['catalog-import'],
   chat: ['chat-fanout'],
+  search: [],
 };
 
 /** The queue every service with a database prunes its outbox on. */

@@ -10,6 +10,7 @@ export const SERVICES = [
   { name: 'media', port: 4003 },
   { name: 'course-catalog', port: 4004 },
   { name: 'chat', port: 4005 },
+  { name: 'search', port: 4006 },
 ] as const;
 
 export type ServiceName = (typeof SERVICES)[number]['name'];

@@ -25,6 +25,7 @@ export * from './queues/queues';
 export * from './rate-limit';
 export * from './redis';
 export * from './scalars';
+export * from './searchable';
 export * from './service';
 export * from './settle';
 export * from './tokens';

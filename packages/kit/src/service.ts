@@ -50,6 +50,7 @@ import type { PubSub } from './pubsub/pubsub';
 import type { QueueWorker, Queues } from './queues/queues';
 import type { RateLimit, RateLimiter } from './rate-limit';
 import { DateTime } from './scalars';
+import { checkSearchableSource, searchableRoute, type SearchableSource } from './searchable';
 
 /** What every resolver gets, whatever the service. */
 export interface RequestContext extends BaseContext {
@@ -85,11 +86,26 @@ export interface ServiceDefinition<C extends RequestContext, D extends ServiceDe
   routes?: (deps: D) => HttpRoute[];
   /** The service's `Subscription` fields: who may listen and on which channel (see live.ts). */
   live?: (deps: D) => Record<string, LiveField<C>>;
+  /** What the service owns that people can search for, served to reindexing (see searchable.ts). */
+  searchable?: (deps: D) => SearchableSource;
   /** Handlers for the events routed to this service (see @moim/events). */
   events?: (deps: D) => EventHandlers;
   /** Processors of the service's job types. */
   jobs?: (deps: D) => JobProcessor[];
   repeatable?: RepeatableJob[];
+  /**
+   * Long-running loops of the service's own beside requests and jobs (search keeps its index
+   * current with one), per role: started once the background work runs, stopped before it.
+   */
+  loops?: (deps: D, role: ServiceRole) => ServiceLoop[];
+}
+
+/** A loop a service runs while it is up; `ready` (when given) gates readiness. */
+export interface ServiceLoop {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  ready?: () => Promise<void>;
 }
 
 /**
@@ -456,11 +472,20 @@ export async function startService<C extends RequestContext, D extends ServiceDe
     }
     const background = await startBackground(def, deps, database, { config, backend, role, logger });
     stops.push(...background.stops);
+    const loops = def.loops?.(deps, role) ?? [];
+    for (const loop of loops) {
+      await loop.start();
+      // Stopped before the background work and the database they read.
+      stops.unshift(() => loop.stop());
+    }
     const readiness = [
       ...(database ? [{ name: 'database', check: database.ping }] : []),
       ...backend.readiness,
+      ...loops.flatMap((loop) => (loop.ready ? [{ name: loop.name, check: loop.ready }] : [])),
     ];
     const live = def.live?.(deps);
+    const searchable = def.searchable?.(deps);
+    if (searchable) checkSearchableSource(def.name, searchable);
     const routes =
       role === 'worker'
         ? []
@@ -469,6 +494,7 @@ export async function startService<C extends RequestContext, D extends ServiceDe
             ...(live
               ? [liveOpenRoute({ service: def.name, fields: live, key, context: contextOf, logger })]
               : []),
+            ...(searchable ? [searchableRoute({ service: def.name, source: searchable, key, logger })] : []),
           ];
     const http = createHttpApp({
       logger,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RunningService, ServiceModule } from '@moim/kit';
 import type { CatalogContext, CatalogDeps } from './domain/context';
+import { searchableSource } from './domain/searchable';
 import { entities } from './entities';
 import { loadCatalogEnv, type CatalogConfig } from './env';
 import { importProcessors, importSchedule } from './import/import-job';
@@ -28,6 +29,7 @@ export const service: ServiceModule<CatalogConfig, CatalogDeps> = {
     database: { entities, migrations: [CreateCatalog1764800000000] },
     deps: (kit): CatalogDeps => ({ ...kit, config }),
     context: (base, deps): CatalogContext => ({ ...base, deps, loaders: createLoaders(deps) }),
+    searchable: (deps) => searchableSource(deps),
     jobs: (deps) => importProcessors(deps),
     repeatable: importSchedule(config.imports, config.CATALOG_IMPORT_EVERY_MINUTES * 60_000),
   }),

@@ -1,10 +1,11 @@
 import type { Seeder } from '@moim/demo';
 import type { ReviewDeps } from './domain/context';
 import { insertReviews } from './domain/reviews';
+import { announceSubjects } from './domain/searchable';
 import { newProduct } from './domain/subjects';
 import { ProductEntity } from './entities';
 
-/** The demo products and reviews, in one transaction. */
+/** The demo products and reviews, in one transaction, announced to search. */
 export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
   const first = demo.products[0];
   if (!first) return null;
@@ -31,6 +32,8 @@ export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
         productId: productIds.get(r.productKey)!,
       })),
     );
+    // Their review counts as the reviews above made them.
+    await announceSubjects(manager, { productIds: products.map((p) => p.id) });
     return { products: products.length, reviews };
   });
 };

@@ -4,6 +4,7 @@ import type { ReviewContext, ReviewDeps } from './domain/context';
 import { entities } from './entities';
 import { loadReviewEnv, type ReviewConfig } from './env';
 import { reviewEventHandlers } from './events';
+import { searchableSource } from './domain/searchable';
 import { createLoaders } from './loaders';
 import { CreateReview1764300000001 } from './migrations/1764300000001-create-review';
 import { BlockEdges1764600000000 } from './migrations/1764600000000-block-edges';
@@ -40,6 +41,7 @@ export const service: ServiceModule<ReviewConfig, ReviewDeps> = {
     },
     deps: (kit) => ({ ...kit, config }),
     context: (base, deps): ReviewContext => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),
+    searchable: (deps) => searchableSource(deps),
     events: () => reviewEventHandlers,
   }),
 };

@@ -6,6 +6,7 @@ import { entities } from './entities';
 import { loadSocialEnv, type SocialConfig } from './env';
 import { socialEventHandlers } from './events';
 import type { SocialContext, SocialDeps } from './domain/context';
+import { searchableSource } from './domain/searchable';
 import { firebaseApp } from './firebase/app';
 import { createFirebaseVerifier } from './firebase/firebase-verifier';
 import type { FirebaseVerifier } from './firebase/verifier.port';
@@ -97,6 +98,7 @@ export const service: ServiceModule<SocialConfig, SocialDeps> = {
       loaders: createLoaders(deps, base.caller.userId),
       selfIds: new Set(base.caller.userId ? [base.caller.userId] : []),
     }),
+    searchable: (deps) => searchableSource(deps),
     events: () => socialEventHandlers,
     jobs: (deps) => [...pushProcessors(deps), chatPushProcessor(deps)],
   }),

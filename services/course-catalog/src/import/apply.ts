@@ -14,6 +14,7 @@ import {
   type Term,
   type University,
 } from '../entities';
+import { announceCourses } from '../domain/searchable';
 import { firstDayRank, TERM_CODE, termName } from './normalise';
 import { sectionProblem } from './validate';
 import {
@@ -237,12 +238,14 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
         const existingCourses = new Map(
           (
             await manager.find(CourseEntity, {
-              select: { id: true, subject: true, number: true, digest: true },
+              select: { id: true, subject: true, number: true, digest: true, offered: true },
               where: { termId: term.id },
             })
           ).map((c) => [courseKey(c), c]),
         );
         const courseIds = new Map<string, string>();
+        /** Courses whose text the import wrote (created or changed): search hears of them. */
+        const written: string[] = [];
         const newCourses: Course[] = [];
         let coursesUpdated = 0;
         for (const [key, { record, instructors }] of courses) {
@@ -270,6 +273,7 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
               updatedAt: now,
             });
             courseIds.set(key, id);
+            written.push(id);
             continue;
           }
           courseIds.set(key, existing.id);
@@ -279,6 +283,7 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
             digest: courseDigest,
             updatedAt: now,
           });
+          written.push(existing.id);
           coursesUpdated++;
         }
         await inChunks(newCourses, (chunk) => manager.insert(CourseEntity, chunk));
@@ -378,6 +383,10 @@ export async function applyCatalog(db: Database, input: ImportInput): Promise<Im
         );
         summary.cancelled = missing.length;
         await markOffered(manager, term.id);
+        await announceCourses(
+          manager,
+          await coursesToAnnounce(manager, term.id, written, [...existingCourses.values()]),
+        );
         input.onProgress?.(total, total);
 
         await manager.insert(ImportRunEntity, {
@@ -419,6 +428,25 @@ async function markOffered(manager: EntityManager, termId: string): Promise<void
      ) THEN ? ELSE ? END WHERE term_id = ?`,
     [false, true, false, termId],
   );
+}
+
+/**
+ * The courses search must hear of after an import: those whose offered flag it turned (found
+ * again, or their last section cancelled) and those it wrote that are offered; courses neither
+ * offered before nor now are not findable either way.
+ */
+async function coursesToAnnounce(
+  manager: EntityManager,
+  termId: string,
+  written: readonly string[],
+  before: ReadonlyArray<Pick<Course, 'id' | 'offered'>>,
+): Promise<string[]> {
+  const wasOffered = new Map(before.map((c) => [c.id, c.offered]));
+  const now = await manager.find(CourseEntity, { select: { id: true, offered: true }, where: { termId } });
+  const wrote = new Set(written);
+  return now
+    .filter((c) => (wasOffered.get(c.id) ?? false) !== c.offered || (wrote.has(c.id) && c.offered))
+    .map((c) => c.id);
 }
 
 async function subjectsOfCourses(manager: EntityManager, termId: string): Promise<Map<string, string>> {

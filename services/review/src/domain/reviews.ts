@@ -21,6 +21,7 @@ import {
 } from '../entities';
 import type { ReviewDeps } from './context';
 import { imageIdsOf, orderedImages } from '@moim/media-refs';
+import { announceReviewDeleted, announceReviews, lockSubject, subjectsOf } from './searchable';
 import { BODY_LIMIT, rating, reviewTitle, text } from './validation';
 
 export interface ReviewInput {
@@ -89,6 +90,13 @@ const announce = (
   review: Pick<Review, 'id' | 'authorId' | 'hidden'>,
 ) => recordEvent(manager, topic, { reviewId: review.id, authorId: review.authorId, hidden: review.hidden });
 
+/**
+ * For transactions that change a place's or product's visible review count and announce it: they
+ * count after taking the subject's lock (lockSubject), and under READ COMMITTED the count reads
+ * what the transaction that held the lock before committed, not a snapshot taken before the wait.
+ */
+const COUNTING = { isolation: 'READ COMMITTED' } as const;
+
 /** The subject media knows a review's images by. */
 export const reviewSubject = (reviewId: string) => `review:${reviewId}`;
 
@@ -114,16 +122,19 @@ export async function createReview(
   const review: Review = { ...newReview(authorId, input, new Date()), ...(await subjectOf(deps, input)) };
   const imageIds = imageIdsOf(input.imageIds) ?? [];
   await deps.db.transaction(async (manager) => {
+    await lockSubject(manager, review);
     await manager.insert(ReviewEntity, review);
     await reviewImages.set(manager, review.id, uploaderId, [], imageIds);
     await announce(manager, 'review.created', review);
-  });
+    await announceReviews(manager, [review], subjectsOf(review));
+  }, COUNTING);
   return review;
 }
 
 /**
  * Imports reviews written elsewhere, keeping their dates (the demo data), in the caller's
- * transaction; each is validated as createReview would, the subjects are the caller's to vouch for.
+ * transaction; each is validated as createReview would, the subjects are the caller's to vouch for
+ * (and to announce to search, with their new review counts: see announceSubjects).
  */
 export async function insertReviews(
   manager: EntityManager,
@@ -134,9 +145,17 @@ export async function insertReviews(
     placeId: r.placeId ?? null,
     productId: r.productId ?? null,
   }));
-  // Chunks keep each statement under the databases' parameter limits.
-  for (let i = 0; i < rows.length; i += 500) await manager.insert(ReviewEntity, rows.slice(i, i + 500));
+  // Chunks keep each statement under the databases' parameter limits. Copies: on a database
+  // without INSERT … RETURNING (SQLite, MySQL), TypeORM reads the rows back to fill in `hidden`'s
+  // default and merges them into the given objects by position, in whatever order the read
+  // returned them, which swaps the ids of the rows announced below.
+  for (let i = 0; i < rows.length; i += 500)
+    await manager.insert(
+      ReviewEntity,
+      rows.slice(i, i + 500).map((row) => ({ ...row })),
+    );
   for (const row of rows) await announce(manager, 'review.created', row);
+  await announceReviews(manager, rows);
   return rows.length;
 }
 
@@ -193,24 +212,30 @@ export async function updateReview(
       );
     await manager.update(ReviewEntity, { id: review.id }, changes);
     await announce(manager, 'review.updated', review);
-    return { ...review, ...changes };
+    const updated = { ...review, ...changes };
+    await announceReviews(manager, [updated]);
+    return updated;
   });
 }
 
 export async function deleteReview(deps: ReviewDeps, caller: Caller, id: string): Promise<string> {
   return deps.db.transaction(async (manager) => {
     const review = await lockOwnReview(manager, caller, id);
+    await lockSubject(manager, review);
     // Its images are let go: media removes them (media.detached).
     await reviewImages.set(manager, review.id, caller.userId!, await reviewImages.of(manager, review.id), []);
     await manager.delete(ReviewEntity, { id: review.id });
     await announce(manager, 'review.deleted', review);
+    // A hidden review was not counted: its subject's count stays.
+    await announceReviewDeleted(manager, review.id, review.hidden ? {} : subjectsOf(review));
     return review.id;
-  });
+  }, COUNTING);
 }
 
 /**
- * Hides or shows a review in the caller's transaction, announcing the change; null when there
- * is no such review. Hiding a hidden review changes nothing and announces nothing.
+ * Hides or shows a review in the caller's transaction (READ COMMITTED, see COUNTING), announcing
+ * the change; null when there is no such review. Hiding a hidden review changes nothing and
+ * announces nothing.
  */
 export async function setHiddenInTransaction(
   manager: EntityManager,
@@ -221,8 +246,10 @@ export async function setHiddenInTransaction(
   const review = await manager.findOneBy(ReviewEntity, { id });
   if (!review) return null;
   if (review.hidden !== hidden) {
+    await lockSubject(manager, review);
     await manager.update(ReviewEntity, { id }, { hidden });
     await announce(manager, hidden ? 'review.hidden' : 'review.unhidden', { ...review, hidden });
+    await announceReviews(manager, [{ ...review, hidden }], subjectsOf(review));
   }
   return { ...review, hidden };
 }
@@ -234,7 +261,10 @@ export async function setHidden(
   hidden: boolean,
 ): Promise<Review> {
   const reviewId = parseId(id);
-  const review = await deps.db.transaction((manager) => setHiddenInTransaction(manager, reviewId, hidden));
+  const review = await deps.db.transaction(
+    (manager) => setHiddenInTransaction(manager, reviewId, hidden),
+    COUNTING,
+  );
   if (!review) throw notFound('No review with this id');
   deps.logger.info({ reviewId, hidden, adminId }, 'review visibility changed by admin');
   return review;

@@ -1,6 +1,7 @@
 import { newId } from '@moim/kit';
 import { PlaceEntity, ProductEntity, type Place, type Product } from '../entities';
 import type { ReviewDeps } from './context';
+import { announceSubjects } from './searchable';
 import { coordinate, optionalText, text, url } from './validation';
 
 export interface PlaceInput {
@@ -31,13 +32,19 @@ export async function createPlace(deps: ReviewDeps, userId: string, input: Place
     createdBy: userId,
     createdAt: new Date(),
   };
-  await deps.db.dataSource.getRepository(PlaceEntity).insert(place);
+  await deps.db.transaction(async (manager) => {
+    await manager.insert(PlaceEntity, place);
+    await announceSubjects(manager, { placeIds: [place.id] });
+  });
   return place;
 }
 
 export async function createProduct(deps: ReviewDeps, userId: string, input: ProductInput): Promise<Product> {
   const product = newProduct(userId, input);
-  await deps.db.dataSource.getRepository(ProductEntity).insert(product);
+  await deps.db.transaction(async (manager) => {
+    await manager.insert(ProductEntity, product);
+    await announceSubjects(manager, { productIds: [product.id] });
+  });
   return product;
 }
 

@@ -16,6 +16,7 @@ import { UserEntity, type User } from '../entities';
 import type { SocialDeps } from './context';
 import { replaceImages } from '@moim/media-refs';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
+import { announceUsers } from './searchable';
 import { startSession, type AuthPayload } from './sessions';
 import {
   emailKey,
@@ -75,6 +76,7 @@ export async function signUp(
     return await deps.db.transaction(async (manager) => {
       await manager.insert(UserEntity, user);
       await recordEvent(manager, 'user.created', { userId: user.id });
+      await announceUsers(manager, [user]);
       return startSession(deps, manager, user);
     });
   } catch (err) {
@@ -153,7 +155,9 @@ export async function updateProfile(
         }
       }
       await manager.update(UserEntity, { id: userId }, changes);
-      return manager.findOneByOrFail(UserEntity, { id: userId });
+      const user = await manager.findOneByOrFail(UserEntity, { id: userId });
+      if (changes.nickname !== undefined || changes.bio !== undefined) await announceUsers(manager, [user]);
+      return user;
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -204,5 +208,6 @@ export async function insertAccounts(manager: EntityManager, accounts: NewAccoun
   });
   await manager.insert(UserEntity, users);
   for (const user of users) await recordEvent(manager, 'user.created', { userId: user.id });
+  await announceUsers(manager, users);
   return users;
 }

@@ -13,6 +13,7 @@ import { SessionEntity, UserEntity, type User } from '../entities';
 import type { FirebaseIdentity } from '../firebase/verifier.port';
 import { LOGINS_PER_IP, SIGN_UPS_PER_IP } from './accounts';
 import type { SocialDeps } from './context';
+import { announceUsers } from './searchable';
 import { startSession, type AuthPayload } from './sessions';
 import { emailKey, nicknameKey, validEmail, validNickname } from './validation';
 
@@ -253,6 +254,7 @@ async function createAccount(
   const session = await deps.db.transaction(async (manager) => {
     await manager.insert(UserEntity, user);
     await recordEvent(manager, 'user.created', { userId: user.id });
+    await announceUsers(manager, [user]);
     return startSession(deps, manager, user);
   });
   deps.logger.info({ userId: user.id, provider: identity.provider }, 'account created through Firebase');

@@ -31,6 +31,7 @@ import {
 import { withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
 import { imageIdsOf, orderedImages } from '@moim/media-refs';
+import { announcePost, announcePostDeleted } from './searchable';
 import { requiredText, savePostTarget } from './targets';
 
 /** Ten posts per ten minutes per user: enough to talk, too few to flood a board. */
@@ -124,6 +125,7 @@ export async function createPost(deps: SocialDeps, caller: Caller, input: PostIn
     await manager.insert(PostEntity, post);
     await postImages.set(manager, post.id, authorId, [], imageIds);
     await savePostTarget(manager, post.id, authorId, 'VISIBLE');
+    await announcePost(manager, post);
   });
   return post;
 }
@@ -164,7 +166,10 @@ export async function updatePost(
     if (!Object.keys(changes).length) return post;
     changes.updatedAt = new Date();
     await manager.update(PostEntity, { id: post.id }, changes);
-    return { ...post, ...changes };
+    const updated = { ...post, ...changes };
+    // Images alone are not searched.
+    if (changes.title !== undefined || changes.body !== undefined) await announcePost(manager, updated);
+    return updated;
   });
 }
 
@@ -179,13 +184,14 @@ export async function deletePost(deps: SocialDeps, caller: Caller, id: string): 
     await manager.delete(ScrapEntity, { targetId: post.id });
     await manager.delete(PostEntity, { id: post.id });
     await savePostTarget(manager, post.id, post.authorId, 'DELETED');
+    await announcePostDeleted(manager, post.id);
     return post.id;
   });
 }
 
 /**
  * Hides or shows a post (moderation: resolveReport HIDE) in the caller's transaction, its target
- * row with it; false when there is no such post.
+ * row and its search document with it; false when there is no such post.
  */
 export async function setPostHidden(
   manager: EntityManager,
@@ -195,6 +201,7 @@ export async function setPostHidden(
   const updated = await manager.update(PostEntity, { id: postId }, { hidden });
   if (!updated.affected) return false;
   await manager.update(TargetEntity, { id: postId }, { state: hidden ? 'HIDDEN' : 'VISIBLE' });
+  await announcePost(manager, await manager.findOneByOrFail(PostEntity, { id: postId }));
   return true;
 }
 

@@ -15,6 +15,7 @@ import { LikeEntity, ScrapEntity, TargetEntity, type Target, type TargetKind } f
 import { withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
 import { notify } from './notifications';
+import { announceLike } from './searchable';
 import { findTarget, interactableTarget } from './targets';
 
 /** Likes, unlikes, scraps and unscraps together: 120 a minute per user. */
@@ -31,8 +32,8 @@ const entityOf = (kind: ReactionKind) => (kind === 'like' ? LikeEntity : ScrapEn
 
 /**
  * Likes or scraps a target the caller may interact with. Idempotent through the primary key: a
- * second like is no new row, no notification and no error. A new like tells the target's author
- * in the same transaction.
+ * second like is no new row, no notification, no event and no error. A new like tells the
+ * target's author and search in the same transaction.
  */
 export async function react(
   deps: SocialDeps,
@@ -52,13 +53,15 @@ export async function react(
       if (!isUniqueViolation(err)) throw err;
       added = false; // already there, perhaps by a parallel request
     }
-    if (added && kind === 'like')
+    if (added && kind === 'like') {
       await notify(manager, deps.config, {
         kind: 'LIKE',
         recipientId: target.authorId,
         actorId: userId,
         targetId: target.id,
       });
+      await announceLike(manager, true, { userId, targetKind: target.kind, targetId: target.id });
+    }
     return target;
   });
 }
@@ -75,7 +78,10 @@ export async function unreact(
   await deps.rateLimiter.hit(REACTIONS_PER_USER, userId);
   return deps.db.transaction(async (manager) => {
     const target = await findTarget(manager, id);
-    await manager.delete(entityOf(kind), { userId, targetId: target.id });
+    const { affected } = await manager.delete(entityOf(kind), { userId, targetId: target.id });
+    // Only a like that was there: unliking twice takes nothing back the second time.
+    if (affected && kind === 'like')
+      await announceLike(manager, false, { userId, targetKind: target.kind, targetId: target.id });
     return target;
   });
 }

@@ -1,0 +1,4 @@
+import { runServiceProcess } from '@moim/kit';
+import { service } from './service';
+
+runServiceProcess(service, 'api');
