@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
- * also when the first argument is a flag), `gateway`, `chat`, `media` or `import`.
+ * also when the first argument is a flag), `gateway`, `chat`, `media`, `import` or `search`.
  */
 const benches = {
   feed: () => import('./feed'),
@@ -8,6 +8,7 @@ const benches = {
   chat: () => import('./chat'),
   media: () => import('./media'),
   import: () => import('./import'),
+  search: () => import('./search'),
 };
 type Name = keyof typeof benches;
 

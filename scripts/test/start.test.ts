@@ -131,7 +131,7 @@ describe('npm start on the embedded backend', () => {
     const yes = startProcess(RESET, { DATA_DIR: dataDir }, ['--yes']);
     expect(await yes.exited).toBe(0);
     expect(readdirSync(dataDir)).toEqual(['notes.txt']); // only the backend's files are deleted
-  });
+  }, 90_000); // two starts of every service, the first one seeding the demo
 });
 
 describe('npm start refuses what it cannot do', () => {

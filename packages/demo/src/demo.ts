@@ -24,6 +24,14 @@ export interface DemoProduct {
   ownerKey: string;
 }
 
+export interface DemoPlace {
+  key: string;
+  name: string;
+  address: string;
+  category: string;
+  ownerKey: string;
+}
+
 export interface DemoReview {
   authorKey: string;
   productKey: string;
@@ -43,6 +51,8 @@ export interface DemoData {
   users: DemoUser[];
   /** Who follows whom, by user key: the demo user follows the ten most prolific reviewers. */
   follows: Array<{ followerKey: string; followeeKey: string }>;
+  /** Places in Seoul, named as people write them (search's initial-consonant demo: ㅅㅌㅂㅅ). */
+  places: DemoPlace[];
   products: DemoProduct[];
   reviews: DemoReview[];
   /** Board posts with their comments and likes, by user key. */
@@ -108,5 +118,24 @@ export async function loadDemoData(options: { admin?: boolean } = {}): Promise<D
     };
   });
   const posts = demoPosts(follows.map((f) => f.followeeKey));
-  return { users, follows, products, reviews, posts, ids: new Map() };
+  const places = DEMO_PLACES.map((p, i) => ({
+    ...p,
+    key: `place${i + 1}`,
+    ownerKey: admin ? 'admin' : 'demo',
+  }));
+  return { users, follows, places, products, reviews, posts, ids: new Map() };
 }
+
+/** Made up for the demo (well-known chains and landmarks, so searches have something to find). */
+const DEMO_PLACES: Array<Omit<DemoPlace, 'key' | 'ownerKey'>> = [
+  { name: '스타벅스 강남역점', address: '서울 강남구 강남대로 390', category: '카페' },
+  { name: '스타벅스 광화문점', address: '서울 종로구 세종대로 167', category: '카페' },
+  { name: '블루보틀 성수', address: '서울 성동구 아차산로 7', category: '카페' },
+  { name: '교보문고 광화문점', address: '서울 종로구 종로 1', category: '서점' },
+  { name: '광장시장 빈대떡', address: '서울 종로구 창경궁로 88', category: '시장' },
+  { name: '을지로 노가리 골목', address: '서울 중구 을지로13길', category: '술집' },
+  { name: '명동교자 본점', address: '서울 중구 명동10길 29', category: '식당' },
+  { name: '남산서울타워', address: '서울 용산구 남산공원길 105', category: '관광' },
+  { name: '서울대학교 중앙도서관', address: '서울 관악구 관악로 1', category: '도서관' },
+  { name: 'Cafe Onion Seongsu', address: '서울 성동구 아차산로9길 8', category: '카페' },
+];

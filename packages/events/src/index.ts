@@ -171,7 +171,7 @@ export const JOB_QUEUES: { readonly [S in ServiceName]: readonly string[] } = {
   media: ['image-resize', 'media-cleanup'],
   'course-catalog': ['catalog-import'],
   chat: ['chat-fanout'],
-  search: [],
+  search: ['search-changes'],
 };
 
 /** The queue every service with a database prunes its outbox on. */

@@ -228,6 +228,21 @@ describe('through the gateway', () => {
       ),
     ).searchSuggestions;
     expect(res).toContainEqual({ text: user.nickname, type: 'USER', node: { id: user.id } });
+
+    // Someone who blocks them is not offered their name.
+    const blocker = await graph.person('suggestblocker');
+    ok(await graph.gql('mutation($u: ID!) { block(userId: $u) { id } }', { u: user.id }, blocker.token));
+    await graph.settled();
+    const suggested = async (token?: string) =>
+      ok(
+        await graph.gql<{ searchSuggestions: Array<{ text: string }> }>(
+          'query($p: String!) { searchSuggestions(prefix: $p, types: [USER]) { text } }',
+          { p: key.slice(0, 6) },
+          token,
+        ),
+      ).searchSuggestions.map((s) => s.text);
+    expect(await suggested(blocker.token)).not.toContain(user.nickname);
+    expect(await suggested()).toContain(user.nickname);
   });
 
   it('refuses bad input with clear errors', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_LOGIN, DEMO_LOGIN, seedDemo } from '@moim/demo';
 import { createLogger } from '@moim/kit';
+import { eventually } from '@moim/kit/testing';
 import { ProductEntity, ReviewEntity } from '@moim/review';
 import { TargetEntity, UserEntity } from '@moim/social';
 import { startGraph, type Graph } from '../src';
@@ -25,6 +26,7 @@ it('loads the NSMC sample through each service once and gives the demo user a FO
     follows: 10,
     posts: 4,
     comments: 6,
+    places: 10,
     products: 150,
     reviews: 2616,
     universities: 2,
@@ -97,6 +99,46 @@ it('loads the NSMC sample through each service once and gives the demo user a FO
   ]);
 });
 
+/** The top hits' texts (a review's body, a place's or product's name) for `q`, once the demo is indexed. */
+async function topTexts(q: string, first = 5): Promise<string[]> {
+  const res = await graph.gql<{
+    search: { edges: Array<{ node: { node: { body?: string; name?: string } | null } }> };
+  }>(
+    `query($q: String!, $first: Int) { search(query: $q, first: $first) { edges { node { node {
+      ... on Review { body } ... on Place { name } ... on Product { name }
+    } } } } }`,
+    { q, first },
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data.search.edges.map((e) => e.node.node?.body ?? e.node.node?.name ?? '');
+}
+
+it('finds the demo reviews and places in Korean: without spaces, with them, by first syllables, by initial consonants', async () => {
+  // The first test seeded this graph; search learns of it through events, then its poll.
+  await graph.settled();
+  await eventually(async () => (await topTexts('ㅅㅌㅂㅅ', 1)).length === 1);
+  // Written with spaces, asked without them — and the reverse.
+  expect((await topTexts('뒤죽박죽유쾌한대소동'))[0]).toBe(
+    '한층 더 업그레이드 된 스케일, 여전한 뒤죽박죽 유쾌한 대소동!',
+  );
+  expect((await topTexts('아주 재미있게 보아서요'))[0]).toBe('아주재미있게보아서요');
+  // The first syllables of a word find it.
+  expect(await topTexts('고감도스릴')).toContain(
+    '고감도스릴을선사하며 울프로변한 잭은영화샤이닝을연상케한다',
+  );
+  expect(await topTexts('비극적 결')).toContain('고소영의 매력이란... 비극적 결말이 넘 안타깝다.');
+  // Initial consonants find names: both Starbucks, the one whose every word matches first.
+  expect((await topTexts('ㅅㅌㅂㅅ', 2)).sort()).toEqual(['스타벅스 강남역점', '스타벅스 광화문점']);
+  expect((await topTexts('ㅅㅌㅂㅅ ㄱㄴㅇ'))[0]).toBe('스타벅스 강남역점');
+  expect((await topTexts('ㄱㅂㅁㄱ'))[0]).toBe('교보문고 광화문점');
+  // Every word before some: the one review with both words leads the many with one.
+  expect((await topTexts('음악이 작품성'))[0]).toBe('작품성을 따지지 않는다면 재밌는영화!음악이 좋았음^^');
+  // Decoration does not get in the way: emoji, laughter and punctuation runs are dropped.
+  expect((await topTexts('😂 뒤죽박죽 ㅋㅋㅋ 유쾌한!!! 대소동'))[0]).toBe(
+    '한층 더 업그레이드 된 스케일, 여전한 뒤죽박죽 유쾌한 대소동!',
+  );
+});
+
 it('finishes a seed that stopped between services, without duplicating what was there', async () => {
   // A fresh graph whose social part is seeded but whose review part is not, as after a crash.
   const partial = await startGraph();
@@ -106,6 +148,7 @@ it('finishes a seed that stopped between services, without duplicating what was 
     await seed(partial.service('social').deps as never, await loadDemoData());
     const result = await seedDemo(partial.services, logger);
     expect(result).toEqual({
+      places: 10,
       products: 150,
       reviews: 2616,
       universities: 2,

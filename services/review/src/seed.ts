@@ -2,10 +2,10 @@ import type { Seeder } from '@moim/demo';
 import type { ReviewDeps } from './domain/context';
 import { insertReviews } from './domain/reviews';
 import { announceSubjects } from './domain/searchable';
-import { newProduct } from './domain/subjects';
-import { ProductEntity } from './entities';
+import { newPlace, newProduct } from './domain/subjects';
+import { PlaceEntity, ProductEntity } from './entities';
 
-/** The demo products and reviews, in one transaction, announced to search. */
+/** The demo places, products and reviews, in one transaction, announced to search. */
 export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
   const first = demo.products[0];
   if (!first) return null;
@@ -21,6 +21,8 @@ export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
     return id;
   };
   return deps.db.transaction(async (manager) => {
+    const places = demo.places.map((p) => newPlace(idOf(p.ownerKey), p));
+    await manager.insert(PlaceEntity, places);
     const products = demo.products.map((p) => newProduct(idOf(p.ownerKey), p));
     await manager.insert(ProductEntity, products);
     const productIds = new Map(demo.products.map((p, i) => [p.key, products[i]!.id]));
@@ -33,7 +35,10 @@ export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
       })),
     );
     // Their review counts as the reviews above made them.
-    await announceSubjects(manager, { productIds: products.map((p) => p.id) });
-    return { products: products.length, reviews };
+    await announceSubjects(manager, {
+      placeIds: places.map((p) => p.id),
+      productIds: products.map((p) => p.id),
+    });
+    return { places: places.length, products: products.length, reviews };
   });
 };

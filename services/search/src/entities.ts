@@ -37,7 +37,7 @@ export interface SearchLikeRow {
 
 /**
  * A change to apply to the indexes, in commit order (mostly: see projection.ts on gaps). Every
- * replica's embedded index and the Algolia sync read this log; rows are pruned after a day.
+ * replica's embedded index and the Algolia worker follow this log; rows are pruned after a week.
  */
 export interface SearchChangeRow {
   seq: string;

@@ -4,6 +4,7 @@ import { createAlgoliaIndex } from './backends/algolia';
 import { algoliaSync } from './domain/algolia-sync';
 import type { SearchContext, SearchDeps } from './domain/context';
 import { embeddedReplica } from './domain/indexes';
+import { pruneProcessors, pruneSchedule } from './domain/prune';
 import { EmbeddedSearchIndex } from './engine';
 import { entities } from './entities';
 import { loadSearchEnv, type SearchConfig } from './env';
@@ -55,6 +56,8 @@ export const service: ServiceModule<SearchConfig, SearchDeps> = {
       },
       context: (base, deps): SearchContext => ({ ...base, deps }),
       events: () => searchEventHandlers,
+      jobs: (deps) => pruneProcessors(deps),
+      repeatable: pruneSchedule,
       loops: (deps, role): ServiceLoop[] => {
         if (algolia)
           return role === 'api'

@@ -21,7 +21,16 @@ export interface ProductInput {
 }
 
 export async function createPlace(deps: ReviewDeps, userId: string, input: PlaceInput): Promise<Place> {
-  const place: Place = {
+  const place = newPlace(userId, input);
+  await deps.db.transaction(async (manager) => {
+    await manager.insert(PlaceEntity, place);
+    await announceSubjects(manager, { placeIds: [place.id] });
+  });
+  return place;
+}
+
+export function newPlace(userId: string, input: PlaceInput): Place {
+  return {
     id: newId(),
     name: text(input.name, 'name', 100),
     address: optionalText(input.address, 'address', 200),
@@ -32,11 +41,6 @@ export async function createPlace(deps: ReviewDeps, userId: string, input: Place
     createdBy: userId,
     createdAt: new Date(),
   };
-  await deps.db.transaction(async (manager) => {
-    await manager.insert(PlaceEntity, place);
-    await announceSubjects(manager, { placeIds: [place.id] });
-  });
-  return place;
 }
 
 export async function createProduct(deps: ReviewDeps, userId: string, input: ProductInput): Promise<Product> {

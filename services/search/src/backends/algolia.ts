@@ -38,8 +38,11 @@ export interface AlgoliaConfig {
 export interface AlgoliaRebuild {
   /** Writes to `${indexName}_rebuild`, which has the settings and synonyms already. */
   index: AlgoliaSearchIndex;
-  /** Waits for every write to the rebuild index, then moves it onto the live name atomically. */
-  swap(): Promise<void>;
+  /**
+   * Waits for every write to the rebuild index, then moves it onto the live name atomically.
+   * `beforeMove` runs once the writes are applied, just before the move: throwing, it stops it.
+   */
+  swap(beforeMove?: () => void | Promise<void>): Promise<void>;
 }
 
 export interface AlgoliaSearchIndex extends SearchIndex {
@@ -181,10 +184,11 @@ function bindIndex(
       let swapped = false;
       return {
         index: rebuild,
-        async swap() {
+        async swap(beforeMove) {
           if (swapped) throw new Error(`${rebuildName} was already moved onto ${indexName}`);
           swapped = true;
           await waitAll(writer, rebuildName, tasks.splice(0));
+          await beforeMove?.();
           // A move replaces the live index (records, settings, synonyms) in one step.
           const moved = await writer.operationIndex({
             indexName: rebuildName,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Logger, ServiceLoop } from '@moim/kit';
 import type { AlgoliaSearchIndex } from '../backends/algolia';
+import type { SearchIndex } from '../port';
 import { ChangeFollower } from './changes';
 import { buildIndex, GENERATION, pollingLoop } from './indexes';
 import { readState, swapState, writeState } from './store';
@@ -10,36 +11,89 @@ const CURSOR = 'algolia_cursor';
 const SYNCED_GENERATION = 'algolia_generation';
 const LEASE_MS = 30_000;
 
+/** A write refused because this worker no longer holds the lease: another may be writing now. */
+class LeaseLost extends Error {
+  constructor() {
+    super('the algolia lease was lost');
+  }
+}
+
 /**
  * Keeps the Algolia index current from the change log, in search's workers. One worker at a time
- * holds a lease (a row of search_state, renewed each tick), so two never push the same document's
- * states out of order; the position in the log is kept in the database, so another worker goes
- * on where the last one stopped. With no position yet, or after a reindex bumped the generation,
- * the index is rebuilt beside the live one from the tables and moved onto it (Algolia's atomic
- * reindexing): search answers throughout.
+ * holds a lease (a row of search_state, renewed while it works: a rebuild of a large index or a
+ * long backlog outlasts the lease), so two never push the same document's states out of order nor
+ * rebuild beside each other; a worker that can no longer be sure it holds the lease writes nothing
+ * more. The position in the log is kept in the database, so another worker goes on where the last
+ * one stopped. With no position yet, or after a reindex bumped the generation, the index is
+ * rebuilt beside the live one from the tables and moved onto it (Algolia's atomic reindexing):
+ * search answers throughout.
  */
 export function algoliaSync(options: {
   db: Database;
   logger: Logger;
   pollMs: number;
   index: AlgoliaSearchIndex;
+  /** How long the lease lasts unless renewed (tests shorten it). */
+  leaseMs?: number;
 }): ServiceLoop {
-  const { db, logger, pollMs, index } = options;
+  const { db, logger, pollMs, index, leaseMs = LEASE_MS } = options;
   const holder = randomUUID();
   let follower: ChangeFollower | null = null;
+  /** When the lease runs out as this worker last renewed it (reckoned from before the renewal). */
+  let heldUntil = 0;
 
   const holdLease = async (): Promise<boolean> => {
+    const asked = Date.now();
     const current = await readState(db, LEASE);
     const [expires, owner] = current?.split('|') ?? [];
     if (current && owner !== holder && Number(expires) > Date.now()) return false;
-    return swapState(db, LEASE, current, `${Date.now() + LEASE_MS}|${holder}`);
+    const held = await swapState(db, LEASE, current, `${Date.now() + leaseMs}|${holder}`);
+    if (held) heldUntil = asked + leaseMs;
+    return held;
   };
 
-  const loop = pollingLoop('algolia sync', pollMs, logger, async () => {
-    if (!(await holdLease())) {
-      follower = null;
-      return;
+  /**
+   * Runs `work` under the lease: renewed every third of its length meanwhile; `check` throws
+   * LeaseLost once another worker took it or it may have run out (the database away too long).
+   */
+  const underLease = async (work: (check: () => void) => Promise<void>): Promise<void> => {
+    let lost = false;
+    const check = () => {
+      if (lost || Date.now() >= heldUntil) throw new LeaseLost();
+    };
+    let renewing = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renewing.then(async () => {
+        if (lost) return;
+        try {
+          if (!(await holdLease())) lost = true;
+        } catch {
+          // The database is away: `check` fails once the lease may have run out.
+        }
+      });
+    }, leaseMs / 3);
+    try {
+      await work(check);
+    } finally {
+      clearInterval(timer);
+      await renewing;
     }
+  };
+
+  /** The index's writes, each made only while the lease is still this worker's. */
+  const guarded = (target: SearchIndex, check: () => void): SearchIndex => ({
+    ...target,
+    async upsert(docs) {
+      check();
+      await target.upsert(docs);
+    },
+    async remove(keys) {
+      check();
+      await target.remove(keys);
+    },
+  });
+
+  const sync = async (check: () => void) => {
     const [cursor, current, synced] = await Promise.all([
       readState(db, CURSOR),
       readState(db, GENERATION),
@@ -48,9 +102,11 @@ export function algoliaSync(options: {
     const generation = current ?? '';
     if (cursor === null || generation !== synced) {
       const started = Date.now();
+      check();
       const rebuild = await index.rebuildBeside();
-      const built = await buildIndex(db, rebuild.index);
-      await rebuild.swap();
+      const built = await buildIndex(db, guarded(rebuild.index, check));
+      // Not moved once the lease is lost: another worker's rebuild may be under way beside it.
+      await rebuild.swap(check);
       await writeState(db, CURSOR, String(built.follower.position));
       await writeState(db, SYNCED_GENERATION, generation);
       follower = built.follower;
@@ -61,8 +117,23 @@ export function algoliaSync(options: {
       return;
     }
     follower ??= new ChangeFollower(db, BigInt(cursor));
-    await follower.catchUp(index);
+    await follower.catchUp(guarded(index, check));
     if (String(follower.position) !== cursor) await swapState(db, CURSOR, cursor, String(follower.position));
+  };
+
+  const loop = pollingLoop('algolia sync', pollMs, logger, async () => {
+    if (!(await holdLease())) {
+      follower = null;
+      return;
+    }
+    try {
+      await underLease(sync);
+    } catch (err) {
+      if (!(err instanceof LeaseLost)) throw err;
+      // What was pushed is re-pushed from the stored cursor by the next holder (harmless).
+      follower = null;
+      logger.warn('algolia sync lost its lease midway; another worker goes on');
+    }
   });
   return { name: 'algolia-sync', start: async () => loop.start(), stop: () => loop.stop() };
 }

@@ -2,7 +2,7 @@ import type { SearchKind } from '@moim/events';
 import { badInput, decodeRankedCursor, encodeRankedCursor, pageSize, type Connection } from '@moim/kit';
 import { MAX_SEARCH_WINDOW, type SearchHitRef, type Suggestion } from '../port';
 import type { SearchContext } from './context';
-import { blockedBy } from './store';
+import { authorsOf, blockedBy, keyOf } from './store';
 
 export const MAX_QUERY_LENGTH = 200;
 export const MAX_SUGGESTIONS = 20;
@@ -67,5 +67,16 @@ export async function suggestions(
   const first = args.first ?? 10;
   if (!Number.isInteger(first) || first < 1 || first > MAX_SUGGESTIONS)
     throw badInput(`first must be between 1 and ${MAX_SUGGESTIONS}`, 'first');
-  return ctx.deps.index().suggest(prefix, first, args.types?.length ? args.types : null);
+  const kinds = args.types?.length ? args.types : null;
+  const viewer = ctx.caller.userId;
+  const blocked = viewer ? await blockedBy(ctx.deps.db, viewer) : [];
+  if (!blocked.length) return ctx.deps.index().suggest(prefix, first, kinds);
+  // Suggestions carry no author: ask for enough more, then leave out what the blocked wrote (or are).
+  const candidates = await ctx.deps.index().suggest(prefix, first + blocked.length, kinds);
+  const authors = await authorsOf(
+    ctx.deps.db,
+    candidates.map((c) => keyOf(c.kind, c.id)),
+  );
+  const hidden = new Set(blocked);
+  return candidates.filter((c) => !hidden.has(authors.get(keyOf(c.kind, c.id)) ?? '')).slice(0, first);
 }

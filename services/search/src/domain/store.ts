@@ -167,3 +167,17 @@ export async function writeState(db: Database, name: string, value: string): Pro
   if (current === value) return;
   if (!(await swapState(db, name, current, value))) await writeState(db, name, value);
 }
+
+const authorsOfKeys = sqlPerShape(
+  (n: number) => `SELECT doc_key, author_id FROM search_documents WHERE doc_key IN (${marks(n)})`,
+);
+
+/** The author of each document (absent: none or unknown). */
+export async function authorsOf(db: Database, keys: readonly string[]): Promise<Map<string, string>> {
+  if (!keys.length) return new Map();
+  const rows: Array<{ doc_key: string; author_id: string | null }> = await db.dataSource.query(
+    authorsOfKeys(keys.length),
+    [...keys],
+  );
+  return new Map(rows.flatMap((r) => (r.author_id ? [[r.doc_key, r.author_id] as const] : [])));
+}
