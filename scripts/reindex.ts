@@ -1,12 +1,13 @@
-import { createLogger, openBackend, startServices, waitUntilSettled } from '@moim/kit';
+import { createLogger, openBackend, startServices } from '@moim/kit';
 import { reindex, type SearchDeps } from '@moim/search';
 import { localConfig } from './local-config';
 import { progressBar } from './progress';
 import { SERVICE_MODULES } from './service-modules';
 
 // npm run reindex: rebuilds search's documents from the owning services on the configured backend
-// (every service starts in this process on free ports, as for the seed), then bumps the index
-// generation: running search replicas build the new index beside the old one and swap it in.
+// (every service's API starts in this process on free ports: nothing here consumes events or
+// writes to Algolia), then bumps the index generation: running search replicas (and the Algolia
+// worker) build the new index beside the old one and swap it in.
 const local = localConfig();
 const logger = createLogger('reindex', 'warn');
 const backend = await openBackend(local.backend, logger);
@@ -16,6 +17,7 @@ try {
     backend,
     modules: SERVICE_MODULES,
     env: (name) => ({ ...local.serviceEnv(name), PORT: '0', LOG_LEVEL: 'warn' }),
+    role: 'api',
   });
   try {
     const search = services.get('search')!;
@@ -29,7 +31,6 @@ try {
         bars.get(kind)!(done, Math.max(done, expected));
       },
     });
-    await waitUntilSettled([...services.values()], backend.queues, 60_000);
     for (const s of summaries)
       console.log(
         `${s.kind.toLowerCase().padEnd(8)} ${s.seen} indexed${s.retired ? `, ${s.retired} retired` : ''}`,

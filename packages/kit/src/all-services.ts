@@ -18,7 +18,7 @@ export interface StartedServices {
 }
 
 /**
- * Every service of the list in this process, in list order, with both roles, each listening on
+ * Every service of the list in this process, in list order, with both roles (or the API alone), each listening on
  * `host` and the port its configuration names (0: a free one). What `npm start`, `npm run seed`
  * and the test harness run.
  */
@@ -31,6 +31,8 @@ export async function startServices(options: {
   modules?: Readonly<Record<ServiceName, ServiceModule>>;
   /** Ends a start that is waiting (for a migrate job): the process was told to stop. */
   signal?: AbortSignal;
+  /** `all` (default); `api` for a command that only asks the services (no events, jobs or workers' loops). */
+  role?: 'all' | 'api';
 }): Promise<StartedServices> {
   const services = new Map<ServiceName, RunningService>();
   const urls = new Map<ServiceName, string>();
@@ -43,7 +45,7 @@ export async function startServices(options: {
       const config = module.loadEnv(options.env(name));
       const running = await startService(module.define(config), config, {
         backend: options.backend,
-        role: 'all',
+        role: options.role ?? 'all',
         signal: options.signal,
       });
       services.set(name, running);

@@ -38,20 +38,27 @@ export class ChangeFollower {
     }
   }
 
-  /** The last seq reached without a hole (or past holes older than GAP_WAIT_MS). */
+  /**
+   * The last seq reached without a hole, or past holes first seen GAP_WAIT_MS ago or more. A hole
+   * is known by its first missing seq; every hole of a batch starts waiting when first seen, so
+   * holes seen together expire together.
+   */
   private advance(seqs: bigint[]): bigint {
-    let position = this.position;
     const now = Date.now();
+    let previous = this.position;
     for (const seq of seqs) {
-      const expected = position + 1n;
-      if (seq !== expected) {
-        const since = this.gapSince.get(expected) ?? now;
-        this.gapSince.set(expected, since);
-        if (now - since < GAP_WAIT_MS) break;
-      }
-      this.gapSince.delete(expected);
+      if (seq > previous + 1n && !this.gapSince.has(previous + 1n)) this.gapSince.set(previous + 1n, now);
+      previous = seq;
+    }
+    let position = this.position;
+    for (const seq of seqs) {
+      if (seq > position + 1n && now - this.gapSince.get(position + 1n)! < GAP_WAIT_MS) break;
       position = seq;
     }
+    return this.forget(position);
+  }
+
+  private forget(position: bigint): bigint {
     for (const hole of this.gapSince.keys()) if (hole <= position) this.gapSince.delete(hole);
     return position;
   }

@@ -1,11 +1,16 @@
 import type { SearchKind } from '@moim/events';
 import { badInput, decodeRankedCursor, encodeRankedCursor, pageSize, type Connection } from '@moim/kit';
-import { MAX_SEARCH_WINDOW, type SearchHitRef, type Suggestion } from '../port';
+import { MAX_SEARCH_WINDOW, type DocumentKey, type SearchHitRef, type Suggestion } from '../port';
 import type { SearchContext } from './context';
-import { authorsOf, blockedBy, keyOf } from './store';
+import { blockedBy, documentStates, keyOf } from './store';
 
 export const MAX_QUERY_LENGTH = 200;
 export const MAX_SUGGESTIONS = 20;
+/**
+ * Blocked authors handed to the index (a filter of Algolia's grows with each); the page is checked
+ * against all of them afterwards anyway.
+ */
+const MAX_EXCLUDED_IN_INDEX = 100;
 
 function queryText(text: string, name: string): string {
   const trimmed = text.trim();
@@ -14,6 +19,10 @@ function queryText(text: string, name: string): string {
     throw badInput(`${name} is too long (at most ${MAX_QUERY_LENGTH} characters)`, name);
   return trimmed;
 }
+
+/** Null (every kind) when none are asked for; each kind once. */
+const kindsOf = (types: readonly SearchKind[] | null | undefined): SearchKind[] | null =>
+  types?.length ? [...new Set(types)] : null;
 
 /** A hit's place in the list: ranked cursors carry the position, and the hit's id. */
 const cursorAt = (position: number, hit: SearchHitRef) =>
@@ -26,6 +35,26 @@ function offsetOf(after: string | null | undefined): number {
   if (keys.length !== 1 || !Number.isInteger(position) || position < 1 || position > MAX_SEARCH_WINDOW)
     throw badInput('after is not a valid cursor', 'after');
   return position;
+}
+
+/**
+ * Keeps what the tables say may still be found, and not by someone the viewer blocks: an index
+ * can lag behind a hide, a delete or a block by a poll, or by a whole rebuild.
+ */
+async function stillFindable<T extends DocumentKey>(
+  ctx: SearchContext,
+  items: T[],
+  blocked: readonly string[],
+) {
+  const states = await documentStates(
+    ctx.deps.db,
+    items.map((item) => keyOf(item.kind, item.id)),
+  );
+  const hidden = new Set(blocked);
+  return items.filter((item) => {
+    const state = states.get(keyOf(item.kind, item.id));
+    return state?.findable === true && !(state.authorId && hidden.has(state.authorId));
+  });
 }
 
 export interface SearchArgs {
@@ -42,19 +71,26 @@ export async function search(args: SearchArgs, ctx: SearchContext): Promise<Conn
   if (offset + size > MAX_SEARCH_WINDOW)
     throw badInput(`search pages go ${MAX_SEARCH_WINDOW} hits deep; refine the query`, 'after');
   const viewer = ctx.caller.userId;
+  const blocked = viewer ? await blockedBy(ctx.deps.db, viewer) : [];
   const page = await ctx.deps.index().search({
     query,
-    kinds: args.types?.length ? args.types : null,
+    kinds: kindsOf(args.types),
     offset,
     limit: size,
-    excludeAuthorIds: viewer ? await blockedBy(ctx.deps.db, viewer) : [],
+    excludeAuthorIds: blocked.slice(0, MAX_EXCLUDED_IN_INDEX),
   });
-  const edges = page.hits.map((hit, i) => ({ node: hit, cursor: cursorAt(offset + i + 1, hit) }));
+  // Positions are the index's: a hit left out below leaves a gap, never a shifted page.
+  const positioned = page.hits.map((hit, i) => ({ ...hit, position: offset + i + 1 }));
+  const edges = (await stillFindable(ctx, positioned, blocked)).map(({ position, ...hit }) => ({
+    node: hit,
+    cursor: cursorAt(position, hit),
+  }));
+  const last = positioned.at(-1);
   return {
     edges,
     pageInfo: {
       hasNextPage: page.hasMore && offset + size < MAX_SEARCH_WINDOW,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      endCursor: last ? cursorAt(last.position, last) : null,
     },
   };
 }
@@ -67,16 +103,11 @@ export async function suggestions(
   const first = args.first ?? 10;
   if (!Number.isInteger(first) || first < 1 || first > MAX_SUGGESTIONS)
     throw badInput(`first must be between 1 and ${MAX_SUGGESTIONS}`, 'first');
-  const kinds = args.types?.length ? args.types : null;
   const viewer = ctx.caller.userId;
   const blocked = viewer ? await blockedBy(ctx.deps.db, viewer) : [];
-  if (!blocked.length) return ctx.deps.index().suggest(prefix, first, kinds);
-  // Suggestions carry no author: ask for enough more, then leave out what the blocked wrote (or are).
-  const candidates = await ctx.deps.index().suggest(prefix, first + blocked.length, kinds);
-  const authors = await authorsOf(
-    ctx.deps.db,
-    candidates.map((c) => keyOf(c.kind, c.id)),
-  );
-  const hidden = new Set(blocked);
-  return candidates.filter((c) => !hidden.has(authors.get(keyOf(c.kind, c.id)) ?? '')).slice(0, first);
+  // Suggestions carry no author: ask for some more, then leave out what is gone or blocked.
+  const candidates = await ctx.deps
+    .index()
+    .suggest(prefix, first + Math.min(blocked.length, MAX_EXCLUDED_IN_INDEX) + 5, kindsOf(args.types));
+  return (await stillFindable(ctx, candidates, blocked)).slice(0, first);
 }

@@ -1,20 +1,19 @@
-import type { EntityManager } from 'typeorm';
 import type { SearchDocument, SearchKind, ServiceName } from '@moim/events';
-import { fetchSearchablePage, isUniqueViolation, type Database } from '@moim/kit';
+import { In, type EntityManager } from 'typeorm';
+import {
+  fetchSearchablePage,
+  isUniqueViolation,
+  lockRows,
+  marks,
+  SEARCH_KIND_OWNERS,
+  SEARCH_KINDS,
+  sqlPerShape,
+  type Database,
+} from '@moim/kit';
 import { SearchDocumentEntity } from '../entities';
 import { MAX_BODY, MAX_TITLE } from '../events';
 import { GENERATION } from './indexes';
-import { keyOf, logChanges, readState, writeState } from './store';
-
-/** Who owns (and so announces and pages through) each kind. */
-export const OWNERS: Readonly<Record<SearchKind, ServiceName>> = {
-  USER: 'social',
-  POST: 'social',
-  REVIEW: 'review',
-  PLACE: 'review',
-  PRODUCT: 'review',
-  COURSE: 'course-catalog',
-};
+import { keyOf, lastSeq, logChanges, readState, writeState } from './store';
 
 const PAGE = 500;
 
@@ -36,7 +35,8 @@ export interface ReindexSummary {
  * Rebuilds search's documents from the owners (their signed `/internal/searchable` pages), then
  * bumps the generation: every index builds a new projection beside the live one and swaps it in,
  * so search answers throughout. Events keep flowing meanwhile, and win: a page never overwrites a
- * row an event wrote after the page was read.
+ * document an event changed after the page was asked for, nor retires one changed after the
+ * reindex began (positions in the change log, not clocks, say what came after).
  */
 export async function reindex(options: {
   db: Database;
@@ -47,26 +47,30 @@ export async function reindex(options: {
   onProgress?: (progress: ReindexProgress) => void;
 }): Promise<ReindexSummary[]> {
   const { db, urlOf, secret, onProgress } = options;
-  const kinds = options.kinds ?? (Object.keys(OWNERS) as SearchKind[]);
-  const startedAt = new Date();
+  const kinds = options.kinds ?? SEARCH_KINDS;
+  const began = await lastSeq(db);
   const summaries: ReindexSummary[] = [];
   for (const kind of kinds) {
     const expected = await findableCount(db, kind);
+    const seen = new Set<string>();
     let after: string | null = null;
-    let seen = 0;
     do {
-      const readAt = new Date();
-      const page = await fetchSearchablePage(urlOf(OWNERS[kind]), secret, { kind, after, limit: PAGE });
+      const asked = await lastSeq(db);
+      const page = await fetchSearchablePage(urlOf(SEARCH_KIND_OWNERS[kind]), secret, {
+        kind,
+        after,
+        limit: PAGE,
+      });
       await db.transaction(
-        async (manager) => logChanges(manager, await writePage(manager, page.documents, readAt)),
-        { background: true },
+        async (manager) => logChanges(manager, await writePage(manager, page.documents, asked)),
+        { background: true, isolation: 'READ COMMITTED' },
       );
-      seen += page.documents.length;
-      onProgress?.({ kind, done: seen, expected });
+      for (const d of page.documents) seen.add(keyOf(d.kind, d.id));
+      onProgress?.({ kind, done: seen.size, expected });
       after = page.next;
     } while (after);
-    const retired = await db.transaction((manager) => retire(manager, kind, startedAt), { background: true });
-    summaries.push({ kind, seen, retired });
+    const retired = await retire(db, kind, seen, began);
+    summaries.push({ kind, seen: seen.size, retired });
   }
   const generation = Number((await readState(db, GENERATION)) ?? 0) + 1;
   await writeState(db, GENERATION, String(generation));
@@ -77,16 +81,47 @@ async function findableCount(db: Database, kind: SearchKind): Promise<number> {
   return db.dataSource.getRepository(SearchDocumentEntity).countBy({ kind, findable: true });
 }
 
-/** Writes a page's documents; keeps what an event wrote after `readAt`. Resolves to the keys written. */
+const changedAfter = sqlPerShape(
+  (n: number) => `SELECT DISTINCT doc_key FROM search_changes WHERE seq > ? AND doc_key IN (${marks(n)})`,
+);
+
+/** Of `keys`, those an event (or another reindex) changed after change-log position `seq`. */
+async function keysChangedAfter(manager: EntityManager, keys: string[], seq: bigint): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows: Array<{ doc_key: string }> = await manager.query(changedAfter(keys.length), [
+    String(seq),
+    ...keys,
+  ]);
+  return new Set(rows.map((r) => r.doc_key));
+}
+
+/**
+ * Writes a page's documents, but not over a change logged after `asked` (the log's end when the
+ * page was asked for): that change is at least as new as the page, or a later one follows it.
+ * The rows are locked first, so an event applied meanwhile waits, or is seen. Resolves to the
+ * keys written.
+ */
 async function writePage(
   manager: EntityManager,
   documents: SearchDocument[],
-  readAt: Date,
+  asked: bigint,
 ): Promise<string[]> {
+  const keys = documents.map((d) => keyOf(d.kind, d.id));
+  if (!keys.length) return [];
+  await lockRows(manager, SearchDocumentEntity, { docKey: In(keys) });
+  const newer = await keysChangedAfter(manager, keys, asked);
+  const existing = new Set(
+    (
+      await manager
+        .getRepository(SearchDocumentEntity)
+        .find({ select: { docKey: true }, where: { docKey: In(keys) } })
+    ).map((row) => row.docKey),
+  );
   const now = new Date();
   const written: string[] = [];
   for (const d of documents) {
     const docKey = keyOf(d.kind, d.id);
+    if (newer.has(docKey)) continue;
     const state = {
       title: d.title.slice(0, MAX_TITLE),
       body: d.body.slice(0, MAX_BODY),
@@ -96,53 +131,64 @@ async function writePage(
       findable: true,
       touchedAt: now,
     };
-    const updated = await manager
-      .createQueryBuilder()
-      .update(SearchDocumentEntity)
-      .set(state)
-      .where('doc_key = :docKey AND touched_at < :readAt', { docKey, readAt })
-      .execute();
-    if (updated.affected) {
-      written.push(docKey);
-      continue;
+    if (existing.has(docKey)) {
+      // The owner's sequence (version) stays: later events still apply over it.
+      await manager.update(SearchDocumentEntity, { docKey }, state);
+    } else {
+      try {
+        await manager.insert(SearchDocumentEntity, {
+          docKey,
+          kind: d.kind,
+          id: d.id,
+          ...state,
+          version: '0',
+        });
+      } catch (err) {
+        // An event inserted it meanwhile: its state stands.
+        if (!isUniqueViolation(err)) throw err;
+        continue;
+      }
     }
-    // Absent (announced before search existed, or its event is still on the way), or touched
-    // by an event after the page was read: then the event's state stands.
-    const exists = await manager.getRepository(SearchDocumentEntity).existsBy({ docKey });
-    if (exists) continue;
-    try {
-      await manager.insert(SearchDocumentEntity, { docKey, kind: d.kind, id: d.id, ...state, version: '0' });
-      written.push(docKey);
-    } catch (err) {
-      // An event inserted it meanwhile: its state stands.
-      if (!isUniqueViolation(err)) throw err;
-    }
+    written.push(docKey);
   }
   return written;
 }
 
-/** Documents of `kind` the owner no longer pages through (not touched since the reindex began). */
-async function retire(manager: EntityManager, kind: SearchKind, startedAt: Date): Promise<number> {
-  const stale = await manager
+const RETIRE_BATCH = 500;
+
+/**
+ * Retires documents of `kind` the owner no longer pages through — unless an event changed them
+ * after the reindex began (`began`): a document created meanwhile may sit on a page already read.
+ */
+async function retire(
+  db: Database,
+  kind: SearchKind,
+  seen: ReadonlySet<string>,
+  began: bigint,
+): Promise<number> {
+  const findable = await db.dataSource
     .getRepository(SearchDocumentEntity)
-    .createQueryBuilder('d')
-    .select('d.docKey', 'docKey')
-    .where('d.kind = :kind AND d.findable = :findable AND d.touchedAt < :startedAt', {
-      kind,
-      findable: true,
-      startedAt,
-    })
-    .getRawMany<{ docKey: string }>();
-  const keys = stale.map((row) => row.docKey);
-  for (let i = 0; i < keys.length; i += 500) {
-    const slice = keys.slice(i, i + 500);
-    await manager
-      .createQueryBuilder()
-      .update(SearchDocumentEntity)
-      .set({ findable: false, touchedAt: new Date() })
-      .where('doc_key IN (:...slice) AND touched_at < :startedAt', { slice, startedAt })
-      .execute();
-    await logChanges(manager, slice);
+    .find({ select: { docKey: true }, where: { kind, findable: true } });
+  const unseen = findable.map((row) => row.docKey).filter((key) => !seen.has(key));
+  let retired = 0;
+  for (let i = 0; i < unseen.length; i += RETIRE_BATCH) {
+    const slice = unseen.slice(i, i + RETIRE_BATCH);
+    retired += await db.transaction(
+      async (manager) => {
+        await lockRows(manager, SearchDocumentEntity, { docKey: In(slice) });
+        const newer = await keysChangedAfter(manager, slice, began);
+        const stale = slice.filter((key) => !newer.has(key));
+        if (!stale.length) return 0;
+        await manager.update(
+          SearchDocumentEntity,
+          { docKey: In(stale) },
+          { findable: false, touchedAt: new Date() },
+        );
+        await logChanges(manager, stale);
+        return stale.length;
+      },
+      { background: true, isolation: 'READ COMMITTED' },
+    );
   }
-  return keys.length;
+  return retired;
 }

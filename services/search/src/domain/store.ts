@@ -103,20 +103,27 @@ export async function changesAfter(db: Database, seq: bigint, limit: number): Pr
   }));
 }
 
+/** The change log's end: the last position taken so far (0 when empty). */
+export async function lastSeq(db: Database): Promise<bigint> {
+  const [row] = (await db.dataSource.query('SELECT MAX(seq) AS seq FROM search_changes')) as Array<{
+    seq: unknown;
+  }>;
+  return row?.seq == null ? 0n : BigInt(String(row.seq));
+}
+
 /**
- * Where an index built from the tables now follows the change log from: before every change of
- * the last `recentMs` (one still committing may hold a smaller seq than the last one seen, and
- * re-applying a change is harmless), or after the last one.
+ * Where an index built from the tables now follows the change log from: after the changes older
+ * than `recentMs`. A change still committing may hold a smaller seq than others already
+ * committed; starting before every recent one makes it a hole the follower waits at, and
+ * re-applying a change is harmless.
  */
 export async function followFrom(db: Database, recentMs: number): Promise<bigint> {
   const ds = db.dataSource;
-  const [recent] = (await ds.query(
-    'SELECT MIN(seq) AS seq FROM search_changes WHERE created_at >= ?',
+  const [row] = (await ds.query(
+    'SELECT MAX(seq) AS seq FROM search_changes WHERE created_at < ?',
     sqlParams(ds, [new Date(Date.now() - recentMs)]),
   )) as Array<{ seq: unknown }>;
-  if (recent?.seq != null) return BigInt(String(recent.seq)) - 1n;
-  const [last] = (await ds.query('SELECT MAX(seq) AS seq FROM search_changes')) as Array<{ seq: unknown }>;
-  return last?.seq == null ? 0n : BigInt(String(last.seq));
+  return row?.seq == null ? 0n : BigInt(String(row.seq));
 }
 
 export async function readState(db: Database, name: string): Promise<string | null> {
@@ -168,16 +175,28 @@ export async function writeState(db: Database, name: string, value: string): Pro
   if (!(await swapState(db, name, current, value))) await writeState(db, name, value);
 }
 
-const authorsOfKeys = sqlPerShape(
-  (n: number) => `SELECT doc_key, author_id FROM search_documents WHERE doc_key IN (${marks(n)})`,
+const statesOfKeys = sqlPerShape(
+  (n: number) => `SELECT doc_key, findable, author_id FROM search_documents WHERE doc_key IN (${marks(n)})`,
 );
 
-/** The author of each document (absent: none or unknown). */
-export async function authorsOf(db: Database, keys: readonly string[]): Promise<Map<string, string>> {
+export interface DocumentState {
+  findable: boolean;
+  authorId: string | null;
+}
+
+/**
+ * Whether each document may still be found, and by whom it is: what an index answered is checked
+ * against the tables, so what was hidden, deleted or blocked never shows while an index catches
+ * up (or rebuilds). Absent keys are unknown documents.
+ */
+export async function documentStates(
+  db: Database,
+  keys: readonly string[],
+): Promise<Map<string, DocumentState>> {
   if (!keys.length) return new Map();
-  const rows: Array<{ doc_key: string; author_id: string | null }> = await db.dataSource.query(
-    authorsOfKeys(keys.length),
-    [...keys],
+  const rows: Array<{ doc_key: string; findable: unknown; author_id: string | null }> =
+    await db.dataSource.query(statesOfKeys(keys.length), [...keys]);
+  return new Map(
+    rows.map((r) => [r.doc_key, { findable: Boolean(Number(r.findable)), authorId: r.author_id }]),
   );
-  return new Map(rows.flatMap((r) => (r.author_id ? [[r.doc_key, r.author_id] as const] : [])));
 }
