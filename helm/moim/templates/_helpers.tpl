@@ -215,13 +215,16 @@ SECRET|PASSWORD|TOKEN|CREDENTIAL|_KEY$|DATABASE_URL|REDIS_URL|MYSQL_URL
 {{- end -}}
 
 {{/*
-search's Algolia keys, optional in the secret: search names the missing ones at start. Its
-configuration requires both in every process that parses it (its subgraph too, though only its
-worker writes with the admin key).
+search's Algolia keys, optional in the secret: search names the missing ones at start (dict "root"
+$ "admin" <bool>). Every process that parses search's configuration needs the search-only key; the
+admin key (writes) goes only where the index is written, search-worker ("admin" true): not to the
+search subgraph, which only queries, nor to the migrate Job.
 */}}
 {{- define "moim.algoliaKeys" -}}
-{{- if eq .Values.search.index "algolia" -}}
+{{- if eq .root.Values.search.index "algolia" -}}
+{{- if .admin }}
 - [ALGOLIA_ADMIN_API_KEY, ALGOLIA_ADMIN_API_KEY, true]
+{{- end }}
 - [ALGOLIA_SEARCH_API_KEY, ALGOLIA_SEARCH_API_KEY, true]
 {{- else -}}
 []
@@ -264,7 +267,7 @@ worker writes with the admin key).
 {{- $keys = concat $keys (include "moim.sensKeys" $root | fromYamlArray) -}}
 {{- end -}}
 {{- if eq $c.service "search" -}}
-{{- $keys = concat $keys (include "moim.algoliaKeys" $root | fromYamlArray) -}}
+{{- $keys = concat $keys (include "moim.algoliaKeys" (dict "root" $root "admin" (eq $c.kind "worker")) | fromYamlArray) -}}
 {{- end -}}
 {{- include "moim.secretEnv" (dict "root" $root "keys" $keys) }}
 {{- end -}}

@@ -36,7 +36,7 @@ export interface SearchLikeRow {
 }
 
 /**
- * A change to apply to the indexes, in commit order (mostly: see projection.ts on gaps). Every
+ * A change to apply to the indexes, in commit order (mostly: see domain/changes.ts on holes). Every
  * replica's embedded index and the Algolia worker follow this log; rows are pruned after a week.
  */
 export interface SearchChangeRow {

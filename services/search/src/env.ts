@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadEnv, serviceEnv, serviceProblems, type EnvProblem } from '@moim/kit';
+import { ConfigError, loadEnv, serviceEnv, serviceProblems, type EnvProblem } from '@moim/kit';
 
 /** `카페=커피숍=coffee shop; nyc=new york`: groups of words a query treats as one. */
 const synonyms = z
@@ -25,9 +25,12 @@ const shape = {
   /** How often a replica looks for changes to apply to its index. */
   SEARCH_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   ALGOLIA_APP_ID: z.string().optional(),
-  /** Writes (indexing, settings); stays in search's worker, never sent to clients. */
+  /**
+   * Writes (indexing, settings): only search's worker (and `all`) needs it and holds it, and
+   * refuses to start without it in algolia mode (see `algoliaAdminKey`); the API never does.
+   */
   ALGOLIA_ADMIN_API_KEY: z.string().optional(),
-  /** Queries. */
+  /** Queries (every role). */
   ALGOLIA_SEARCH_API_KEY: z.string().optional(),
   ALGOLIA_INDEX: z.string().min(1).default('moim'),
   /** Another Algolia host (a proxy, or a recording server in tests), e.g. http://127.0.0.1:8080. */
@@ -36,7 +39,8 @@ const shape = {
 
 export type SearchConfig = ReturnType<typeof loadSearchEnv>;
 
-const ALGOLIA_KEYS = ['ALGOLIA_APP_ID', 'ALGOLIA_ADMIN_API_KEY', 'ALGOLIA_SEARCH_API_KEY'] as const;
+/** What every process needs in algolia mode; the admin key only the worker, checked at its start. */
+const ALGOLIA_KEYS = ['ALGOLIA_APP_ID', 'ALGOLIA_SEARCH_API_KEY'] as const;
 
 export function loadSearchEnv(source: Record<string, string | undefined> = process.env) {
   return loadEnv(shape, source, (env) => [
@@ -48,4 +52,16 @@ export function loadSearchEnv(source: Record<string, string | undefined> = proce
         ])
       : []),
   ]);
+}
+
+/**
+ * The admin key, for the processes that write the Algolia index (search's worker, and `all`):
+ * throws a ConfigError naming it when it is missing. The API role never asks for it.
+ */
+export function algoliaAdminKey(config: SearchConfig): string {
+  if (config.ALGOLIA_ADMIN_API_KEY) return config.ALGOLIA_ADMIN_API_KEY;
+  throw new ConfigError(
+    "Invalid configuration:\n  ALGOLIA_ADMIN_API_KEY: Required by search's worker when SEARCH_INDEX=algolia " +
+      '(it writes the index; the API role queries with ALGOLIA_SEARCH_API_KEY alone)',
+  );
 }

@@ -7,7 +7,7 @@ import { embeddedReplica } from './domain/indexes';
 import { pruneProcessors, pruneSchedule } from './domain/prune';
 import { EmbeddedSearchIndex } from './engine';
 import { entities } from './entities';
-import { loadSearchEnv, type SearchConfig } from './env';
+import { algoliaAdminKey, loadSearchEnv, type SearchConfig } from './env';
 import { searchEventHandlers } from './events';
 import { CreateSearch1765000000000 } from './migrations/1765000000000-create-search';
 import { searchResolvers } from './resolvers';
@@ -16,16 +16,18 @@ export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url
 
 export type SearchService = RunningService<SearchDeps>;
 
-function algoliaOf(config: SearchConfig) {
-  return createAlgoliaIndex({
-    appId: config.ALGOLIA_APP_ID!,
-    adminApiKey: config.ALGOLIA_ADMIN_API_KEY!,
-    searchApiKey: config.ALGOLIA_SEARCH_API_KEY!,
-    indexName: config.ALGOLIA_INDEX,
-    synonyms: config.SEARCH_SYNONYMS,
-    hosts: config.ALGOLIA_HOST ? [{ url: config.ALGOLIA_HOST }] : undefined,
-  });
-}
+/** The Algolia index for queries: the search-only key alone, no admin client (what the API holds). */
+const algoliaConfig = (config: SearchConfig) => ({
+  appId: config.ALGOLIA_APP_ID!,
+  searchApiKey: config.ALGOLIA_SEARCH_API_KEY!,
+  indexName: config.ALGOLIA_INDEX,
+  synonyms: config.SEARCH_SYNONYMS,
+  hosts: config.ALGOLIA_HOST ? [{ url: config.ALGOLIA_HOST }] : undefined,
+});
+
+/** With writes, for the sync of a worker (or `all`): a ConfigError without ALGOLIA_ADMIN_API_KEY. */
+const algoliaWriterOf = (config: SearchConfig) =>
+  createAlgoliaIndex({ ...algoliaConfig(config), adminApiKey: algoliaAdminKey(config) });
 
 /**
  * The search index and `search(...)`: the owning subgraphs announce what can be found (events),
@@ -36,9 +38,10 @@ export const service: ServiceModule<SearchConfig, SearchDeps> = {
   name: 'search',
   loadEnv: loadSearchEnv,
   define: (config) => {
-    // One per process: the API's queries and the loops share it.
+    // One per process: the API's queries and the loops share it. Algolia's is query-only; a
+    // worker's sync writes through an index of its own, the only one with the admin key.
     let embedded: ReturnType<typeof embeddedReplica<EmbeddedSearchIndex>> | null = null;
-    const algolia = config.SEARCH_INDEX === 'algolia' ? algoliaOf(config) : null;
+    const algolia = config.SEARCH_INDEX === 'algolia' ? createAlgoliaIndex(algoliaConfig(config)) : null;
     return {
       name: 'search',
       typeDefs,
@@ -67,7 +70,7 @@ export const service: ServiceModule<SearchConfig, SearchDeps> = {
                   db: deps.db,
                   logger: deps.logger,
                   pollMs: config.SEARCH_POLL_MS,
-                  index: algolia,
+                  index: algoliaWriterOf(config),
                 }),
               ];
         return role === 'worker' ? [] : [embedded!];

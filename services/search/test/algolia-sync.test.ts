@@ -8,7 +8,15 @@ import type {
   SearchDocument,
   SearchKind,
 } from '@moim/events';
-import { CALLER_HEADER, signCaller, startService, type BackendKind, type ServiceRole } from '@moim/kit';
+import {
+  CALLER_HEADER,
+  ConfigError,
+  signCaller,
+  startService,
+  type BackendKind,
+  type Database,
+  type ServiceRole,
+} from '@moim/kit';
 import {
   eventFeed,
   eventually,
@@ -18,7 +26,7 @@ import {
   type TestBackend,
 } from '@moim/kit/testing';
 import { service, type SearchService } from '../src';
-import { ALGOLIA_SETTINGS, createAlgoliaIndex } from '../src/backends/algolia';
+import { ALGOLIA_SETTINGS, algoliaSettingsHash, createAlgoliaIndex } from '../src/backends/algolia';
 import { algoliaSync } from '../src/domain/algolia-sync';
 import { readState, swapState, writeState } from '../src/domain/store';
 import { searchEventHandlers } from '../src/events';
@@ -28,7 +36,8 @@ import { startFakeAlgolia, type FakeAlgolia, type RecordedRequest } from './fake
 // server that answers as Algolia does and records every request. The worker rebuilds the index
 // beside the live one and moves it on (at first start, and after a reindex bumps the generation),
 // then follows the change log, one worker at a time (the lease), from the cursor it keeps in the
-// database; the API queries Algolia with the search-only key. On both backends.
+// database, and applies changed settings or synonyms to the live index; the API queries Algolia
+// with the search-only key, and is not given the admin key at all. On both backends.
 
 const ADMIN_KEY = 'admin-key-0123456789';
 const SEARCH_KEY = 'search-only-key-0123456789';
@@ -65,17 +74,19 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   let consumer: SearchService;
   const author = randomUUID();
 
-  const start = async (host: string, role: ServiceRole) => {
+  /** Search in `role`; the admin key only for a role that writes (as the deployments give it). */
+  const start = async (host: string, role: ServiceRole, env: Record<string, string | undefined> = {}) => {
     const config = service.loadEnv(
       testEnv({
         ...test.env,
         DATABASE_URL: databaseUrl,
         SEARCH_INDEX: 'algolia',
         ALGOLIA_APP_ID: 'MOIMTEST',
-        ALGOLIA_ADMIN_API_KEY: ADMIN_KEY,
+        ALGOLIA_ADMIN_API_KEY: role === 'api' ? undefined : ADMIN_KEY,
         ALGOLIA_SEARCH_API_KEY: SEARCH_KEY,
         ALGOLIA_HOST: host,
         SEARCH_POLL_MS: '50',
+        ...env,
       }),
     );
     return (await startService(service.define(config), config, {
@@ -137,6 +148,12 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     return String(row!.seq);
   };
   const describeRequest = (r: RecordedRequest) => `${r.method} ${r.index} ${r.action}`;
+  /** Ends the lease of a worker that was stopped (it does not give it back), so another takes it now. */
+  const expireLease = async (db: Database) => {
+    const lease = (await readState(db, 'algolia_lease'))!;
+    const [, holder] = lease.split('|');
+    expect(await swapState(db, 'algolia_lease', lease, `${Date.now() - 1}|${holder}`)).toBe(true);
+  };
   const liveIds = (fake: FakeAlgolia) => [...(fake.indexes.get(LIVE)?.keys() ?? [])].sort();
 
   beforeAll(async () => {
@@ -172,6 +189,8 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     const cursor = await eventually(() => readState(db, 'algolia_cursor'));
     expect(cursor).toBe(await lastChange(worker!));
     expect(await readState(db, 'algolia_generation')).toBe('');
+    // The rebuild applied the settings and synonyms: it records what they were.
+    expect(await readState(db, 'algolia_settings')).toBe(algoliaSettingsHash({ synonyms: [] }));
 
     const moved = algolia.requests.findIndex((r) => r.action === 'operation');
     expect(moved).toBeGreaterThan(0);
@@ -293,6 +312,62 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     );
   });
 
+  it('applies changed synonyms to the live index once, without a rebuild, when a worker starts with them', async () => {
+    const db = api!.deps.db;
+    const configured = algoliaSettingsHash({ synonyms: [] });
+    expect(await readState(db, 'algolia_settings')).toBe(configured);
+    const generation = await readState(db, 'algolia_generation');
+
+    // The worker is redeployed with synonyms: it stops (its lease runs out), the new one starts.
+    await worker!.stop();
+    await expireLease(db);
+    let from = algolia.requests.length;
+    worker = await start(algolia.url, 'worker', { SEARCH_SYNONYMS: '카페=커피숍; nyc=new york' });
+    consumer = worker;
+    const synonyms = [
+      ['카페', '커피숍'],
+      ['nyc', 'new york'],
+    ];
+    await eventually(
+      async () => (await readState(db, 'algolia_settings')) === algoliaSettingsHash({ synonyms }),
+    );
+    await sleep(300); // several of its ticks: applied once, not at each
+    let since = algolia.requests.slice(from);
+    expect(since.filter((r) => r.action !== 'task').map(describeRequest)).toEqual([
+      `PUT ${LIVE} settings`,
+      `POST ${LIVE} synonyms/batch`,
+    ]);
+    expect(since[0]!.body).toEqual(ALGOLIA_SETTINGS);
+    expect(since[1]!.body).toEqual(
+      synonyms.map((group, i) => ({ objectID: `synonyms-${i}`, type: 'synonym', synonyms: group })),
+    );
+    expect(since[1]!.query.get('replaceExistingSynonyms')).toBe('true');
+    expect(new Set(since.map((r) => r.headers['x-algolia-api-key']))).toEqual(new Set([ADMIN_KEY]));
+    // No rebuild: the live index keeps its records, the generation its value.
+    expect(liveIds(algolia)).toEqual(['PLACE:p1', 'REVIEW:r1']);
+    expect(await readState(db, 'algolia_generation')).toBe(generation);
+
+    // And back (no synonyms, in an `all` process): applied once again, the synonyms cleared.
+    await worker.stop();
+    await expireLease(db);
+    from = algolia.requests.length;
+    worker = await start(algolia.url, 'all');
+    consumer = worker;
+    await eventually(async () => (await readState(db, 'algolia_settings')) === configured);
+    await sleep(300);
+    since = algolia.requests.slice(from);
+    expect(since.filter((r) => r.action !== 'task').map(describeRequest)).toEqual([
+      `PUT ${LIVE} settings`,
+      `POST ${LIVE} synonyms/clear`,
+    ]);
+    expect(await readState(db, 'algolia_generation')).toBe(generation);
+    // It goes on from the cursor as before.
+    await send(changed(doc('POST', 's1', { title: '카페 모임' })));
+    await eventually(() => algolia.indexes.get(LIVE)?.has('POST:s1'));
+    await send(changed(gone('POST', 's1')));
+    await eventually(() => !algolia.indexes.get(LIVE)?.has('POST:s1'));
+  });
+
   it('answers search(...) from Algolia with the search-only key, leaving out whom the viewer blocks', async () => {
     const url = await api!.listen(0, '127.0.0.1');
     const viewer = randomUUID();
@@ -349,6 +424,31 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     // every query with the search-only key.
     for (const r of algolia.requests)
       expect(r.headers['x-algolia-api-key']).toBe(r.action === 'query' ? SEARCH_KEY : ADMIN_KEY);
+  });
+
+  it('needs the admin key only where it writes: a worker (or all) without it refuses to start, naming it', async () => {
+    // The API was started without it (and queried above): its configuration holds none.
+    expect(api!.deps.config.ALGOLIA_ADMIN_API_KEY).toBeUndefined();
+    const from = algolia.requests.length;
+    for (const role of ['worker', 'all'] as const) {
+      const error = await start(algolia.url, role, { ALGOLIA_ADMIN_API_KEY: undefined }).catch(
+        (e: unknown) => e,
+      );
+      expect(error, role).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/ALGOLIA_ADMIN_API_KEY: Required by search's worker/);
+    }
+    expect(algolia.requests.slice(from)).toEqual([]);
+    // The search-only key stays required, in every role.
+    expect(() =>
+      service.loadEnv(
+        testEnv({
+          ...test.env,
+          DATABASE_URL: databaseUrl,
+          SEARCH_INDEX: 'algolia',
+          ALGOLIA_APP_ID: 'MOIMTEST',
+        }),
+      ),
+    ).toThrow(/ALGOLIA_SEARCH_API_KEY: Required when SEARCH_INDEX=algolia/);
   });
 
   it('with two workers, one pushes (the lease), each change once and in order; the other goes on from the cursor', async () => {

@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IndexedDocument } from '../port';
-import { ALGOLIA_SETTINGS, createAlgoliaIndex, titleChoseong, type AlgoliaConfig } from './algolia';
+import {
+  ALGOLIA_SETTINGS,
+  algoliaSettingsHash,
+  createAlgoliaIndex,
+  titleChoseong,
+  type AlgoliaConfig,
+  type AlgoliaSearchIndex,
+} from './algolia';
 
 // The Algolia adapter checked at the wire, without Algolia: the real client talks to a local
 // server that records each request and answers as Algolia's REST API does.
@@ -92,7 +99,7 @@ function fakeAlgolia() {
 }
 
 const fake = fakeAlgolia();
-let config: AlgoliaConfig;
+let config: AlgoliaConfig & { adminApiKey: string };
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
@@ -181,6 +188,42 @@ describe('applySettings', () => {
     await createAlgoliaIndex({ ...config, synonyms: [] }).applySettings();
     expect(summary()).toContain('POST /1/indexes/moim/synonyms/clear');
     expect(summary()).not.toContain('POST /1/indexes/moim/synonyms/batch');
+  });
+
+  it('names what it applies by a hash: the same for the same synonyms, another for others', () => {
+    const index = createAlgoliaIndex(config);
+    expect(index.settingsHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(index.settingsHash).toBe(algoliaSettingsHash({ synonyms: config.synonyms }));
+    // Neither the keys nor the index name count: only what applySettings() puts.
+    expect(createAlgoliaIndex({ ...config, adminApiKey: 'other', indexName: 'x' }).settingsHash).toBe(
+      index.settingsHash,
+    );
+    // Groups of one word are not applied, so they do not count either.
+    expect(algoliaSettingsHash({ synonyms: [...config.synonyms!, ['solo']] })).toBe(index.settingsHash);
+    expect(algoliaSettingsHash({ synonyms: [['카페', '커피숍']] })).not.toBe(index.settingsHash);
+    expect(algoliaSettingsHash({ synonyms: [] })).toBe(algoliaSettingsHash({}));
+    expect(algoliaSettingsHash({})).not.toBe(index.settingsHash);
+  });
+});
+
+describe('without the admin key', () => {
+  it('builds no admin client: it queries with the search-only key and refuses every write unsent', async () => {
+    const { adminApiKey: _admin, ...withoutAdmin } = config;
+    const index = createAlgoliaIndex(withoutAdmin);
+    fake.state.searchAnswer = answerWith(1, ['스타벅스']);
+    await index.search({ query: '스타벅스', kinds: null, offset: 0, limit: 5, excludeAuthorIds: [] });
+    await index.suggest('스타', 5, null);
+    expect(summary()).toEqual(['POST /1/indexes/moim/query', 'POST /1/indexes/moim/query']);
+    expect(apiKeys()).toEqual(new Set([config.searchApiKey]));
+
+    fake.requests.length = 0;
+    await expect(index.upsert([doc(1)])).rejects.toThrow(/ALGOLIA_ADMIN_API_KEY/);
+    await expect(index.remove([{ kind: 'PLACE', id: 'p1' }])).rejects.toThrow(/only queries/);
+    // The adapter's other writes exist only on the type with the admin key; at runtime they refuse too.
+    const untyped = index as AlgoliaSearchIndex;
+    await expect(untyped.applySettings()).rejects.toThrow(/ALGOLIA_ADMIN_API_KEY/);
+    await expect(untyped.rebuildBeside()).rejects.toThrow(/ALGOLIA_ADMIN_API_KEY/);
+    expect(fake.requests).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { algoliasearch, type Hit, type IndexSettings, type SearchClient } from 'algoliasearch';
 import type { SearchKind } from '@moim/events';
 import {
@@ -16,8 +17,11 @@ import { choseong, normalize } from '../normalize';
 
 export interface AlgoliaConfig {
   appId: string;
-  /** Writes and settings. Only this process holds it; nothing it answers carries it. */
-  adminApiKey: string;
+  /**
+   * Writes and settings: only a process that writes (search's worker) is given it, and only then
+   * is an admin client built. Without it the index only queries: its writes reject, sending nothing.
+   */
+  adminApiKey?: string;
   /** Queries: every search and suggestion goes out with this key, never the admin one. */
   searchApiKey: string;
   indexName: string;
@@ -47,6 +51,11 @@ export interface AlgoliaRebuild {
 
 export interface AlgoliaSearchIndex extends SearchIndex {
   readonly indexName: string;
+  /**
+   * A hash of the settings and synonyms `applySettings()` puts (ALGOLIA_SETTINGS and this
+   * config's synonyms): the sync records it, and applies them again when it changes.
+   */
+  readonly settingsHash: string;
   /** Puts the index's settings and synonyms as this code defines them; resolves once applied. */
   applySettings(): Promise<void>;
   /**
@@ -105,9 +114,29 @@ type Writer = SearchClient;
 /** The search-only key's client can only search: writes through it would not type-check. */
 type Reader = Pick<SearchClient, 'searchSingleIndex'>;
 
+/** The synonym records `applySettings()` saves (groups of one word are none). */
+const synonymHits = (config: Pick<AlgoliaConfig, 'synonyms'>) =>
+  (config.synonyms ?? [])
+    .filter((group) => group.length > 1)
+    .map((synonyms, i) => ({ objectID: `synonyms-${i}`, type: 'synonym' as const, synonyms }));
+
+/** What identifies the settings and synonyms `applySettings()` puts with this config (sha256, hex). */
+export function algoliaSettingsHash(config: Pick<AlgoliaConfig, 'synonyms'>): string {
+  const text = JSON.stringify({ settings: ALGOLIA_SETTINGS, synonyms: synonymHits(config) });
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The index with writes (given the admin key), or one that only queries (search's API): then no
+ * admin client exists in the process, and upsert, remove and the rest reject without a request.
+ */
+export function createAlgoliaIndex(config: AlgoliaConfig & { adminApiKey: string }): AlgoliaSearchIndex;
+export function createAlgoliaIndex(config: AlgoliaConfig): SearchIndex;
 export function createAlgoliaIndex(config: AlgoliaConfig): AlgoliaSearchIndex {
   const options = config.hosts && { hosts: config.hosts.map(toHost) };
-  const writer: Writer = algoliasearch(config.appId, config.adminApiKey, options);
+  const writer: Writer | null = config.adminApiKey
+    ? algoliasearch(config.appId, config.adminApiKey, options)
+    : null;
   const reader: Reader = algoliasearch(config.appId, config.searchApiKey, options);
   return bindIndex(config, writer, reader, config.indexName, null);
 }
@@ -125,35 +154,41 @@ function toHost({ url, protocol }: NonNullable<AlgoliaConfig['hosts']>[number]) 
 /** `pending` collects the write tasks of a rebuild index, which its swap waits for. */
 function bindIndex(
   config: AlgoliaConfig,
-  writer: Writer,
+  adminClient: Writer | null,
   reader: Reader,
   indexName: string,
   pending: number[] | null,
 ): AlgoliaSearchIndex {
+  const writer = (): Writer => {
+    if (adminClient) return adminClient;
+    throw new Error(
+      `Algolia index ${indexName} was opened without the admin key (ALGOLIA_ADMIN_API_KEY): it only queries`,
+    );
+  };
   const settle = async (taskIDs: number[]) => {
     if (pending) pending.push(...taskIDs);
-    else if (config.waitForTasks) await waitAll(writer, indexName, taskIDs);
+    else if (config.waitForTasks) await waitAll(writer(), indexName, taskIDs);
   };
 
   const index: AlgoliaSearchIndex = {
     indexName,
+    settingsHash: algoliaSettingsHash(config),
 
     async applySettings() {
-      const settings = await writer.setSettings({ indexName, indexSettings: ALGOLIA_SETTINGS });
-      const synonymHit = (config.synonyms ?? [])
-        .filter((group) => group.length > 1)
-        .map((synonyms, i) => ({ objectID: `synonyms-${i}`, type: 'synonym' as const, synonyms }));
+      const admin = writer();
+      const settings = await admin.setSettings({ indexName, indexSettings: ALGOLIA_SETTINGS });
+      const synonymHit = synonymHits(config);
       // Replacing (or clearing) every time: the index holds exactly the configured groups.
       const synonyms =
         synonymHit.length > 0
-          ? await writer.saveSynonyms({ indexName, synonymHit, replaceExistingSynonyms: true })
-          : await writer.clearSynonyms({ indexName });
-      await waitAll(writer, indexName, [settings.taskID, synonyms.taskID]);
+          ? await admin.saveSynonyms({ indexName, synonymHit, replaceExistingSynonyms: true })
+          : await admin.clearSynonyms({ indexName });
+      await waitAll(admin, indexName, [settings.taskID, synonyms.taskID]);
     },
 
     async upsert(docs) {
       if (docs.length === 0) return;
-      const responses = await writer.saveObjects({
+      const responses = await writer().saveObjects({
         indexName,
         objects: docs.map(toRecord),
         batchSize: BATCH_SIZE,
@@ -163,7 +198,7 @@ function bindIndex(
 
     async remove(keys) {
       if (keys.length === 0) return;
-      const responses = await writer.deleteObjects({
+      const responses = await writer().deleteObjects({
         indexName,
         objectIDs: keys.map(docKey),
         batchSize: BATCH_SIZE,
@@ -175,11 +210,12 @@ function bindIndex(
     suggest: (prefix, limit, kinds) => suggest(reader, indexName, prefix, limit, kinds),
 
     async rebuildBeside() {
+      const admin = writer();
       const rebuildName = `${indexName}${REBUILD_SUFFIX}`;
-      const dropped = await writer.deleteIndex({ indexName: rebuildName });
-      await writer.waitForTask({ indexName: rebuildName, taskID: dropped.taskID });
+      const dropped = await admin.deleteIndex({ indexName: rebuildName });
+      await admin.waitForTask({ indexName: rebuildName, taskID: dropped.taskID });
       const tasks: number[] = [];
-      const rebuild = bindIndex(config, writer, reader, rebuildName, tasks);
+      const rebuild = bindIndex(config, admin, reader, rebuildName, tasks);
       await rebuild.applySettings();
       let swapped = false;
       return {
@@ -187,14 +223,14 @@ function bindIndex(
         async swap(beforeMove) {
           if (swapped) throw new Error(`${rebuildName} was already moved onto ${indexName}`);
           swapped = true;
-          await waitAll(writer, rebuildName, tasks.splice(0));
+          await waitAll(admin, rebuildName, tasks.splice(0));
           await beforeMove?.();
           // A move replaces the live index (records, settings, synonyms) in one step.
-          const moved = await writer.operationIndex({
+          const moved = await admin.operationIndex({
             indexName: rebuildName,
             operationIndexParams: { operation: 'move', destination: indexName },
           });
-          await writer.waitForTask({ indexName: rebuildName, taskID: moved.taskID });
+          await admin.waitForTask({ indexName: rebuildName, taskID: moved.taskID });
         },
       };
     },

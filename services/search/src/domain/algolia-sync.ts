@@ -9,6 +9,8 @@ import { readState, swapState, writeState } from './store';
 const LEASE = 'algolia_lease';
 const CURSOR = 'algolia_cursor';
 const SYNCED_GENERATION = 'algolia_generation';
+/** The `settingsHash` of what the live index was last configured with (settings and synonyms). */
+const SETTINGS = 'algolia_settings';
 const LEASE_MS = 30_000;
 
 /** A write refused because this worker no longer holds the lease: another may be writing now. */
@@ -26,7 +28,9 @@ class LeaseLost extends Error {
  * more. The position in the log is kept in the database, so another worker goes on where the last
  * one stopped. With no position yet, or after a reindex bumped the generation, the index is
  * rebuilt beside the live one from the tables and moved onto it (Algolia's atomic reindexing):
- * search answers throughout.
+ * search answers throughout. The live index's settings and synonyms are those of the code and
+ * configuration of the worker that holds the lease: recorded (as a hash) by each rebuild, applied
+ * again without a rebuild when they differ (a changed SEARCH_SYNONYMS, or ALGOLIA_SETTINGS).
  */
 export function algoliaSync(options: {
   db: Database;
@@ -39,6 +43,8 @@ export function algoliaSync(options: {
   const { db, logger, pollMs, index, leaseMs = LEASE_MS } = options;
   const holder = randomUUID();
   let follower: ChangeFollower | null = null;
+  /** Whether the live index's settings were found (or made) this worker's, since it took the lease. */
+  let settingsChecked = false;
   /** When the lease runs out as this worker last renewed it (reckoned from before the renewal). */
   let heldUntil = 0;
 
@@ -109,12 +115,26 @@ export function algoliaSync(options: {
       await rebuild.swap(check);
       await writeState(db, CURSOR, String(built.follower.position));
       await writeState(db, SYNCED_GENERATION, generation);
+      // The moved index has this worker's settings and synonyms (the rebuild applied them).
+      await writeState(db, SETTINGS, index.settingsHash);
+      settingsChecked = true;
       follower = built.follower;
       logger.info(
         { generation, ms: Date.now() - started },
         'algolia index rebuilt and moved onto the live one',
       );
       return;
+    }
+    if (!settingsChecked) {
+      const applied = await readState(db, SETTINGS);
+      if (applied !== index.settingsHash) {
+        check();
+        await index.applySettings();
+        check();
+        await writeState(db, SETTINGS, index.settingsHash);
+        logger.info('algolia settings or synonyms changed: applied to the live index');
+      }
+      settingsChecked = true;
     }
     follower ??= new ChangeFollower(db, BigInt(cursor));
     await follower.catchUp(guarded(index, check));
@@ -124,6 +144,7 @@ export function algoliaSync(options: {
   const loop = pollingLoop('algolia sync', pollMs, logger, async () => {
     if (!(await holdLease())) {
       follower = null;
+      settingsChecked = false;
       return;
     }
     try {
@@ -132,6 +153,7 @@ export function algoliaSync(options: {
       if (!(err instanceof LeaseLost)) throw err;
       // What was pushed is re-pushed from the stored cursor by the next holder (harmless).
       follower = null;
+      settingsChecked = false;
       logger.warn('algolia sync lost its lease midway; another worker goes on');
     }
   });
