@@ -249,6 +249,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       users: [],
       follows: [],
       posts: [],
+      places: [],
       ids: new Map([
         ['u1', u1],
         ['u2', u2],

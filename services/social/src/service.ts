@@ -16,6 +16,7 @@ import { NormalisedKeys1764400000000 } from './migrations/1764400000000-normalis
 import { RefreshGrace1764500000000 } from './migrations/1764500000000-refresh-grace';
 import { Interactions1764600000000 } from './migrations/1764600000000-interactions';
 import { MediaRefs1764700000000 } from './migrations/1764700000000-media-refs';
+import { AnnounceBlocksAndLikes1765000000001 } from './migrations/1765000000001-announce-blocks-and-likes';
 import { chatPushProcessor } from './push/chat-push-job';
 import { createFcmPush } from './push/fcm-push';
 import { createLocalPush } from './push/local-push';
@@ -83,6 +84,7 @@ export const service: ServiceModule<SocialConfig, SocialDeps> = {
         RefreshGrace1764500000000,
         Interactions1764600000000,
         MediaRefs1764700000000,
+        AnnounceBlocksAndLikes1765000000001,
       ],
     },
     deps: (kit) => ({

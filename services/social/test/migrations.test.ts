@@ -1,14 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, isUniqueViolation, type BackendKind, type MigrationClass } from '@moim/kit';
+import type { EventPayloads } from '@moim/events';
+import {
+  createLogger,
+  CreateOutbox1764200000000,
+  CreateProcessedEvents1764200000001,
+  isUniqueViolation,
+  OutboxFailures1764500000000,
+  type BackendKind,
+  type MigrationClass,
+} from '@moim/kit';
 import { openTestBackend, type TestBackend } from '@moim/kit/testing';
 import { CreateSocial1764300000000 } from '../src/migrations/1764300000000-create-social';
 import { NormalisedKeys1764400000000 } from '../src/migrations/1764400000000-normalised-keys';
 import { RefreshGrace1764500000000 } from '../src/migrations/1764500000000-refresh-grace';
+import { Interactions1764600000000 } from '../src/migrations/1764600000000-interactions';
+import { MediaRefs1764700000000 } from '../src/migrations/1764700000000-media-refs';
+import { AnnounceBlocksAndLikes1765000000001 } from '../src/migrations/1765000000001-announce-blocks-and-likes';
 
 // A social database created before emails and nicknames had normalised keys is migrated in
 // place: keys filled in for the existing accounts, then unique. Refresh tokens issued before grace
-// windows existed keep working and learn which token replaced them.
+// windows existed keep working and learn which token replaced them. Blocks and likes made before
+// search consumed their events are announced once, so search learns of them.
 describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) => {
   let test: TestBackend;
   let url: string | undefined;
@@ -100,5 +113,137 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     } finally {
       await after.close();
     }
+  });
+
+  describe('announcing existing blocks and likes', () => {
+    const before: MigrationClass[] = [
+      CreateOutbox1764200000000,
+      CreateProcessedEvents1764200000001,
+      OutboxFailures1764500000000,
+      CreateSocial1764300000000,
+      NormalisedKeys1764400000000,
+      RefreshGrace1764500000000,
+      Interactions1764600000000,
+      MediaRefs1764700000000,
+    ];
+    const at = (url: string | undefined, migrations: MigrationClass[]) =>
+      test.backend.openDatabase('social', url, {
+        entities: [],
+        migrations,
+        logger: createLogger('migrations-test', 'silent'),
+        migrate: true,
+      });
+    type Db = Awaited<ReturnType<typeof at>>;
+    /** Multi-row inserts of 200 rows. */
+    const insert = async (db: Db, table: string, columns: string[], rows: unknown[][]) => {
+      for (let i = 0; i < rows.length; i += 200) {
+        const chunk = rows.slice(i, i + 200);
+        await db.dataSource.query(
+          `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk
+            .map(() => `(${columns.map(() => '?').join(', ')})`)
+            .join(', ')}`,
+          chunk.flat(),
+        );
+      }
+    };
+    const outbox = async (db: Db) => {
+      const rows: Array<{ topic: string; payload: string; published_at: unknown; attempts: number }> =
+        await db.dataSource.query('SELECT topic, payload, published_at, attempts FROM outbox_events');
+      return rows;
+    };
+    const time = '2026-01-01 00:00:00.000';
+    const key = (...parts: string[]) => parts.join(' ');
+
+    it('records block.created for every block and like.created for every like on a review or post', async () => {
+      const url = await test.databaseUrl('social_announce_blocks_likes');
+      const old = await at(url, before);
+      // Three blockers with 400 blocks each, and three targets with 400 likes each: pages of 500
+      // end in the middle of one blocker's blocks and one target's likes.
+      const blockers = [randomUUID(), randomUUID(), randomUUID()];
+      const blocks = Array.from({ length: 1200 }, (_, i) => ({
+        blockerId: blockers[i % 3]!,
+        blockedId: randomUUID(),
+      }));
+      await insert(
+        old,
+        'blocks',
+        ['blocker_id', 'blocked_id', 'created_at'],
+        blocks.map((b) => [b.blockerId, b.blockedId, time]),
+      );
+      const targets: Array<{ id: string; kind: 'REVIEW' | 'POST'; state: string }> = [
+        { id: randomUUID(), kind: 'REVIEW', state: 'VISIBLE' },
+        { id: randomUUID(), kind: 'REVIEW', state: 'HIDDEN' },
+        { id: randomUUID(), kind: 'POST', state: 'VISIBLE' },
+      ];
+      await insert(
+        old,
+        'targets',
+        ['id', 'kind', 'author_id', 'state', 'version'],
+        targets.map((t) => [t.id, t.kind, randomUUID(), t.state, 1]),
+      );
+      const likes = Array.from({ length: 1200 }, (_, i) => ({
+        userId: randomUUID(),
+        targetKind: targets[i % 3]!.kind,
+        targetId: targets[i % 3]!.id,
+      }));
+      await insert(
+        old,
+        'likes',
+        ['target_id', 'user_id', 'created_at'],
+        [...likes.map((l) => [l.targetId, l.userId, time]), [randomUUID(), randomUUID(), time]],
+      );
+      await old.close();
+
+      const migrated = await at(url, [...before, AnnounceBlocksAndLikes1765000000001]);
+      try {
+        const rows = await outbox(migrated);
+        expect(rows.every((r) => r.published_at === null && Number(r.attempts) === 0)).toBe(true);
+        const payloads = <T extends 'block.created' | 'like.created'>(topic: T) =>
+          rows.filter((r) => r.topic === topic).map((r) => JSON.parse(r.payload) as EventPayloads[T]);
+        const announcedBlocks = payloads('block.created');
+        const announcedLikes = payloads('like.created');
+        expect(rows).toHaveLength(announcedBlocks.length + announcedLikes.length);
+        // Exactly the payloads blocks.ts and reactions.ts record, each once; the like of a target
+        // social does not know is left out.
+        const byBlockKey = (b: EventPayloads['block.created']) => key(b.blockerId, b.blockedId);
+        expect(announcedBlocks).toHaveLength(blocks.length);
+        expect(new Map(announcedBlocks.map((b) => [byBlockKey(b), b]))).toEqual(
+          new Map(blocks.map((b) => [byBlockKey(b), { blockerId: b.blockerId, blockedId: b.blockedId }])),
+        );
+        const byLikeKey = (l: EventPayloads['like.created']) => key(l.targetId, l.userId);
+        expect(announcedLikes).toHaveLength(likes.length);
+        expect(new Map(announcedLikes.map((l) => [byLikeKey(l), l]))).toEqual(
+          new Map(likes.map((l) => [byLikeKey(l), l])),
+        );
+        for (const l of announcedLikes) expect(Object.keys(l)).toEqual(['userId', 'targetKind', 'targetId']);
+        for (const b of announcedBlocks) expect(Object.keys(b)).toEqual(['blockerId', 'blockedId']);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    it('records nothing on a fresh database', async () => {
+      // A backend of its own: the embedded one keeps one database per service.
+      const fresh = await openTestBackend(kind);
+      try {
+        const db = await fresh.backend.openDatabase(
+          'social',
+          await fresh.databaseUrl('social_announce_fresh'),
+          {
+            entities: [],
+            migrations: [...before, AnnounceBlocksAndLikes1765000000001],
+            logger: createLogger('migrations-test', 'silent'),
+            migrate: true,
+          },
+        );
+        try {
+          expect(await outbox(db)).toEqual([]);
+        } finally {
+          await db.close();
+        }
+      } finally {
+        await fresh.cleanUp();
+      }
+    });
   });
 });
