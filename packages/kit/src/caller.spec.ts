@@ -64,6 +64,9 @@ describe('signed caller header', () => {
     expect(refusal(() => verifyCaller(header, secret, 'social', bytes, 1_000 + 61_000))).toMatchObject({
       message: /Expired/,
     });
+    expect(refusal(() => verifyCaller([header, header], secret, 'social', bytes))).toMatchObject({
+      message: 'Malformed gateway signature',
+    });
     expect(refusal(() => verifyCaller('garbage', secret, 'social', bytes))).toMatchObject({
       message: /Malformed/,
     });

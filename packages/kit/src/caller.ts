@@ -81,13 +81,15 @@ export function signCaller(
  * another body than `body` (the bytes received), is UNAUTHENTICATED.
  */
 export function verifyCaller(
-  header: string | undefined,
+  /** The header as Node gives it (a repeated header, an array, is refused as malformed). */
+  header: string | string[] | undefined,
   key: KeyObject | string,
   audience: string,
   body: string | Uint8Array,
   now = Date.now(),
 ): Caller {
   if (!header) throw unauthenticated('Missing gateway signature: call this service through the gateway');
+  if (typeof header !== 'string') throw unauthenticated('Malformed gateway signature');
   const [claims, signature, extra] = header.split('.');
   if (!claims || !signature || extra !== undefined) throw unauthenticated('Malformed gateway signature');
   const given = Buffer.from(signature, 'base64url');

@@ -111,8 +111,7 @@ export function liveOpenRoute<C>(options: {
       const body = await readRawBody(req);
       let caller: Caller;
       try {
-        const header = req.headers[CALLER_HEADER];
-        caller = verifyCaller(typeof header === 'string' ? header : undefined, key, service, body);
+        caller = verifyCaller(req.headers[CALLER_HEADER], key, service, body);
       } catch (err) {
         return refuse(res, 401, 'UNAUTHENTICATED', (err as Error).message);
       }

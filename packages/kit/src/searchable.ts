@@ -220,8 +220,7 @@ export function searchableRoute(options: {
       const body = await readRawBody(req);
       let caller: Caller;
       try {
-        const header = req.headers[CALLER_HEADER];
-        caller = verifyCaller(typeof header === 'string' ? header : undefined, key, service, body);
+        caller = verifyCaller(req.headers[CALLER_HEADER], key, service, body);
       } catch (err) {
         return answer(res, 401, { error: (err as Error).message, code: 'UNAUTHENTICATED' });
       }

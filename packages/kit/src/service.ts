@@ -214,7 +214,7 @@ async function createApollo<C extends RequestContext, D extends ServiceDeps>(
 function callerOf(req: IncomingMessage, body: Buffer, key: KeyObject, audience: string): Caller {
   const header = req.headers[CALLER_HEADER];
   try {
-    return verifyCaller(typeof header === 'string' ? header : undefined, key, audience, body);
+    return verifyCaller(header, key, audience, body);
   } catch (err) {
     throw new GraphQLError((err as Error).message, {
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
