@@ -1,7 +1,7 @@
 import type { DocStore } from './doc-store';
 import type { QueryPlan } from './query';
-import { FULL_WORD } from './ranking';
-import type { Segment } from './segment';
+import { FULL_WORD, K1, TITLE_WEIGHT } from './ranking';
+import { BLOCK, BLOCK_BITS as BLOCK_SHIFT, saturation, type Segment } from './segment';
 import type { TopK } from './top-k';
 
 export interface Filter {
@@ -97,7 +97,7 @@ function passes(filter: Filter, store: DocStore, slot: number): boolean {
 }
 
 /** The first index in [from, to) whose value is ≥ target: exponential then binary search. */
-function seek(a: Int32Array, from: number, to: number, target: number): number {
+function seek(a: Uint16Array, from: number, to: number, target: number): number {
   if (from >= to || a[from]! >= target) return from;
   let low = from;
   let step = 1;
@@ -179,76 +179,256 @@ function matchAll(run: Execution, shape: Shape, segment: Segment): number {
   }
   if (driver === null) return 0;
   if (driver.length === 1 && driver[0]!.length === 1 && shape.required !== null) {
-    driveOne(lists, driver[0]![0]!);
+    if (plan.terms.length === 1) driveSingle(lists);
+    else driveOne(lists, driver[0]![0]!);
   } else {
-    const { boosts } = segment;
-    let all = 0;
-    for (let t = 0; t < plan.terms.length; t++) all += lists.bound[t]!;
-    const top = run.top;
-    for (const doc of candidates(driver, segment.docs, lists.starts, lists.ends)) {
-      // Documents come by decreasing boost: once the best any could score is out, all are.
-      if (top.full && top.minCoverage >= shape.bestCoverage && boosts[doc]! * all < top.minRelevance) break;
-      probe(lists, doc, -1, 0);
-    }
+    driveMany(lists, driver);
   }
   return lists.passed;
 }
 
+/** The top-k's worst relevance once nothing with less than the best coverage can enter it, else -1. */
+function thresholdOf(top: TopK, bestCoverage: number): number {
+  return top.full && top.minCoverage >= bestCoverage ? top.minRelevance : -1;
+}
+
 /**
  * One list drives, by decreasing boost. A document scores at most its boost × `reach`, so the
- * walk stops once that falls below the top-k's worst; and the other terms add at most boost ×
- * `others`, so a document whose own posting cannot make up the difference is not probed.
+ * walk stops once that falls below the top-k's worst; a block of the list whose best saturation
+ * cannot make it is passed over; and the other terms add at most boost × `others` (or × what its
+ * most saturated term gives, when less), so a document whose own posting cannot make up the
+ * difference is not probed.
  */
 function driveOne(lists: Lists, lead: number): void {
   const { run, shape, segment } = lists;
-  const { store, top, filter, verify } = run;
+  const { store, top } = run;
   const n = run.plan.terms.length;
-  const { docs, impacts, boosts, slots } = segment;
+  const { docs, boosts, slots, docMax, tfs, bodyNorm, titleNorm } = segment;
   const w = shape.weights[lead]!;
   const best = shape.bestCoverage;
+  // What the other terms add at most: Σ weight × their largest saturation, and for one document
+  // Σ weight × its own largest (when less).
   let others = 0;
-  for (let t = 0; t < n; t++) if (t !== lead) others += lists.bound[t]!;
+  let otherWeights = 0;
+  for (let t = 0; t < n; t++) {
+    if (t === lead || lists.bound[t] === 0) continue;
+    others += lists.bound[t]!;
+    otherWeights += shape.weights[t]!;
+  }
   const reach = lists.bound[lead]! + others;
+  const allWeights = w + otherWeights;
   const alive = store.alive;
+  const blockMax = segment.blockMax;
   const end = lists.ends[lead]!;
-  let threshold = top.full && top.minCoverage >= best ? top.minRelevance : -1;
-  for (let p = lists.starts[lead]!; p < end; p++) {
-    const doc = docs[p]!;
-    const boost = boosts[doc]!;
-    if (boost * reach < threshold) break;
-    const own = w * impacts[p]!;
-    if (own + boost * others < threshold) continue;
-    const slot = slots[doc]!;
-    if (alive[slot] === 0) continue;
-    if (n === 1) {
-      // The common single-term query: nothing to probe.
-      if (!passes(filter, store, slot) || (verify !== null && !verify(slot))) continue;
-      lists.passed++;
-      top.offer(best, own, slot);
-    } else {
-      probe(lists, doc, lead, own);
+  let threshold = thresholdOf(top, best);
+  let p = lists.starts[lead]!;
+  while (p < end) {
+    // A block at a time: none of its documents scores above its first's boost × its best.
+    const blockEnd = Math.min((p | (BLOCK - 1)) + 1, end);
+    const first = boosts[docs[p]!]!;
+    if (first * reach < threshold) break;
+    if ((w * blockMax[p >> BLOCK_SHIFT]! + others) * first < threshold) {
+      p = blockEnd;
+      continue;
     }
-    if (top.full && top.minCoverage >= best) threshold = top.minRelevance;
+    for (; p < blockEnd; p++) {
+      const doc = docs[p]!;
+      const boost = boosts[doc]!;
+      if (boost * reach < threshold) return;
+      // No term of the document saturates above its largest: a cheap first test.
+      const most = docMax[doc]!;
+      if (most * allWeights * boost < threshold) continue;
+      // The lead's weighted saturation (saturation(segment, p, doc), inlined); relevances are
+      // boost × the sum of these.
+      const tf = tfs[p]!;
+      let f = (tf & 15) * bodyNorm[doc]!;
+      if (tf >= 16) f += TITLE_WEIGHT * (tf >> 4) * titleNorm[doc]!;
+      const own = (w * (f * (K1 + 1))) / (f + K1);
+      if ((own + Math.min(others, most * otherWeights)) * boost < threshold) continue;
+      if (alive[slots[doc]!] === 0) continue;
+      probe(lists, doc, 1 << lead, own);
+      threshold = thresholdOf(top, best);
+    }
   }
 }
 
-/** Probes the other terms at the document (their cursors only move forward); offers it when it matches all units. */
-function probe(lists: Lists, doc: number, skip: number, text: number): void {
-  const { run, shape } = lists;
-  const { docs, impacts, slots } = lists.segment;
+/**
+ * The common single-term query: `driveOne`'s walk with no other term to bound or probe, the
+ * relevance known at each posting.
+ */
+function driveSingle(lists: Lists): void {
+  const { run, shape, segment } = lists;
+  const { store, top, filter, verify } = run;
+  const { docs, boosts, slots, docMax, tfs, bodyNorm, titleNorm, blockMax } = segment;
+  const w = shape.weights[0]!;
+  const best = shape.bestCoverage;
+  const reach = lists.bound[0]!;
+  const alive = store.alive;
+  const end = lists.ends[0]!;
+  let threshold = thresholdOf(top, best);
+  let p = lists.starts[0]!;
+  while (p < end) {
+    const blockEnd = Math.min((p | (BLOCK - 1)) + 1, end);
+    const first = boosts[docs[p]!]!;
+    if (first * reach < threshold) break;
+    if (w * blockMax[p >> BLOCK_SHIFT]! * first < threshold) {
+      p = blockEnd;
+      continue;
+    }
+    for (; p < blockEnd; p++) {
+      const doc = docs[p]!;
+      const boost = boosts[doc]!;
+      if (boost * reach < threshold) return;
+      if (docMax[doc]! * w * boost < threshold) continue;
+      const tf = tfs[p]!;
+      let f = (tf & 15) * bodyNorm[doc]!;
+      if (tf >= 16) f += TITLE_WEIGHT * (tf >> 4) * titleNorm[doc]!;
+      const relevance = ((w * (f * (K1 + 1))) / (f + K1)) * boost;
+      if (relevance < threshold) continue;
+      const slot = slots[doc]!;
+      if (alive[slot] === 0 || !passes(filter, store, slot) || (verify !== null && !verify(slot))) continue;
+      lists.passed++;
+      top.offer(best, relevance, slot);
+      threshold = thresholdOf(top, best);
+    }
+  }
+}
+
+/**
+ * Several lists drive: the documents in every list of one of the driver's alternatives (its
+ * terms, shortest list first), found by leapfrogging the lead and the others' cursors, the
+ * alternatives merged in document order. Lazily, so the walk stops at the first document whose
+ * boost × the query's reach falls below the top-k's worst, passes over the lead's blocks whose
+ * best saturation cannot make it, and neither seeks nor probes for a document that could not
+ * even if its other terms saturated as much as its most saturated one does.
+ */
+function driveMany(lists: Lists, alternatives: number[][]): void {
+  const { run, shape, segment } = lists;
+  const top = run.top;
+  const { docs, boosts, blockMax, docMax } = segment;
+  const { weights } = shape;
+  const { bound } = lists;
+  const n = weights.length;
+  const best = shape.bestCoverage;
+  let all = 0;
+  let allWeights = 0;
+  for (let t = 0; t < n; t++) {
+    if (bound[t] === 0) continue;
+    all += bound[t]!;
+    allWeights += weights[t]!;
+  }
+  const k = alternatives.length;
+  /** Per alternative: the lead's next position, each member's cursor, the next match (DONE: none). */
+  const at = Int32Array.from(alternatives, (members) => lists.starts[members[0]!]!);
+  const cursors = alternatives.map((members) => Int32Array.from(members, (t) => lists.starts[t]!));
+  const heads = new Int32Array(k);
+  const sums = new Float64Array(k);
+
+  /** The next document of alternative a's intersection, its weighted saturations in sums[a]. */
+  const next = (a: number): number => {
+    const members = alternatives[a]!;
+    const cursor = cursors[a]!;
+    const lead = members[0]!;
+    const w = weights[lead]!;
+    // Bounds on what the terms but the lead add, and the terms outside the alternative.
+    const others = all - bound[lead]!;
+    const otherWeights = allWeights - w;
+    let rest = all;
+    let restWeights = allWeights;
+    for (const t of members) {
+      rest -= bound[t]!;
+      restWeights -= weights[t]!;
+    }
+    const end = lists.ends[lead]!;
+    const threshold = thresholdOf(top, best);
+    let p = at[a]!;
+    let check = p;
+    outer: while (p < end) {
+      const doc = docs[p]!;
+      const boost = boosts[doc]!;
+      if (boost * all < threshold) break;
+      if (p === check) {
+        check = Math.min((p | (BLOCK - 1)) + 1, end);
+        if ((w * blockMax[p >> BLOCK_SHIFT]! + others) * boost < threshold) {
+          p = check;
+          continue;
+        }
+      }
+      let sum = w * saturation(segment, p, doc);
+      const most = docMax[doc]!;
+      if ((sum + Math.min(others, most * otherWeights)) * boost < threshold) {
+        p++;
+        continue;
+      }
+      for (let m = 1; m < members.length; m++) {
+        const t = members[m]!;
+        const to = lists.ends[t]!;
+        const q = seek(docs, cursor[m]!, to, doc);
+        cursor[m] = q;
+        if (q >= to) break outer;
+        const found = docs[q]!;
+        if (found !== doc) {
+          // Leapfrog: the lead jumps to the other's document (its block checked on arrival).
+          p = seek(docs, p + 1, end, found);
+          check = p;
+          continue outer;
+        }
+        sum += weights[t]! * saturation(segment, q, doc);
+      }
+      if ((sum + Math.min(rest, most * restWeights)) * boost < threshold) {
+        p++;
+        continue;
+      }
+      at[a] = p + 1;
+      sums[a] = sum;
+      return doc;
+    }
+    at[a] = end;
+    return DONE;
+  };
+
+  // With one alternative its terms are known at each match: only the others are probed.
+  const known = k === 1 ? termBits(alternatives[0]!) : 0;
+  for (let a = 0; a < k; a++) heads[a] = next(a);
+  for (;;) {
+    let doc = DONE;
+    for (let a = 0; a < k; a++) if (heads[a]! < doc) doc = heads[a]!;
+    if (doc === DONE) return;
+    // Documents come by decreasing boost: once the best any could score is out, all are.
+    if (boosts[doc]! * all < thresholdOf(top, best)) return;
+    probe(lists, doc, known, k === 1 ? sums[0]! : 0);
+    for (let a = 0; a < k; a++) if (heads[a] === doc) heads[a] = next(a);
+  }
+}
+
+const DONE = 0x7fffffff;
+
+function termBits(terms: number[]): number {
+  let bits = 0;
+  for (const t of terms) bits |= 1 << t;
+  return bits;
+}
+
+/**
+ * Probes the terms not in `known` at the document (their cursors only move forward); offers it
+ * when it matches all units. `text`: the known terms' weighted saturations.
+ */
+function probe(lists: Lists, doc: number, known: number, text: number): void {
+  const { run, shape, segment } = lists;
+  const { docs, slots, boosts } = segment;
   const { ends, cursor } = lists;
   const weights = shape.weights;
   const n = weights.length;
-  let mask = skip >= 0 ? 1 << skip : 0;
+  let mask = known;
   for (let t = 0; t < n; t++) {
-    if (t === skip) continue;
+    if ((known & (1 << t)) !== 0) continue;
     const end = ends[t]!;
     let p = cursor[t]!;
     if (p >= end) continue;
     if (docs[p]! < doc) cursor[t] = p = seek(docs, p, end, doc);
     if (p < end && docs[p] === doc) {
       mask |= 1 << t;
-      text += weights[t]! * impacts[p]!;
+      text += weights[t]! * saturation(segment, p, doc);
     }
   }
   let cov: number;
@@ -264,43 +444,13 @@ function probe(lists: Lists, doc: number, skip: number, text: number): void {
   if (run.store.alive[slot] === 0 || !passes(run.filter, run.store, slot)) return;
   if (run.verify !== null && !run.verify(slot)) return;
   lists.passed++;
-  run.top.offer(cov, text, slot);
+  run.top.offer(cov, text * boosts[doc]!, slot);
 }
 
 function termsOf(bits: number): number[] {
   const out: number[] = [];
   for (let t = 0; t < 32; t++) if ((bits & (1 << t)) !== 0) out.push(t);
   return out;
-}
-
-/** The slots in every list of one alternative (shortest first), or of any alternative, ascending. */
-function candidates(
-  alternatives: number[][],
-  docs: Int32Array,
-  starts: Int32Array,
-  ends: Int32Array,
-): Int32Array {
-  const parts = alternatives.map((members) => {
-    const lead = members[0]!;
-    const out: number[] = [];
-    const cursor = members.map((t) => starts[t]!);
-    outer: for (let p = starts[lead]!; p < ends[lead]!; p++) {
-      const slot = docs[p]!;
-      for (let m = 1; m < members.length; m++) {
-        const t = members[m]!;
-        const q = seek(docs, cursor[m]!, ends[t]!, slot);
-        cursor[m] = q;
-        if (q >= ends[t]! || docs[q] !== slot) continue outer;
-      }
-      out.push(slot);
-    }
-    return out;
-  });
-  if (parts.length === 1) return Int32Array.from(parts[0]!);
-  const all = Int32Array.from(parts.flat()).sort();
-  let k = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[k++] = all[i]!;
-  return all.subarray(0, k);
 }
 
 let accumulator = new Float64Array(0);
@@ -316,7 +466,7 @@ function matchSome(run: Execution, segment: Segment): void {
     masks = new Int32Array(span);
     touched = new Int32Array(span);
   }
-  const { docs, impacts, offsets, slots } = segment;
+  const { docs, offsets, slots, boosts } = segment;
   let count = 0;
   for (let t = 0; t < plan.terms.length; t++) {
     const term = plan.terms[t]!;
@@ -328,7 +478,7 @@ function matchSome(run: Execution, segment: Segment): void {
       const d = docs[p]!;
       if (masks[d] === 0) touched[count++] = d;
       masks[d]! |= bit;
-      accumulator[d]! += weight * impacts[p]!;
+      accumulator[d]! += weight * saturation(segment, p, d);
     }
   }
   const whole = plan.units.length * FULL_WORD;
@@ -337,7 +487,7 @@ function matchSome(run: Execution, segment: Segment): void {
     const d = touched[k]!;
     const slot = slots[d]!;
     const mask = masks[d]!;
-    const text = accumulator[d]!;
+    const text = accumulator[d]! * boosts[d]!;
     masks[d] = 0;
     accumulator[d] = 0;
     if (alive[slot] === 0 || !top.wouldTake(whole, text)) continue;

@@ -1,5 +1,5 @@
 import { choseongIndex, consonantIndex } from '../normalize';
-import { isPlain, tokenize, type TermKey } from './tokenize';
+import { isPlain, tokenize, type TermKey, type TokenSink } from './tokenize';
 
 /** Bodies longer than this are cut to a window around the best match. */
 const LONG = 120;
@@ -18,53 +18,76 @@ function normalizeChar(ch: string, code: number): string {
 }
 
 /**
+ * The sink that marks matched tokens: one instance reused (no closures made per call). Positions
+ * are the normalised text's; `from`/`to` map them back to the original's (null: the same).
+ */
+class Marker implements TokenSink {
+  marks = new Uint8Array(0);
+  keys: ReadonlySet<TermKey> = new Set();
+  text = '';
+  from: number[] | null = null;
+  to: number[] | null = null;
+
+  bigram(key: number, a: number, b: number): void {
+    if (this.keys.has(key)) this.mark(a, b);
+  }
+
+  wordStart(key: number, at: number): void {
+    if (this.keys.has(key)) this.mark(at, at);
+  }
+
+  word(a: number, b: number): void {
+    // The plain text's words are lower-cased as the indexer does; the normalised text's already are.
+    const word = this.text.slice(a, b);
+    if (this.keys.has(this.from === null ? word.toLowerCase() : word)) this.mark(a, b - 1);
+  }
+
+  /** Marks the original characters of normalised positions a to b, both included. */
+  private mark(a: number, b: number): void {
+    if (this.from === null) this.marks.fill(1, a, b + 1);
+    else this.marks.fill(1, this.from[a]!, this.to![b]!);
+  }
+}
+
+const marker = new Marker();
+
+/**
  * Marks the characters of `text` that matched: the text is normalised character by character
  * (keeping where each came from), tokenised as for indexing, and the tokens whose keys the query
  * looked for are marked back on the original.
  */
 export function markMatches(text: string, keys: ReadonlySet<TermKey>): Uint8Array {
   const marks = new Uint8Array(text.length);
+  marker.marks = marks;
+  marker.keys = keys;
   if (isPlain(text)) {
     // ASCII and Hangul syllables only: tokenised in place, positions are the text's own.
-    tokenize(text, {
-      bigram: (key, a, b) => {
-        if (keys.has(key)) marks.fill(1, a, b + 1);
-      },
-      wordStart: (key, at) => {
-        if (keys.has(key)) marks[at] = 1;
-      },
-      word: (a, b) => {
-        if (keys.has(text.slice(a, b).toLowerCase())) marks.fill(1, a, b);
-      },
-    });
-    return marks;
-  }
-  let normalized = '';
-  const from: number[] = [];
-  const to: number[] = [];
-  for (let i = 0; i < text.length;) {
-    const code = text.codePointAt(i)!;
-    const width = code > 0xffff ? 2 : 1;
-    const piece = normalizeChar(text.slice(i, i + width), code);
-    for (let k = 0; k < piece.length; k++) {
-      from.push(i);
-      to.push(i + width);
+    marker.text = text;
+    marker.from = marker.to = null;
+    tokenize(text, marker);
+  } else {
+    let normalized = '';
+    const from: number[] = [];
+    const to: number[] = [];
+    for (let i = 0; i < text.length;) {
+      const code = text.codePointAt(i)!;
+      const width = code > 0xffff ? 2 : 1;
+      const piece = normalizeChar(text.slice(i, i + width), code);
+      for (let k = 0; k < piece.length; k++) {
+        from.push(i);
+        to.push(i + width);
+      }
+      normalized += piece;
+      i += width;
     }
-    normalized += piece;
-    i += width;
+    marker.text = normalized;
+    marker.from = from;
+    marker.to = to;
+    tokenize(normalized, marker);
   }
-  const mark = (a: number, b: number) => marks.fill(1, from[a]!, to[b]!);
-  tokenize(normalized, {
-    bigram: (key, a, b) => {
-      if (keys.has(key)) mark(a, b);
-    },
-    wordStart: (key, at) => {
-      if (keys.has(key)) mark(at, at);
-    },
-    word: (a, b) => {
-      if (keys.has(normalized.slice(a, b))) mark(a, b - 1);
-    },
-  });
+  marker.marks = new Uint8Array(0);
+  marker.text = '';
+  marker.from = marker.to = null;
   return marks;
 }
 

@@ -209,6 +209,104 @@ describe('SearchEngine', () => {
     expect(texts('스타')).toEqual(['스타벅스 역삼점', '스타벅스 강남역점']);
   });
 
+  it('returns the same first page however deep the window (the walks stop early, the results do not change)', () => {
+    const engine = new SearchEngine({ synonyms: [['영화', '무비']] });
+    const words = [
+      '영화',
+      '정말',
+      '재미있는',
+      '배우',
+      '연기',
+      '최고',
+      '무비',
+      '스토리',
+      '이',
+      '수',
+      'good',
+      'movie',
+    ];
+    let seed = 3;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const docs: IndexedDocument[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const n = 1 + Math.floor(random() * random() * 40);
+      const body = Array.from(
+        { length: n },
+        () => words[Math.floor(random() * random() * words.length)],
+      ).join(random() < 0.3 ? '' : ' ');
+      const year = 2005 + Math.floor(random() * 20);
+      docs.push(
+        doc(`r${i}`, body, {
+          title: i % 10 === 0 ? words[i % words.length]! : '',
+          popularity: Math.floor(random() * 10),
+          createdAt: `${year}-0${1 + Math.floor(random() * 9)}-01T00:00:00Z`,
+        }),
+      );
+    }
+    // In several batches: several segments, then replacements and removals.
+    for (let i = 0; i < docs.length; i += 400) engine.upsert(docs.slice(i, i + 400));
+    for (let i = 0; i < 300; i++)
+      engine.upsert([{ ...docs[i * 7]!, body: `${docs[i * 7]!.body} 영화 최고`, likes: i }]);
+    for (let i = 0; i < 100; i++) engine.remove([{ kind: 'REVIEW', id: `r${i * 11}` }]);
+    const queries = [
+      '영화',
+      '이 영화',
+      '정말 재미있는',
+      '재미있',
+      '배우 연기',
+      '영화최고',
+      '이',
+      'movi',
+      'good movie',
+      '스토리 배우 연기',
+    ];
+    for (const query of queries) {
+      const deep = engine.search(request(query, { limit: 1000 })).hits;
+      for (const [offset, limit] of [
+        [0, 20],
+        [0, 1],
+        [20, 20],
+        [500, 30],
+      ] as const) {
+        const page = engine.search(request(query, { offset, limit }));
+        expect(page.hits.map((h) => [h.id, h.score])).toEqual(
+          deep.slice(offset, offset + limit).map((h) => [h.id, h.score]),
+        );
+      }
+    }
+  });
+
+  it('cuts segments at 65,536 documents and searches across them', () => {
+    const engine = new SearchEngine();
+    engine.upsert(
+      Array.from({ length: 70_000 }, (_, i) => doc(`d${i}`, i % 1000 === 0 ? `희귀한 단어 ${i}` : '흔한 말')),
+    );
+    expect(engine.stats().segments).toBeGreaterThanOrEqual(2);
+    expect(ids(engine, '희귀한', { limit: 100 }).sort()).toEqual(
+      Array.from({ length: 70 }, (_, k) => `d${k * 1000}`).sort(),
+    );
+    engine.upsert([doc('d69000', '바뀐 말')]);
+    expect(ids(engine, '바뀐')).toEqual(['d69000']);
+    expect(engine.size).toBe(70_000);
+  });
+
+  it('keeps the texts of documents rewritten many times', () => {
+    const engine = new SearchEngine();
+    // ~1.3 MB of text a round: chunks of the text store go half dead and are rewritten.
+    const rounds = ['첫째', '둘째', '셋째', '넷째', '다섯째'];
+    for (const round of rounds) {
+      engine.upsert(
+        Array.from({ length: 1000 }, (_, i) => doc(`d${i}`, `${round} ${'긴 본문 '.repeat(60)} 끝${i}`)),
+      );
+    }
+    const hit = engine.search(request('끝7')).hits.find((h) => h.id === 'd7')!;
+    expect(hit.highlights[0]!.snippet).toContain('<em>끝7</em>');
+    expect(hit.highlights[0]!.snippet).not.toContain('넷째');
+    expect(engine.search(request('다섯째', { limit: 1000 })).hits).toHaveLength(1000);
+    expect(engine.search(request('셋째')).hits).toEqual([]);
+    expect(engine.size).toBe(1000);
+  });
+
   it('finds nothing for decoration alone', () => {
     const engine = new SearchEngine();
     engine.upsert([doc('a', 'ㅋㅋㅋ 웃기다')]);

@@ -15,7 +15,7 @@ import { markChoseong, markMatches, snippet } from './highlight';
 import { DocIndexer } from './indexer';
 import { planQuery, Synonyms, type QueryPlan } from './query';
 import { finalScore } from './ranking';
-import { PostingBuffer } from './segment';
+import { MAX_SEGMENT_DOCS, PostingBuffer } from './segment';
 import { MAX_SEGMENT_POSTINGS, SegmentSet } from './segment-set';
 import { SuggestIndex } from './suggest';
 import { TermDictionary } from './terms';
@@ -79,7 +79,8 @@ export class SearchEngine {
       const lengths = this.indexer.index(slot, doc.title, doc.body, buffer);
       store.setLengths(slot, lengths.title, lengths.body);
       if (doc.title !== '') this.titles.add(slot, normalize(doc.title));
-      if (buffer.length >= MAX_SEGMENT_POSTINGS) this.flush();
+      if (buffer.length >= MAX_SEGMENT_POSTINGS || store.size - this.pendingFrom >= MAX_SEGMENT_DOCS)
+        this.flush();
     }
   }
 
@@ -88,7 +89,7 @@ export class SearchEngine {
     const { store, buffer } = this;
     if (this.pendingFrom < store.size) {
       this.segments.add(buffer, this.pendingFrom, store.size);
-      buffer.clear();
+      buffer.release();
       this.pendingFrom = store.size;
     }
     // New words and titles are sorted now rather than in a search, once there are many.
@@ -134,20 +135,20 @@ export class SearchEngine {
         verify:
           initials === null
             ? null
-            : (slot) => choseong(store.titles[slot]!).replaceAll(' ', '').includes(initials),
+            : (slot) => choseong(store.title(slot)).replaceAll(' ', '').includes(initials),
         partial: initials === null,
       },
       this.segments.list,
     );
-    const ranked = top.sorted();
+    const ranked = top.page(offset, end);
     const keys = highlightKeys(plan);
-    const hits = ranked.slice(offset, end).map(({ slot, coverage, relevance }) => ({
+    const hits = ranked.hits.map(({ slot, coverage, relevance }) => ({
       kind: KINDS[store.kind[slot]!]!,
-      id: store.ids[slot]!,
+      id: store.id(slot),
       score: finalScore(coverage, relevance),
       highlights: this.highlights(slot, plan, keys),
     }));
-    return { hits, hasMore: ranked.length > end };
+    return { hits, hasMore: ranked.kept > end };
   }
 
   suggest(prefix: string, limit: number, kinds: readonly SearchKind[] | null): Suggestion[] {
@@ -169,8 +170,8 @@ export class SearchEngine {
     for (const slot of seen) top.offer(store.popularity[slot]!, 0, slot);
     return top.sorted().map(({ slot }) => ({
       kind: KINDS[store.kind[slot]!]!,
-      id: store.ids[slot]!,
-      text: store.titles[slot]!,
+      id: store.id(slot),
+      text: store.title(slot),
     }));
   }
 
@@ -197,8 +198,8 @@ export class SearchEngine {
   }
 
   private highlights(slot: number, plan: QueryPlan, keys: ReadonlySet<TermKey>): Highlight[] {
-    const title = this.store.titles[slot]!;
-    const body = this.store.bodies[slot]!;
+    const title = this.store.title(slot);
+    const body = this.store.body(slot);
     const out: Highlight[] = [];
     if (title !== '') {
       const marks = plan.choseong !== null ? markChoseong(title, plan.choseong) : markMatches(title, keys);

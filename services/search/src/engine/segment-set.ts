@@ -1,9 +1,13 @@
 import type { DocStore } from './doc-store';
-import { buildSegment, drainSegment, PostingBuffer, type Segment } from './segment';
+import { buildSegment, drainSegment, MAX_SEGMENT_DOCS, PostingBuffer, type Segment } from './segment';
 import type { TermDictionary } from './terms';
 
-/** Big enough that a bulk load makes few segments, small enough that one merge stays under ~0.3 s. */
-export const MAX_SEGMENT_POSTINGS = 4_000_000;
+/**
+ * Big enough that a bulk load makes few segments (searches stop early in each, so a few more cost
+ * little), small enough that building one (~40 MB of scratch) keeps peak memory down and one
+ * merge stays under ~0.2 s. Segments are also cut at MAX_SEGMENT_DOCS documents.
+ */
+export const MAX_SEGMENT_POSTINGS = 2_000_000;
 /** A segment is rewritten without its tombstoned documents once this share of them is dead. */
 const MAX_DEAD_SHARE = 0.3;
 
@@ -31,7 +35,12 @@ export class SegmentSet {
       if (n < 2) break;
       const a = this.list[n - 2]!;
       const b = this.list[n - 1]!;
-      if (a.postings > 2 * b.postings || a.postings + b.postings > MAX_SEGMENT_POSTINGS) break;
+      if (
+        a.postings > 2 * b.postings ||
+        a.postings + b.postings > MAX_SEGMENT_POSTINGS ||
+        a.docCount + b.docCount > MAX_SEGMENT_DOCS
+      )
+        break;
       this.list.splice(n - 2, 2, this.merge([a, b]));
     }
   }
@@ -67,7 +76,7 @@ export class SegmentSet {
     buffer.clear();
     for (const s of segments) drainSegment(s, this.store.alive, buffer, this.dictionary.df);
     const merged = this.build(buffer, segments[0]!.base, segments[segments.length - 1]!.end);
-    buffer.clear();
+    buffer.release();
     return merged;
   }
 

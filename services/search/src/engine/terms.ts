@@ -1,4 +1,5 @@
 import { IntMap } from './int-map';
+import { copyString } from './text-pool';
 import type { TermKey } from './tokenize';
 
 /**
@@ -31,6 +32,8 @@ export class TermDictionary {
   wordId(word: string): number {
     let id = this.words.get(word);
     if (id === undefined) {
+      // A long word may be a slice of its document's text, which it would keep alive.
+      if (word.length > 12) word = copyString(word);
       id = this.add(word);
       this.words.set(word, id);
       this.onNewWord?.(id, word);
