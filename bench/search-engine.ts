@@ -443,23 +443,8 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({
-    options: {
-      file: { type: 'string', default: DEFAULT_FILE },
-      limit: { type: 'string' },
-      passes: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '3' },
-    },
-  });
-  console.log(`node ${process.version}, ${cpus().length} CPUs`);
-  const result = await runEngineBench({
-    file: values.file,
-    limit: values.limit === undefined ? undefined : Number(values.limit),
-    passes: Number(values.passes),
-    warmup: Number(values.warmup),
-    log: (line) => console.log(line),
-  });
+/** The engine's table and totals, as the bench prints them (bench/search.ts prints them too). */
+export function printEngineResult(result: EngineBenchResult): void {
   console.table(
     result.classes.map(({ name, samples, p50, p95, p99, max, hits }) => ({
       class: name,
@@ -482,4 +467,24 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   console.log(`single upsert/remove: p50 ${result.updates.p50} ms, p99 ${result.updates.p99} ms`);
   console.log(`peak RSS ${result.peakRssMb} MB`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      file: { type: 'string', default: DEFAULT_FILE },
+      limit: { type: 'string' },
+      passes: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '3' },
+    },
+  });
+  console.log(`node ${process.version}, ${cpus().length} CPUs`);
+  const result = await runEngineBench({
+    file: values.file,
+    limit: values.limit === undefined ? undefined : Number(values.limit),
+    passes: Number(values.passes),
+    warmup: Number(values.warmup),
+    log: (line) => console.log(line),
+  });
+  printEngineResult(result);
 }

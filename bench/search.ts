@@ -16,7 +16,7 @@ import {
   TEST_REDIS_URL,
   TEST_SECRET,
 } from '@moim/kit/testing';
-import { DEFAULT_FILE, runEngineBench } from './search-engine';
+import { DEFAULT_FILE, printEngineResult, runEngineBench } from './search-engine';
 import { rssMb, startNode, stopProcess, waitHealthy } from './processes';
 import { percentile } from './stats';
 
@@ -37,6 +37,7 @@ const engine = await runEngineBench({
   passes,
   log: (line) => console.log(line),
 });
+printEngineResult(engine);
 
 console.log('\n# Through the gateway (search subgraph and gateway in processes of their own)\n');
 const server = startNode(here('./search-server.ts'), { NODE_ENV: 'production' }, [
