@@ -42,6 +42,8 @@ export interface SearchLikeRow {
 export interface SearchChangeRow {
   seq: string;
   docKey: string;
+  /** False when only its likes changed: a reindex lets document changes win, not likes. */
+  document: boolean;
   createdAt: Date;
 }
 
@@ -96,6 +98,7 @@ export const SearchChangeEntity = new EntitySchema<SearchChangeRow>({
   columns: {
     seq: { type: 'bigint', primary: true, generated: 'increment', transformer: bigintAsString },
     docKey: { name: 'doc_key', ...key },
+    document: { type: 'boolean' },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
   },
 });

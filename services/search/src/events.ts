@@ -77,7 +77,7 @@ async function applyLike(
     { docKey, userId: p.userId, active },
     sequence,
   );
-  if (applied) await logChanges(manager, [docKey]);
+  if (applied) await logChanges(manager, [docKey], false);
 }
 
 async function applyBlock(

@@ -10,7 +10,7 @@ import { ChangeFollower, GAP_WAIT_MS } from '../src/domain/changes';
 import type { SearchContext } from '../src/domain/context';
 import { search as searchQuery, suggestions } from '../src/domain/queries';
 import { pruneChanges } from '../src/domain/prune';
-import { lastSeq, loadDocuments, writeState } from '../src/domain/store';
+import { followFrom, lastSeq, loadDocuments, writeState } from '../src/domain/store';
 import { searchEventHandlers } from '../src/events';
 import type { IndexedDocument, SearchIndex } from '../src/port';
 
@@ -122,8 +122,8 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     // b commits late, with its seq: the follower, still waiting there, applies it.
     const ds = deps().db.dataSource;
     await ds.query(
-      'INSERT INTO search_changes (seq, doc_key, created_at) VALUES (?, ?, ?)',
-      sqlParams(ds, [bRow.seq, `REVIEW:${b}`, new Date()]),
+      'INSERT INTO search_changes (seq, doc_key, document, created_at) VALUES (?, ?, ?, ?)',
+      sqlParams(ds, [bRow.seq, `REVIEW:${b}`, true, new Date()]),
     );
     applied.length = 0;
     await follower.catchUp(index);
@@ -150,27 +150,62 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     expect(follower.position).toBe(BigInt(dRow.seq) + 5n);
   });
 
-  it('prunes changes older than a week, never past the Algolia worker’s position', async () => {
+  it('starts waiting at every hole of a batch at once, and a new index follows from before its last seconds', async () => {
+    const { index } = recordingIndex();
+    const db = deps().db;
+    const ds = db.dataSource;
+    const base = (await lastSeq(db)) + 10n;
+    const insert = (seq: bigint, at = new Date()) =>
+      ds.query(
+        'INSERT INTO search_changes (seq, doc_key, document, created_at) VALUES (?, ?, ?, ?)',
+        sqlParams(ds, [String(seq), 'REVIEW:holes', true, at]),
+      );
+    // Two holes in one batch: base+2 and base+4..base+6.
+    for (const seq of [base + 1n, base + 3n, base + 7n]) await insert(seq);
+    const follower = new ChangeFollower(db, base);
+    await follower.catchUp(index);
+    expect(follower.position).toBe(base + 1n);
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now + GAP_WAIT_MS + 1);
+    try {
+      await follower.catchUp(index); // both holes have waited long enough: past both at once
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(follower.position).toBe(base + 7n);
+
+    // followFrom: after every change older than the window, before the recent ones.
+    await insert(base + 8n);
+    await insert(base + 9n);
+    await ds.query(
+      'UPDATE search_changes SET created_at = ? WHERE seq <= ?',
+      sqlParams(ds, [new Date(Date.now() - 60_000), String(base + 8n)]),
+    );
+    expect(await followFrom(db, 10_000)).toBe(base + 8n);
+  });
+
+  it('prunes changes older than a week, never past the Algolia worker’s position while Algolia is the index', async () => {
     const ds = deps().db.dataSource;
     const old = new Date(Date.now() - 8 * 86_400_000);
     const base = (await lastSeq(deps().db)) + 100n;
     for (let i = 0n; i < 4n; i++)
       await ds.query(
-        'INSERT INTO search_changes (seq, doc_key, created_at) VALUES (?, ?, ?)',
-        sqlParams(ds, [String(base + i), 'REVIEW:old', old]),
+        'INSERT INTO search_changes (seq, doc_key, document, created_at) VALUES (?, ?, ?, ?)',
+        sqlParams(ds, [String(base + i), 'REVIEW:old', true, old]),
       );
     await ds.query(
-      'INSERT INTO search_changes (seq, doc_key, created_at) VALUES (?, ?, ?)',
-      sqlParams(ds, [String(base + 4n), 'REVIEW:new', new Date()]),
+      'INSERT INTO search_changes (seq, doc_key, document, created_at) VALUES (?, ?, ?, ?)',
+      sqlParams(ds, [String(base + 4n), 'REVIEW:new', true, new Date()]),
     );
     await writeState(deps().db, 'algolia_cursor', String(base + 1n));
-    await pruneChanges(deps());
+    const onAlgolia = { ...deps(), config: { ...deps().config, SEARCH_INDEX: 'algolia' as const } };
+    await pruneChanges(onAlgolia);
     const left = async () =>
       (await ds.query('SELECT seq FROM search_changes WHERE seq >= ? ORDER BY seq', [String(base)])).map(
         (r: { seq: unknown }) => BigInt(String(r.seq)),
       );
     expect(await left()).toEqual([base + 2n, base + 3n, base + 4n]);
-    await writeState(deps().db, 'algolia_cursor', String(base + 4n));
+    // Back on the embedded index, a leftover Algolia position no longer holds the log back.
     await pruneChanges(deps());
     expect(await left()).toEqual([base + 4n]);
   });
@@ -249,6 +284,8 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       // event lands, and a review is created whose id sorts before the page.
       pages = [review(hiddenMeanwhile, 'to be hidden'), review(fresh, 'search never heard of it')];
       onPage = async () => {
+        // A like meanwhile is no newer state of the document: the page still writes it.
+        await apply('like.created', { userId: randomUUID(), targetKind: 'REVIEW', targetId: fresh }, 102);
         await apply('searchable.changed', { changes: [gone('REVIEW', hiddenMeanwhile)] }, 103);
         await apply(
           'searchable.changed',

@@ -33,7 +33,8 @@ export async function pruneChanges(deps: SearchDeps, now = Date.now()): Promise<
   )) as Array<{ seq: unknown }>;
   if (row?.seq == null) return 0;
   let upTo = BigInt(String(row.seq));
-  const cursor = await readState(deps.db, ALGOLIA_CURSOR);
+  // The Algolia worker's position counts only while Algolia is the index (a leftover one would stop pruning).
+  const cursor = deps.config.SEARCH_INDEX === 'algolia' ? await readState(deps.db, ALGOLIA_CURSOR) : null;
   if (cursor !== null && BigInt(cursor) < upTo) upTo = BigInt(cursor);
   const [first] = (await ds.query('SELECT MIN(seq) AS seq FROM search_changes')) as Array<{ seq: unknown }>;
   let deleted = 0;

@@ -24,9 +24,14 @@ function queryText(text: string, name: string): string {
 const kindsOf = (types: readonly SearchKind[] | null | undefined): SearchKind[] | null =>
   types?.length ? [...new Set(types)] : null;
 
-/** A hit's place in the list: ranked cursors carry the position, and the hit's id. */
-const cursorAt = (position: number, hit: SearchHitRef) =>
-  encodeRankedCursor({ rank: 0, keys: [String(position)], id: hit.id });
+/**
+ * A place in the list: ranked cursors carry the position (and an id the format asks for, the
+ * hit's own — or none for the end of a page whose last hit was left out, so nothing left out is
+ * named).
+ */
+const NO_ID = '00000000-0000-4000-8000-000000000000';
+const cursorAt = (position: number, hit: { id: string } | null) =>
+  encodeRankedCursor({ rank: 0, keys: [String(position)], id: hit?.id ?? NO_ID });
 
 function offsetOf(after: string | null | undefined): number {
   if (!after) return 0;
@@ -86,11 +91,12 @@ export async function search(args: SearchArgs, ctx: SearchContext): Promise<Conn
     cursor: cursorAt(position, hit),
   }));
   const last = positioned.at(-1);
+  const lastKept = edges.at(-1)?.node;
   return {
     edges,
     pageInfo: {
       hasNextPage: page.hasMore && offset + size < MAX_SEARCH_WINDOW,
-      endCursor: last ? cursorAt(last.position, last) : null,
+      endCursor: last ? cursorAt(last.position, lastKept?.id === last.id ? last : null) : null,
     },
   };
 }

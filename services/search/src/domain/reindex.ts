@@ -7,6 +7,7 @@ import {
   marks,
   SEARCH_KIND_OWNERS,
   SEARCH_KINDS,
+  sqlParams,
   sqlPerShape,
   type Database,
 } from '@moim/kit';
@@ -61,9 +62,11 @@ export async function reindex(options: {
         after,
         limit: PAGE,
       });
-      await db.transaction(
-        async (manager) => logChanges(manager, await writePage(manager, page.documents, asked)),
-        { background: true, isolation: 'READ COMMITTED' },
+      await retriedOnDeadlock(() =>
+        db.transaction(
+          async (manager) => logChanges(manager, await writePage(manager, page.documents, asked)),
+          { background: true, isolation: 'READ COMMITTED' },
+        ),
       );
       for (const d of page.documents) seen.add(keyOf(d.kind, d.id));
       onProgress?.({ kind, done: seen.size, expected });
@@ -82,16 +85,17 @@ async function findableCount(db: Database, kind: SearchKind): Promise<number> {
 }
 
 const changedAfter = sqlPerShape(
-  (n: number) => `SELECT DISTINCT doc_key FROM search_changes WHERE seq > ? AND doc_key IN (${marks(n)})`,
+  (n: number) =>
+    `SELECT DISTINCT doc_key FROM search_changes WHERE seq > ? AND document = ? AND doc_key IN (${marks(n)})`,
 );
 
-/** Of `keys`, those an event (or another reindex) changed after change-log position `seq`. */
+/** Of `keys`, those an event (or another reindex) changed after change-log position `seq` (likes aside). */
 async function keysChangedAfter(manager: EntityManager, keys: string[], seq: bigint): Promise<Set<string>> {
   if (!keys.length) return new Set();
-  const rows: Array<{ doc_key: string }> = await manager.query(changedAfter(keys.length), [
-    String(seq),
-    ...keys,
-  ]);
+  const rows: Array<{ doc_key: string }> = await manager.query(
+    changedAfter(keys.length),
+    sqlParams(manager.connection, [String(seq), true, ...keys]),
+  );
   return new Set(rows.map((r) => r.doc_key));
 }
 
@@ -173,22 +177,39 @@ async function retire(
   let retired = 0;
   for (let i = 0; i < unseen.length; i += RETIRE_BATCH) {
     const slice = unseen.slice(i, i + RETIRE_BATCH);
-    retired += await db.transaction(
-      async (manager) => {
-        await lockRows(manager, SearchDocumentEntity, { docKey: In(slice) });
-        const newer = await keysChangedAfter(manager, slice, began);
-        const stale = slice.filter((key) => !newer.has(key));
-        if (!stale.length) return 0;
-        await manager.update(
-          SearchDocumentEntity,
-          { docKey: In(stale) },
-          { findable: false, touchedAt: new Date() },
-        );
-        await logChanges(manager, stale);
-        return stale.length;
-      },
-      { background: true, isolation: 'READ COMMITTED' },
+    retired += await retriedOnDeadlock(() =>
+      db.transaction(
+        async (manager) => {
+          await lockRows(manager, SearchDocumentEntity, { docKey: In(slice) });
+          const newer = await keysChangedAfter(manager, slice, began);
+          const stale = slice.filter((key) => !newer.has(key));
+          if (!stale.length) return 0;
+          await manager.update(
+            SearchDocumentEntity,
+            { docKey: In(stale) },
+            { findable: false, touchedAt: new Date() },
+          );
+          await logChanges(manager, stale);
+          return stale.length;
+        },
+        { background: true, isolation: 'READ COMMITTED' },
+      ),
     );
   }
   return retired;
+}
+
+/**
+ * Runs a transaction again when MySQL picked it as a deadlock's victim: an event applying several
+ * documents may lock them in another order than a page does (nothing of the victim was written).
+ */
+async function retriedOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code;
+      if (attempt >= attempts || code !== 'ER_LOCK_DEADLOCK') throw err;
+    }
+  }
 }

@@ -73,15 +73,22 @@ export async function* scanDocuments(db: Database, batch = 5000): AsyncGenerator
   }
 }
 
-/** Records that these documents changed, for every index to pick up (same transaction as the change). */
-export async function logChanges(manager: EntityManager, keys: readonly string[]): Promise<void> {
+/**
+ * Records that these documents changed, for every index to pick up (same transaction as the
+ * change); `document` false when only their likes did.
+ */
+export async function logChanges(
+  manager: EntityManager,
+  keys: readonly string[],
+  document = true,
+): Promise<void> {
   if (!keys.length) return;
   const now = new Date();
   await manager
     .createQueryBuilder()
     .insert()
     .into(SearchChangeEntity)
-    .values([...new Set(keys)].map((docKey) => ({ docKey, createdAt: now })))
+    .values([...new Set(keys)].map((docKey) => ({ docKey, document, createdAt: now })))
     .execute();
 }
 

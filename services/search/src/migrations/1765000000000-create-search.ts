@@ -33,6 +33,7 @@ export class CreateSearch1765000000000 implements MigrationInterface {
       [
         { name: 'seq', type: 'bigint', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
         column.text('doc_key', 50),
+        { name: 'document', type: 'boolean' },
         column.time('created_at'),
       ],
       [['idx_search_changes_created', ['created_at']]],

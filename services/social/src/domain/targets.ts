@@ -1,13 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import {
-  applyIfNewer,
-  badInput,
-  forbidden,
-  isAdmin,
-  notFound,
-  parseId,
-  type Caller,
-} from '@moim/kit';
+import { applyIfNewer, badInput, forbidden, isAdmin, notFound, parseId, type Caller } from '@moim/kit';
 import { TargetEntity, type Target, type TargetKind, type TargetState } from '../entities';
 import { isBlocking } from './blocks';
 
