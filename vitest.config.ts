@@ -14,7 +14,10 @@ const e2e = (backend: 'servers' | 'embedded') => ({
     globalSetup: backend === 'servers' ? ['packages/kit/src/testing/global-setup.ts'] : [],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    fileParallelism: false,
+    // One MariaDB and one Redis: servers files run one after another to keep timings steady; the
+    // embedded ones share nothing (a data folder each), so two run at once.
+    fileParallelism: backend === 'embedded',
+    maxWorkers: 2,
   },
 });
 
