@@ -18,6 +18,8 @@ const e2e = (backend: 'servers' | 'embedded') => ({
     // embedded ones share nothing (a data folder each), so two run at once.
     fileParallelism: backend === 'embedded',
     maxWorkers: 2,
+    // Projects with their own worker counts run as groups, one after another.
+    sequence: { groupOrder: backend === 'servers' ? 2 : 3 },
   },
 });
 
@@ -35,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{packages,services,gateway,scripts}/**/*.spec.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -48,6 +51,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // One MariaDB and one Redis: files run one after another to keep timings steady.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       e2e('servers'),
