@@ -42,15 +42,28 @@ export interface EventPayloads {
    * carries the whole document as it is now (or null), so the latest event alone tells its state.
    */
   'searchable.changed': { changes: SearchableChange[] };
-  /** Someone liked (or stopped liking) a review or post: search ranks by likes. */
+  /** Someone liked (or stopped liking) a review or post: search ranks by likes, review learns tastes. */
   'like.created': LikeChange;
   'like.deleted': LikeChange;
+  /** Someone scrapped (or unscrapped) a review or post: review learns tastes from it. */
+  'scrap.created': LikeChange;
+  'scrap.deleted': LikeChange;
+  /** Someone commented on a review or post, or deleted their comment: a weak signal of taste. */
+  'comment.created': CommentChange;
+  'comment.deleted': CommentChange;
 }
 
+/** A like or scrap (a reaction) made or taken back. */
 export interface LikeChange {
   userId: string;
   targetKind: 'REVIEW' | 'POST';
   targetId: string;
+  /** When it was made (ISO-8601): recommendations decay with age. Older producers left it out. */
+  at?: string;
+}
+
+export interface CommentChange extends LikeChange {
+  commentId: string;
 }
 
 /** What the search subgraph can find; each kind is owned (and resolved) by one subgraph. */
@@ -134,8 +147,13 @@ export const consumersOf: { readonly [T in Topic]: readonly ServiceName[] } = {
   'timetable.section.added': ['chat'],
   'timetable.section.removed': ['chat'],
   'searchable.changed': ['search'],
-  'like.created': ['search'],
-  'like.deleted': ['search'],
+  // review's popular tab learns from likes, scraps and comments on reviews (issue 22).
+  'like.created': ['search', 'review'],
+  'like.deleted': ['search', 'review'],
+  'scrap.created': ['review'],
+  'scrap.deleted': ['review'],
+  'comment.created': ['review'],
+  'comment.deleted': ['review'],
 };
 
 /** What travels on a queue: the outbox row's id doubles as the idempotency key. */
@@ -167,7 +185,7 @@ export function eventQueueName(service: ServiceName): string {
  */
 export const JOB_QUEUES: { readonly [S in ServiceName]: readonly string[] } = {
   social: ['push'],
-  review: [],
+  review: ['recommend'],
   media: ['image-resize', 'media-cleanup'],
   'course-catalog': ['catalog-import'],
   chat: ['chat-fanout'],

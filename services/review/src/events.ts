@@ -1,7 +1,13 @@
 import type { EntityManager, EntitySchema } from 'typeorm';
-import type { EventPayloads } from '@moim/events';
+import type { EventEnvelope, EventPayloads, LikeChange } from '@moim/events';
 import { applyIfNewer, type EventHandlers } from '@moim/kit';
-import { BlockEdgeEntity, FollowEdgeEntity, KnownUserEntity } from './entities';
+import {
+  BlockEdgeEntity,
+  FollowEdgeEntity,
+  InteractionEntity,
+  KnownUserEntity,
+  type InteractionKind,
+} from './entities';
 import { mediaRefHandlers } from '@moim/media-refs';
 import { setHiddenInTransaction } from './domain/reviews';
 
@@ -61,6 +67,27 @@ const blocks = edgeHandlers(
   }),
 );
 
+/**
+ * A like, scrap or comment on a review made or taken back, into the interaction log the popular
+ * tab learns from (posts are not reviewed: ignored). Applied by sequence, like the edges.
+ */
+function interaction(kind: InteractionKind, active: boolean) {
+  return async (p: LikeChange & { commentId?: string }, manager: EntityManager, event: EventEnvelope) => {
+    if (p.targetKind !== 'REVIEW') return;
+    const key = { userId: p.userId, reviewId: p.targetId, kind, ref: p.commentId ?? '' };
+    const at = new Date(p.at ?? event.occurredAt);
+    await applyIfNewer(
+      manager,
+      InteractionEntity,
+      { user_id: key.userId, review_id: key.reviewId, kind, ref: key.ref },
+      // A removal keeps when the interaction was made: only `active` changes.
+      active ? { active, at } : { active },
+      { ...key, active, at },
+      event.sequence,
+    );
+  };
+}
+
 export const reviewEventHandlers: EventHandlers = {
   'user.created': async (p, manager) => {
     await manager
@@ -77,6 +104,12 @@ export const reviewEventHandlers: EventHandlers = {
   'block.deleted': blocks.deleted,
   // Who uploaded what (docs/decisions/0009): attaching images checks this replica, not media.
   ...mediaRefHandlers,
+  'like.created': interaction('LIKE', true),
+  'like.deleted': interaction('LIKE', false),
+  'scrap.created': interaction('SCRAP', true),
+  'scrap.deleted': interaction('SCRAP', false),
+  'comment.created': interaction('COMMENT', true),
+  'comment.deleted': interaction('COMMENT', false),
   // An admin's HIDE on a report: the same change as hideReview (a review deleted since is no error).
   'report.resolved': async (p, manager) => {
     if (p.action === 'HIDE' && p.targetKind === 'REVIEW')

@@ -9,6 +9,7 @@ export {
   KnownUserEntity,
   MediaRefEntity,
   ReviewImageEntity,
+  InteractionEntity,
   type MediaRef,
   type Review,
   type Product,
@@ -17,3 +18,5 @@ export type { ReviewDeps } from './domain/context';
 export { seed } from './seed';
 export { createLoaders, type ReviewLoaders } from './loaders';
 export { feedPage, type FeedTab } from './domain/feeds';
+export { popularPage } from './domain/popular-feed';
+export { refreshPopular, type RefreshSummary } from './domain/popular-refresh';

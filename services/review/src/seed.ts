@@ -1,5 +1,6 @@
 import type { Seeder } from '@moim/demo';
 import type { ReviewDeps } from './domain/context';
+import { refreshPopular } from './domain/popular-refresh';
 import { insertReviews } from './domain/reviews';
 import { announceSubjects } from './domain/searchable';
 import { newPlace, newProduct } from './domain/subjects';
@@ -20,7 +21,7 @@ export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
     if (!id) throw new Error(`The demo data has no id for ${key}: seed the services in list order`);
     return id;
   };
-  return deps.db.transaction(async (manager) => {
+  const counts = await deps.db.transaction(async (manager) => {
     const places = demo.places.map((p) => newPlace(idOf(p.ownerKey), p));
     await manager.insert(PlaceEntity, places);
     const products = demo.products.map((p) => newProduct(idOf(p.ownerKey), p));
@@ -41,4 +42,7 @@ export const seed: Seeder<ReviewDeps> = async (deps, demo) => {
     });
     return { places: places.length, products: products.length, reviews };
   });
+  // The popular tab from the demo's ratings at once, not at the worker's first refresh.
+  await refreshPopular(deps);
+  return counts;
 };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { RunningService, ServiceModule } from '@moim/kit';
+import type { RunningService, ServiceLoop, ServiceModule } from '@moim/kit';
 import type { ReviewContext, ReviewDeps } from './domain/context';
 import { entities } from './entities';
 import { loadReviewEnv, type ReviewConfig } from './env';
@@ -10,6 +10,8 @@ import { CreateReview1764300000001 } from './migrations/1764300000001-create-rev
 import { BlockEdges1764600000000 } from './migrations/1764600000000-block-edges';
 import { AnnounceReviews1764600000001 } from './migrations/1764600000001-announce-reviews';
 import { MediaRefs1764700000001 } from './migrations/1764700000001-media-refs';
+import { PopularTab1766000000001 } from './migrations/1766000000001-popular-tab';
+import { popularProcessors, popularSchedule, refreshIfNeverRun } from './domain/popular-refresh';
 import { reviewResolvers } from './resolvers/review.resolver';
 import { subjectResolvers } from './resolvers/subject.resolver';
 
@@ -37,11 +39,18 @@ export const service: ServiceModule<ReviewConfig, ReviewDeps> = {
         BlockEdges1764600000000,
         AnnounceReviews1764600000001,
         MediaRefs1764700000001,
+        PopularTab1766000000001,
       ],
     },
     deps: (kit) => ({ ...kit, config }),
     context: (base, deps): ReviewContext => ({ ...base, deps, loaders: createLoaders(deps, base.caller) }),
     searchable: (deps) => searchableSource(deps),
     events: () => reviewEventHandlers,
+    jobs: popularProcessors,
+    repeatable: popularSchedule(config.POPULAR_REFRESH_MS),
+    loops: (deps, role): ServiceLoop[] =>
+      role === 'api'
+        ? []
+        : [{ name: 'popular-first-refresh', start: () => refreshIfNeverRun(deps), stop: async () => {} }],
   }),
 };

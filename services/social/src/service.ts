@@ -17,6 +17,7 @@ import { RefreshGrace1764500000000 } from './migrations/1764500000000-refresh-gr
 import { Interactions1764600000000 } from './migrations/1764600000000-interactions';
 import { MediaRefs1764700000000 } from './migrations/1764700000000-media-refs';
 import { AnnounceBlocksAndLikes1765000000001 } from './migrations/1765000000001-announce-blocks-and-likes';
+import { AnnounceTastes1766000000000 } from './migrations/1766000000000-announce-tastes';
 import { chatPushProcessor } from './push/chat-push-job';
 import { createFcmPush } from './push/fcm-push';
 import { createLocalPush } from './push/local-push';
@@ -85,6 +86,7 @@ export const service: ServiceModule<SocialConfig, SocialDeps> = {
         Interactions1764600000000,
         MediaRefs1764700000000,
         AnnounceBlocksAndLikes1765000000001,
+        AnnounceTastes1766000000000,
       ],
     },
     deps: (kit) => ({

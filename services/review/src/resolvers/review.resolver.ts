@@ -2,6 +2,7 @@ import { parseId, requireAdmin, requireUser, type PageArgs } from '@moim/kit';
 import type { Review } from '../entities';
 import type { ReviewContext } from '../domain/context';
 import { feedPage, type FeedTab } from '../domain/feeds';
+import { popularPage, type PopularReview } from '../domain/popular-feed';
 import {
   canSee,
   adminCreateReview,
@@ -21,8 +22,10 @@ async function visibleReview(ctx: ReviewContext, id: string): Promise<Review | n
 export const reviewResolvers = {
   Query: {
     review: (_: unknown, args: { id: string }, ctx: ReviewContext) => visibleReview(ctx, parseId(args.id)),
-    feed: (_: unknown, args: PageArgs & { tab: FeedTab }, ctx: ReviewContext) =>
-      feedPage(ctx.deps, ctx.caller, args.tab, args),
+    feed: (_: unknown, args: PageArgs & { tab: FeedTab | 'POPULAR' }, ctx: ReviewContext) =>
+      args.tab === 'POPULAR'
+        ? popularPage(ctx.deps, ctx.caller, args)
+        : feedPage(ctx.deps, ctx.caller, args.tab, args),
   },
   Mutation: {
     createReview: (_: unknown, { input }: { input: ReviewInput }, ctx: ReviewContext) =>
@@ -56,6 +59,15 @@ export const reviewResolvers = {
       review.placeId
         ? { __typename: 'Place', ...(await ctx.loaders.place.load(review.placeId)) }
         : { __typename: 'Product', ...(await ctx.loaders.product.load(review.productId!)) },
+    // The subjects of a page's reasons come in one batch per kind, with those the page shows.
+    recommendationReason: async (review: PopularReview, _: unknown, ctx: ReviewContext) => {
+      const why = review.recommended;
+      if (!why) return null;
+      if (!why.reasonId) return 'Trending now';
+      const loader = why.reasonKind === 'PLACE' ? ctx.loaders.place : ctx.loaders.product;
+      const subject = await loader.load(why.reasonId);
+      return subject ? `Liked by people who liked ${subject.name}` : 'Popular with people of your taste';
+    },
   },
   User: {
     reviews: (user: { id: string }, args: PageArgs, ctx: ReviewContext) =>

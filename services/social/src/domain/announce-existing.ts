@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventPayloads, LikeChange } from '@moim/events';
-import { marks, newId } from '@moim/kit';
+import { marks, newId, readTime } from '@moim/kit';
 
 /** Rows read per statement, and outbox rows written per statement (4 parameters each). */
 const CHUNK = 500;
@@ -79,7 +79,7 @@ export async function announceBlocksAndLikes(q: EntityManager): Promise<number> 
 }
 
 /** One multi-row insert into the outbox (at most CHUNK rows). */
-async function announce(q: EntityManager, now: string, events: Announcement[]): Promise<number> {
+async function announce(q: EntityManager, now: string, events: Array<Announcement | Taste>): Promise<number> {
   if (!events.length) return 0;
   await q.query(
     `INSERT INTO outbox_events (id, topic, payload, created_at, attempts) VALUES ${events
@@ -89,3 +89,75 @@ async function announce(q: EntityManager, now: string, events: Announcement[]): 
   );
   return events.length;
 }
+
+type Taste = {
+  [T in 'like.created' | 'scrap.created' | 'comment.created']: { topic: T; payload: EventPayloads[T] };
+}['like.created' | 'scrap.created' | 'comment.created'];
+
+/**
+ * Records a `like.created` and `scrap.created` for every current like and scrap of a review, and a
+ * `comment.created` for every comment on a review that is not deleted (with when each was made),
+ * for review's popular tab, which learns tastes from them (issue 22): from the migration that
+ * introduced it. Search applies the likes again by sequence: the current state, nothing changes.
+ */
+export async function announceTastes(q: EntityManager): Promise<number> {
+  const now = sqlTime(new Date());
+  let announced = 0;
+  for (const table of ['likes', 'scraps'] as const) {
+    const topic = table === 'likes' ? 'like.created' : 'scrap.created';
+    for (let after: [string, string] | null = null; ;) {
+      const rows: Array<{ target_id: string; user_id: string; created_at: Date | string }> = await q.query(
+        `SELECT r.target_id, r.user_id, r.created_at FROM ${table} r
+         INNER JOIN targets t ON t.id = r.target_id AND t.kind = 'REVIEW'
+         ${after ? 'WHERE r.target_id > ? OR (r.target_id = ? AND r.user_id > ?)' : ''}
+         ORDER BY r.target_id, r.user_id LIMIT ${CHUNK}`,
+        after ? [after[0], after[0], after[1]] : [],
+      );
+      announced += await announce(
+        q,
+        now,
+        rows.map((r) => ({
+          topic,
+          payload: {
+            userId: r.user_id,
+            targetKind: 'REVIEW',
+            targetId: r.target_id,
+            at: isoTime(r.created_at),
+          },
+        })),
+      );
+      if (rows.length < CHUNK) break;
+      const last = rows.at(-1)!;
+      after = [last.target_id, last.user_id];
+    }
+  }
+  for (let after: string | null = null; ;) {
+    const rows: Array<{ id: string; author_id: string; target_id: string; created_at: Date | string }> =
+      await q.query(
+        `SELECT c.id, c.author_id, c.target_id, c.created_at FROM comments c
+         INNER JOIN targets t ON t.id = c.target_id AND t.kind = 'REVIEW'
+         WHERE c.deleted_at IS NULL ${after ? 'AND c.id > ?' : ''}
+         ORDER BY c.id LIMIT ${CHUNK}`,
+        after ? [after] : [],
+      );
+    announced += await announce(
+      q,
+      now,
+      rows.map((r) => ({
+        topic: 'comment.created',
+        payload: {
+          commentId: r.id,
+          userId: r.author_id,
+          targetKind: 'REVIEW',
+          targetId: r.target_id,
+          at: isoTime(r.created_at),
+        },
+      })),
+    );
+    if (rows.length < CHUNK) break;
+    after = rows.at(-1)!.id;
+  }
+  return announced;
+}
+
+const isoTime = (value: Date | string) => readTime(value).toISOString();

@@ -10,12 +10,13 @@ import {
   newId,
   notFound,
   parseId,
+  recordEvent,
   requireUser,
   type Caller,
   type Keyset,
   type RateLimit,
 } from '@moim/kit';
-import { CommentEntity, TargetEntity, type Comment } from '../entities';
+import { CommentEntity, TargetEntity, type Comment, type Target } from '../entities';
 import { isBlocking, withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
 import { notify } from './notifications';
@@ -32,6 +33,16 @@ export const COMMENTS_PER_USER: RateLimit = {
 export const MAX_COMMENT_LENGTH = 1000;
 
 const validBody = (value: string) => requiredText(value, 'body', MAX_COMMENT_LENGTH);
+
+/** A comment made or deleted, for review's popular tab (a weak signal of taste), in the caller's transaction. */
+const announceComment = (manager: EntityManager, made: boolean, comment: Comment, target: Target, at: Date) =>
+  recordEvent(manager, made ? 'comment.created' : 'comment.deleted', {
+    commentId: comment.id,
+    userId: comment.authorId,
+    targetKind: target.kind,
+    targetId: target.id,
+    at: at.toISOString(),
+  });
 
 /**
  * Comments on a visible review or post. A reply answers a top-level comment of the same target
@@ -75,6 +86,7 @@ export async function addComment(
       editedAt: null,
     };
     await manager.insert(CommentEntity, comment);
+    await announceComment(manager, true, comment, target, comment.createdAt);
     const about = { actorId: authorId, targetId: target.id, commentId: comment.id };
     if (parent) {
       await notify(manager, deps.config, { kind: 'REPLY', recipientId: parent.authorId, ...about });
@@ -141,6 +153,7 @@ export async function deleteComment(deps: SocialDeps, caller: Caller, id: string
     } else {
       await manager.delete(CommentEntity, { id: comment.id });
     }
+    if (target) await announceComment(manager, false, comment, target, new Date());
     return comment.id;
   });
 }

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import {
   afterKeyset,
   decodeCursor,
@@ -7,6 +8,7 @@ import {
   pageSize,
   parseId,
   readTime,
+  recordEvent,
   requireUser,
   type Caller,
   type RateLimit,
@@ -15,7 +17,6 @@ import { LikeEntity, ScrapEntity, TargetEntity, type Target, type TargetKind } f
 import { withoutBlocked } from './blocks';
 import type { SocialDeps } from './context';
 import { notify } from './notifications';
-import { announceLike } from './searchable';
 import { findTarget, interactableTarget } from './targets';
 
 /** Likes, unlikes, scraps and unscraps together: 120 a minute per user. */
@@ -31,9 +32,25 @@ export type ReactionKind = 'like' | 'scrap';
 const entityOf = (kind: ReactionKind) => (kind === 'like' ? LikeEntity : ScrapEntity);
 
 /**
+ * A like or scrap made or taken back (only when one was: search counts likes, review learns
+ * tastes from both), in the caller's transaction.
+ */
+function announceReaction(
+  manager: EntityManager,
+  kind: ReactionKind,
+  made: boolean,
+  target: Target,
+  userId: string,
+  at: Date,
+) {
+  const change = { userId, targetKind: target.kind, targetId: target.id, at: at.toISOString() };
+  return recordEvent(manager, `${kind}.${made ? 'created' : 'deleted'}`, change);
+}
+
+/**
  * Likes or scraps a target the caller may interact with. Idempotent through the primary key: a
  * second like is no new row, no notification, no event and no error. A new like tells the
- * target's author and search in the same transaction.
+ * target's author; a new like or scrap tells search and review, in the same transaction.
  */
 export async function react(
   deps: SocialDeps,
@@ -47,21 +64,21 @@ export async function react(
   return deps.db.transaction(async (manager) => {
     const target = await interactableTarget(manager, caller, id);
     let added = true;
+    const createdAt = new Date();
     try {
-      await manager.insert(entityOf(kind), { userId, targetId: target.id, createdAt: new Date() });
+      await manager.insert(entityOf(kind), { userId, targetId: target.id, createdAt });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       added = false; // already there, perhaps by a parallel request
     }
-    if (added && kind === 'like') {
+    if (added && kind === 'like')
       await notify(manager, deps.config, {
         kind: 'LIKE',
         recipientId: target.authorId,
         actorId: userId,
         targetId: target.id,
       });
-      await announceLike(manager, true, { userId, targetKind: target.kind, targetId: target.id });
-    }
+    if (added) await announceReaction(manager, kind, true, target, userId, createdAt);
     return target;
   });
 }
@@ -79,9 +96,8 @@ export async function unreact(
   return deps.db.transaction(async (manager) => {
     const target = await findTarget(manager, id);
     const { affected } = await manager.delete(entityOf(kind), { userId, targetId: target.id });
-    // Only a like that was there: unliking twice takes nothing back the second time.
-    if (affected && kind === 'like')
-      await announceLike(manager, false, { userId, targetKind: target.kind, targetId: target.id });
+    // Only one that was there: unliking twice takes nothing back the second time.
+    if (affected) await announceReaction(manager, kind, false, target, userId, new Date());
     return target;
   });
 }

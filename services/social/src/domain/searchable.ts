@@ -1,6 +1,6 @@
 import type { EntityManager, EntitySchema, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { LikeChange, SearchableChange, SearchDocument } from '@moim/events';
-import { keysetPage, recordEvent, recordSearchableChanges, type SearchableSource } from '@moim/kit';
+import type { SearchableChange, SearchDocument } from '@moim/events';
+import { keysetPage, recordSearchableChanges, type SearchableSource } from '@moim/kit';
 import { PostEntity, UserEntity, type Post, type User } from '../entities';
 import type { SocialDeps } from './context';
 
@@ -58,10 +58,6 @@ export const announcePost = (manager: EntityManager, row: PostRow) =>
 /** A post that is gone. */
 export const announcePostDeleted = (manager: EntityManager, postId: string) =>
   recordSearchableChanges(manager, [{ kind: 'POST', id: postId, document: null }]);
-
-/** A like made or taken back (only when one was: search counts them). */
-export const announceLike = (manager: EntityManager, made: boolean, like: LikeChange) =>
-  recordEvent(manager, made ? 'like.created' : 'like.deleted', like);
 
 /** Every user and every post not hidden, in id order, for `npm run reindex`. */
 export function searchableSource(deps: SocialDeps): SearchableSource {

@@ -1,0 +1,348 @@
+import {
+  defineJob,
+  defineQueue,
+  newId,
+  processor,
+  readTime,
+  recordJob,
+  repeatable,
+  sqlParams,
+} from '@moim/kit';
+import type { DataSource } from 'typeorm';
+import type { InteractionKind } from '../entities';
+import { trainModel, type Interaction } from '../recommend/model';
+import type { ReviewDeps } from './context';
+
+/*
+ * The popular tab's refresh (issue 22): a full rebuild from review's tables — its reviews and
+ * ratings, and the interaction log social's like, scrap and comment events feed — into one list
+ * per viewer with history (collaborative filtering, then trending to fill it) and one trending
+ * list for everyone else. A run's rows are written under a new version and served only once the
+ * run has finished, so a failed or slow refresh leaves the previous lists in place; the replaced
+ * run is kept an hour for the cursors made from it.
+ *
+ * Cost: reading every review and active interaction, training (see recommend/model.ts:
+ * O(Σ_user |history|²) co-occurrences), then O(viewers · list length) rows written. Hides, blocks
+ * and deletions need no refresh: serving filters them live.
+ */
+
+/** Reviews in each viewer's list, and in the trending one. */
+export const LIST_LENGTH = 100;
+/** How long a replaced run's lists stay readable for the cursors made from them. */
+export const RUN_RETENTION_MS = 3_600_000;
+/** Trending: engagement loses half its weight in this time. */
+const TRENDING_HALF_LIFE_MS = 3 * 86_400_000;
+/** What each kind of engagement is worth to trending; a review's own publication counts too. */
+const ENGAGEMENT: Record<InteractionKind | 'REVIEW', number> = { LIKE: 1, SCRAP: 2, COMMENT: 0.5, REVIEW: 1 };
+/** A review rated this or more (of 5) is its author's like of what it reviews. */
+const LIKED_RATING = 4;
+/** Representative reviews kept per subject, so one by the viewer or someone they block can be passed over. */
+const CANDIDATES_PER_SUBJECT = 5;
+const INSERT_CHUNK = 500;
+
+export const POPULAR_QUEUE = defineQueue('recommend');
+export const REFRESH_POPULAR = defineJob<Record<string, never>>(POPULAR_QUEUE, 'refresh-popular', {
+  attempts: 3,
+});
+
+export interface RefreshSummary {
+  version: string;
+  users: number;
+  subjects: number;
+  interactions: number;
+  viewers: number;
+  rows: number;
+  trainMs: number;
+  totalMs: number;
+}
+
+interface ReviewRow {
+  id: string;
+  authorId: string;
+  subjectId: string;
+  subjectKind: 'PLACE' | 'PRODUCT';
+  rating: number;
+  hidden: boolean;
+  createdAt: number;
+}
+
+interface Row {
+  viewerId: string;
+  position: number;
+  reviewId: string;
+  reasonId: string | null;
+  reasonKind: 'PLACE' | 'PRODUCT' | null;
+}
+
+/** Rebuilds every list under a new version and makes it the one served. */
+export async function refreshPopular(deps: ReviewDeps, now = new Date()): Promise<RefreshSummary> {
+  const started = performance.now();
+  const ds = deps.db.dataSource;
+  const version = newId();
+  await ds.query(
+    'INSERT INTO recommendation_runs (version, started_at) VALUES (?, ?)',
+    sqlParams(ds, [version, now]),
+  );
+  try {
+    const { reviews, interactions, blocks } = await readSignals(ds);
+    const built = buildLists(reviews, interactions, blocks, now.getTime());
+    for (let i = 0; i < built.rows.length; i += INSERT_CHUNK) {
+      const chunk = built.rows.slice(i, i + INSERT_CHUNK);
+      await ds.query(
+        `INSERT INTO recommendations (version, viewer_id, position, review_id, reason_id, reason_kind) VALUES ${chunk
+          .map(() => '(?, ?, ?, ?, ?, ?)')
+          .join(', ')}`,
+        chunk.flatMap((r) => [version, r.viewerId, r.position, r.reviewId, r.reasonId, r.reasonKind]),
+      );
+    }
+    const summary: RefreshSummary = {
+      version,
+      users: built.users,
+      subjects: built.subjects,
+      interactions: interactions.length,
+      viewers: built.viewers,
+      rows: built.rows.length,
+      trainMs: Math.round(built.trainMs),
+      totalMs: Math.round(performance.now() - started),
+    };
+    await publish(deps, summary);
+    deps.logger.info({ ...summary }, 'popular tab refreshed');
+    return summary;
+  } catch (err) {
+    await forget(ds, [version]);
+    throw err;
+  }
+}
+
+/** Makes the run the one served, marks the one it replaces, and forgets runs past their hour. */
+async function publish(deps: ReviewDeps, summary: RefreshSummary) {
+  const finished = new Date();
+  await deps.db.transaction(async (manager) => {
+    const q = (sql: string, params: unknown[]) => manager.query(sql, sqlParams(manager.connection, params));
+    await q('UPDATE recommendation_runs SET finished_at = ?, summary = ? WHERE version = ?', [
+      finished,
+      JSON.stringify(summary),
+      summary.version,
+    ]);
+    await q(
+      'UPDATE recommendation_runs SET superseded_at = ? WHERE finished_at IS NOT NULL AND superseded_at IS NULL AND version <> ?',
+      [finished, summary.version],
+    );
+  });
+  const expired = new Date(finished.getTime() - RUN_RETENTION_MS);
+  const stale: Array<{ version: string }> = await deps.db.dataSource.query(
+    // Replaced over an hour ago, or started over an hour ago and never finished (a crashed run).
+    'SELECT version FROM recommendation_runs WHERE superseded_at < ? OR (finished_at IS NULL AND started_at < ?)',
+    sqlParams(deps.db.dataSource, [expired, expired]),
+  );
+  await forget(
+    deps.db.dataSource,
+    stale.map((r) => r.version),
+  );
+}
+
+async function forget(ds: DataSource, versions: string[]) {
+  for (const version of versions) {
+    await ds.query('DELETE FROM recommendations WHERE version = ?', [version]);
+    await ds.query('DELETE FROM recommendation_runs WHERE version = ?', [version]);
+  }
+}
+
+async function readSignals(ds: DataSource) {
+  const reviewRows: Array<Record<string, unknown>> = await ds.query(
+    'SELECT id, author_id, place_id, product_id, rating, hidden, created_at FROM reviews',
+  );
+  const reviews: ReviewRow[] = reviewRows.map((r) => ({
+    id: String(r.id),
+    authorId: String(r.author_id),
+    subjectId: String(r.place_id ?? r.product_id),
+    subjectKind: r.place_id ? 'PLACE' : 'PRODUCT',
+    rating: Number(r.rating),
+    hidden: r.hidden === true || Number(r.hidden) === 1,
+    createdAt: readTime(r.created_at as Date | string).getTime(),
+  }));
+  const interactionRows: Array<{
+    user_id: string;
+    review_id: string;
+    kind: InteractionKind;
+    at: Date | string;
+  }> = await ds.query(
+    'SELECT user_id, review_id, kind, at FROM interactions WHERE active = ?',
+    sqlParams(ds, [true]),
+  );
+  const interactions = interactionRows.map((r) => ({
+    userId: r.user_id,
+    reviewId: r.review_id,
+    kind: r.kind,
+    at: readTime(r.at).getTime(),
+  }));
+  const blockRows: Array<{ blocker_id: string; blocked_id: string }> = await ds.query(
+    'SELECT blocker_id, blocked_id FROM block_edges WHERE active = ?',
+    sqlParams(ds, [true]),
+  );
+  const blocks = new Map<string, Set<string>>();
+  for (const b of blockRows) {
+    let set = blocks.get(b.blocker_id);
+    if (!set) blocks.set(b.blocker_id, (set = new Set()));
+    set.add(b.blocked_id);
+  }
+  return { reviews, interactions, blocks };
+}
+
+/** Dense indexes for ids, as the model wants them. */
+class Index {
+  readonly ids: string[] = [];
+  private readonly byId = new Map<string, number>();
+  of(id: string): number {
+    let i = this.byId.get(id);
+    if (i === undefined) {
+      i = this.ids.length;
+      this.byId.set(id, i);
+      this.ids.push(id);
+    }
+    return i;
+  }
+  get(id: string): number | undefined {
+    return this.byId.get(id);
+  }
+}
+
+/** The lists of one run: pure, from the signals read (exported for the tests' hand-made graphs). */
+export function buildLists(
+  reviews: ReviewRow[],
+  interactions: Array<{ userId: string; reviewId: string; kind: InteractionKind; at: number }>,
+  blocks: Map<string, Set<string>>,
+  now: number,
+) {
+  const users = new Index();
+  const subjects = new Index();
+  const subjectKind = new Map<string, 'PLACE' | 'PRODUCT'>();
+  const reviewById = new Map(reviews.map((r) => [r.id, r]));
+  const training: Interaction[] = [];
+  const engagement = new Map<string, number>();
+  const decay = (at: number) => 0.5 ** (Math.max(0, now - at) / TRENDING_HALF_LIFE_MS);
+
+  for (const r of reviews) {
+    subjectKind.set(r.subjectId, r.subjectKind);
+    training.push({
+      user: users.of(r.authorId),
+      item: subjects.of(r.subjectId),
+      like: r.rating >= LIKED_RATING,
+      at: r.createdAt,
+    });
+    engagement.set(r.id, (engagement.get(r.id) ?? 0) + ENGAGEMENT.REVIEW * decay(r.createdAt));
+  }
+  for (const i of interactions) {
+    const review = reviewById.get(i.reviewId);
+    if (!review || review.authorId === i.userId) continue; // deleted, or a reply on one's own review
+    training.push({
+      user: users.of(i.userId),
+      item: subjects.of(review.subjectId),
+      like: i.kind !== 'COMMENT',
+      at: i.at,
+    });
+    engagement.set(review.id, (engagement.get(review.id) ?? 0) + ENGAGEMENT[i.kind] * decay(i.at));
+  }
+
+  // Each subject's visible reviews, most engaging first (then newest): the ones a list shows.
+  const candidates = new Map<number, ReviewRow[]>();
+  for (const r of reviews) {
+    if (r.hidden) continue;
+    const s = subjects.of(r.subjectId);
+    const list = candidates.get(s);
+    if (list) list.push(r);
+    else candidates.set(s, [r]);
+  }
+  const score = (r: ReviewRow) => engagement.get(r.id) ?? 0;
+  const trendOf = new Map<number, number>();
+  for (const [s, list] of candidates) {
+    list.sort((a, b) => score(b) - score(a) || b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    list.length = Math.min(list.length, CANDIDATES_PER_SUBJECT);
+    trendOf.set(
+      s,
+      list.reduce((sum, r) => sum + score(r), 0),
+    );
+  }
+  const trending = [...candidates.keys()].sort(
+    (a, b) =>
+      trendOf.get(b)! - trendOf.get(a)! ||
+      candidates.get(b)![0]!.createdAt - candidates.get(a)![0]!.createdAt,
+  );
+
+  const trainStarted = performance.now();
+  const model = trainModel({
+    users: users.ids.length,
+    items: subjects.ids.length,
+    interactions: training,
+    now,
+  });
+  const trainMs = performance.now() - trainStarted;
+
+  const rows: Row[] = [];
+  const pick = (viewerId: string, s: number) =>
+    candidates.get(s)?.find((r) => r.authorId !== viewerId && !blocks.get(viewerId)?.has(r.authorId));
+  const listFor = (
+    viewerId: string,
+    recommended: Array<{ item: number; because: number }>,
+    seen: Set<number>,
+  ) => {
+    let position = 0;
+    const add = (s: number, because: number) => {
+      if (seen.has(s) || position >= LIST_LENGTH) return;
+      seen.add(s);
+      const review = pick(viewerId, s);
+      if (!review) return;
+      const reason = because >= 0 ? subjects.ids[because]! : null;
+      rows.push({
+        viewerId,
+        position: ++position,
+        reviewId: review.id,
+        reasonId: reason,
+        reasonKind: reason ? subjectKind.get(reason)! : null,
+      });
+    };
+    for (const r of recommended) add(r.item, r.because);
+    for (const s of trending) add(s, -1);
+  };
+
+  listFor('', [], new Set());
+  const history = new Map<number, Set<number>>();
+  for (const t of training) {
+    let set = history.get(t.user);
+    if (!set) history.set(t.user, (set = new Set()));
+    set.add(t.item);
+  }
+  for (const [user, seen] of history) {
+    const recommended = model.recommend(user, LIST_LENGTH, seen).filter((r) => r.score > 0);
+    listFor(users.ids[user]!, recommended, new Set(seen));
+  }
+  return {
+    rows,
+    users: users.ids.length,
+    subjects: subjects.ids.length,
+    viewers: history.size,
+    trainMs,
+  };
+}
+
+export const popularProcessors = (deps: ReviewDeps) => [
+  processor(REFRESH_POPULAR, async () => {
+    await refreshPopular(deps);
+  }),
+];
+
+export const popularSchedule = (everyMs: number) => [repeatable(REFRESH_POPULAR, everyMs, {})];
+
+/**
+ * A worker's first refresh when there are reviews and no refresh has finished yet (a first
+ * deploy): the schedule's first run comes only after its interval. One job id, so workers
+ * starting together ask for one.
+ */
+export async function refreshIfNeverRun(deps: ReviewDeps): Promise<void> {
+  const [row] = (await deps.db.dataSource.query(
+    'SELECT (SELECT COUNT(*) FROM recommendation_runs WHERE finished_at IS NOT NULL) AS runs, ' +
+      '(SELECT COUNT(*) FROM reviews) AS reviews',
+  )) as Array<{ runs: unknown; reviews: unknown }>;
+  if (Number(row?.runs ?? 0) > 0 || !Number(row?.reviews ?? 0)) return;
+  await deps.db.transaction((manager) => recordJob(manager, REFRESH_POPULAR, {}, { id: 'popular-first' }));
+}
