@@ -1,5 +1,7 @@
 import {
   badInput,
+  decodeRankedCursor,
+  encodeRankedCursor,
   pageSize,
   rowReader,
   sqlParams,
@@ -7,6 +9,7 @@ import {
   type Caller,
   type Connection,
   type PageArgs,
+  type RankedPosition,
 } from '@moim/kit';
 import { ReviewEntity, type Review } from '../entities';
 import type { ReviewDeps } from './context';
@@ -32,30 +35,24 @@ interface PopularCursor {
   position: number;
 }
 
+// In the kit's ranked-cursor form, which the gateway checks every `after` against.
 const encode = (c: PopularCursor) =>
-  Buffer.from(JSON.stringify([c.version, c.list, c.position])).toString('base64url');
+  encodeRankedCursor({ rank: 0, keys: [c.list, String(c.position)], id: c.version });
 
 function decode(after: string, caller: Caller): PopularCursor {
-  let value: unknown;
+  let cursor: RankedPosition | null;
   try {
-    value = JSON.parse(Buffer.from(after, 'base64url').toString('utf8'));
+    cursor = decodeRankedCursor(after);
   } catch {
-    value = null;
+    cursor = null;
   }
-  if (
-    !Array.isArray(value) ||
-    value.length !== 3 ||
-    typeof value[0] !== 'string' ||
-    typeof value[1] !== 'string' ||
-    !Number.isInteger(value[2]) ||
-    value[2] < 0
-  )
+  const [list, position] = cursor?.keys ?? [];
+  if (!cursor || cursor.keys.length !== 2 || !/^(0|[1-9]\d{0,5})$/.test(position ?? ''))
     throw badInput('after is not a cursor of the popular tab', 'after');
-  const [version, list, position] = value as [string, string, number];
   // A viewer's list says what they like: only they may page through it.
   if (list !== '' && list !== caller.userId)
     throw badInput('after is a cursor of another viewer’s feed', 'after');
-  return { version, list, position };
+  return { version: cursor.id, list: list!, position: Number(position) };
 }
 
 /**
@@ -108,7 +105,11 @@ export async function popularPage(
       mine: unknown;
     }>;
     if (!run) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
-    cursor = { version: run.version, list: caller.userId && Number(run.mine) ? caller.userId : '', position: 0 };
+    cursor = {
+      version: run.version,
+      list: caller.userId && Number(run.mine) ? caller.userId : '',
+      position: 0,
+    };
   }
   const viewer = caller.userId ? [caller.userId, caller.userId, true] : [];
   const rows: Array<Record<string, unknown>> = await ds.query(
