@@ -17,6 +17,7 @@ import { RefreshGrace1764500000000 } from '../src/migrations/1764500000000-refre
 import { Interactions1764600000000 } from '../src/migrations/1764600000000-interactions';
 import { MediaRefs1764700000000 } from '../src/migrations/1764700000000-media-refs';
 import { AnnounceBlocksAndLikes1765000000001 } from '../src/migrations/1765000000001-announce-blocks-and-likes';
+import { AnnounceTastes1766000000000 } from '../src/migrations/1766000000000-announce-tastes';
 
 // A social database created before emails and nicknames had normalised keys is migrated in
 // place: keys filled in for the existing accounts, then unique. Refresh tokens issued before grace
@@ -217,6 +218,82 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
         );
         for (const l of announcedLikes) expect(Object.keys(l)).toEqual(['userId', 'targetKind', 'targetId']);
         for (const b of announcedBlocks) expect(Object.keys(b)).toEqual(['blockerId', 'blockedId']);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    it('records like.created, scrap.created and comment.created for every one on a review, with when it was made', async () => {
+      const url = await test.databaseUrl('social_announce_tastes');
+      const old = await at(url, [...before, AnnounceBlocksAndLikes1765000000001]);
+      const [review, post] = [randomUUID(), randomUUID()];
+      await insert(
+        old,
+        'targets',
+        ['id', 'kind', 'author_id', 'state', 'version'],
+        [
+          [review, 'REVIEW', randomUUID(), 'VISIBLE', 1],
+          [post, 'POST', randomUUID(), 'VISIBLE', 1],
+        ],
+      );
+      // 600 likes and 3 scraps of the review (pages of 500), one like of the post (not review's concern).
+      const fans = Array.from({ length: 600 }, () => randomUUID());
+      await insert(
+        old,
+        'likes',
+        ['target_id', 'user_id', 'created_at'],
+        [...fans.map((u) => [review, u, time]), [post, randomUUID(), time]],
+      );
+      await insert(
+        old,
+        'scraps',
+        ['target_id', 'user_id', 'created_at'],
+        fans.slice(0, 3).map((u) => [review, u, '2026-02-03 04:05:06.789']),
+      );
+      const [live, gone, onPost] = [randomUUID(), randomUUID(), randomUUID()];
+      await insert(
+        old,
+        'comments',
+        ['id', 'target_id', 'parent_id', 'author_id', 'body', 'deleted_at', 'created_at', 'edited_at'],
+        [
+          [live, review, null, fans[0], 'Nice', null, time, null],
+          [gone, review, null, fans[1], null, time, time, null],
+          [onPost, post, null, fans[2], 'Hi', null, time, null],
+        ],
+      );
+      await old.dataSource.query('DELETE FROM outbox_events');
+      await old.close();
+
+      const migrated = await at(url, [
+        ...before,
+        AnnounceBlocksAndLikes1765000000001,
+        AnnounceTastes1766000000000,
+      ]);
+      try {
+        // The embedded backend keeps one social database: the other tests' rows are there too.
+        const rows = (await outbox(migrated)).filter((r) =>
+          [review, post].includes(JSON.parse(r.payload).targetId),
+        );
+        const of = (topic: string) => rows.filter((r) => r.topic === topic).map((r) => JSON.parse(r.payload));
+        expect(of('like.created')).toHaveLength(600);
+        expect(new Set(of('like.created').map((l) => l.userId))).toEqual(new Set(fans));
+        expect(of('like.created')[0]).toEqual({
+          userId: expect.any(String),
+          targetKind: 'REVIEW',
+          targetId: review,
+          at: '2026-01-01T00:00:00.000Z',
+        });
+        expect(of('scrap.created').map((l) => l.at)).toEqual(Array(3).fill('2026-02-03T04:05:06.789Z'));
+        expect(of('comment.created')).toEqual([
+          {
+            commentId: live,
+            userId: fans[0],
+            targetKind: 'REVIEW',
+            targetId: review,
+            at: '2026-01-01T00:00:00.000Z',
+          },
+        ]);
+        expect(rows).toHaveLength(604);
       } finally {
         await migrated.close();
       }

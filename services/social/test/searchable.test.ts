@@ -7,6 +7,7 @@ import { insertAccounts, makeAdmin, PostEntity, service, UserEntity, type Social
 import { signUp, updateProfile } from '../src/domain/accounts';
 import { signInWithFirebase } from '../src/domain/firebase-accounts';
 import { createPost, deletePost, setPostHidden, updatePost } from '../src/domain/posts';
+import { addComment, deleteComment } from '../src/domain/comments';
 import { react, unreact } from '../src/domain/reactions';
 import { report, resolveReport } from '../src/domain/reports';
 import { TargetEntity } from '../src/entities';
@@ -32,8 +33,12 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   });
 
   const outbox = () => social.deps.db.dataSource.getRepository(OutboxEvent);
-  const SEARCH_TOPICS = ['searchable.changed', 'like.created', 'like.deleted'];
-  /** What `work` recorded for search, oldest first (the relay publishes rows, it does not remove them). */
+  // What search and review's popular tab learn from (notifications and the rest left out).
+  const SEARCH_TOPICS = [
+    'searchable.changed',
+    ...['like', 'scrap', 'comment'].flatMap((t) => [`${t}.created`, `${t}.deleted`]),
+  ];
+  /** What `work` recorded for search and review, oldest first (the relay publishes rows, it does not remove them). */
   async function recordedBy(work: () => Promise<unknown>) {
     const { last } = (await outbox().createQueryBuilder('e').select('MAX(e.seq)', 'last').getRawOne()) as {
       last: string | number | null;
@@ -216,7 +221,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     ]);
   });
 
-  it('tells search of a like exactly once per like made or taken back, on posts and reviews', async () => {
+  it('tells search and review of a like or scrap exactly once per one made or taken back, on posts and reviews', async () => {
     const author = await aUser();
     const fan = await aUser();
     const post = await createPost(social.deps, as(author.id), {
@@ -224,7 +229,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       title: 'Hello',
       body: 'World',
     });
-    const like = { userId: fan.id, targetKind: 'POST', targetId: post.id };
+    const like = { userId: fan.id, targetKind: 'POST', targetId: post.id, at: expect.any(String) };
     // Twice in a row and twice at once: one like.
     expect(
       await recordedBy(async () => {
@@ -233,8 +238,10 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
         await Promise.all([1, 2].map(() => react(social.deps, as(fan.id), 'like', post.id)));
       }),
     ).toEqual([{ topic: 'like.created', payload: like }]);
-    // Scraps are not likes.
-    expect(await recordedBy(() => react(social.deps, as(fan.id), 'scrap', post.id))).toEqual([]);
+    // Scraps are their own events.
+    expect(await recordedBy(() => react(social.deps, as(fan.id), 'scrap', post.id))).toEqual([
+      { topic: 'scrap.created', payload: like },
+    ]);
     expect(
       await recordedBy(async () => {
         await unreact(social.deps, as(fan.id), 'like', post.id);
@@ -242,6 +249,9 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
         await Promise.all([1, 2].map(() => unreact(social.deps, as(fan.id), 'like', post.id)));
       }),
     ).toEqual([{ topic: 'like.deleted', payload: like }]);
+    expect(await recordedBy(() => unreact(social.deps, as(fan.id), 'scrap', post.id))).toEqual([
+      { topic: 'scrap.deleted', payload: like },
+    ]);
     expect(await recordedBy(() => unreact(social.deps, as(fan.id), 'scrap', post.id))).toEqual([]);
 
     // A review, as social knows it from review's events.
@@ -249,8 +259,36 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     await social.deps.db.dataSource
       .getRepository(TargetEntity)
       .insert({ id: reviewId, kind: 'REVIEW', authorId: author.id, state: 'VISIBLE', version: '1' });
-    expect(await recordedBy(() => react(social.deps, as(fan.id), 'like', reviewId))).toEqual([
-      { topic: 'like.created', payload: { userId: fan.id, targetKind: 'REVIEW', targetId: reviewId } },
+    const before = Date.now();
+    const recorded = await recordedBy(() => react(social.deps, as(fan.id), 'like', reviewId));
+    expect(recorded).toEqual([
+      {
+        topic: 'like.created',
+        payload: { userId: fan.id, targetKind: 'REVIEW', targetId: reviewId, at: expect.any(String) },
+      },
+    ]);
+    // When it was made: the popular tab's decay reads it.
+    const at = Date.parse((recorded[0]!.payload as { at: string }).at);
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
+
+    // Comments: one event per comment made, one per comment deleted.
+    const first = await addComment(social.deps, as(fan.id), reviewId, 'Looks good', null);
+    let reply: Awaited<ReturnType<typeof addComment>> | null = null;
+    const commented = await recordedBy(async () => {
+      reply = await addComment(social.deps, as(author.id), reviewId, 'Thanks', first.id);
+    });
+    const about = (commentId: string, userId: string) => ({
+      commentId,
+      userId,
+      targetKind: 'REVIEW',
+      targetId: reviewId,
+      at: expect.any(String),
+    });
+    expect(commented).toEqual([{ topic: 'comment.created', payload: about(reply!.id, author.id) }]);
+    // Deleting a comment with replies leaves a placeholder, but the comment is gone for its author.
+    expect(await recordedBy(() => deleteComment(social.deps, as(fan.id), first.id))).toEqual([
+      { topic: 'comment.deleted', payload: about(first.id, fan.id) },
     ]);
   });
 
