@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
- * also when the first argument is a flag), `gateway`, `chat`, `media`, `import` or `search`.
+ * also when the first argument is a flag), `gateway`, `chat`, `media`, `import`, `search` or `recommend`.
  */
 const benches = {
   feed: () => import('./feed'),
@@ -9,6 +9,7 @@ const benches = {
   media: () => import('./media'),
   import: () => import('./import'),
   search: () => import('./search'),
+  recommend: () => import('./recommend'),
 };
 type Name = keyof typeof benches;
 
