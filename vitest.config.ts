@@ -14,9 +14,8 @@ const e2e = (backend: 'servers' | 'embedded') => ({
     globalSetup: backend === 'servers' ? ['packages/kit/src/testing/global-setup.ts'] : [],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // One MariaDB and one Redis: servers files run one after another to keep timings steady; the
-    // embedded ones share nothing (a data folder each), so two run at once.
-    fileParallelism: backend === 'embedded',
+    // Each file starts its own graph (its own databases, Redis prefix or data folder): two at once.
+    fileParallelism: true,
     maxWorkers: 2,
     // Projects with their own worker counts run as groups, one after another.
     sequence: { groupOrder: backend === 'servers' ? 2 : 3 },
@@ -49,8 +48,9 @@ export default defineConfig({
           globalSetup: ['packages/kit/src/testing/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          // One MariaDB and one Redis: files run one after another to keep timings steady.
-          fileParallelism: false,
+          // Each file has its own databases, Redis prefix or data folder: two run at once.
+          fileParallelism: true,
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },
       },

@@ -19,7 +19,7 @@ const counts = async () => ({
   reviews: await graph.service('review').deps.db.dataSource.getRepository(ReviewEntity).count(),
 });
 
-it('loads the NSMC sample through each service once and gives the demo user a FOLLOWING feed', async () => {
+it('loads the NSMC sample through each service once: a FOLLOWING feed for the demo user, a popular tab for everyone', async () => {
   const result = await seedDemo(graph.services, logger);
   expect(result).toEqual({
     users: 58,
@@ -97,7 +97,31 @@ it('loads the NSMC sample through each service once and gives the demo user a FO
     { title: '여름 서브렛 구해요', commentCount: 1, likeCount: 1 },
     { title: '처음 왔어요 / New here', commentCount: 3, likeCount: 3 },
   ]);
-});
+
+  // The popular tab is there at once: the seed refreshed it from the demo's ratings. The demo user
+  // has no history (trending); a reviewer has a list of their own, with reasons.
+  const POPULAR =
+    '{ feed(tab: POPULAR, first: 20) { edges { node { recommendationReason author { id } subject { ... on Product { id } } } } } }';
+  type Popular = {
+    feed: {
+      edges: Array<{
+        node: { recommendationReason: string; author: { id: string }; subject: { id: string } };
+      }>;
+    };
+  };
+  const trending = await graph.gql<Popular>(POPULAR, {}, login.data.logIn.accessToken);
+  expect(trending.data.feed.edges).toHaveLength(20);
+  expect(new Set(trending.data.feed.edges.map((e) => e.node.subject.id)).size).toBe(20);
+  expect(trending.data.feed.edges.every((e) => e.node.recommendationReason === 'Trending now')).toBe(true);
+  const reviewer = await graph.gql<{ logIn: { accessToken: string; user: { id: string } } }>(
+    'mutation($i: LogInInput!) { logIn(input: $i) { accessToken user { id } } }',
+    { i: { ...DEMO_LOGIN, email: 'reviewer1@demo.moim.dev' } },
+  );
+  const theirs = await graph.gql<Popular>(POPULAR, {}, reviewer.data.logIn.accessToken);
+  expect(theirs.data.feed.edges).toHaveLength(20);
+  expect(theirs.data.feed.edges[0]!.node.recommendationReason).toMatch(/^Liked by people who liked /);
+  expect(theirs.data.feed.edges.some((e) => e.node.author.id === reviewer.data.logIn.user.id)).toBe(false);
+}, 120_000);
 
 /** The top hits' texts (a review's body, a place's or product's name) for `q`, once the demo is indexed. */
 async function topTexts(q: string, first = 5): Promise<string[]> {
@@ -158,4 +182,4 @@ it('finishes a seed that stopped between services, without duplicating what was 
   } finally {
     await partial.stop();
   }
-});
+}, 120_000);
