@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
- * also when the first argument is a flag), `gateway`, `chat`, `media`, `import`, `search` or `recommend`.
+ * also when the first argument is a flag), `gateway`, `chat`, `media`, `import`, `search`, `recommend` or `popular`.
  */
 const benches = {
   feed: () => import('./feed'),
@@ -10,6 +10,7 @@ const benches = {
   import: () => import('./import'),
   search: () => import('./search'),
   recommend: () => import('./recommend'),
+  popular: () => import('./popular-refresh'),
 };
 type Name = keyof typeof benches;
 

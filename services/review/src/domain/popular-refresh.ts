@@ -52,7 +52,11 @@ export interface RefreshSummary {
   interactions: number;
   viewers: number;
   rows: number;
+  /** Reading the tables, training (part of building), building the lists, writing them; all of it. */
+  readMs: number;
   trainMs: number;
+  buildMs: number;
+  writeMs: number;
   totalMs: number;
 }
 
@@ -85,7 +89,9 @@ export async function refreshPopular(deps: ReviewDeps, now = new Date()): Promis
   );
   try {
     const { reviews, interactions, blocks } = await readSignals(ds);
-    const built = buildLists(reviews, interactions, blocks, now.getTime());
+    const read = performance.now();
+    const built = buildLists(reviews, interactions, blocks, now.getTime(), deps.config.POPULAR_MAX_VIEWERS);
+    const builtAt = performance.now();
     for (let i = 0; i < built.rows.length; i += INSERT_CHUNK) {
       const chunk = built.rows.slice(i, i + INSERT_CHUNK);
       await ds.query(
@@ -102,7 +108,10 @@ export async function refreshPopular(deps: ReviewDeps, now = new Date()): Promis
       interactions: interactions.length,
       viewers: built.viewers,
       rows: built.rows.length,
+      readMs: Math.round(read - started),
       trainMs: Math.round(built.trainMs),
+      buildMs: Math.round(builtAt - read),
+      writeMs: Math.round(performance.now() - builtAt),
       totalMs: Math.round(performance.now() - started),
     };
     await publish(deps, summary);
@@ -213,6 +222,7 @@ export function buildLists(
   interactions: Array<{ userId: string; reviewId: string; kind: InteractionKind; at: number }>,
   blocks: Map<string, Set<string>>,
   now: number,
+  maxViewers: number,
 ) {
   const users = new Index();
   const subjects = new Index();
@@ -306,13 +316,17 @@ export function buildLists(
   };
 
   listFor('', [], new Set());
-  const history = new Map<number, Set<number>>();
+  const history = new Map<number, { seen: Set<number>; last: number }>();
   for (const t of training) {
-    let set = history.get(t.user);
-    if (!set) history.set(t.user, (set = new Set()));
-    set.add(t.item);
+    let h = history.get(t.user);
+    if (!h) history.set(t.user, (h = { seen: new Set(), last: 0 }));
+    h.seen.add(t.item);
+    h.last = Math.max(h.last, t.at);
   }
-  for (const [user, seen] of history) {
+  // Lists for the most recently active viewers (the rows written grow with them); the others, and
+  // everyone new since, get trending.
+  const viewers = [...history].sort((a, b) => b[1].last - a[1].last || a[0] - b[0]).slice(0, maxViewers);
+  for (const [user, { seen }] of viewers) {
     const recommended = model.recommend(user, LIST_LENGTH, seen).filter((r) => r.score > 0);
     listFor(users.ids[user]!, recommended, new Set(seen));
   }
@@ -320,7 +334,7 @@ export function buildLists(
     rows,
     users: users.ids.length,
     subjects: subjects.ids.length,
-    viewers: history.size,
+    viewers: viewers.length,
     trainMs,
   };
 }
