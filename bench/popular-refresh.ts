@@ -100,7 +100,7 @@ try {
   );
 
   // The refresh as the worker runs it: "now" just after the data ends, as for a live service.
-  const end = Math.max(...rows.map((r) => r.at)) + 86_400_000;
+  const end = rows.reduce((latest, r) => Math.max(latest, r.at), 0) + 86_400_000;
   const summary = await refreshPopular(review.deps, new Date(end));
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(summary);

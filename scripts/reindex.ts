@@ -1,6 +1,6 @@
 import { createLogger, openBackend, startServices } from '@moim/kit';
 import { reindex, type SearchDeps } from '@moim/search';
-import { announceBlocksAndLikes } from '@moim/social';
+import { announceBlocksAndLikes, announceTastes } from '@moim/social';
 import { localConfig } from './local-config';
 import { progressBar } from './progress';
 import { SERVICE_MODULES } from './service-modules';
@@ -33,14 +33,17 @@ try {
       },
     });
     // Blocks and likes search may not have heard of (made before it existed, or relayed by the
-    // previous release's replicas during a rollout): announced again, routed as of now.
+    // previous release's replicas during a rollout), and the likes, scraps and comments review's
+    // popular tab learns from: announced again, routed as of now.
     const social = services.get('social')!;
-    const announced = await social.deps.db.transaction((manager) => announceBlocksAndLikes(manager));
+    const announced = await social.deps.db.transaction(
+      async (manager) => (await announceBlocksAndLikes(manager)) + (await announceTastes(manager)),
+    );
     for (const s of summaries)
       console.log(
         `${s.kind.toLowerCase().padEnd(8)} ${s.seen} indexed${s.retired ? `, ${s.retired} retired` : ''}`,
       );
-    console.log(`blocks and likes announced again: ${announced}`);
+    console.log(`blocks, likes, scraps and comments announced again: ${announced}`);
     console.log(`Reindexed (${backend.kind} backend): search replicas swap in the new index within seconds.`);
   } finally {
     await stop();

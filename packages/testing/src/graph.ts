@@ -86,8 +86,8 @@ export interface Graph {
    * connections (queues, pub/sub), as another pod would have. Resolves to its GraphQL URL.
    */
   anotherInstance(name: ServiceName, env?: Record<string, string>): Promise<string>;
-  /** Resolves once every recorded event has been relayed and applied. */
-  settled(): Promise<void>;
+  /** Resolves once every recorded event has been relayed and applied (within `timeoutMs`, 20 s by default). */
+  settled(timeoutMs?: number): Promise<void>;
   /**
    * Settled, and `queue` has nothing waiting, running or delayed either, twice in a row (a job
    * may record a delayed follow-up, as a push does for the devices to try again).
@@ -231,7 +231,8 @@ export async function startGraph(
       const p = res.data.signUp;
       return { id: p.user.id, token: p.accessToken, refreshToken: p.refreshToken, email };
     };
-    const settled = () => waitUntilSettled([...services.values()], running.queues);
+    const settled = (timeoutMs?: number) =>
+      waitUntilSettled([...services.values()], running.queues, timeoutMs);
 
     return {
       backend,

@@ -44,15 +44,19 @@ const react = async (name: 'like' | 'unlike', who: Account, reviewId: string) =>
   );
 
 it('ranks by the likes made through the gateway at the next refresh, and says why', async () => {
-  const [viewer, f1, f2, f3, f4, anchorAuthor, bAuthor, cAuthor] = await Promise.all(
-    ['viewer', 'fan', 'fan', 'fan', 'fan', 'author', 'author', 'author'].map((p) => graph.person(`pop_${p}`)),
+  const [viewer, f1, f2, f3, f4, g1, g2, g3, anchorAuthor, bAuthor, cAuthor] = await Promise.all(
+    ['viewer', 'fan', 'fan', 'fan', 'fan', 'other', 'other', 'other', 'author', 'author', 'author'].map((p) =>
+      graph.person(`pop_${p}`),
+    ),
   );
   const [anchor, b, c] = await Promise.all(
     [anchorAuthor!, bAuthor!, cAuthor!].map((a, i) => graph.reviewBy(a.token, `popular ${i}`)),
   );
-  // Three fans like the anchor and B, one the anchor and C; the viewer likes the anchor.
+  // Three fans like the anchor and B, one the anchor and C; the viewer likes the anchor. Three
+  // others like B alone: B stays the more liked of the two throughout.
   for (const fan of [f1!, f2!, f3!]) for (const id of [anchor!, b!]) await react('like', fan, id);
   for (const id of [anchor!, c!]) await react('like', f4!, id);
+  for (const other of [g1!, g2!, g3!]) await react('like', other, b!);
   await react('like', viewer!, anchor!);
   await graph.settled();
   await refresh();
@@ -87,7 +91,16 @@ it('ranks by the likes made through the gateway at the next refresh, and says wh
   await graph.settled();
   expect((await popular(viewer!.token)).edges.map((e) => e.node.id).slice(0, 2)).toEqual([b, c]);
   await refresh();
+  // Taste, not popularity: C (liked by three who liked the anchor) before B (liked by four, one
+  // of whom liked the anchor).
   expect((await popular(viewer!.token)).edges.map((e) => e.node.id).slice(0, 2)).toEqual([c, b]);
+  const likes = ok(
+    await graph.gql<{ b: { likeCount: number }; c: { likeCount: number } }>(
+      'query($b: ID!, $c: ID!) { b: review(id: $b) { likeCount } c: review(id: $c) { likeCount } }',
+      { b, c },
+    ),
+  );
+  expect(likes).toEqual({ b: { likeCount: 4 }, c: { likeCount: 3 } });
 
   // Anonymous viewers get the trending list, most engaging first (the anchor, liked five times).
   const anonymous = await popular();

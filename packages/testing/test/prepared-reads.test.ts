@@ -200,7 +200,8 @@ let tie: Keyset;
 beforeAll(async () => {
   graph = await startGraph();
   await seedDemo(graph.services, createLogger('prepared-reads-test', 'silent'));
-  await graph.settled();
+  // Thousands of events (every review to social, search): on a busy machine more than the usual 20 s.
+  await graph.settled(120_000);
 
   const users = social().deps.db.dataSource.getRepository(UserEntity);
   const idOf = async (email: string) => (await users.findOneByOrFail({ email })).id;
@@ -294,7 +295,7 @@ beforeAll(async () => {
       version: '3',
     },
   ]);
-});
+}, 180_000);
 afterAll(() => graph?.stop());
 
 const callers = () => ({ anonymous, demo, admin, blocker });

@@ -44,7 +44,7 @@ it('loads the NSMC sample through each service once: a FOLLOWING feed for the de
   );
   expect(login.errors).toBeUndefined();
   // The follows travel to review as events: wait for them, not for a fixed time.
-  await graph.settled();
+  await graph.settled(90_000);
   const feed = await graph.gql<{
     feed: { edges: Array<{ node: { author: { nickname: string; viewerIsFollowing: boolean } } }> };
   }>(

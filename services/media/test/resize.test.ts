@@ -368,6 +368,8 @@ describe('a resize worker killed in the middle of a job (servers)', () => {
       return row.state === 'READY' ? row : null;
     }, 100_000);
     expect(done).toMatchObject({ width: 1600, height: 900, failureReason: null });
+    // The original goes once the media is READY (a step after its commit): wait for it, not a fixed time.
+    await eventually(() => !filesOf(dir, m.id).original);
     expect(filesOf(dir, m.id)).toEqual({ variants: VARIANT_FILES, original: false });
     expect(readdirSync(join(dir, 'media', m.id)).some((f) => f.endsWith('.partial'))).toBe(false);
 

@@ -75,14 +75,15 @@ function interaction(kind: InteractionKind, active: boolean) {
   return async (p: LikeChange & { commentId?: string }, manager: EntityManager, event: EventEnvelope) => {
     if (p.targetKind !== 'REVIEW') return;
     const key = { userId: p.userId, reviewId: p.targetId, kind, ref: p.commentId ?? '' };
-    const at = new Date(p.at ?? event.occurredAt);
+    // When it was made; events of older producers lack it: then the row's time stays (a
+    // re-announcement of a like must not make it new), and a new row takes the event's time.
+    const at = p.at ? new Date(p.at) : null;
     await applyIfNewer(
       manager,
       InteractionEntity,
       { user_id: key.userId, review_id: key.reviewId, kind, ref: key.ref },
-      // A removal keeps when the interaction was made: only `active` changes.
-      active ? { active, at } : { active },
-      { ...key, active, at },
+      active && at ? { active, at } : { active },
+      { ...key, active, at: at ?? new Date(event.occurredAt) },
       event.sequence,
     );
   };

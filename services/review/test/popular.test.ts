@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayloads } from '@moim/events';
-import { sqlParams, startService, type BackendKind, type Caller } from '@moim/kit';
+import { decodeRankedCursor, sqlParams, startService, type BackendKind, type Caller } from '@moim/kit';
 import { eventFeed, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import {
   InteractionEntity,
@@ -117,6 +117,16 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
     });
     expect(rows.find((r) => r.kind === 'SCRAP')!.at.toISOString()).toBe('2026-01-02T03:04:05.000Z');
     expect(rows.every((r) => r.reviewId === target.id)).toBe(true);
+
+    // A like announced again (npm run reindex) keeps when it was made, also from an older producer
+    // that sends no time.
+    const fan = { userId: randomUUID(), targetKind: 'REVIEW' as const, targetId: target.id };
+    await deliver('like.created', { ...fan, at: '2026-03-04T05:06:07.000Z' }, 508);
+    await deliver('like.created', { ...fan, at: '2026-03-04T05:06:07.000Z' }, 509);
+    await deliver('like.created', fan, 510);
+    const again = await ds().getRepository(InteractionEntity).findOneByOrFail({ userId: fan.userId });
+    expect(again).toMatchObject({ active: true, version: '510' });
+    expect(again.at.toISOString()).toBe('2026-03-04T05:06:07.000Z');
   });
 
   describe('a hand-made graph of tastes', () => {
@@ -252,6 +262,22 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
         [broken, viewer, r.cake!.id],
       );
       expect(await ids(viewer!)).toEqual(before);
+    });
+
+    it('serves the refresh that started last when two overlap, whichever finishes first', async () => {
+      const current = async () =>
+        (
+          (await ds().query(
+            'SELECT version FROM recommendation_runs WHERE finished_at IS NOT NULL AND superseded_at IS NULL',
+          )) as Array<{ version: string }>
+        ).map((r) => r.version);
+      const newer = await refreshPopular(review.deps, new Date(Date.now() + 60_000));
+      // An older snapshot (it read the tables earlier) finishing after it does not replace it.
+      const older = await refreshPopular(review.deps, new Date(Date.now() - 60_000));
+      expect(await current()).toEqual([newer.version]);
+      const cursor = (await page(viewer!, 1)).pageInfo.endCursor!;
+      expect(decodeRankedCursor(cursor).id).toBe(newer.version);
+      expect(older.version).not.toBe(newer.version);
     });
   });
 });

@@ -186,7 +186,9 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
 
   it('rebuilds beside the live index on first start and moves it on, then stores its cursor', async () => {
     const db = worker!.deps.db;
-    const cursor = await eventually(() => readState(db, 'algolia_cursor'));
+    // The worker stores the cursor, the generation and the settings one after another: wait for the last.
+    await eventually(() => readState(db, 'algolia_settings'));
+    const cursor = await readState(db, 'algolia_cursor');
     expect(cursor).toBe(await lastChange(worker!));
     expect(await readState(db, 'algolia_generation')).toBe('');
     // The rebuild applied the settings and synonyms: it records what they were.

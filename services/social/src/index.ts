@@ -36,4 +36,4 @@ export type { PushSender, PushMessage, PushOutcome } from './push/push.port';
 export { seed } from './seed';
 export { makeAdmin } from './domain/admins';
 export { createLoaders, type SocialLoaders } from './loaders';
-export { announceBlocksAndLikes } from './domain/announce-existing';
+export { announceBlocksAndLikes, announceTastes } from './domain/announce-existing';

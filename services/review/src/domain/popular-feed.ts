@@ -73,17 +73,17 @@ const pageSql = sqlPerShape((shape: string) =>
     .join(' '),
 );
 
-/** The run served now, and whether the viewer has a list of their own in it. */
+/** The run served now (of the finished ones, the latest snapshot), and whether the viewer has a list of their own in it. */
 const CURRENT_RUN =
   'SELECT r.version, (SELECT COUNT(*) FROM recommendations x WHERE x.version = r.version AND x.viewer_id = ? AND x.position = 1) AS mine ' +
-  'FROM recommendation_runs r WHERE r.finished_at IS NOT NULL ORDER BY r.finished_at DESC LIMIT 1';
+  'FROM recommendation_runs r WHERE r.finished_at IS NOT NULL ORDER BY r.started_at DESC, r.version DESC LIMIT 1';
 const RUN_EXISTS =
   'SELECT COUNT(*) AS n FROM recommendation_runs WHERE version = ? AND finished_at IS NOT NULL';
 
 /**
  * One page of the popular tab: the viewer's list of the latest refresh when they have one, the
  * trending list otherwise (and for anonymous viewers). A cursor pages through the run it was made
- * from while that run is kept (an hour after it is replaced); past that, a clear error asks for
+ * from while that run is kept (half an hour after it is replaced); past that, a clear error asks for
  * the first page again. Before any refresh has finished the tab is empty.
  */
 export async function popularPage(

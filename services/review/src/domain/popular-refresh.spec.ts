@@ -30,6 +30,15 @@ const like = (userId: string, reviewId: string, daysAgo: number) => ({
   at: now - daysAgo * DAY,
 });
 
+/** Every row a refresh would write: the trending list, then each viewer's. */
+function build(...args: Parameters<typeof buildLists>) {
+  const lists = buildLists(...args);
+  return {
+    rows: [...lists.trending, ...lists.viewers.flatMap((v) => lists.listOf(v))],
+    viewers: lists.viewers.length,
+  };
+}
+
 describe('buildLists', () => {
   const reviews = [
     review('r-ramen', 'author-1', 'ramen', 10),
@@ -45,7 +54,7 @@ describe('buildLists', () => {
   ];
 
   it('lists one review per subject, the most engaging one the viewer may see', () => {
-    const { rows } = buildLists(reviews, interactions, new Map(), now, 100);
+    const { rows } = build(reviews, interactions, new Map(), now, 100);
     const viewer = rows.filter((r) => r.viewerId === 'viewer');
     // Gyoza, through its most liked review (two likes against one), because of Ramen.
     expect(viewer[0]).toMatchObject({
@@ -56,7 +65,7 @@ describe('buildLists', () => {
     });
     expect(viewer.map((r) => r.reviewId)).not.toContain('r-ramen'); // liked already
     // Blocking author-2 makes the other Gyoza review stand for it.
-    const blocked = buildLists(reviews, interactions, new Map([['viewer', new Set(['author-2'])]]), now, 100);
+    const blocked = build(reviews, interactions, new Map([['viewer', new Set(['author-2'])]]), now, 100);
     expect(blocked.rows.find((r) => r.viewerId === 'viewer')).toMatchObject({ reviewId: 'r-gyoza-2' });
     // Hidden reviews stand for nothing: Kimchi has no other, so it is in no list.
     expect(rows.map((r) => r.reviewId)).not.toContain('r-hidden');
@@ -67,25 +76,38 @@ describe('buildLists', () => {
   });
 
   it('ranks trending by recent engagement and gives it no reason', () => {
-    const { rows } = buildLists(reviews, interactions, new Map(), now, 100);
+    const { rows } = build(reviews, interactions, new Map(), now, 100);
     const trending = rows.filter((r) => r.viewerId === '');
     // Engagement halves every three days. Ramen: the review (10 days ago) and likes 5, 5 and 2
     // days ago, 1.36; Gyoza: its two reviews (10 and 9 days) and likes 5, 5 and 8 days ago, 1.01.
     expect(trending.map((r) => r.reviewId)).toEqual(['r-ramen', 'r-gyoza', 'r-tart']);
     // Fresher engagement wins over more of it: two likes of the second Gyoza review today.
     const today = [...interactions, like('fan-4', 'r-gyoza-2', 0), like('fan-5', 'r-gyoza-2', 0)];
-    const fresh = buildLists(reviews, today, new Map(), now, 100).rows.filter((r) => r.viewerId === '');
+    const fresh = build(reviews, today, new Map(), now, 100).rows.filter((r) => r.viewerId === '');
     expect(fresh.map((r) => r.reviewId)).toEqual(['r-gyoza-2', 'r-ramen', 'r-tart']);
     expect(trending.every((r) => r.reasonId === null && r.reasonKind === null)).toBe(true);
+    // Ten comments by one person today count as one (0.5): Tart stays last.
+    const thread = Array.from({ length: 10 }, (_, i) => ({
+      userId: 'chatty',
+      reviewId: 'r-tart',
+      kind: 'COMMENT' as const,
+      at: now - i * 60_000,
+    }));
+    const chatty = build(reviews, [...interactions, ...thread], new Map(), now, 100).rows;
+    expect(chatty.filter((r) => r.viewerId === '').map((r) => r.reviewId)).toEqual([
+      'r-ramen',
+      'r-gyoza',
+      'r-tart',
+    ]);
   });
 
   it('makes lists for the most recently active viewers only, up to the limit', () => {
-    const { rows, viewers } = buildLists(reviews, interactions, new Map(), now, 2);
+    const { rows, viewers } = build(reviews, interactions, new Map(), now, 2);
     expect(viewers).toBe(2);
     // author-4 (a review a day ago, hidden since: still their taste) and the viewer (a like two
     // days ago); the fans of five and eight days ago and the other authors get trending.
     expect(new Set(rows.map((r) => r.viewerId))).toEqual(new Set(['', 'author-4', 'viewer']));
-    const three = buildLists(reviews, interactions, new Map(), now, 3).rows;
+    const three = build(reviews, interactions, new Map(), now, 3).rows;
     // Then fan-1 and fan-2 tie (five days ago): the first seen first (its list: Tart, trending).
     expect(new Set(three.map((r) => r.viewerId))).toEqual(new Set(['', 'author-4', 'viewer', 'fan-1']));
   });

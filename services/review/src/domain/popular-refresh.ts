@@ -9,7 +9,7 @@ import {
   sqlParams,
 } from '@moim/kit';
 import type { DataSource } from 'typeorm';
-import type { InteractionKind } from '../entities';
+import { RecommendationRunEntity, type InteractionKind } from '../entities';
 import { trainModel, type Interaction } from '../recommend/model';
 import type { ReviewDeps } from './context';
 
@@ -19,7 +19,7 @@ import type { ReviewDeps } from './context';
  * per viewer with history (collaborative filtering, then trending to fill it) and one trending
  * list for everyone else. A run's rows are written under a new version and served only once the
  * run has finished, so a failed or slow refresh leaves the previous lists in place; the replaced
- * run is kept an hour for the cursors made from it.
+ * run is kept half an hour for the cursors made from it.
  *
  * Cost: reading every review and active interaction, training (see recommend/model.ts:
  * O(Σ_user |history|²) co-occurrences), then O(viewers · list length) rows written. Hides, blocks
@@ -29,7 +29,9 @@ import type { ReviewDeps } from './context';
 /** Reviews in each viewer's list, and in the trending one. */
 export const LIST_LENGTH = 100;
 /** How long a replaced run's lists stay readable for the cursors made from them. */
-export const RUN_RETENTION_MS = 3_600_000;
+export const RUN_RETENTION_MS = 30 * 60_000;
+/** A run not finished after this long is taken for crashed, and forgotten. */
+export const RUN_CRASHED_MS = 6 * 3_600_000;
 /** Trending: engagement loses half its weight in this time. */
 const TRENDING_HALF_LIFE_MS = 3 * 86_400_000;
 /** What each kind of engagement is worth to trending; a review's own publication counts too. */
@@ -52,10 +54,9 @@ export interface RefreshSummary {
   interactions: number;
   viewers: number;
   rows: number;
-  /** Reading the tables, training (part of building), building the lists, writing them; all of it. */
+  /** Reading the tables; training; making and writing the lists; all of it. */
   readMs: number;
   trainMs: number;
-  buildMs: number;
   writeMs: number;
   totalMs: number;
 }
@@ -82,6 +83,7 @@ interface Row {
 export async function refreshPopular(deps: ReviewDeps, now = new Date()): Promise<RefreshSummary> {
   const started = performance.now();
   const ds = deps.db.dataSource;
+  await forgetExpired(ds, now);
   const version = newId();
   await ds.query(
     'INSERT INTO recommendation_runs (version, started_at) VALUES (?, ?)',
@@ -90,71 +92,103 @@ export async function refreshPopular(deps: ReviewDeps, now = new Date()): Promis
   try {
     const { reviews, interactions, blocks } = await readSignals(ds);
     const read = performance.now();
-    const built = buildLists(reviews, interactions, blocks, now.getTime(), deps.config.POPULAR_MAX_VIEWERS);
-    const builtAt = performance.now();
-    for (let i = 0; i < built.rows.length; i += INSERT_CHUNK) {
-      const chunk = built.rows.slice(i, i + INSERT_CHUNK);
-      await ds.query(
-        `INSERT INTO recommendations (version, viewer_id, position, review_id, reason_id, reason_kind) VALUES ${chunk
-          .map(() => '(?, ?, ?, ?, ?, ?)')
-          .join(', ')}`,
-        chunk.flatMap((r) => [version, r.viewerId, r.position, r.reviewId, r.reasonId, r.reasonKind]),
-      );
+    const lists = buildLists(reviews, interactions, blocks, now.getTime(), deps.config.POPULAR_MAX_VIEWERS);
+    const trained = performance.now();
+    // Each viewer's list is made and written in batches: the lists are never all in memory, and
+    // the event loop (the whole graph, under npm start) gets its turn between statements.
+    let batch: Row[] = [...lists.trending];
+    let rows = 0;
+    const flush = async () => {
+      for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
+        const chunk = batch.slice(i, i + INSERT_CHUNK);
+        await ds.query(
+          `INSERT INTO recommendations (version, viewer_id, position, review_id, reason_id, reason_kind) VALUES ${chunk
+            .map(() => '(?, ?, ?, ?, ?, ?)')
+            .join(', ')}`,
+          chunk.flatMap((r) => [version, r.viewerId, r.position, r.reviewId, r.reasonId, r.reasonKind]),
+        );
+      }
+      rows += batch.length;
+      batch = [];
+    };
+    for (const viewer of lists.viewers) {
+      batch.push(...lists.listOf(viewer));
+      if (batch.length >= INSERT_CHUNK) await flush();
     }
+    await flush();
     const summary: RefreshSummary = {
       version,
-      users: built.users,
-      subjects: built.subjects,
+      users: lists.users,
+      subjects: lists.subjects,
       interactions: interactions.length,
-      viewers: built.viewers,
-      rows: built.rows.length,
+      viewers: lists.viewers.length,
+      rows,
       readMs: Math.round(read - started),
-      trainMs: Math.round(built.trainMs),
-      buildMs: Math.round(builtAt - read),
-      writeMs: Math.round(performance.now() - builtAt),
+      trainMs: Math.round(lists.trainMs),
+      writeMs: Math.round(performance.now() - trained),
       totalMs: Math.round(performance.now() - started),
     };
-    await publish(deps, summary);
+    await publish(deps, summary, now);
     deps.logger.info({ ...summary }, 'popular tab refreshed');
     return summary;
   } catch (err) {
-    await forget(ds, [version]);
+    await forget(ds, version);
     throw err;
   }
 }
 
-/** Makes the run the one served, marks the one it replaces, and forgets runs past their hour. */
-async function publish(deps: ReviewDeps, summary: RefreshSummary) {
+/**
+ * Makes the run the one served: runs that started before it are replaced (kept RUN_RETENTION_MS
+ * for their cursors); if one that started after it has finished already, that newer snapshot
+ * stays the one served and this run is replaced at once.
+ */
+async function publish(deps: ReviewDeps, summary: RefreshSummary, startedAt: Date) {
   const finished = new Date();
   await deps.db.transaction(async (manager) => {
     const q = (sql: string, params: unknown[]) => manager.query(sql, sqlParams(manager.connection, params));
-    await q('UPDATE recommendation_runs SET finished_at = ?, summary = ? WHERE version = ?', [
-      finished,
-      JSON.stringify(summary),
-      summary.version,
-    ]);
+    const done = await manager
+      .createQueryBuilder()
+      .update(RecommendationRunEntity)
+      .set({ finishedAt: finished, summary: JSON.stringify(summary) })
+      .where('version = :version AND finished_at IS NULL', { version: summary.version })
+      .execute();
+    // Taken for crashed (older than RUN_CRASHED_MS) and forgotten while it ran: nothing to serve.
+    if (done.affected !== 1) throw new Error(`refresh ${summary.version} was forgotten while it ran`);
     await q(
-      'UPDATE recommendation_runs SET superseded_at = ? WHERE finished_at IS NOT NULL AND superseded_at IS NULL AND version <> ?',
-      [finished, summary.version],
+      'UPDATE recommendation_runs SET superseded_at = ? WHERE finished_at IS NOT NULL AND superseded_at IS NULL AND started_at < ?',
+      [finished, startedAt],
     );
+    const [newer] = (await q(
+      'SELECT COUNT(*) AS n FROM recommendation_runs WHERE finished_at IS NOT NULL AND started_at > ?',
+      [startedAt],
+    )) as Array<{ n: unknown }>;
+    if (Number(newer?.n))
+      await q('UPDATE recommendation_runs SET superseded_at = ? WHERE version = ?', [
+        finished,
+        summary.version,
+      ]);
   });
-  const expired = new Date(finished.getTime() - RUN_RETENTION_MS);
-  const stale: Array<{ version: string }> = await deps.db.dataSource.query(
-    // Replaced over an hour ago, or started over an hour ago and never finished (a crashed run).
-    'SELECT version FROM recommendation_runs WHERE superseded_at < ? OR (finished_at IS NULL AND started_at < ?)',
-    sqlParams(deps.db.dataSource, [expired, expired]),
-  );
-  await forget(
-    deps.db.dataSource,
-    stale.map((r) => r.version),
-  );
 }
 
-async function forget(ds: DataSource, versions: string[]) {
-  for (const version of versions) {
-    await ds.query('DELETE FROM recommendations WHERE version = ?', [version]);
-    await ds.query('DELETE FROM recommendation_runs WHERE version = ?', [version]);
-  }
+/** Runs replaced more than RUN_RETENTION_MS ago, and runs that never finished (crashed) long ago. */
+async function forgetExpired(ds: DataSource, now: Date) {
+  const stale: Array<{ version: string }> = await ds.query(
+    'SELECT version FROM recommendation_runs WHERE superseded_at < ? OR (finished_at IS NULL AND started_at < ?)',
+    sqlParams(ds, [new Date(now.getTime() - RUN_RETENTION_MS), new Date(now.getTime() - RUN_CRASHED_MS)]),
+  );
+  for (const { version } of stale) await forget(ds, version);
+}
+
+/**
+ * Deletes a run: first no longer served (a reader with its cursor gets the "expired" error, not a
+ * short page), then its rows a position at a time (bounded statements, not one of millions of
+ * rows), then the run itself — a run half forgotten is picked up again by the next refresh.
+ */
+async function forget(ds: DataSource, version: string) {
+  await ds.query('UPDATE recommendation_runs SET finished_at = NULL WHERE version = ?', [version]);
+  for (let position = 1; position <= LIST_LENGTH; position++)
+    await ds.query('DELETE FROM recommendations WHERE version = ? AND position = ?', [version, position]);
+  await ds.query('DELETE FROM recommendation_runs WHERE version = ?', [version]);
 }
 
 async function readSignals(ds: DataSource) {
@@ -242,6 +276,7 @@ export function buildLists(
     });
     engagement.set(r.id, (engagement.get(r.id) ?? 0) + ENGAGEMENT.REVIEW * decay(r.createdAt));
   }
+  const commented = new Set<string>();
   for (const i of interactions) {
     const review = reviewById.get(i.reviewId);
     if (!review || review.authorId === i.userId) continue; // deleted, or a reply on one's own review
@@ -251,6 +286,13 @@ export function buildLists(
       like: i.kind !== 'COMMENT',
       at: i.at,
     });
+    // One comment per person and review counts (likes and scraps are one each already): a thread
+    // of twenty comments is not twenty likes' worth.
+    if (i.kind === 'COMMENT') {
+      const key = `${i.userId} ${i.reviewId}`;
+      if (commented.has(key)) continue;
+      commented.add(key);
+    }
     engagement.set(review.id, (engagement.get(review.id) ?? 0) + ENGAGEMENT[i.kind] * decay(i.at));
   }
 
@@ -288,14 +330,14 @@ export function buildLists(
   });
   const trainMs = performance.now() - trainStarted;
 
-  const rows: Row[] = [];
   const pick = (viewerId: string, s: number) =>
     candidates.get(s)?.find((r) => r.authorId !== viewerId && !blocks.get(viewerId)?.has(r.authorId));
   const listFor = (
     viewerId: string,
     recommended: Array<{ item: number; because: number }>,
     seen: Set<number>,
-  ) => {
+  ): Row[] => {
+    const rows: Row[] = [];
     let position = 0;
     const add = (s: number, because: number) => {
       if (seen.has(s) || position >= LIST_LENGTH) return;
@@ -313,9 +355,9 @@ export function buildLists(
     };
     for (const r of recommended) add(r.item, r.because);
     for (const s of trending) add(s, -1);
+    return rows;
   };
 
-  listFor('', [], new Set());
   const history = new Map<number, { seen: Set<number>; last: number }>();
   for (const t of training) {
     let h = history.get(t.user);
@@ -326,15 +368,20 @@ export function buildLists(
   // Lists for the most recently active viewers (the rows written grow with them); the others, and
   // everyone new since, get trending.
   const viewers = [...history].sort((a, b) => b[1].last - a[1].last || a[0] - b[0]).slice(0, maxViewers);
-  for (const [user, { seen }] of viewers) {
-    const recommended = model.recommend(user, LIST_LENGTH, seen).filter((r) => r.score > 0);
-    listFor(users.ids[user]!, recommended, new Set(seen));
-  }
+  const byViewer = new Map(viewers.map(([user, { seen }]) => [users.ids[user]!, { user, seen }]));
   return {
-    rows,
+    /** The list of everyone without one of their own. */
+    trending: listFor('', [], new Set()),
+    /** Who gets a list of their own, most recently active first. */
+    viewers: [...byViewer.keys()],
+    /** A viewer's list, made when asked for (the refresh writes them in batches). */
+    listOf(viewerId: string): Row[] {
+      const { user, seen } = byViewer.get(viewerId)!;
+      const recommended = model.recommend(user, LIST_LENGTH, seen).filter((r) => r.score > 0);
+      return listFor(viewerId, recommended, new Set(seen));
+    },
     users: users.ids.length,
     subjects: subjects.ids.length,
-    viewers: viewers.length,
     trainMs,
   };
 }
@@ -349,8 +396,9 @@ export const popularSchedule = (everyMs: number) => [repeatable(REFRESH_POPULAR,
 
 /**
  * A worker's first refresh when there are reviews and no refresh has finished yet (a first
- * deploy): the schedule's first run comes only after its interval. One job id, so workers
- * starting together ask for one.
+ * deploy): the schedule's first run comes only after its interval. One job id per hour, so
+ * workers starting together ask for one, and a first refresh that failed is asked for again by
+ * the next start an hour later.
  */
 export async function refreshIfNeverRun(deps: ReviewDeps): Promise<void> {
   const [row] = (await deps.db.dataSource.query(
@@ -358,5 +406,7 @@ export async function refreshIfNeverRun(deps: ReviewDeps): Promise<void> {
       '(SELECT COUNT(*) FROM reviews) AS reviews',
   )) as Array<{ runs: unknown; reviews: unknown }>;
   if (Number(row?.runs ?? 0) > 0 || !Number(row?.reviews ?? 0)) return;
-  await deps.db.transaction((manager) => recordJob(manager, REFRESH_POPULAR, {}, { id: 'popular-first' }));
+  await deps.db.transaction((manager) =>
+    recordJob(manager, REFRESH_POPULAR, {}, { id: `popular-first-${Math.floor(Date.now() / 3_600_000)}` }),
+  );
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventPayloads, LikeChange } from '@moim/events';
-import { marks, newId, readTime } from '@moim/kit';
+import { dialectOf, marks, newId, readTime } from '@moim/kit';
 
 /** Rows read per statement, and outbox rows written per statement (4 parameters each). */
 const CHUNK = 500;
@@ -14,7 +14,7 @@ type Announcement = {
 
 /**
  * Records a `block.created` for every current block and a `like.created` for every current like
- * on a review or post (the payloads blocks.ts and reactions.ts record), in batches, straight into
+ * on a review or post, with when it was made (the payloads blocks.ts and reactions.ts record), in batches, straight into
  * the outbox: the relay routes them to whoever consumes them now. Search learns the blocks and
  * likes it never heard of this way: from the migration that introduced it (a fresh install) and
  * from `npm run reindex` (a deployment whose old replicas relayed the migration's rows with their
@@ -29,7 +29,7 @@ export async function announceBlocksAndLikes(q: EntityManager): Promise<number> 
     const rows: Array<{ blocker_id: string; blocked_id: string }> = await q.query(
       `SELECT blocker_id, blocked_id FROM blocks
        ${after ? 'WHERE blocker_id > ? OR (blocker_id = ? AND blocked_id > ?)' : ''}
-       ORDER BY blocker_id, blocked_id LIMIT ${CHUNK}`,
+       ORDER BY blocker_id, blocked_id LIMIT ${CHUNK}${sharedLock(q)}`,
       after ? [after[0], after[0], after[1]] : [],
     );
     announced += await announce(
@@ -46,10 +46,10 @@ export async function announceBlocksAndLikes(q: EntityManager): Promise<number> 
   }
 
   for (let after: [string, string] | null = null; ;) {
-    const rows: Array<{ target_id: string; user_id: string }> = await q.query(
-      `SELECT target_id, user_id FROM likes
+    const rows: Array<{ target_id: string; user_id: string; created_at: Date | string }> = await q.query(
+      `SELECT target_id, user_id, created_at FROM likes
        ${after ? 'WHERE target_id > ? OR (target_id = ? AND user_id > ?)' : ''}
-       ORDER BY target_id, user_id LIMIT ${CHUNK}`,
+       ORDER BY target_id, user_id LIMIT ${CHUNK}${sharedLock(q)}`,
       after ? [after[0], after[0], after[1]] : [],
     );
     const targetIds = [...new Set(rows.map((r) => r.target_id))];
@@ -67,7 +67,12 @@ export async function announceBlocksAndLikes(q: EntityManager): Promise<number> 
     for (const r of rows) {
       const kind = kinds.get(r.target_id);
       if (kind !== 'REVIEW' && kind !== 'POST') continue; // no target row: nothing search could rank
-      const like: LikeChange = { userId: r.user_id, targetKind: kind, targetId: r.target_id };
+      const like: LikeChange = {
+        userId: r.user_id,
+        targetKind: kind,
+        targetId: r.target_id,
+        at: isoTime(r.created_at),
+      };
       likes.push({ topic: 'like.created', payload: like });
     }
     announced += await announce(q, now, likes);
@@ -103,14 +108,19 @@ type Taste = {
 export async function announceTastes(q: EntityManager): Promise<number> {
   const now = sqlTime(new Date());
   let announced = 0;
-  for (const table of ['likes', 'scraps'] as const) {
-    const topic = table === 'likes' ? 'like.created' : 'scrap.created';
+  // Each table in its primary key's order (likes by target, scraps by user).
+  const tables = [
+    { table: 'likes', topic: 'like.created', key: ['target_id', 'user_id'] },
+    { table: 'scraps', topic: 'scrap.created', key: ['user_id', 'target_id'] },
+  ] as const;
+  for (const { table, topic, key } of tables) {
+    const [k1, k2] = key;
     for (let after: [string, string] | null = null; ;) {
       const rows: Array<{ target_id: string; user_id: string; created_at: Date | string }> = await q.query(
         `SELECT r.target_id, r.user_id, r.created_at FROM ${table} r
          INNER JOIN targets t ON t.id = r.target_id AND t.kind = 'REVIEW'
-         ${after ? 'WHERE r.target_id > ? OR (r.target_id = ? AND r.user_id > ?)' : ''}
-         ORDER BY r.target_id, r.user_id LIMIT ${CHUNK}`,
+         ${after ? `WHERE r.${k1} > ? OR (r.${k1} = ? AND r.${k2} > ?)` : ''}
+         ORDER BY r.${k1}, r.${k2} LIMIT ${CHUNK}${sharedLock(q)}`,
         after ? [after[0], after[0], after[1]] : [],
       );
       announced += await announce(
@@ -128,7 +138,7 @@ export async function announceTastes(q: EntityManager): Promise<number> {
       );
       if (rows.length < CHUNK) break;
       const last = rows.at(-1)!;
-      after = [last.target_id, last.user_id];
+      after = [last[k1], last[k2]];
     }
   }
   for (let after: string | null = null; ;) {
@@ -137,7 +147,7 @@ export async function announceTastes(q: EntityManager): Promise<number> {
         `SELECT c.id, c.author_id, c.target_id, c.created_at FROM comments c
          INNER JOIN targets t ON t.id = c.target_id AND t.kind = 'REVIEW'
          WHERE c.deleted_at IS NULL ${after ? 'AND c.id > ?' : ''}
-         ORDER BY c.id LIMIT ${CHUNK}`,
+         ORDER BY c.id LIMIT ${CHUNK}${sharedLock(q)}`,
         after ? [after] : [],
       );
     announced += await announce(
@@ -161,3 +171,10 @@ export async function announceTastes(q: EntityManager): Promise<number> {
 }
 
 const isoTime = (value: Date | string) => readTime(value).toISOString();
+
+/**
+ * On MySQL the rows read are share-locked until the caller's transaction commits: an unlike (or
+ * unblock, comment deletion) made meanwhile waits, so its event gets a later sequence than the
+ * announcement and wins. SQLite has one writer at a time: nothing to add.
+ */
+const sharedLock = (q: EntityManager) => (dialectOf(q) === 'mysql' ? ' LOCK IN SHARE MODE' : '');
