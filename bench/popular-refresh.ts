@@ -24,7 +24,8 @@ const { values: args } = parseArgs({
       ),
     },
     limit: { type: 'string' },
-    viewers: { type: 'string', default: '20000' },
+    // POPULAR_MAX_VIEWERS (the service's default when not given).
+    viewers: { type: 'string' },
   },
 });
 const backendKind = args.backend as BackendKind;
@@ -38,7 +39,7 @@ try {
     testEnv({
       ...test.env,
       DATABASE_URL: await test.databaseUrl('review_bench'),
-      POPULAR_MAX_VIEWERS: args.viewers,
+      ...(args.viewers ? { POPULAR_MAX_VIEWERS: args.viewers } : {}),
     }),
   );
   review = await startService(service.define(config), config, { backend: test.backend, role: 'api' });
@@ -101,9 +102,13 @@ try {
 
   // The refresh as the worker runs it: "now" just after the data ends, as for a live service.
   const end = rows.reduce((latest, r) => Math.max(latest, r.at), 0) + 86_400_000;
+  const before = Math.round(process.memoryUsage().rss / 1048576);
   const summary = await refreshPopular(review.deps, new Date(end));
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(summary);
+  console.log(
+    `RSS before the refresh ${before} MB (the dataset, its rows and, embedded, SQLite in this process)`,
+  );
   console.log(
     `RESULT refresh_s=${(summary.totalMs / 1000).toFixed(1)} train_s=${(summary.trainMs / 1000).toFixed(1)} viewers=${summary.viewers} rows=${summary.rows} rss_mb=${rss}`,
   );

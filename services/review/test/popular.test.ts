@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayloads } from '@moim/events';
 import { decodeRankedCursor, sqlParams, startService, type BackendKind, type Caller } from '@moim/kit';
-import { eventFeed, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
+import { eventFeed, eventually, openTestBackend, testEnv, type TestBackend } from '@moim/kit/testing';
 import {
   InteractionEntity,
   ProductEntity,
@@ -12,7 +12,12 @@ import {
   type ReviewService,
 } from '../src';
 import { popularPage } from '../src/domain/popular-feed';
-import { LIST_LENGTH, refreshPopular, RUN_RETENTION_MS } from '../src/domain/popular-refresh';
+import {
+  LIST_LENGTH,
+  refreshIfNeverRun,
+  refreshPopular,
+  RUN_RETENTION_MS,
+} from '../src/domain/popular-refresh';
 
 // The popular tab on review alone, on both backends: the interaction log social's events feed,
 // a hand-made graph of tastes where the right recommendation is known, what a list must never
@@ -92,6 +97,31 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
   const page = async (viewer: string | null, first = 20, after?: string) =>
     popularPage(review.deps, callerFor(viewer), { first, after });
   const ids = async (viewer: string | null) => (await page(viewer, 100)).edges.map((e) => e.node.id);
+
+  it('has a starting worker ask for a first refresh once there are reviews, which the recommend job makes', async () => {
+    const runs = async () =>
+      Number(
+        (
+          (await ds().query(
+            'SELECT COUNT(*) AS n FROM recommendation_runs WHERE finished_at IS NOT NULL',
+          )) as Array<{
+            n: unknown;
+          }>
+        )[0]!.n,
+      );
+    // The worker started on an empty database: nothing to rank, no refresh asked for.
+    expect(await runs()).toBe(0);
+    await refreshIfNeverRun(review.deps);
+    expect(await runs()).toBe(0);
+    const first = await productWithReview('First', randomUUID());
+    await refreshIfNeverRun(review.deps);
+    await eventually(async () => (await runs()) === 1, 20_000);
+    expect((await page(null)).edges.map((e) => e.node.id)).toEqual([first.id]);
+    // Once one has run, a start asks for nothing more (the schedule takes over).
+    await refreshIfNeverRun(review.deps);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await runs()).toBe(1);
+  });
 
   it('keeps each like, scrap and comment on a review as the latest event says; posts are not its concern', async () => {
     const [user, author] = [randomUUID(), randomUUID()];
