@@ -37,7 +37,9 @@ try {
     // popular tab learns from: announced again, routed as of now.
     const social = services.get('social')!;
     const announced = await social.deps.db.transaction(
-      async (manager) => (await announceBlocksAndLikes(manager)) + (await announceTastes(manager)),
+      // The likes once: announceBlocksAndLikes has them all, reviews' and posts'.
+      async (manager) =>
+        (await announceBlocksAndLikes(manager)) + (await announceTastes(manager, { likes: false })),
     );
     for (const s of summaries)
       console.log(

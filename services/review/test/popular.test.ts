@@ -274,6 +274,11 @@ describe.each<BackendKind>(['servers', 'embedded'])('on the %s backend', (kind) 
       );
       await refreshPopular(review.deps);
       await expect(page(viewer!, 1, mine)).rejects.toThrow('expired: load the tab from the start');
+      // Its lists went with it (deleted a hundred viewers at a time).
+      const [left] = (await ds().query('SELECT COUNT(*) AS n FROM recommendations WHERE version = ?', [
+        decodeRankedCursor(mine).id,
+      ])) as Array<{ n: unknown }>;
+      expect(Number(left!.n)).toBe(0);
       const [runs] = (await ds().query('SELECT COUNT(*) AS n FROM recommendation_runs')) as Array<{
         n: unknown;
       }>;

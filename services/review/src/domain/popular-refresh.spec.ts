@@ -94,6 +94,21 @@ describe('buildLists', () => {
       at: now - i * 60_000,
     }));
     const chatty = build(reviews, [...interactions, ...thread], new Map(), now, 100).rows;
+    // The latest comment of each person counts, whichever is read first: two people who
+    // commented a month ago and again today lift Tart above Gyoza (2 × 0.5 + 0.2 > 1.01).
+    const comment = (userId: string, daysAgo: number) => ({
+      userId,
+      reviewId: 'r-tart',
+      kind: 'COMMENT' as const,
+      at: now - daysAgo * DAY,
+    });
+    const returning = [comment('a', 30), comment('a', 0), comment('b', 30), comment('b', 0)];
+    const lifted = build(reviews, [...interactions, ...returning], new Map(), now, 100).rows;
+    expect(lifted.filter((r) => r.viewerId === '').map((r) => r.reviewId)).toEqual([
+      'r-ramen',
+      'r-tart',
+      'r-gyoza',
+    ]);
     expect(chatty.filter((r) => r.viewerId === '').map((r) => r.reviewId)).toEqual([
       'r-ramen',
       'r-gyoza',

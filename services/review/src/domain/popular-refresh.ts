@@ -1,6 +1,7 @@
 import {
   defineJob,
   defineQueue,
+  marks,
   newId,
   processor,
   readTime,
@@ -179,15 +180,30 @@ async function forgetExpired(ds: DataSource, now: Date) {
   for (const { version } of stale) await forget(ds, version);
 }
 
+/** Viewers' lists deleted per statement when a run is forgotten (about 10,000 rows). */
+const FORGET_VIEWERS = 100;
+
 /**
  * Deletes a run: first no longer served (a reader with its cursor gets the "expired" error, not a
- * short page), then its rows a position at a time (bounded statements, not one of millions of
- * rows), then the run itself — a run half forgotten is picked up again by the next refresh.
+ * short page), then its lists a hundred viewers at a time (bounded statements on the primary key,
+ * not one of millions of rows), then the run itself — a run half forgotten is picked up again by
+ * the next refresh.
  */
 async function forget(ds: DataSource, version: string) {
   await ds.query('UPDATE recommendation_runs SET finished_at = NULL WHERE version = ?', [version]);
-  for (let position = 1; position <= LIST_LENGTH; position++)
-    await ds.query('DELETE FROM recommendations WHERE version = ? AND position = ?', [version, position]);
+  for (;;) {
+    const viewers = (
+      (await ds.query(
+        `SELECT DISTINCT viewer_id FROM recommendations WHERE version = ? ORDER BY viewer_id LIMIT ${FORGET_VIEWERS}`,
+        [version],
+      )) as Array<{ viewer_id: string }>
+    ).map((r) => r.viewer_id);
+    if (!viewers.length) break;
+    await ds.query(
+      `DELETE FROM recommendations WHERE version = ? AND viewer_id IN (${marks(viewers.length)})`,
+      [version, ...viewers],
+    );
+  }
   await ds.query('DELETE FROM recommendation_runs WHERE version = ?', [version]);
 }
 
@@ -276,7 +292,9 @@ export function buildLists(
     });
     engagement.set(r.id, (engagement.get(r.id) ?? 0) + ENGAGEMENT.REVIEW * decay(r.createdAt));
   }
-  const commented = new Set<string>();
+  // One comment per person and review counts, their latest (likes and scraps are one each
+  // already): a thread of twenty comments is not twenty likes' worth.
+  const comments = new Map<string, { reviewId: string; weight: number }>();
   for (const i of interactions) {
     const review = reviewById.get(i.reviewId);
     if (!review || review.authorId === i.userId) continue; // deleted, or a reply on one's own review
@@ -286,15 +304,15 @@ export function buildLists(
       like: i.kind !== 'COMMENT',
       at: i.at,
     });
-    // One comment per person and review counts (likes and scraps are one each already): a thread
-    // of twenty comments is not twenty likes' worth.
-    if (i.kind === 'COMMENT') {
+    const weight = ENGAGEMENT[i.kind] * decay(i.at);
+    if (i.kind !== 'COMMENT') engagement.set(review.id, (engagement.get(review.id) ?? 0) + weight);
+    else {
       const key = `${i.userId} ${i.reviewId}`;
-      if (commented.has(key)) continue;
-      commented.add(key);
+      if (weight > (comments.get(key)?.weight ?? -1)) comments.set(key, { reviewId: review.id, weight });
     }
-    engagement.set(review.id, (engagement.get(review.id) ?? 0) + ENGAGEMENT[i.kind] * decay(i.at));
   }
+  for (const { reviewId, weight } of comments.values())
+    engagement.set(reviewId, (engagement.get(reviewId) ?? 0) + weight);
 
   // Each subject's visible reviews, most engaging first (then newest): the ones a list shows.
   const candidates = new Map<number, ReviewRow[]>();

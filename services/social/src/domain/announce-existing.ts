@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventPayloads, LikeChange } from '@moim/events';
-import { dialectOf, marks, newId, readTime } from '@moim/kit';
+import { marks, newId, readTime } from '@moim/kit';
 
 /** Rows read per statement, and outbox rows written per statement (4 parameters each). */
 const CHUNK = 500;
@@ -29,7 +29,7 @@ export async function announceBlocksAndLikes(q: EntityManager): Promise<number> 
     const rows: Array<{ blocker_id: string; blocked_id: string }> = await q.query(
       `SELECT blocker_id, blocked_id FROM blocks
        ${after ? 'WHERE blocker_id > ? OR (blocker_id = ? AND blocked_id > ?)' : ''}
-       ORDER BY blocker_id, blocked_id LIMIT ${CHUNK}${sharedLock(q)}`,
+       ORDER BY blocker_id, blocked_id LIMIT ${CHUNK}`,
       after ? [after[0], after[0], after[1]] : [],
     );
     announced += await announce(
@@ -49,7 +49,7 @@ export async function announceBlocksAndLikes(q: EntityManager): Promise<number> 
     const rows: Array<{ target_id: string; user_id: string; created_at: Date | string }> = await q.query(
       `SELECT target_id, user_id, created_at FROM likes
        ${after ? 'WHERE target_id > ? OR (target_id = ? AND user_id > ?)' : ''}
-       ORDER BY target_id, user_id LIMIT ${CHUNK}${sharedLock(q)}`,
+       ORDER BY target_id, user_id LIMIT ${CHUNK}`,
       after ? [after[0], after[0], after[1]] : [],
     );
     const targetIds = [...new Set(rows.map((r) => r.target_id))];
@@ -105,7 +105,7 @@ type Taste = {
  * for review's popular tab, which learns tastes from them (issue 22): from the migration that
  * introduced it. Search applies the likes again by sequence: the current state, nothing changes.
  */
-export async function announceTastes(q: EntityManager): Promise<number> {
+export async function announceTastes(q: EntityManager, options = { likes: true }): Promise<number> {
   const now = sqlTime(new Date());
   let announced = 0;
   // Each table in its primary key's order (likes by target, scraps by user).
@@ -114,13 +114,14 @@ export async function announceTastes(q: EntityManager): Promise<number> {
     { table: 'scraps', topic: 'scrap.created', key: ['user_id', 'target_id'] },
   ] as const;
   for (const { table, topic, key } of tables) {
+    if (table === 'likes' && !options.likes) continue;
     const [k1, k2] = key;
     for (let after: [string, string] | null = null; ;) {
       const rows: Array<{ target_id: string; user_id: string; created_at: Date | string }> = await q.query(
         `SELECT r.target_id, r.user_id, r.created_at FROM ${table} r
          INNER JOIN targets t ON t.id = r.target_id AND t.kind = 'REVIEW'
          ${after ? `WHERE r.${k1} > ? OR (r.${k1} = ? AND r.${k2} > ?)` : ''}
-         ORDER BY r.${k1}, r.${k2} LIMIT ${CHUNK}${sharedLock(q)}`,
+         ORDER BY r.${k1}, r.${k2} LIMIT ${CHUNK}`,
         after ? [after[0], after[0], after[1]] : [],
       );
       announced += await announce(
@@ -147,7 +148,7 @@ export async function announceTastes(q: EntityManager): Promise<number> {
         `SELECT c.id, c.author_id, c.target_id, c.created_at FROM comments c
          INNER JOIN targets t ON t.id = c.target_id AND t.kind = 'REVIEW'
          WHERE c.deleted_at IS NULL ${after ? 'AND c.id > ?' : ''}
-         ORDER BY c.id LIMIT ${CHUNK}${sharedLock(q)}`,
+         ORDER BY c.id LIMIT ${CHUNK}`,
         after ? [after] : [],
       );
     announced += await announce(
@@ -171,10 +172,3 @@ export async function announceTastes(q: EntityManager): Promise<number> {
 }
 
 const isoTime = (value: Date | string) => readTime(value).toISOString();
-
-/**
- * On MySQL the rows read are share-locked until the caller's transaction commits: an unlike (or
- * unblock, comment deletion) made meanwhile waits, so its event gets a later sequence than the
- * announcement and wins. SQLite has one writer at a time: nothing to add.
- */
-const sharedLock = (q: EntityManager) => (dialectOf(q) === 'mysql' ? ' LOCK IN SHARE MODE' : '');
