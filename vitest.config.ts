@@ -35,7 +35,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{packages,services,gateway,scripts}/**/*.spec.ts'],
+          include: ['{packages,services,gateway,scripts,clients}/**/*.spec.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -43,7 +44,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{packages,services,gateway,scripts}/**/test/**/*.test.ts'],
+          include: ['{packages,services,gateway,scripts,clients}/**/test/**/*.test.ts'],
           exclude: ['packages/testing/test/**', '**/node_modules/**'],
           globalSetup: ['packages/kit/src/testing/global-setup.ts'],
           testTimeout: 30_000,
