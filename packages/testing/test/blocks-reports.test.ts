@@ -401,3 +401,66 @@ describe('reports', () => {
     expect(list.find((r) => r.id === onKept.id)?.target).toEqual({ __typename: 'Post', id: kept });
   });
 });
+
+const USERS = `query($q: String, $role: Role, $first: Int, $after: String) {
+  users(query: $q, role: $role, first: $first, after: $after) {
+    edges { node { id nickname role email } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+type UsersPage = {
+  users: {
+    edges: Array<{ node: { id: string; nickname: string; role: string; email: string | null } }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string };
+  };
+};
+
+describe('the admin lists', () => {
+  it('lists accounts newest first by nickname or email prefix and role, in pages; admins only', async () => {
+    const tag = `ul${randomUUID().slice(0, 6)}`;
+    const first = await graph.person(tag);
+    const second = await graph.person(tag);
+    const other = await graph.person('unrelated');
+    const admin = await graph.person(`${tag}adm`);
+    const adminToken = await graph.makeAdmin(admin.id);
+    const list = async (vars: object) => ok(await graph.gql<UsersPage>(USERS, vars, adminToken)).users;
+
+    // Newest first; the prefix is case-insensitive and matches emails too.
+    const all = await list({ q: tag.toUpperCase() });
+    expect(all.edges.map((e) => e.node.id)).toEqual([admin.id, second.id, first.id]);
+    expect(all.edges[1]!.node.email).toBe(second.email);
+    expect((await list({ q: second.email.slice(0, 12) })).edges.map((e) => e.node.id)).toContain(second.id);
+    expect((await list({ q: tag })).edges.map((e) => e.node.id)).not.toContain(other.id);
+    // LIKE's wildcards are taken literally.
+    expect((await list({ q: `${tag}%` })).edges).toEqual([]);
+
+    const admins = await list({ q: tag, role: 'ADMIN' });
+    expect(admins.edges.map((e) => [e.node.id, e.node.role])).toEqual([[admin.id, 'ADMIN']]);
+
+    const page1 = await list({ q: tag, first: 2 });
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = await list({ q: tag, first: 2, after: page1.pageInfo.endCursor });
+    expect([...page1.edges, ...page2.edges].map((e) => e.node.id)).toEqual([admin.id, second.id, first.id]);
+    expect(page2.pageInfo.hasNextPage).toBe(false);
+
+    expect(codeOf(await graph.gql(USERS, { q: tag }, first.token))).toBe('FORBIDDEN');
+    const long = await graph.gql(USERS, { q: 'x'.repeat(101) }, adminToken);
+    expect(codeOf(long)).toBe('BAD_USER_INPUT');
+    expect(fieldOf(long)).toBe('query');
+  });
+
+  it('shows every queue of the graph with its jobs by state; admins only', async () => {
+    const admin = await graph.person('queueadmin');
+    const adminToken = await graph.makeAdmin(admin.id);
+    const QUEUES = '{ jobQueues { name waiting active delayed failed } }';
+    type Queue = { name: string; waiting: number; active: number; delayed: number; failed: number };
+    const queues = ok(await graph.gql<{ jobQueues: Queue[] }>(QUEUES, {}, adminToken)).jobQueues;
+    const names = queues.map((q) => q.name);
+    expect(names).toEqual(expect.arrayContaining(['push', 'social-events', 'review-events', 'image-resize']));
+    expect(new Set(names).size).toBe(names.length);
+    for (const q of queues)
+      for (const n of [q.waiting, q.active, q.delayed, q.failed])
+        expect(Number.isInteger(n) && n >= 0).toBe(true);
+    expect(codeOf(await graph.gql(QUEUES, {}, admin.token))).toBe('FORBIDDEN');
+  });
+});

@@ -225,6 +225,72 @@ const REMOVE = `mutation($id: ID!) { removeFromTimetable(sectionId: $id) { ${TIM
 const SET_UNIVERSITY =
   'mutation($u: ID) { setMyUniversity(universityId: $u) { id university { boardKey } } }';
 
+const IMPORTS = `query($first: Int, $after: String) {
+  courseImports(first: $first, after: $after) {
+    edges { cursor node {
+      id source created updated unchanged cancelled rejected rejections { line reason } finishedAt
+      term { id code university { name } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+type ImportView = {
+  id: string;
+  source: string;
+  created: number;
+  updated: number;
+  unchanged: number;
+  cancelled: number;
+  rejected: number;
+  rejections: Array<{ line: number; reason: string }>;
+  finishedAt: string;
+  term: { id: string; code: string; university: { name: string } };
+};
+type ImportsPage = {
+  courseImports: {
+    edges: Array<{ cursor: string; node: ImportView }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string };
+  };
+};
+
+describe('course imports (admin)', () => {
+  it('lists each import with its summary, the last finished first, in pages; admins only', async () => {
+    const admin = await graph.person('importadmin');
+    const adminToken = await graph.makeAdmin(admin.id);
+    const first = ok(await graph.gql<ImportsPage>(IMPORTS, { first: 1 }, adminToken)).courseImports;
+    expect(first.edges.map((e) => e.node.source)).toEqual(['purdue-banner8']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = ok(
+      await graph.gql<ImportsPage>(IMPORTS, { first: 5, after: first.pageInfo.endCursor }, adminToken),
+    ).courseImports;
+    expect(second.edges.map((e) => e.node.source)).toEqual(['uiuc-csv']);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+
+    for (const [view, summary, code] of [
+      [first.edges[0]!.node, purdue, '2021-su'],
+      [second.edges[0]!.node, uiuc, '2025-su'],
+    ] as const) {
+      expect(view).toMatchObject({
+        created: summary.created,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
+        cancelled: summary.cancelled,
+        rejected: summary.rejected,
+        term: { id: summary.termId, code },
+      });
+      expect(view.rejections).toEqual(
+        summary.rejections.slice(0, 100).map(({ line, reason }) => ({ line, reason })),
+      );
+      expect(Date.parse(view.finishedAt)).not.toBeNaN();
+    }
+    expect(second.edges[0]!.node.term.university.name).toMatch(/Illinois/);
+
+    const student = await graph.person('importstudent');
+    expect(codeOf(await graph.gql(IMPORTS, {}, student.token))).toBe('FORBIDDEN');
+    expect(codeOf(await graph.gql(IMPORTS, { after: 'not-a-cursor' }, adminToken))).toBe('BAD_USER_INPUT');
+  });
+});
+
 describe('a timetable', () => {
   it('reports overlapping sections as conflicts, lets either go, and announces each change', async () => {
     const student = await graph.person('student');

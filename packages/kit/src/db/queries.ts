@@ -10,6 +10,13 @@ import type {
 import { dialectOf, type Dialect } from './database';
 import { toConnection, type Connection, type Keyset } from '../pagination';
 
+/**
+ * Text for a LIKE pattern, taken literally: a query for "100%" means the characters. `!` escapes
+ * % and _ on both databases (a backslash in SQL text means different things to MySQL and SQLite),
+ * so the pattern is used with `ESCAPE '!'`.
+ */
+export const likeLiteral = (text: string): string => text.replace(/[!%_]/g, (c) => `!${c}`);
+
 /** True for an insert or update that broke a unique index (a duplicate email, an event seen before). */
 export function isUniqueViolation(err: unknown): boolean {
   const code =

@@ -2,6 +2,7 @@ import {
   badInput,
   decodeRankedCursor,
   encodeRankedCursor,
+  likeLiteral,
   notFound,
   parseId,
   pageSize,
@@ -22,12 +23,6 @@ export interface CourseSearch extends PageArgs {
   query?: string | null;
   subject?: string | null;
 }
-
-/**
- * LIKE treats % and _ as wildcards: a query for "100%" means the characters. `!` escapes them on
- * both databases (a backslash in SQL text means different things to MySQL and SQLite).
- */
-const literal = (text: string) => text.replace(/[!%_]/g, (c) => `!${c}`);
 
 /**
  * A term's courses still offered (a section not cancelled) matching a query — a code, a subject,
@@ -57,8 +52,8 @@ export async function searchCourses(deps: CatalogDeps, args: CourseSearch): Prom
     termId,
     codeSubject: code ? code[1]!.toUpperCase() : '',
     codeNumber: code ? code[2]!.toUpperCase() : '',
-    codePrefix: code ? `${literal(code[2]!.toUpperCase())}%` : '',
-    titlePrefix: `${literal(query)}%`,
+    codePrefix: code ? `${likeLiteral(code[2]!.toUpperCase())}%` : '',
+    titlePrefix: `${likeLiteral(query)}%`,
     // `cs` alone: the subject's courses before those that merely contain the letters.
     subjectWord: /^[a-z]{1,16}$/.test(query) ? query.toUpperCase() : '',
   };
@@ -77,7 +72,7 @@ export async function searchCourses(deps: CatalogDeps, args: CourseSearch): Prom
   if (subject) qb.andWhere('c.subject = :subject', { subject });
   if (words.length) {
     const all = words.map((word, i) => {
-      params[`word${i}`] = `%${literal(word)}%`;
+      params[`word${i}`] = `%${likeLiteral(word)}%`;
       return `c.search_text LIKE :word${i} ESCAPE '!'`;
     });
     const subjectMatch = code ? `(${codeStart})` : params.subjectWord ? 'c.subject = :subjectWord' : null;

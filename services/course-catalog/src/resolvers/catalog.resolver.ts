@@ -2,6 +2,7 @@ import { notFound, parseId, type PageArgs } from '@moim/kit';
 import {
   UniversityEntity,
   type Course,
+  type ImportRun,
   type Meeting,
   type Section,
   type Term,
@@ -9,6 +10,7 @@ import {
 } from '../entities';
 import type { CatalogContext } from '../domain/context';
 import { searchCourses } from '../domain/courses';
+import { importRunsPage } from '../domain/import-runs';
 
 const found =
   <T>(what: string, id: string) =>
@@ -38,6 +40,11 @@ export const catalogResolvers = {
       ctx.loaders.course.load(parseId(args.id)),
     section: (_: unknown, args: { id: string }, ctx: CatalogContext) =>
       ctx.loaders.section.load(parseId(args.id)),
+    courseImports: (_: unknown, args: PageArgs, ctx: CatalogContext) =>
+      importRunsPage(ctx.deps, ctx.caller, args),
+  },
+  CourseImport: {
+    term: (run: ImportRun, _: unknown, ctx: CatalogContext) => ctx.loaders.term.load(run.termId),
   },
   University: {
     __resolveReference: (ref: { id: string }, ctx: CatalogContext) => ctx.loaders.university.load(ref.id),

@@ -24,6 +24,12 @@ export const deviceResolvers = {
       const jobs = await ctx.deps.queues.failed(knownQueue(args.queue), first);
       return jobs.map((job) => ({ ...job, data: JSON.stringify(job.data ?? null) }));
     },
+    jobQueues: (_: unknown, __: unknown, ctx: SocialContext) => {
+      requireAdmin(ctx.caller);
+      return Promise.all(
+        [...QUEUES].map(async (name) => ({ name, ...(await ctx.deps.queues.counts(name)) })),
+      );
+    },
   },
   Mutation: {
     registerDevice: async (

@@ -3,6 +3,7 @@ import type { User } from '../entities';
 import type { SocialContext } from '../domain/context';
 import type { FollowLink } from '../domain/follows';
 import type { AuthPayload } from '../domain/sessions';
+import { usersPage, type UserListArgs } from '../domain/admin-users';
 
 /** Connections of follows show the other user as the node; the cursor stays the follow's key. */
 const usersOf = (page: Connection<FollowLink>) => ({
@@ -21,6 +22,7 @@ export const userResolvers = {
     me: (_: unknown, __: unknown, ctx: SocialContext) =>
       ctx.caller.userId ? ctx.loaders.user.load(ctx.caller.userId) : null,
     user: (_: unknown, args: { id: string }, ctx: SocialContext) => ctx.loaders.user.load(parseId(args.id)),
+    users: (_: unknown, args: UserListArgs, ctx: SocialContext) => usersPage(ctx.deps, ctx.caller, args),
   },
   User: {
     __resolveReference: (ref: { id: string }, ctx: SocialContext) => ctx.loaders.user.load(ref.id),
