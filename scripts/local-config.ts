@@ -37,6 +37,8 @@ export interface LocalConfig {
    * SEED_DEMO=true (staging), and never the demo admin with its published password.
    */
   seed: { demo: boolean; admin: boolean };
+  /** Serve the admin console at /admin, building it when stale: development, unless ADMIN_CONSOLE=off. */
+  adminConsole: boolean;
   /** Why this backend, for the start log. */
   why: string;
   logLevel: string;
@@ -81,6 +83,7 @@ export function localConfig(env: Record<string, string | undefined> = process.en
   return {
     production,
     seed: { demo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !production, admin: !production },
+    adminConsole: !production && env.ADMIN_CONSOLE !== 'off',
     backend: {
       MOIM_BACKEND: kind,
       REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379',

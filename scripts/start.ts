@@ -9,6 +9,7 @@ import {
   startServices,
   type StartedServices,
 } from '@moim/kit';
+import { ensureAdminConsole } from './admin-console';
 import { localConfig } from './local-config';
 import { SEEDERS, SERVICE_MODULES } from './service-modules';
 
@@ -47,16 +48,23 @@ runMain('moim', async (signal) => {
     await services?.stop();
     await backend.close();
   };
+  // Built (when stale) while the services start; production serves it from its own container.
+  const adminConsole = local.adminConsole ? ensureAdminConsole(logger) : Promise.resolve(null);
   try {
     services = await startServices({ backend, env: local.serviceEnv, modules: SERVICE_MODULES, signal });
     if (local.seed.demo)
       await seedDemo(services.services, logger, { admin: local.seed.admin, seeders: SEEDERS });
-    const gatewayConfig = loadGatewayEnv(local.gatewayEnv(services.urls));
+    const consoleDir = await adminConsole;
+    const gatewayConfig = loadGatewayEnv({
+      ...local.gatewayEnv(services.urls),
+      ...(consoleDir ? { ADMIN_CONSOLE_DIR: consoleDir } : {}),
+    });
     gateway = await createGateway(gatewayConfig, undefined, { pubsub: backend.pubsub });
     const url = await gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
     logger.info(
       {
         graphql: `${url.replace('127.0.0.1', 'localhost')}/graphql`,
+        ...(consoleDir ? { admin: `${url.replace('127.0.0.1', 'localhost')}/admin/` } : {}),
         // Published logins are for development only; production makes its admin with create-admin.
         ...(local.production
           ? {}
@@ -66,7 +74,7 @@ runMain('moim', async (signal) => {
             }),
         startedInMs: Math.round(performance.now() - started),
       },
-      'Moim is up: open the graphql URL for the explorer',
+      'Moim is up: open the admin URL for the console and its GraphQL explorer',
     );
     return { logger, stop };
   } catch (err) {

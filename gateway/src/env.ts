@@ -61,6 +61,11 @@ const shape = {
   SUPERGRAPH_PATH: z.string().min(1).default(supergraphPath),
   /** How often the file is read for changes (0: never). */
   SUPERGRAPH_POLL_SECONDS: z.coerce.number().min(0).default(10),
+  /**
+   * The admin console's static build to serve at /admin (npm start sets it); unset in production,
+   * where the console has a container of its own.
+   */
+  ADMIN_CONSOLE_DIR: z.string().min(1).optional(),
   ...subgraphUrls,
 };
 

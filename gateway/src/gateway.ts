@@ -9,7 +9,7 @@ import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { fetch as undiciFetch } from 'undici';
 import {
@@ -30,8 +30,10 @@ import {
   type Logger,
   normalizeIp,
 } from '@moim/kit';
+import { ADMIN_CONSOLE_PATH, adminConsoleRoute } from './admin-console';
 import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from './client-errors';
 import type { GatewayConfig } from './env';
+import { adminIntrospectionPlugin } from './introspection';
 import { limitsPlugin, SourceLimitedApolloServer } from './limits';
 import { createHub } from './subscriptions/hub';
 import { supergraphFile } from './supergraph-file';
@@ -94,6 +96,22 @@ async function callerOf(req: IncomingMessage, requestId: string, config: Gateway
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
     });
   }
+}
+
+/** The landing page of /graphql in a browser: the console's explorer, same origin, no CDN. */
+function explorerRedirect(): ApolloServerPlugin {
+  const to = `${ADMIN_CONSOLE_PATH}/explorer`;
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return {
+            html: `<!doctype html><meta http-equiv="refresh" content="0; url=${to}"><a href="${to}">GraphQL explorer</a>`,
+          };
+        },
+      };
+    },
+  };
 }
 
 export async function createGateway(
@@ -179,7 +197,8 @@ export async function createGateway(
     csrfPrevention: true,
     // runMain (or npm start) owns SIGTERM and stops everything in order.
     stopOnTerminationSignals: false,
-    introspection: !production,
+    // Everyone outside production; in production admins only (adminIntrospectionPlugin).
+    introspection: true,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     // No "Did you mean …?" in production: suggestions map the schema for anyone.
     hideSchemaDetailsFromClientErrors: production,
@@ -199,9 +218,10 @@ export async function createGateway(
       }),
       errorLogPlugin(),
       persistedQueryStatusPlugin(),
-      production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+      ...(production ? [adminIntrospectionPlugin()] : []),
+      // No landing page loaded from a CDN: a browser opening /graphql goes to the bundled explorer
+      // of the admin console when this gateway serves it.
+      config.ADMIN_CONSOLE_DIR ? explorerRedirect() : ApolloServerPluginLandingPageDisabled(),
       {
         // One line per operation: at info when it failed or was slow, at debug otherwise
         // (README "Logs"); metrics count every one.
@@ -246,6 +266,7 @@ export async function createGateway(
         ),
     },
     readinessDetails: config.NODE_ENV !== 'production',
+    routes: config.ADMIN_CONSOLE_DIR ? [adminConsoleRoute(config.ADMIN_CONSOLE_DIR)] : [],
     // Subgraphs are reported, not required: every gateway replica reaches the same subgraphs, so a
     // subgraph that is down would take every replica out of its Service — the whole graph, for
     // the part of it that one subgraph serves.

@@ -26,8 +26,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Every port free: the gateway's and each service's (derived from the service list). */
+/** Every port free: the gateway's and each service's (derived from the service list); no console build. */
 const freePorts = {
+  // The console's build is the browser test's (clients/admin/test): not built here as well.
+  ADMIN_CONSOLE: 'off',
   PORT: '0',
   ...Object.fromEntries(SERVICES.map((s) => [`${envStem(s.name)}_PORT`, '0'])),
 };

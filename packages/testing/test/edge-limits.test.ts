@@ -106,6 +106,32 @@ describe('introspection and documents too large to parse (finding 7)', () => {
     expect(res.data.__schema.types.length).toBeGreaterThan(10);
   });
 
+  it('in production describes the schema to admins only (the console explorer), and nothing to others', async () => {
+    const production = await gatewayWith({ NODE_ENV: 'production' });
+    const introspection = body(getIntrospectionQuery());
+    const user = await graph.person('introuser');
+    const admin = await graph.person('introadmin');
+    const adminToken = await graph.makeAdmin(admin.id);
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    for (const headers of [{}, bearer(user.token)]) {
+      const refused = await post(production, introspection, headers);
+      expect(refused.status).toBe(403);
+      expect(refused.code).toBe('FORBIDDEN');
+      expect(refused.json?.data).toBeUndefined();
+      const typeOnly = await post(production, body('{ __type(name: "Review") { name } }'), headers);
+      expect(typeOnly.code).toBe('FORBIDDEN');
+    }
+    const allowed = await post(production, introspection, bearer(adminToken));
+    expect(allowed.status).toBe(200);
+    expect((allowed.json?.data as { __schema: { types: unknown[] } }).__schema.types.length).toBeGreaterThan(
+      10,
+    );
+    // __typename is not introspection: every client asks for it.
+    const typename = await post(production, body('{ __typename }'));
+    expect(typename.json?.data).toEqual({ __typename: 'Query' });
+  });
+
   it('measures introspection-only operations like any other', async () => {
     // graphql-js refuses fields { type { fields … } } nested three deep; aliases of the explorer's
     // own query are what the cost must catch (old gateways answered any number of them)
