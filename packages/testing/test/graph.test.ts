@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { In } from 'typeorm';
@@ -723,13 +726,31 @@ describe('the gateway at the edge', () => {
     );
   });
 
-  it('blocks CSRF-able GET requests and serves the explorer page to browsers in development', async () => {
+  it('blocks CSRF-able GET requests and sends browsers to the bundled explorer, never a CDN page', async () => {
     const csrf = await fetch(`${graph.url}?query=${encodeURIComponent('{ __typename }')}`);
     expect(csrf.status).toBe(400);
     expect(await csrf.text()).toMatch(/CSRF/);
-    const page = await fetch(graph.url, { headers: { accept: 'text/html' } });
-    expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<html/i);
+
+    // A gateway serving the console's build: /graphql in a browser leads to its explorer.
+    const build = mkdtempSync(join(tmpdir(), 'moim-console-'));
+    try {
+      writeFileSync(join(build, 'index.html'), '<!doctype html><title>Moim admin</title>');
+      const { url } = await graph.anotherGateway({ env: { ADMIN_CONSOLE_DIR: build } });
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toMatch(/url=\/admin\/explorer/);
+      expect(html).not.toMatch(/https?:/);
+      const explorer = await fetch(new URL('/admin/explorer', url));
+      expect(explorer.status).toBe(200);
+      expect(await explorer.text()).toContain('<title>Moim admin</title>');
+    } finally {
+      rmSync(build, { recursive: true, force: true });
+    }
+    // Without it there is no landing page (Apollo's would load Sandbox from its CDN).
+    const plain = await fetch(graph.url, { headers: { accept: 'text/html' } });
+    expect(await plain.text()).not.toMatch(/apollographql\.com|embeddable-sandbox/);
+    expect((await fetch(new URL('/admin/', graph.url))).status).toBe(404);
   });
 });
 
