@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -298,13 +298,24 @@ export function captureLogs(level = 'trace', name = 'test') {
   };
 }
 
-/** A TCP port nothing listens on (taken and released at once). */
+/**
+ * A TCP port nothing listens on (taken and released at once), below Linux's ephemeral range
+ * (32768–60999): a port from that range can be taken again, before the test listens on it, as the
+ * local end of any outgoing connection (a MySQL or Redis client's).
+ */
 export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + randomInt(12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 }
 export { eventFeed } from './events';
 export { createLocalPubSub } from '../pubsub/local';
