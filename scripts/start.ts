@@ -64,7 +64,7 @@ runMain('moim', async (signal) => {
     logger.info(
       {
         graphql: `${url.replace('127.0.0.1', 'localhost')}/graphql`,
-        ...(consoleDir ? { admin: `${url.replace('127.0.0.1', 'localhost')}/admin/` } : {}),
+        ...(consoleDir ? { console: `${url.replace('127.0.0.1', 'localhost')}/admin/` } : {}),
         // Published logins are for development only; production makes its admin with create-admin.
         ...(local.production
           ? {}
@@ -74,7 +74,7 @@ runMain('moim', async (signal) => {
             }),
         startedInMs: Math.round(performance.now() - started),
       },
-      'Moim is up: open the admin URL for the console and its GraphQL explorer',
+      'Moim is up: open the console URL for the admin console and its GraphQL explorer',
     );
     return { logger, stop };
   } catch (err) {
