@@ -9,7 +9,14 @@
 #
 # Stages: base (Node + npm) → toolchain (+ python3, make, g++, the manifests) → build (every
 # dependency, dist/, assets) and prod-deps (production dependencies); runtime (base + tini) takes
-# prod-deps' node_modules and build's dist/ and assets, and no compiler.
+# prod-deps' node_modules and build's dist/ and assets, and no compiler. runtime is the last stage:
+# what `docker build .` builds.
+#
+# The admin console (clients/admin) is a second image, a static build served by nginx:
+#   docker build --target admin -t moim-admin .
+# admin-build (toolchain + every dependency + the clients' sources) runs its Vite build; admin
+# (nginx, unprivileged) serves it under /admin/ and proxies /graphql to the gateway
+# (deploy/admin/; MOIM_GATEWAY_URL, default http://gateway:4000).
 
 # ---- base: Node and npm, shared by every stage (native addons are built for this Node's ABI) ----
 FROM node:20.19-bookworm-slim AS base
@@ -44,6 +51,8 @@ COPY services/search/package.json services/search/
 COPY services/social/package.json services/social/
 COPY gateway/package.json gateway/
 COPY scripts/package.json scripts/
+COPY clients/admin/package.json clients/admin/
+COPY clients/sdk/package.json clients/sdk/
 COPY bench/package.json bench/
 
 # ---- build: every dependency, type checks, dist/ ----------------------------------------------
@@ -51,8 +60,9 @@ FROM toolchain AS build
 ENV TURBO_TELEMETRY_DISABLED=1
 RUN npm ci --no-audit --no-fund
 COPY . .
-# turbo: type checks, the composed supergraph (gateway/supergraph.graphql), then dist/.
-RUN npm run build
+# turbo: type checks, the composed supergraph (gateway/supergraph.graphql), then dist/. Not the
+# clients: the admin console is built in its own stage, for its own image.
+RUN npm run build -- --filter='!./clients/*'
 # What the bundle reads beside its sources (schema.graphql, json, txt, demo data, fixtures, the
 # supergraph; scripts/build.ts keeps each module's import.meta.url its source's): every file of
 # the workspaces but TypeScript and tests, at its place in the tree.
@@ -66,6 +76,35 @@ FROM toolchain AS prod-deps
 # Native ones — argon2, better-sqlite3, sharp — compiled or fetched for base's Node and platform
 # (the runtime's: same base image, same ABI); allowScripts says whose install scripts run.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- admin-build: the admin console's static build (clients/admin/dist) ------------------------
+FROM toolchain AS admin-build
+# The same install as build's (one cached layer for both): the console's build tools are dev
+# dependencies of the workspaces.
+ENV TURBO_TELEMETRY_DISABLED=1
+RUN npm ci --no-audit --no-fund
+# The console and the SDK it is built on (its generated client is committed, checked against the
+# supergraph by the SDK's tests): a change to a service does not rebuild the console.
+COPY tsconfig.base.json ./
+COPY clients/ clients/
+RUN npm run build -w @moim/admin
+
+# ---- admin: the console's image, nginx serving dist/ under /admin/ -----------------------------
+FROM nginxinc/nginx-unprivileged:1.28-alpine AS admin
+# The image's entrypoint renders /etc/nginx/templates/*.template into /tmp (the one writable
+# place: the root filesystem may be read-only), substituting MOIM_* variables only.
+ENV MOIM_GATEWAY_URL=http://gateway:4000 \
+    NGINX_ENVSUBST_OUTPUT_DIR=/tmp \
+    NGINX_ENVSUBST_FILTER=^MOIM_
+COPY deploy/admin/nginx.conf /etc/nginx/nginx.conf
+COPY deploy/admin/moim-admin.conf.template /etc/nginx/templates/moim-admin.conf.template
+COPY --from=admin-build /app/clients/admin/dist/ /usr/share/nginx/html/admin/
+# uid/gid 1000, numeric, as the Node image: one pod securityContext for every Moim container.
+# nginx writes only under /tmp (pid, temp files, the rendered server), so any uid runs it.
+USER 1000:1000
+EXPOSE 8080
+# No HEALTHCHECK: the orchestrator probes GET /healthz on 8080 (docker-compose.yml, Kubernetes).
+# ENTRYPOINT, CMD and STOPSIGNAL (SIGQUIT: a graceful stop) are nginx's image's.
 
 # ---- runtime: production dependencies, dist/, the assets; no toolchain -------------------------
 FROM base AS runtime

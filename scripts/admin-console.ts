@@ -9,8 +9,11 @@ export const ADMIN_DIST = join(ROOT, 'clients/admin/dist');
 /** What the console's build is made of: its own sources and the SDK it is built on. */
 const SOURCES = [
   'clients/admin/src',
+  'clients/admin/public',
   'clients/admin/index.html',
   'clients/admin/vite.config.ts',
+  'clients/admin/tsconfig.json',
+  'clients/admin/package.json',
   'clients/sdk/src',
 ];
 

@@ -3,14 +3,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SERVICES } from '@moim/events';
 import { COMPONENTS } from '../components';
-import { ROOT } from './manifests';
+import { ADMIN, ROOT } from './manifests';
 
 // docker-compose.yml as Compose itself reads it: Debian's docker-compose renders it without an
 // engine (`docker-compose config`: anchors merged, variables substituted, the file validated).
 
 interface ComposeService {
   image?: string;
-  build?: { context: string };
+  build?: { context: string; target?: string };
+  ports?: Array<{ published: number | string; target: number }>;
+  tmpfs?: string[];
+  stop_grace_period?: string;
   command?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
@@ -45,8 +48,26 @@ const dependsOn = (s: ComposeService) =>
   Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([name, d]) => [name, d.condition]));
 
 describe('docker-compose.yml', () => {
-  it('runs exactly the components of the deployment, besides MySQL, Redis, migrate and seed (both ways)', () => {
-    expect(Object.keys(services).sort()).toEqual([...COMPONENTS.map((c) => c.name), ...SUPPORT].sort());
+  it('runs exactly the components of the deployment and the admin console, besides MySQL, Redis, migrate and seed (both ways)', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      [...COMPONENTS.map((c) => c.name), ADMIN.name, ...SUPPORT].sort(),
+    );
+  });
+
+  it("runs the admin console from the Dockerfile's admin target, published, proxying to the gateway", () => {
+    const admin = services[ADMIN.name]!;
+    expect(admin.build).toEqual({ context: ROOT.replace(/\/$/, ''), target: ADMIN.name });
+    expect(admin.image).not.toBe('moim:local');
+    expect(admin.ports).toEqual([expect.objectContaining({ published: ADMIN.port, target: ADMIN.port })]);
+    const gateway = COMPONENTS.find((c) => c.kind === 'gateway')!;
+    expect(admin.environment?.[ADMIN.gatewayVariable]).toBe(`http://${gateway.name}:${gateway.port}`);
+    expect(dependsOn(admin)).toEqual({ [gateway.name]: 'service_healthy' });
+    expect(admin.healthcheck?.disable).toBeUndefined();
+    expect(admin.healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${ADMIN.port}${ADMIN.health}`);
+    // The image writes only to /tmp.
+    expect(admin.read_only).toBe(true);
+    expect(admin.tmpfs).toEqual(['/tmp']);
+    expect(admin.stop_grace_period).toBe('35s');
   });
 
   it('runs MySQL 8 and Redis 7 with health checks and named volumes', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS } from '../components';
 import {
+  ADMIN,
+  ADMIN_SHAPE,
   containerShape,
   deploymentsByComponent,
   renderChart,
@@ -11,7 +13,7 @@ import {
 
 // The chart and the kustomize overlays are two ways to deploy the same thing: the same components,
 // each with the same command, ports and probes (startup budgets included) — and those are the
-// component list's.
+// component list's — and the admin console's container, the same in each.
 
 const renderings: Array<[string, () => K8sObject[]]> = [
   ['chart (default values)', () => renderChart()],
@@ -23,9 +25,10 @@ const renderings: Array<[string, () => K8sObject[]]> = [
 const shapes = (objects: K8sObject[]): Record<string, ContainerShape> =>
   Object.fromEntries([...deploymentsByComponent(objects)].map(([name, d]) => [name, containerShape(d)]));
 
-/** What the component list says each Deployment must look like. */
-const expected: Record<string, ContainerShape> = Object.fromEntries(
-  COMPONENTS.map((c) => [
+/** What the component list (and ADMIN, the console) says each Deployment must look like. */
+const expected: Record<string, ContainerShape> = Object.fromEntries([
+  [ADMIN.name, ADMIN_SHAPE],
+  ...COMPONENTS.map((c) => [
     c.name,
     {
       args: expect.arrayContaining([c.name]) as unknown as string[],
@@ -40,15 +43,18 @@ const expected: Record<string, ContainerShape> = Object.fromEntries(
       } as ContainerShape['startup'],
     },
   ]),
-);
+]);
 
 describe('chart and kustomize deploy the same components', () => {
   const rendered = renderings.map(([name, render]) => [name, shapes(render())] as const);
 
-  it.each(rendered)('%s: every component of the list, with its command, ports and probes', (_, got) => {
-    expect(Object.keys(got).sort()).toEqual(COMPONENTS.map((c) => c.name).sort());
-    expect(got).toEqual(expected);
-  });
+  it.each(rendered)(
+    '%s: every component of the list and the console, with its command, ports and probes',
+    (_, got) => {
+      expect(Object.keys(got).sort()).toEqual([...COMPONENTS.map((c) => c.name), ADMIN.name].sort());
+      expect(got).toEqual(expected);
+    },
+  );
 
   it('all four renderings agree exactly (commands included)', () => {
     const [first, ...others] = rendered;

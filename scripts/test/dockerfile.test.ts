@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../build';
 import { COMPONENTS } from '../components';
 import { COMMANDS } from '../moim';
+import { ADMIN } from './manifests';
 
 // The Dockerfile's lint: no Docker engine (nor hadolint: not in Debian bookworm, no npm binary)
 // runs here, so the image is never built in CI. dockerfile-utils checks the syntax and
@@ -156,12 +157,15 @@ function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[]
 
   // A non-root user runs the final stage, by number: kubelet's runAsNonRoot check and Pod Security
   // "restricted" can only verify a numeric user.
-  const userSpec = inFinal.filter((i) => i.keyword === 'USER').at(-1)?.args;
-  const [user, group] = userSpec?.split(':') ?? [];
-  if (!user) problems.push('final stage: no USER (it would run as root)');
-  else if (user === 'root' || /^0+$/.test(user)) problems.push(`final stage: USER ${userSpec} is root`);
-  else if (!/^\d+$/.test(user) || (group !== undefined && !/^\d+$/.test(group)))
-    problems.push(`final stage: USER ${userSpec} is not numeric (uid:gid)`);
+  const userProblem = (where: string, own: Instruction[]) => {
+    const userSpec = own.filter((i) => i.keyword === 'USER').at(-1)?.args;
+    const [user, group] = userSpec?.split(':') ?? [];
+    if (!user) problems.push(`${where}: no USER (it would run as root)`);
+    else if (user === 'root' || /^0+$/.test(user)) problems.push(`${where}: USER ${userSpec} is root`);
+    else if (!/^\d+$/.test(user) || (group !== undefined && !/^\d+$/.test(group)))
+      problems.push(`${where}: USER ${userSpec} is not numeric (uid:gid)`);
+  };
+  userProblem('final stage', inFinal);
 
   // tini first, then Node on the bundle: no TypeScript runner.
   const entrypoint = inFinal.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
@@ -289,6 +293,65 @@ function dockerfileProblems(text: string, dockerignore = DOCKERIGNORE): string[]
       if (!exposed.some((spec) => inRange(port, spec)))
         problems.push(`EXPOSE: ${c.name}'s port ${port} missing`);
 
+  problems.push(...adminProblems(instructions, stages, userProblem));
+  return problems;
+}
+
+/** What the admin console's image (`--target admin`) must hold: ADMIN's server, its build, its user. */
+function adminProblems(
+  instructions: Instruction[],
+  stages: Stage[],
+  userProblem: (where: string, own: Instruction[]) => void,
+): string[] {
+  const problems: string[] = [];
+  const admin = stages.findIndex((s) => s.name === ADMIN.name);
+  if (admin < 0) return [`no ${ADMIN.name} stage (the console's image: docker build --target ${ADMIN.name})`];
+  // `docker build .` builds the last stage: it stays the Node image.
+  if (admin === stages.length - 1)
+    problems.push(`${ADMIN.name} is the last stage: \`docker build .\` would build it`);
+  const own = instructions.filter((i) => i.stage === admin);
+  userProblem(`${ADMIN.name} stage`, own);
+  const copies = own
+    .filter((i) => i.keyword === 'COPY')
+    .map((i) => flags(i.args))
+    .map(({ flags: f, rest }) => ({ from: f.from, sources: rest.slice(0, -1), target: rest.at(-1) ?? '' }));
+  // The console's build, from a stage that runs it, at the path the server serves.
+  const builds = copies.filter((c) => c.sources.some((s) => /^\/app\/clients\/admin\/dist\/?$/.test(s)));
+  if (!builds.length) problems.push(`${ADMIN.name} stage: no COPY --from of /app/clients/admin/dist`);
+  for (const copy of builds) {
+    const from = stages.findLastIndex((s, i) => i < admin && s.name === copy.from);
+    const built = instructions.some(
+      (i) =>
+        from >= 0 &&
+        ancestry(stages, from).includes(i.stage) &&
+        i.keyword === 'RUN' &&
+        /\bnpm run build\b.*(-w|--workspace)[ =]@moim\/admin\b/.test(i.args),
+    );
+    if (!built)
+      problems.push(`${ADMIN.name} stage: ${copy.from ?? 'the context'} does not build @moim/admin`);
+    if (copy.target.replace(/\/+$/, '') !== ADMIN.htmlRoot + ADMIN.path.replace(/\/+$/, ''))
+      problems.push(
+        `${ADMIN.name} stage: the build goes to ${copy.target}, not ${ADMIN.htmlRoot}${ADMIN.path}`,
+      );
+  }
+  for (const [source, target] of [
+    [ADMIN.nginxConf, '/etc/nginx/nginx.conf'],
+    [ADMIN.serverTemplate, `/etc/nginx/templates/${basename(ADMIN.serverTemplate)}`],
+  ])
+    if (!copies.some((c) => c.from === undefined && c.sources.includes(source!) && c.target === target))
+      problems.push(`${ADMIN.name} stage: ${source} is not copied to ${target}`);
+  // The entrypoint renders the template into /tmp with the MOIM_* variables, defaults from here.
+  const env = Object.fromEntries(
+    own
+      .filter((i) => i.keyword === 'ENV')
+      .flatMap((i) => i.args.split(/\s+/))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+  for (const [key, value] of Object.entries(ADMIN.imageEnv))
+    if (env[key] !== value) problems.push(`${ADMIN.name} stage: ENV ${key} is ${env[key]}, not ${value}`);
+  const exposedAdmin = own.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
+  if (!exposedAdmin.some((spec) => inRange(ADMIN.port, spec)))
+    problems.push(`${ADMIN.name} stage: port ${ADMIN.port} not exposed`);
   return problems;
 }
 
@@ -312,11 +375,39 @@ describe('the Dockerfile', () => {
       expect(ignored(path, DOCKERIGNORE), path).toBe(false);
   });
 
+  it("keeps the console's sources and nginx files in the context, its local build out", () => {
+    for (const path of [
+      'clients/admin/index.html',
+      'clients/sdk/package.json',
+      ADMIN.nginxConf,
+      ADMIN.serverTemplate,
+    ])
+      expect(ignored(path, DOCKERIGNORE), path).toBe(false);
+    for (const path of ['clients/admin/dist', 'clients/admin/node_modules', 'clients/admin/test-results'])
+      expect(ignored(path, DOCKERIGNORE), path).toBe(true);
+  });
+
   // Each rule catches its fault: the file with one thing broken.
   const replace = (from: string | RegExp, to: string) => {
     const broken = DOCKERFILE.replace(from, to);
     if (broken === DOCKERFILE) throw new Error(`${String(from)} is not in the Dockerfile`);
     return broken;
+  };
+  /** The same, inside one stage only (both images have a USER line). */
+  const replaceIn = (stage: string, from: RegExp, to: string) => {
+    const block = new RegExp(`^FROM \\S+ AS ${stage}$[\\s\\S]*?(?=^FROM |(?![\\s\\S]))`, 'm').exec(
+      DOCKERFILE,
+    )?.[0];
+    if (!block) throw new Error(`no stage ${stage}`);
+    const changed = block.replace(from, to);
+    if (changed === block) throw new Error(`${String(from)} is not in stage ${stage}`);
+    return DOCKERFILE.replace(block, () => changed);
+  };
+  /** The admin stage moved to the end of the file. */
+  const adminLast = () => {
+    const block = /^FROM \S+ AS admin$[\s\S]*?(?=^# ---- runtime)/m.exec(DOCKERFILE)?.[0];
+    if (!block) throw new Error('no admin stage before runtime');
+    return `${DOCKERFILE.replace(block, '')}\n${block}`;
   };
   it.each([
     ['a syntax error', replace(/^WORKDIR \/app$/m, 'WORKDIR'), /dockerfile-utils/],
@@ -326,11 +417,15 @@ describe('the Dockerfile', () => {
       /not pinned \(no tag\)/,
     ],
     ['latest', replace(/^FROM node:[^\s]+ AS base/m, 'FROM node:latest AS base'), /not pinned \(latest\)/],
-    ['no USER', replace(/^USER 1000:1000$/m, ''), /no USER/],
-    ['USER root', replace(/^USER 1000:1000$/m, 'USER root'), /is root/],
-    ['USER 0', replace(/^USER 1000:1000$/m, 'USER 0:0'), /USER 0:0 is root/],
-    ['a named USER', replace(/^USER 1000:1000$/m, 'USER node'), /USER node is not numeric/],
-    ['a named group', replace(/^USER 1000:1000$/m, 'USER 1000:node'), /USER 1000:node is not numeric/],
+    ['no USER', replaceIn('runtime', /^USER 1000:1000$/m, ''), /final stage: no USER/],
+    ['USER root', replaceIn('runtime', /^USER 1000:1000$/m, 'USER root'), /final stage: USER root is root/],
+    ['USER 0', replaceIn('runtime', /^USER 1000:1000$/m, 'USER 0:0'), /USER 0:0 is root/],
+    ['a named USER', replaceIn('runtime', /^USER 1000:1000$/m, 'USER node'), /USER node is not numeric/],
+    [
+      'a named group',
+      replaceIn('runtime', /^USER 1000:1000$/m, 'USER 1000:node'),
+      /USER 1000:node is not numeric/,
+    ],
     ['no tini', replace('"/usr/bin/tini", "--", ', ''), /tini is not the init/],
     [
       'a shell-form ENTRYPOINT',
@@ -407,6 +502,45 @@ describe('the Dockerfile', () => {
       /no earlier stage of that name/,
     ],
     ['a port not exposed', replace(/^(EXPOSE .*) 4101-4105/m, '$1'), /review-worker's port 4102 missing/],
+    ['no admin stage', replace(/^(FROM \S+) AS admin$/m, '$1 AS console'), /no admin stage/],
+    ['the admin stage last', adminLast(), /admin is the last stage/],
+    ['the admin image as root', replaceIn('admin', /^USER .*$/m, ''), /admin stage: no USER/],
+    [
+      'the admin image as nginx',
+      replaceIn('admin', /^USER .*$/m, 'USER nginx'),
+      /admin stage: USER nginx is not numeric/,
+    ],
+    [
+      "the console's build from a stage that does not build it",
+      replace('--from=admin-build /app/clients/admin/dist/', '--from=build /app/clients/admin/dist/'),
+      /admin stage: build does not build @moim\/admin/,
+    ],
+    [
+      "the console's build elsewhere",
+      replace(' /usr/share/nginx/html/admin/', ' /usr/share/nginx/html/'),
+      /the build goes to \/usr\/share\/nginx\/html\/, not \/usr\/share\/nginx\/html\/admin/,
+    ],
+    [
+      "no console's build",
+      replace(/^COPY --from=admin-build .*\n/m, ''),
+      /no COPY --from of \/app\/clients\/admin\/dist/,
+    ],
+    [
+      "nginx's own server",
+      replace(/^COPY deploy\/admin\/moim-admin\.conf\.template .*\n/m, ''),
+      /deploy\/admin\/moim-admin\.conf\.template is not copied/,
+    ],
+    [
+      'another default gateway',
+      replace('MOIM_GATEWAY_URL=http://gateway:4000', 'MOIM_GATEWAY_URL=http://localhost:4000'),
+      /ENV MOIM_GATEWAY_URL is http:\/\/localhost:4000/,
+    ],
+    [
+      'the server rendered onto the read-only filesystem',
+      replace('NGINX_ENVSUBST_OUTPUT_DIR=/tmp', 'NGINX_ENVSUBST_OUTPUT_DIR=/etc/nginx/conf.d'),
+      /ENV NGINX_ENVSUBST_OUTPUT_DIR is \/etc\/nginx\/conf\.d, not \/tmp/,
+    ],
+    ["the console's port not exposed", replace(/^EXPOSE 8080\n/m, ''), /admin stage: port 8080 not exposed/],
   ])('fails with %s', (_, broken, expected) => {
     expect(dockerfileProblems(broken).join('\n')).toMatch(expected);
   });

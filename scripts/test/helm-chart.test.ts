@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENTS, databaseUrlKey } from '../components';
 import {
+  ADMIN,
+  ADMIN_SHAPE,
   CHART,
   COMPONENT_LABEL,
   containerShape,
@@ -25,7 +27,7 @@ import {
 
 const VALUES = { default: [], production: ['values-production.yaml'] } as const;
 const SUBGRAPHS = COMPONENTS.filter((c) => c.kind === 'subgraph').map((c) => c.name);
-const SERVED = COMPONENTS.filter((c) => c.kind !== 'worker').map((c) => c.name);
+const SERVED = [...COMPONENTS.filter((c) => c.kind !== 'worker').map((c) => c.name), ADMIN.name];
 const METRICS_PORT = COMPONENTS.find((c) => c.name === 'gateway')!.metricsPort!;
 const METRICS_LABEL = 'moim.app/metrics';
 
@@ -72,12 +74,17 @@ function renderedSource(stdout: string, template: string): string {
   return `${(end < 0 ? body : body.slice(0, end)).replace(/\n+$/, '')}\n`;
 }
 
+/** The config checksums of the components' pods (the admin console reads no configuration). */
 const checksumsOf = (objects: K8sObject[]) =>
   new Set(
-    byKind(objects, 'Deployment').map(
-      (d) => d.spec.template.metadata.annotations?.['checksum/config'] as string | undefined,
-    ),
+    [...deploymentsByComponent(objects)]
+      .filter(([name]) => name !== ADMIN.name)
+      .map(([, d]) => d.spec.template.metadata.annotations?.['checksum/config'] as string | undefined),
   );
+
+/** Objects of the admin console (its component label). */
+const adminObjects = (objects: K8sObject[]) =>
+  objects.filter((o) => o.metadata.labels?.[COMPONENT_LABEL] === ADMIN.name);
 
 describe('templates', () => {
   it('are named <kind>-<component>.yaml, with a Deployment and a PodDisruptionBudget file per component', () => {
@@ -87,9 +94,9 @@ describe('templates', () => {
       expect(file).toMatch(
         /^(deployment|service|hpa|pdb|job|configmap|networkpolicy|ingress|servicemonitor|pvc|serviceaccount)-[a-z-]+\.yaml$/,
       );
-    for (const c of COMPONENTS) {
-      expect(files).toContain(`deployment-${c.name}.yaml`);
-      expect(files).toContain(`pdb-${c.name}.yaml`);
+    for (const name of [...COMPONENTS.map((c) => c.name), ADMIN.name]) {
+      expect(files).toContain(`deployment-${name}.yaml`);
+      expect(files).toContain(`pdb-${name}.yaml`);
     }
   });
 });
@@ -124,9 +131,10 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
     expect(subgraphIngressProblems(objects, SUBGRAPHS)).toEqual([]);
   });
 
-  it('deploys exactly the components, each with its command, port and probes', () => {
-    expect([...deployments.keys()].sort()).toEqual(COMPONENTS.map((c) => c.name).sort());
-    expect(byKind(objects, 'Deployment')).toHaveLength(COMPONENTS.length);
+  it('deploys exactly the components and the admin console, each with its command, port and probes', () => {
+    expect([...deployments.keys()].sort()).toEqual([...COMPONENTS.map((c) => c.name), ADMIN.name].sort());
+    expect(byKind(objects, 'Deployment')).toHaveLength(COMPONENTS.length + 1);
+    expect(containerShape(deployments.get(ADMIN.name)!)).toEqual(ADMIN_SHAPE);
     for (const component of COMPONENTS) {
       const deployment = deployments.get(component.name)!;
       const ports = {
@@ -226,6 +234,7 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
 
   it('gives subgraphs and workers five minutes to start (they wait for their migrations)', () => {
     for (const [component, deployment] of deployments) {
+      if (component === ADMIN.name) continue;
       const { startupProbe, livenessProbe, readinessProbe } = containerOf(deployment);
       const budget = startupProbe.periodSeconds * startupProbe.failureThreshold;
       if (component === 'gateway') expect(budget).toBeGreaterThanOrEqual(60);
@@ -269,6 +278,68 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
         component,
       ).toEqual([1]);
     }
+  });
+
+  it("serves the admin console from its own image, the release's tag, proxying to the gateway's Service", () => {
+    const admin = deployments.get(ADMIN.name)!;
+    const container = containerOf(admin);
+    const release = containerOf(deployments.get('gateway')!).image.split(':').at(-1);
+    expect(container.image).toBe(`${ADMIN.image}:${release}`);
+    // No configuration, no secret, no service account of the chart's (Workload Identity's): it needs none.
+    expect(container.envFrom).toBeUndefined();
+    expect(envOf(admin).filter((e) => e.valueFrom)).toEqual([]);
+    expect(admin.spec.template.spec.serviceAccountName).toBeUndefined();
+    const url = new URL(
+      envOf(admin).find((e) => e.name === ADMIN.gatewayVariable)?.value ?? 'http://missing',
+    );
+    expect(url.pathname).toBe('/');
+    const service = byKind(objects, 'Service').find((s) => s.metadata.name === url.hostname);
+    expect(service, url.hostname).toBeDefined();
+    expect(service!.spec.ports.map((p: { port: number }) => p.port)).toContain(Number(url.port));
+    expect(
+      selects(
+        { matchLabels: service!.spec.selector },
+        deployments.get('gateway')!.spec.template.metadata.labels,
+      ),
+    ).toBe(true);
+    // nginx writes its pid, temp files and rendered server to /tmp, on an emptyDir.
+    const tmp = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/tmp');
+    expect(
+      admin.spec.template.spec.volumes.find((v: { name: string }) => v.name === tmp?.name)?.emptyDir,
+    ).toBeDefined();
+    expect(container.lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(0);
+  });
+
+  it("lets only networkPolicy.adminFrom reach the console's pods, and them reach only the gateway and DNS", () => {
+    const pods = deployments.get(ADMIN.name)!.spec.template.metadata.labels;
+    const policies = byKind(objects, 'NetworkPolicy').filter((p) => selects(p.spec.podSelector, pods));
+    expect(policies.flatMap((p) => p.spec.ingress ?? [])).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+        ports: [{ port: 'http' }],
+      },
+    ]);
+    const restricting = policies.filter((p) => (p.spec.policyTypes ?? []).includes('Egress'));
+    expect(restricting).toHaveLength(1);
+    const egress = restricting[0]!.spec.egress as Array<{
+      to?: Array<{ podSelector: object }>;
+      ports: unknown[];
+    }>;
+    const gateway = COMPONENTS.find((c) => c.kind === 'gateway')!;
+    expect(egress).toEqual([
+      { to: [expect.anything()], ports: [{ port: gateway.port, protocol: 'TCP' }] },
+      {
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    // The peer is the gateway's pods, and no other Deployment's.
+    for (const [name, d] of deployments)
+      expect(selects(egress[0]!.to![0]!.podSelector, d.spec.template.metadata.labels), name).toBe(
+        name === 'gateway',
+      );
   });
 
   it('migrates every database in a pre-install/pre-upgrade hook that needs none of the chart objects', () => {
@@ -360,6 +431,21 @@ describe.each(Object.entries(VALUES))('helm template with %s values', (name, fil
         expect(secretKeyOf(envOf(deployments.get(component)!), 'SENS_ACCESS_KEY'), component).toBe(
           'SENS_ACCESS_KEY',
         );
+      // The console on the ingress's host under /admin, the gateway at the root (and /graphql).
+      const [ingress] = byKind(objects, 'Ingress');
+      const routes = Object.fromEntries(
+        ingress!.spec.rules[0].http.paths.map(
+          (p: {
+            path: string;
+            pathType: string;
+            backend: { service: { name: string; port: { name: string } } };
+          }) => [`${p.pathType} ${p.path}`, `${p.backend.service.name}:${p.backend.service.port.name}`],
+        ),
+      );
+      expect(routes).toEqual({
+        [`Prefix ${ADMIN.path.replace(/\/$/, '')}`]: `${deployments.get(ADMIN.name)!.metadata.name}:http`,
+        'Prefix /': `${deployments.get('gateway')!.metadata.name}:http`,
+      });
     });
   else
     it('runs one replica each, no autoscaler, media files on a volume shared by media and its worker', () => {
@@ -425,6 +511,12 @@ describe('values', () => {
       /at '\/components\/social\/resources\/requests\/cpu'/,
     ],
     [['components.social.preStopSleepSeconds=31'], /preStopSleepSeconds': maximum: got 31, want 30/],
+    [
+      ['admin.image.tag=latest'],
+      /at '\/admin\/image\/tag': value must be 'a release tag such as 0.1.0, not latest'/,
+    ],
+    [['admin.replicas=-1'], /at '\/admin\/replicas': minimum: got -1, want 0/],
+    [['admin.enabeld=true'], /at '\/admin': additional properties 'enabeld' not allowed/],
   ])('the schema refuses --set %s, naming the value', (set, message) => {
     const run = helmTemplate([], set);
     expect(run.status).not.toBe(0);
@@ -557,11 +649,37 @@ describe('values', () => {
     expect(run.stderr).toMatch(/at '\/networkPolicy\/metricsFrom\/0': minProperties: got 0, want 1/);
   });
 
-  it('accepts a bucket with gcs, and production values with another tag', () => {
+  it('accepts a bucket with gcs, and production values with another tag, for both images', () => {
     expect(helmTemplate([], ['media.storage=gcs', 'media.gcs.bucket=b']).status).toBe(0);
     const objects = renderChart(['values-production.yaml'], ['image.tag=1.2.3']);
     expect(new Set(byKind(objects, 'Deployment').map((d) => containerOf(d).image))).toEqual(
-      new Set(['ghcr.io/moim-app/moim:1.2.3']),
+      new Set(['ghcr.io/moim-app/moim:1.2.3', `${ADMIN.image}:1.2.3`]),
     );
+    const pinned = renderChart([], ['admin.image.tag=1.2.4']);
+    expect(containerOf(deploymentsByComponent(pinned).get(ADMIN.name)!).image).toBe(`${ADMIN.image}:1.2.4`);
+  });
+
+  it('leaves the admin console out with admin.enabled=false: no object, no ingress path', () => {
+    const objects = renderChart(['values-production.yaml'], ['admin.enabled=false']);
+    expect(adminObjects(objects)).toEqual([]);
+    expect(adminObjects(renderChart())).not.toEqual([]);
+    const [ingress] = byKind(objects, 'Ingress');
+    expect(ingress!.spec.rules[0].http.paths.map((p: { path: string }) => p.path)).toEqual(['/']);
+  });
+
+  it('takes podDefaults.replicas for the console unless admin.replicas, 0 included', () => {
+    const replicas = (set: string[]) =>
+      deploymentsByComponent(renderChart([], set)).get(ADMIN.name)!.spec.replicas;
+    expect(replicas(['podDefaults.replicas=3'])).toBe(3);
+    expect(replicas(['podDefaults.replicas=3', 'admin.replicas=0'])).toBe(0);
+  });
+
+  it('closes the console to everyone with networkPolicy.adminFrom empty (no empty `from`: that is anyone)', () => {
+    const objects = parseManifests(helmTemplateJson(['networkPolicy.adminFrom=[]']).stdout);
+    const policy = byKind(objects, 'NetworkPolicy').find(
+      (p) => p.metadata.labels[COMPONENT_LABEL] === ADMIN.name,
+    )!;
+    expect(policy.spec.ingress).toEqual([]);
+    expect(policy.spec.policyTypes).toContain('Ingress');
   });
 });

@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { envStem, SERVICES } from '@moim/events';
 import { COMPONENTS, databaseUrlKey } from '../components';
 import {
+  ADMIN,
+  ADMIN_SHAPE,
   COMPONENT_LABEL,
   containerShape,
   deploymentsByComponent,
@@ -116,13 +118,20 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
       });
       images.add(container.image);
     }
-    // One release: every process from the same image and tag.
-    expect([...images]).toHaveLength(1);
-    expect([...images][0]).toMatch(/^ghcr\.io\/moim-app\/moim:\d+\.\d+\.\d+/);
+    // One release: every process from the same image and tag, the admin console from its own
+    // image with that tag.
+    const release = containerOf(gateway()).image as string;
+    expect(release).toMatch(/^ghcr\.io\/moim-app\/moim:\d+\.\d+\.\d+/);
+    expect(sorted(images)).toEqual(sorted([release, `${ADMIN.image}:${release.split(':').at(-1)}`]));
+    expect(containerOf(deployments.get(ADMIN.name)!).image).toBe(
+      `${ADMIN.image}:${release.split(':').at(-1)}`,
+    );
   });
 
-  it('deploys exactly the components, each running its command with its port and probes', () => {
-    expect(sorted(deployments.keys())).toEqual(sorted(COMPONENTS.map((c) => c.name)));
+  it('deploys exactly the components and the admin console, each running its command with its port and probes', () => {
+    expect(sorted(deployments.keys())).toEqual(sorted([...COMPONENTS.map((c) => c.name), ADMIN.name]));
+    expect(containerShape(deployments.get(ADMIN.name)!)).toEqual(ADMIN_SHAPE);
+    expect(deployments.get(ADMIN.name)!.metadata.name).toBe(`moim-${ADMIN.name}`);
     for (const c of COMPONENTS) {
       const deployment = deployments.get(c.name)!;
       expect(deployment.metadata.name).toBe(`moim-${c.name}`);
@@ -139,7 +148,7 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
     }
   });
 
-  it('has a Service for the gateway and each subgraph alone, without session affinity', () => {
+  it('has a Service for the gateway, each subgraph and the admin console alone, without session affinity', () => {
     const services = ofKind('Service').filter((s) => s.metadata.name !== 'moim-gateway-metrics');
     const served = services.map((s) => {
       const targets = [...deployments].filter(([, d]) =>
@@ -147,14 +156,14 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
       );
       expect(targets, s.metadata.name).toHaveLength(1);
       const [name, deployment] = targets[0]!;
-      const c = COMPONENTS.find((x) => x.name === name)!;
+      const port = name === ADMIN.name ? ADMIN.port : COMPONENTS.find((x) => x.name === name)!.port;
       expect(s.metadata.name).toBe(deployment.metadata.name);
       expect(s.spec.sessionAffinity ?? 'None').toBe('None');
       // The http port alone: a gateway Service patched into a LoadBalancer never publishes metrics.
-      expect(s.spec.ports).toEqual([{ name: 'http', port: c.port, targetPort: 'http', protocol: 'TCP' }]);
+      expect(s.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
       return name;
     });
-    expect(sorted(served)).toEqual(sorted(['gateway', ...SUBGRAPHS]));
+    expect(sorted(served)).toEqual(sorted(['gateway', ...SUBGRAPHS, ADMIN.name]));
   });
 
   it("serves the gateway's metrics on a ClusterIP Service of their own, open to the monitoring namespace alone", () => {
@@ -177,6 +186,49 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
         ports: [{ port: metricsPort, protocol: 'TCP' }],
       },
     ]);
+  });
+
+  it("points the admin console at the gateway's Service by its final name", () => {
+    const gatewayService = ofKind('Service').find((s) => s.metadata.name === 'moim-gateway')!;
+    expect(
+      selects({ matchLabels: gatewayService.spec.selector }, gateway().spec.template.metadata.labels),
+    ).toBe(true);
+    const { port } = COMPONENTS.find((c) => c.name === 'gateway')!;
+    expect(env(deployments.get(ADMIN.name)!).get(ADMIN.gatewayVariable)?.value).toBe(
+      `http://${gatewayService.metadata.name}:${port}`,
+    );
+    // No configuration and no secret: it serves files and proxies.
+    expect(containerOf(deployments.get(ADMIN.name)!).envFrom).toBeUndefined();
+    expect([...env(deployments.get(ADMIN.name)!).values()].filter((e) => e.valueFrom)).toEqual([]);
+  });
+
+  it("lets only the ingress controller's namespace reach the admin console, and it only the gateway and DNS", () => {
+    const labels = deployments.get(ADMIN.name)!.spec.template.metadata.labels;
+    const policies = ofKind('NetworkPolicy').filter((p) => selects(p.spec.podSelector, labels));
+    expect(policies.flatMap((p) => p.spec.ingress ?? [])).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+        ports: [{ port: ADMIN.port, protocol: 'TCP' }],
+      },
+    ]);
+    const restricting = policies.filter((p) => (p.spec.policyTypes ?? []).includes('Egress'));
+    expect(restricting).toHaveLength(1);
+    const [toGateway, dns] = restricting[0]!.spec.egress;
+    expect(restricting[0]!.spec.egress).toHaveLength(2);
+    expect(toGateway.ports).toEqual([
+      { port: COMPONENTS.find((c) => c.name === 'gateway')!.port, protocol: 'TCP' },
+    ]);
+    expect(toGateway.to).toHaveLength(1);
+    for (const [name, d] of deployments)
+      expect(selects(toGateway.to[0].podSelector, d.spec.template.metadata.labels), name).toBe(
+        name === 'gateway',
+      );
+    expect(dns).toEqual({
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
   });
 
   it('points the gateway at the subgraph Services by their final names', () => {
@@ -288,6 +340,7 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
 
   it('gives subgraphs and workers five minutes to start (they wait for their migrations)', () => {
     for (const [name, d] of deployments) {
+      if (name === ADMIN.name) continue;
       const { startupProbe, livenessProbe, readinessProbe } = containerOf(d);
       const budget = startupProbe.periodSeconds * startupProbe.failureThreshold;
       expect(budget, name).toBeGreaterThanOrEqual(name === 'gateway' ? 60 : 300);
@@ -342,7 +395,7 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
         expect(JSON.stringify(podSpecOf(w).volumes ?? []), w.metadata.name).not.toContain('moim-supergraph');
   });
 
-  it('shares moim-config, hash-suffixed so a change rolls the pods, with every process', () => {
+  it('shares moim-config, hash-suffixed so a change rolls the pods, with every process (not the console)', () => {
     const cm = config();
     expect(cm.metadata.name).toMatch(/^moim-config-[a-z0-9]{6,}$/);
     expect(cm.data).toMatchObject({
@@ -352,7 +405,7 @@ describe.each(['dev', 'prod'] as const)('k8s/overlays/%s', (overlay) => {
       SMS_PROVIDER: expected.sms,
       MEDIA_STORAGE: expected.media,
     });
-    for (const w of workloads(objects))
+    for (const w of workloads(objects).filter((w) => w !== deployments.get(ADMIN.name)))
       expect(
         (containerOf(w).envFrom ?? []).map((e: { configMapRef?: { name: string } }) => e.configMapRef?.name),
         w.metadata.name,

@@ -101,6 +101,42 @@ export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
 
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
+/**
+ * The admin console's container (Dockerfile target `admin`, deploy/admin/): nginx serving the
+ * console's static build under /admin/ and proxying /graphql to the gateway. Not a component of
+ * scripts/components.ts (those are the Node image's processes): compose, kustomize and the chart
+ * deploy it beside them, and the tests hold each of them to this.
+ */
+export const ADMIN = {
+  name: 'admin',
+  /** Its image: the console's, released with the same tag as the Node image. */
+  image: 'ghcr.io/moim-app/moim-admin',
+  port: 8080,
+  /** Answered by nginx alone: the console's pods do not restart when the gateway is down. */
+  health: '/healthz',
+  path: '/admin/',
+  htmlRoot: '/usr/share/nginx/html',
+  nginxConf: 'deploy/admin/nginx.conf',
+  serverTemplate: 'deploy/admin/moim-admin.conf.template',
+  /** Where /graphql goes: the gateway's address (scheme, host, port; no path). */
+  gatewayVariable: 'MOIM_GATEWAY_URL',
+  /** The image's defaults: the variable, and the template rendered into /tmp with MOIM_* only. */
+  imageEnv: {
+    MOIM_GATEWAY_URL: 'http://gateway:4000',
+    NGINX_ENVSUBST_OUTPUT_DIR: '/tmp',
+    NGINX_ENVSUBST_FILTER: '^MOIM_',
+  } as Record<string, string>,
+} as const;
+
+/** The admin container as containerShape sees it in every rendering: nginx's own command, /healthz. */
+export const ADMIN_SHAPE: ContainerShape = {
+  args: [],
+  ports: { http: ADMIN.port },
+  liveness: { path: ADMIN.health, port: ADMIN.port },
+  readiness: { path: ADMIN.health, port: ADMIN.port },
+  startup: null,
+};
+
 /** The pod template of a workload (Deployment, Job), or null. */
 export function podSpecOf(object: K8sObject) {
   return ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(object.kind)

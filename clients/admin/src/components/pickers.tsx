@@ -1,0 +1,151 @@
+import { useId, useState, type ReactNode } from 'react';
+import { AdminSubjectsDocument, AdminUsersDocument } from '@moim/sdk';
+import { useI18n } from '../i18n/context';
+import { client } from '../lib/client';
+import { PAGE_SIZE, usePaged, type Page } from '../lib/use-paged';
+import { LoadState, Pager } from './common';
+
+export interface Choice {
+  id: string;
+  name: string;
+}
+
+export interface SubjectChoice extends Choice {
+  kind: 'Place' | 'Product';
+}
+
+interface PickerProps<T extends Choice> {
+  label: string;
+  fetchPage(query: string, after: string | null): Promise<Page<T>>;
+  describe(item: T): ReactNode;
+  onChoose(item: T): void;
+}
+
+const emptyPage = { items: [], pageInfo: { hasNextPage: false, endCursor: null } };
+
+/** A search box with its results as buttons: choosing one hands it to the form around it. */
+function SearchPicker<T extends Choice>({ label, fetchPage, describe, onChoose }: PickerProps<T>) {
+  const { t } = useI18n();
+  const inputId = useId();
+  const [text, setText] = useState('');
+  const [query, setQuery] = useState('');
+  const results = usePaged<T>(
+    (after) => (query ? fetchPage(query, after) : Promise.resolve(emptyPage)),
+    query,
+  );
+  const submit = (event: { preventDefault(): void }) => {
+    event.preventDefault();
+    setQuery(text.trim());
+  };
+  return (
+    <div className="picker">
+      {/* A search inside a form must not submit the outer form: a form of its own, by role only. */}
+      <div role="search" className="toolbar">
+        <label htmlFor={inputId}>{label}</label>
+        <input
+          id={inputId}
+          type="search"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && submit(e)}
+        />
+        <button type="button" onClick={submit}>
+          {t('common.search')}
+        </button>
+      </div>
+      {query && (
+        <>
+          <LoadState state={results} onRetry={results.reload} />
+          {results.data && (
+            <>
+              <ul className="choices" aria-label={label}>
+                {results.data.items.map((item) => (
+                  <li key={item.id}>
+                    <span>{describe(item)}</span>
+                    <button type="button" onClick={() => onChoose(item)}>
+                      {t('common.choose')}
+                      <span className="visually-hidden"> {item.name}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+              {results.data.items.length === 0 && <p className="empty">{t('picker.noMatch')}</p>}
+              <Pager paging={results.paging} />
+            </>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function UserPicker({ onChoose }: { onChoose(user: Choice): void }) {
+  const { t } = useI18n();
+  return (
+    <SearchPicker<Choice & { email: string | null }>
+      label={t('picker.user')}
+      fetchPage={async (query, after) => {
+        const { users } = await client.request(AdminUsersDocument, { query, first: PAGE_SIZE, after });
+        return {
+          items: users.edges.map(({ node }) => ({ id: node.id, name: node.nickname, email: node.email })),
+          pageInfo: users.pageInfo,
+        };
+      }}
+      describe={(user) => (
+        <>
+          <strong>{user.name}</strong> {user.email && <span className="muted">{user.email}</span>}
+        </>
+      )}
+      onChoose={onChoose}
+    />
+  );
+}
+
+type SubjectRow = SubjectChoice & { detail: string; reviewCount: number };
+
+export function SubjectPicker({ onChoose }: { onChoose(subject: SubjectChoice): void }) {
+  const { t } = useI18n();
+  return (
+    <SearchPicker<SubjectRow>
+      label={t('picker.subject')}
+      fetchPage={async (query, after) => {
+        const { search } = await client.request(AdminSubjectsDocument, { query, first: PAGE_SIZE, after });
+        const items = search.edges.flatMap(({ node: hit }): SubjectRow[] => {
+          const node = hit.node;
+          if (node?.__typename === 'Place')
+            return [
+              {
+                id: node.id,
+                name: node.name,
+                kind: 'Place' as const,
+                detail: node.address ?? node.category,
+                reviewCount: node.reviewCount,
+              },
+            ];
+          if (node?.__typename === 'Product')
+            return [
+              {
+                id: node.id,
+                name: node.name,
+                kind: 'Product' as const,
+                detail: node.brand ?? node.category,
+                reviewCount: node.reviewCount,
+              },
+            ];
+          return [];
+        });
+        return { items, pageInfo: search.pageInfo };
+      }}
+      describe={(subject) => (
+        <>
+          <strong>{subject.name}</strong>{' '}
+          <span className="muted">
+            {subject.kind === 'Place' ? t('common.place') : t('common.product')} · {subject.detail} ·{' '}
+            {t('users.reviewCount', { count: subject.reviewCount })}
+          </span>
+        </>
+      )}
+      onChoose={onChoose}
+    />
+  );
+}

@@ -1,0 +1,58 @@
+import { AdminHideReviewDocument, AdminUnhideReviewDocument, type AdminReviewFragment } from '@moim/sdk';
+import { useI18n } from '../i18n/context';
+import { client } from '../lib/client';
+import { useAction } from '../lib/use-action';
+import type { AsyncState } from '../lib/use-async';
+import type { Page, Paging } from '../lib/use-paged';
+import { Empty, LoadState, Notice, Pager } from './common';
+import { ReviewSummary } from './content';
+
+interface Props {
+  label: string;
+  list: AsyncState<Page<AdminReviewFragment>> & { reload(): void; paging: Paging };
+  /** Admins are shown hidden reviews too; false leaves them out, as everyone else sees the list. */
+  showHidden?: boolean;
+}
+
+/** A page of reviews with hide / unhide on each. */
+export function ReviewList({ label, list, showHidden = true }: Props) {
+  const { t } = useI18n();
+  const { notice, busy, run } = useAction();
+  const toggle = (review: AdminReviewFragment) =>
+    run(review.id, async () => {
+      if (review.hidden) await client.request(AdminUnhideReviewDocument, { id: review.id });
+      else await client.request(AdminHideReviewDocument, { id: review.id });
+      list.reload();
+      return review.hidden ? t('reviews.unhiddenDone') : t('reviews.hiddenDone');
+    });
+  const items = list.data?.items.filter((review) => showHidden || !review.hidden) ?? [];
+  return (
+    <>
+      <Notice notice={notice} />
+      <LoadState state={list} onRetry={list.reload} />
+      {list.data && (
+        <>
+          <ul className="cards" aria-label={label}>
+            {items.map((review) => (
+              <li key={review.id} className="card">
+                <ReviewSummary review={review} />
+                <div className="actions">
+                  <button
+                    type="button"
+                    className={review.hidden ? '' : 'danger'}
+                    onClick={() => toggle(review)}
+                    disabled={busy !== null}
+                  >
+                    {review.hidden ? t('reviews.unhide') : t('reviews.hide')}
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+          <Empty show={items.length === 0} />
+          <Pager paging={list.paging} />
+        </>
+      )}
+    </>
+  );
+}

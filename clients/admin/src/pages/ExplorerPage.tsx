@@ -1,0 +1,35 @@
+import 'graphiql/setup-workers/vite';
+import 'graphiql/style.css';
+import { GraphiQL } from 'graphiql';
+import { useMemo, type ComponentProps } from 'react';
+import { useI18n } from '../i18n/context';
+import { client } from '../lib/client';
+import { explorerFetcher } from '../lib/explorer-fetcher';
+
+const DEFAULT_QUERY = `# The gateway's whole graph, as the signed-in admin.
+{
+  me {
+    nickname
+    role
+  }
+}
+`;
+
+/** GraphiQL bundled with the console (loaded on first visit: Monaco is most of the bundle). */
+export default function ExplorerPage({ nickname }: { nickname: string }) {
+  const { t } = useI18n();
+  // GraphiQL types results with graphql-js's GraphQLError; JSON off the wire has the same shape.
+  const fetcher = useMemo(
+    () => explorerFetcher(client) as unknown as ComponentProps<typeof GraphiQL>['fetcher'],
+    [],
+  );
+  return (
+    <div className="explorer">
+      <h1 className="visually-hidden">{t('explorer.heading')}</h1>
+      <p className="meta">{t('explorer.note', { nickname })}</p>
+      <div className="explorer-frame">
+        <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} shouldPersistHeaders={false} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,117 @@
+import { useState } from 'react';
+import { AdminFailedJobsDocument, AdminJobQueuesDocument, AdminRetryFailedJobDocument } from '@moim/sdk';
+import { Empty, LoadState, Notice, Section, Time } from '../components/common';
+import { useI18n } from '../i18n/context';
+import { client } from '../lib/client';
+import { useAction } from '../lib/use-action';
+import { useAsync } from '../lib/use-async';
+import { PAGE_SIZE } from '../lib/use-paged';
+import { Link } from '../components/link';
+
+export function QueuesPage({ queue }: { queue: string | undefined }) {
+  const { t } = useI18n();
+  const queues = useAsync(async () => (await client.request(AdminJobQueuesDocument, {})).jobQueues, 'queues');
+  return (
+    <>
+      <h1>{t('queues.heading')}</h1>
+      <LoadState state={queues} onRetry={queues.reload} />
+      {queues.data && (
+        <table>
+          <caption className="visually-hidden">{t('queues.heading')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('queues.queue')}</th>
+              <th scope="col">{t('queues.waiting')}</th>
+              <th scope="col">{t('queues.active')}</th>
+              <th scope="col">{t('queues.delayed')}</th>
+              <th scope="col">{t('queues.failedCount')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {queues.data.map((q) => (
+              <tr key={q.name} aria-current={q.name === queue ? 'true' : undefined}>
+                <th scope="row">
+                  <Link to="queues" param={q.name}>
+                    {q.name}
+                  </Link>
+                </th>
+                <td>{q.waiting}</td>
+                <td>{q.active}</td>
+                <td>{q.delayed}</td>
+                <td className={q.failed > 0 ? 'alarm' : ''}>{q.failed}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {queue && <FailedJobs key={queue} queue={queue} onRetried={queues.reload} />}
+    </>
+  );
+}
+
+/** failedJobs takes no cursor: "show more" asks for a longer list. */
+function FailedJobs({ queue, onRetried }: { queue: string; onRetried(): void }) {
+  const { t } = useI18n();
+  const [limit, setLimit] = useState(PAGE_SIZE);
+  const jobs = useAsync(
+    async () => (await client.request(AdminFailedJobsDocument, { queue, first: limit + 1 })).failedJobs,
+    `${queue}|${limit}`,
+  );
+  const { notice, busy, run } = useAction();
+  const retry = (id: string) =>
+    run(id, async () => {
+      const { retryFailedJob } = await client.request(AdminRetryFailedJobDocument, { queue, id });
+      jobs.reload();
+      onRetried();
+      return retryFailedJob ? t('queues.retried', { id }) : t('queues.retryGone', { id });
+    });
+  const shown = jobs.data?.slice(0, limit) ?? [];
+  return (
+    <Section title={t('queues.jobsOf', { queue })}>
+      <Notice notice={notice} />
+      <LoadState state={jobs} onRetry={jobs.reload} />
+      {jobs.data && (
+        <>
+          <ul className="cards" aria-label={t('queues.jobsOf', { queue })}>
+            {shown.map((job) => (
+              <li key={job.id} className="card">
+                <h3 className="card-heading">{t('queues.job', { name: job.name, id: job.id })}</h3>
+                <p className="meta">
+                  {t('queues.attempts', { count: job.attemptsMade })} · <Time iso={job.failedAt} />
+                </p>
+                <details>
+                  <summary>{t('queues.error')}</summary>
+                  <pre>{job.error}</pre>
+                </details>
+                <details>
+                  <summary>{t('queues.data')}</summary>
+                  <pre>{pretty(job.data)}</pre>
+                </details>
+                <div className="actions">
+                  <button type="button" onClick={() => retry(job.id)} disabled={busy !== null}>
+                    {t('queues.retry')}
+                    <span className="visually-hidden"> {job.id}</span>
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+          <Empty show={shown.length === 0} />
+          {jobs.data.length > limit && (
+            <button type="button" onClick={() => setLimit((n) => n + PAGE_SIZE)}>
+              {t('page.more')}
+            </button>
+          )}
+        </>
+      )}
+    </Section>
+  );
+}
+
+function pretty(json: string): string {
+  try {
+    return JSON.stringify(JSON.parse(json), null, 2);
+  } catch {
+    return json;
+  }
+}

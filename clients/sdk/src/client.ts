@@ -1,0 +1,152 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createChat, type ChatSink, type RoomSubscriptionOptions } from './chat';
+import { isUnauthenticated } from './errors';
+import {
+  LogInDocument,
+  LogOutDocument,
+  RefreshSessionDocument,
+  SignUpDocument,
+  type SessionPayloadFragment,
+  type SignUpInput,
+} from './generated/graphql';
+import { memoryStore, SessionManager, type Session, type SessionStore } from './session';
+import { post, type FetchLike } from './transport';
+import { uploadMedia, type UploadedMedia, type UploadOptions } from './upload';
+
+export interface MoimClientOptions {
+  /** The gateway's GraphQL endpoint: absolute, or relative to the page (`/graphql`) in a browser. */
+  url: string;
+  /** The subscriptions endpoint; by default `url` with http(s) turned into ws(s). */
+  wsUrl?: string;
+  /** Defaults to the global fetch. */
+  fetch?: FetchLike;
+  /** A WebSocket class; defaults to the global one (on Node 20 pass the `ws` package's). */
+  webSocketImpl?: unknown;
+  /** Defaults to memory only. */
+  store?: SessionStore;
+  onSessionChange?: (session: Session | null) => void;
+  /** How long before its expiry the access token is refreshed (default 30 s). */
+  refreshSkewMs?: number;
+  /** Reconnection attempts of the chat socket before subscribers get an error (default: unlimited). */
+  chatRetryAttempts?: number;
+}
+
+export interface MoimClient {
+  logIn(email: string, password: string): Promise<Session>;
+  signUp(input: SignUpInput): Promise<Session>;
+  /** Revokes the session server-side and clears it locally (locally even when the server cannot be reached). */
+  logOut(): Promise<void>;
+  /** The current session; null when logged out or before the store has loaded (see ready()). */
+  session(): Session | null;
+  /** Resolves once the store has been loaded, to the session found there. */
+  ready(): Promise<Session | null>;
+  /**
+   * Runs a query or mutation with the session's access token, refreshed as needed. Rejects with
+   * MoimGraphQLError, or LoggedOutError when the session has ended.
+   */
+  request<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables?: TVariables,
+  ): Promise<TResult>;
+  upload(bytes: Blob | Uint8Array, options: UploadOptions): Promise<UploadedMedia>;
+  /** Live events of a chat room, resumed after reconnects with no gap and no duplicate message. */
+  subscribeRoom(roomId: string, options: RoomSubscriptionOptions): () => void;
+  /** Any subscription (myChatEvents…) over the shared socket; reconnects resend it unchanged. */
+  subscribe<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+    sink: ChatSink<TResult>,
+  ): () => void;
+  /** Closes the socket and ends every subscription. */
+  close(): void;
+}
+
+const toSession = (payload: SessionPayloadFragment): Session => ({
+  accessToken: payload.accessToken,
+  accessTokenExpiresAt: payload.accessTokenExpiresAt,
+  refreshToken: payload.refreshToken,
+  user: { id: payload.user.id, nickname: payload.user.nickname, role: payload.user.role },
+});
+
+export function createMoimClient(options: MoimClientOptions): MoimClient {
+  const { url } = options;
+  // Looked up per call and called unbound from any object: browsers refuse fetch called as a
+  // method of something else ("Illegal invocation").
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const sessions = new SessionManager({
+    store: options.store ?? memoryStore(),
+    onChange: options.onSessionChange,
+    refreshSkewMs: options.refreshSkewMs,
+    refresh: async (refreshToken) =>
+      toSession((await post(fetchImpl, url, RefreshSessionDocument, { refreshToken }, null)).refreshSession),
+  });
+
+  async function request<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables?: TVariables,
+  ): Promise<TResult> {
+    const token = await sessions.accessToken();
+    try {
+      return await post(fetchImpl, url, document, variables, token);
+    } catch (err) {
+      // Expired or rejected despite our clock (skew, revoked access token): one shared refresh,
+      // then this request once more.
+      if (!token || !isUnauthenticated(err)) throw err;
+      const fresh = await sessions.refresh(token);
+      return post(fetchImpl, url, document, variables, fresh.accessToken);
+    }
+  }
+
+  const chat = createChat({
+    url: options.wsUrl ?? wsUrlFor(url),
+    webSocketImpl: options.webSocketImpl,
+    sessions,
+    retryAttempts: options.chatRetryAttempts,
+  });
+
+  return {
+    async logIn(email, password) {
+      const { logIn } = await post(fetchImpl, url, LogInDocument, { input: { email, password } }, null);
+      const session = toSession(logIn);
+      await sessions.set(session);
+      chat.restart();
+      return session;
+    },
+    async signUp(input) {
+      const { signUp } = await post(fetchImpl, url, SignUpDocument, { input }, null);
+      const session = toSession(signUp);
+      await sessions.set(session);
+      chat.restart();
+      return session;
+    },
+    async logOut() {
+      const session = await sessions.current();
+      try {
+        if (session) await post(fetchImpl, url, LogOutDocument, { refreshToken: session.refreshToken }, null);
+      } catch (err) {
+        // Already revoked or expired server-side: logged out either way.
+        if (!isUnauthenticated(err)) throw err;
+      } finally {
+        await sessions.set(null);
+        // Subscriptions were the logged-out user's: they end (complete) rather than go anonymous.
+        chat.close();
+      }
+    },
+    session: () => sessions.get(),
+    ready: () => sessions.current(),
+    request,
+    upload: (bytes, uploadOptions) => uploadMedia({ request, fetch: fetchImpl }, bytes, uploadOptions),
+    subscribeRoom: (roomId, roomOptions) => chat.subscribeRoom(roomId, roomOptions),
+    subscribe: (document, variables, sink) => chat.subscribe(document, variables, sink),
+    close: () => chat.close(),
+  };
+}
+
+/** ws(s) for http(s); a relative URL is taken against the page's location. */
+export function wsUrlFor(url: string): string {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  const absolute = new URL(url, base);
+  absolute.protocol =
+    absolute.protocol === 'https:' ? 'wss:' : absolute.protocol === 'http:' ? 'ws:' : absolute.protocol;
+  return absolute.toString();
+}

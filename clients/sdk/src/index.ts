@@ -1,0 +1,7 @@
+export { createMoimClient, wsUrlFor, type MoimClient, type MoimClientOptions } from './client';
+export { LoggedOutError, MoimGraphQLError, MoimUploadError, type MoimErrorEntry } from './errors';
+export { memoryStore, SessionManager, type Session, type SessionStore, type SessionUser } from './session';
+export type { UploadedMedia, UploadOptions } from './upload';
+export type { ChatSink, RoomSubscriptionOptions } from './chat';
+export type { FetchLike } from './transport';
+export * from './generated/graphql';
