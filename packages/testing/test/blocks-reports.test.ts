@@ -423,7 +423,8 @@ describe('the admin lists', () => {
     const other = await graph.person('unrelated');
     const admin = await graph.person(`${tag}adm`);
     const adminToken = await graph.makeAdmin(admin.id);
-    const list = async (vars: Record<string, unknown>) => ok(await graph.gql<UsersPage>(USERS, vars, adminToken)).users;
+    const list = async (vars: Record<string, unknown>) =>
+      ok(await graph.gql<UsersPage>(USERS, vars, adminToken)).users;
 
     // Newest first; the prefix is case-insensitive and matches emails too.
     const all = await list({ q: tag.toUpperCase() });
