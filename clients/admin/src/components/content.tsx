@@ -1,4 +1,4 @@
-import type { AdminPostFragment, AdminReviewFragment, AdminUserRefFragment } from '@moim/sdk';
+import type { AdminPostFragment, AdminReviewFragment, AdminUserRefFragment } from '@moim/sdk/admin';
 import { useI18n } from '../i18n/context';
 import { Time } from './common';
 import { Link } from './link';

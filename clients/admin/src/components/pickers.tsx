@@ -1,5 +1,5 @@
 import { useId, useState, type ReactNode } from 'react';
-import { AdminSubjectsDocument, AdminUsersDocument } from '@moim/sdk';
+import { AdminSubjectsDocument, AdminUsersDocument } from '@moim/sdk/admin';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { PAGE_SIZE, usePaged, type Page } from '../lib/use-paged';

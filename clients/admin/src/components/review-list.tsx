@@ -1,4 +1,8 @@
-import { AdminHideReviewDocument, AdminUnhideReviewDocument, type AdminReviewFragment } from '@moim/sdk';
+import {
+  AdminHideReviewDocument,
+  AdminUnhideReviewDocument,
+  type AdminReviewFragment,
+} from '@moim/sdk/admin';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { useAction } from '../lib/use-action';

@@ -1,4 +1,5 @@
-import { AdminMeDocument, type MoimClient } from '@moim/sdk';
+import { type MoimClient } from '@moim/sdk';
+import { AdminMeDocument } from '@moim/sdk/admin';
 
 export interface ExplorerRequest {
   query: string;

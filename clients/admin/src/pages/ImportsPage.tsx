@@ -1,4 +1,4 @@
-import { AdminCourseImportsDocument } from '@moim/sdk';
+import { AdminCourseImportsDocument } from '@moim/sdk/admin';
 import { Empty, LoadState, Pager, Time } from '../components/common';
 import { useI18n } from '../i18n/context';
 import type { MessageKey } from '../i18n/messages';

@@ -1,5 +1,9 @@
 import { useState } from 'react';
-import { AdminFailedJobsDocument, AdminJobQueuesDocument, AdminRetryFailedJobDocument } from '@moim/sdk';
+import {
+  AdminFailedJobsDocument,
+  AdminJobQueuesDocument,
+  AdminRetryFailedJobDocument,
+} from '@moim/sdk/admin';
 import { Empty, LoadState, Notice, Section, Time } from '../components/common';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';

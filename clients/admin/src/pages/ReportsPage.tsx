@@ -6,7 +6,7 @@ import {
   AdminUnhideReviewDocument,
   type AdminReportsQuery,
   type ReportStatus,
-} from '@moim/sdk';
+} from '@moim/sdk/admin';
 import { Empty, LoadState, Notice, Pager, Time } from '../components/common';
 import { PostSummary, ReviewSummary, UserLink } from '../components/content';
 import { useI18n } from '../i18n/context';

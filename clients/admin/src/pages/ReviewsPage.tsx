@@ -5,7 +5,7 @@ import {
   AdminProductReviewsDocument,
   AdminUserReviewsDocument,
   type AdminReviewPageFragment,
-} from '@moim/sdk';
+} from '@moim/sdk/admin';
 import { Section } from '../components/common';
 import { SubjectPicker, UserPicker, type Choice, type SubjectChoice } from '../components/pickers';
 import { ReviewList } from '../components/review-list';

@@ -4,7 +4,7 @@ import {
   AdminUserFollowingDocument,
   AdminUserPostsDocument,
   AdminUserReviewsDocument,
-} from '@moim/sdk';
+} from '@moim/sdk/admin';
 import { Empty, LoadState, Pager, Section, Time } from '../components/common';
 import { PostSummary } from '../components/content';
 import { ReviewList } from '../components/review-list';

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { AdminUsersDocument, type AdminUserPageFragment, type Role } from '@moim/sdk';
+import { AdminUsersDocument, type AdminUserPageFragment, type Role } from '@moim/sdk/admin';
 import { Empty, LoadState, Pager, Time } from '../components/common';
 import { UserLink } from '../components/content';
 import { useI18n } from '../i18n/context';

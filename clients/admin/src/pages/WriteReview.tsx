@@ -1,12 +1,12 @@
 import { useId, useState, type FormEvent } from 'react';
-import { AdminCreateReviewDocument, type ReviewKind } from '@moim/sdk';
+import { AdminCreateReviewDocument, type ReviewKind } from '@moim/sdk/admin';
 import { Notice, Section } from '../components/common';
 import { ReviewSummary } from '../components/content';
 import { SubjectPicker, UserPicker, type Choice, type SubjectChoice } from '../components/pickers';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { useAction } from '../lib/use-action';
-import type { AdminReviewFragment } from '@moim/sdk';
+import type { AdminReviewFragment } from '@moim/sdk/admin';
 
 const KINDS: ReviewKind[] = ['DADALOG', 'SOSOLOG'];
 
