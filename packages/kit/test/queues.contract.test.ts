@@ -226,6 +226,8 @@ describe.each(backends.map((b) => [b.name, b] as const))('queues on %s', (_name,
       ['older', 'older failed'],
     ]);
     expect((await queues.failed(q, 1)).map((f) => f.id)).toEqual(['newer']);
+    expect((await queues.failed(q, 1, 1)).map((f) => f.id)).toEqual(['older']);
+    expect(await queues.failed(q, 5, 2)).toEqual([]);
     await worker.close();
   });
 

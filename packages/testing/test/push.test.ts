@@ -267,6 +267,21 @@ describe('pushes', () => {
 
     expect(codeOf(await graph.gql(FAILED, { q: 'push' }, b.token))).toBe('FORBIDDEN');
     expect(codeOf(await graph.gql(RETRY, { q: 'push', id: jobId }, b.token))).toBe('FORBIDDEN');
+    const beyond = ok(
+      await graph.gql<{ failedJobs: FailedJobView[] }>(
+        `query($q: String!, $o: Int) { failedJobs(queue: $q, offset: $o) { id } }`,
+        { q: 'push', o: 1 },
+        adminToken,
+      ),
+    ).failedJobs;
+    expect(beyond.map((j) => j.id)).not.toContain(jobId); // the newest is on the first page only
+    const deep = await graph.gql(
+      `query($q: String!, $o: Int) { failedJobs(queue: $q, offset: $o) { id } }`,
+      { q: 'push', o: -1 },
+      adminToken,
+    );
+    expect(codeOf(deep)).toBe('BAD_USER_INPUT');
+    expect(deep.errors?.[0]?.extensions?.field).toBe('offset');
     const unknown = await graph.gql(FAILED, { q: 'nope' }, adminToken);
     expect(codeOf(unknown)).toBe('BAD_USER_INPUT');
     expect(unknown.errors?.[0]?.extensions?.field).toBe('queue');

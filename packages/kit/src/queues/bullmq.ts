@@ -181,8 +181,8 @@ export function createBullmqQueues({
       return (await (await queue(name)).getJobSchedulers(0, -1)).map((s) => s.key);
     },
 
-    async failed(name, limit = 100) {
-      const jobs = await (await queue(name)).getFailed(0, limit - 1);
+    async failed(name, limit = 100, offset = 0) {
+      const jobs = await (await queue(name)).getFailed(offset, offset + limit - 1);
       return jobs
         .filter((job) => job !== undefined)
         .map((job) => ({

@@ -155,7 +155,7 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
     ),
     failed: db.prepare<Record<string, unknown>, JobRow>(
       `SELECT * FROM jobs WHERE queue = @queue AND state = 'failed' ORDER BY failed_at DESC, seq DESC
-       LIMIT @limit`,
+       LIMIT @limit OFFSET @offset`,
     ),
     counts: db.prepare<
       Record<string, unknown>,
@@ -414,9 +414,9 @@ export function createLocalQueues({ file, logger, pollIntervalMs = 1000 }: Local
       return sql.scheduleKeys.all({ queue }).map((s) => s.key);
     },
 
-    async failed(queue, limit = 100) {
+    async failed(queue, limit = 100, offset = 0) {
       open();
-      return sql.failed.all({ queue, limit }).map((job) => ({
+      return sql.failed.all({ queue, limit, offset }).map((job) => ({
         id: job.id,
         name: job.name,
         data: fromJson(job.data),

@@ -92,8 +92,8 @@ export interface Queues {
   unrepeat(queue: string, key: string): Promise<boolean>;
   /** The keys of the queue's repeatable jobs. */
   schedules(queue: string): Promise<string[]>;
-  /** The failed set, most recently failed first. */
-  failed(queue: string, limit?: number): Promise<FailedJob[]>;
+  /** The failed set, most recently failed first; `offset` skips that many (the next page). */
+  failed(queue: string, limit?: number, offset?: number): Promise<FailedJob[]>;
   /** Moves a failed job back to waiting with its attempts reset; false when no such failed job. */
   retry(queue: string, id: string): Promise<boolean>;
   counts(queue: string): Promise<JobCounts>;

@@ -13,15 +13,24 @@ function knownQueue(queue: string): string {
 }
 
 const MAX_FAILED_JOBS = 100;
+/** Deep enough for any dead-letter set worth reading page by page; each page is one range read. */
+const MAX_FAILED_OFFSET = 100_000;
 
 export const deviceResolvers = {
   Query: {
-    failedJobs: async (_: unknown, args: { queue: string; first?: number | null }, ctx: SocialContext) => {
+    failedJobs: async (
+      _: unknown,
+      args: { queue: string; first?: number | null; offset?: number | null },
+      ctx: SocialContext,
+    ) => {
       requireAdmin(ctx.caller);
       const first = args.first ?? 20;
       if (!Number.isInteger(first) || first < 1 || first > MAX_FAILED_JOBS)
         throw badInput(`first must be between 1 and ${MAX_FAILED_JOBS}`, 'first');
-      const jobs = await ctx.deps.queues.failed(knownQueue(args.queue), first);
+      const offset = args.offset ?? 0;
+      if (!Number.isInteger(offset) || offset < 0 || offset > MAX_FAILED_OFFSET)
+        throw badInput(`offset must be between 0 and ${MAX_FAILED_OFFSET}`, 'offset');
+      const jobs = await ctx.deps.queues.failed(knownQueue(args.queue), first, offset);
       return jobs.map((job) => ({ ...job, data: JSON.stringify(job.data ?? null) }));
     },
     jobQueues: (_: unknown, __: unknown, ctx: SocialContext) => {
