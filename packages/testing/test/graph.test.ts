@@ -353,7 +353,7 @@ describe('the graph through the gateway', () => {
     expect(res.errors?.[0]?.message).toMatch(/could return about \d+ objects; the limit is 25000/);
   });
 
-  it('hides a review from everyone but admins', async () => {
+  it('hides a review from every feed, and from every list but admins’', async () => {
     const d = await graph.signUp('dave');
     const adminToken = await graph.makeAdmin((await graph.signUp('erin')).id);
     const reviewId = await reviewBy(d.token, await placeBy(d.token, 'Hidden Gem'), 'Spam spam');
@@ -378,7 +378,18 @@ describe('the graph through the gateway', () => {
       );
     expect(await ids()).not.toContain(reviewId);
     expect(await ids(d.token)).not.toContain(reviewId);
-    expect(await ids(adminToken)).toContain(reviewId);
+    // A feed is what people see, for admins too; admins find it in its author's list to unhide it.
+    expect(await ids(adminToken)).not.toContain(reviewId);
+    const authorsList = async (token?: string) =>
+      (
+        await graph.gql<{ user: { reviews: { edges: Array<{ node: { id: string; hidden: boolean } }> } } }>(
+          'query($id: ID!) { user(id: $id) { reviews(first: 100) { edges { node { id hidden } } } } }',
+          { id: d.id },
+          token,
+        )
+      ).data.user.reviews.edges.map((e) => e.node);
+    expect(await authorsList(adminToken)).toContainEqual({ id: reviewId, hidden: true });
+    expect((await authorsList()).map((r) => r.id)).not.toContain(reviewId);
 
     await graph.gql('mutation($id: ID!) { unhideReview(id: $id) { id } }', { id: reviewId }, adminToken);
     expect(await ids()).toContain(reviewId);

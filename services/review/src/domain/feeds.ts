@@ -22,25 +22,24 @@ export type FeedTab = 'LATEST' | 'FOLLOWING';
  * and hydrated by TypeORM's query builder on every request.
  */
 
-/** Which filters a list applies for a caller: hidden rows (all but admins), blocks (a viewer), a keyset. */
+/** Which filters a list applies: hidden rows (unless shown), blocks (a viewer), a keyset. */
 interface Filters {
-  /** `a` admin (hidden rows shown), `v` a signed-in viewer, `k` after a cursor: the SQL's cache key. */
+  /** `a` hidden rows shown, `v` a signed-in viewer, `k` after a cursor: the SQL's cache key. */
   shape: string;
   params: unknown[];
 }
 
-function filtersFor(caller: Caller, after: Keyset | null): Filters {
-  const admin = isAdmin(caller);
+function filtersFor(caller: Caller, after: Keyset | null, showHidden: boolean): Filters {
   const params: unknown[] = [];
-  if (!admin) params.push(false);
+  if (!showHidden) params.push(false);
   if (caller.userId) params.push(caller.userId, true);
   if (after) params.push(after.createdAt, after.createdAt, after.id);
-  return { shape: `${admin ? 'a' : ''}${caller.userId ? 'v' : ''}${after ? 'k' : ''}`, params };
+  return { shape: `${showHidden ? 'a' : ''}${caller.userId ? 'v' : ''}${after ? 'k' : ''}`, params };
 }
 
 /**
  * The conditions of a shape, in the order `filtersFor` gives their parameters: hidden reviews are
- * left out for everyone but admins, the authors the viewer blocks for the viewer, and rows up to
+ * left out unless shown, the authors the viewer blocks for the viewer, and rows up to
  * the cursor (newest first on created_at, then id).
  */
 function conditions(shape: string): string[] {
@@ -74,7 +73,8 @@ const feedSql = sqlPerShape((key: string) => {
 
 /**
  * One page of a home feed tab, newest first, by keyset on (created_at, id): no OFFSET, so deep
- * pages cost what the first does.
+ * pages cost what the first does. Hidden reviews are left out for admins too: a feed is what
+ * people see (admins find hidden ones in the moderation queue and the nested lists).
  */
 export async function feedPage(
   deps: ReviewDeps,
@@ -83,7 +83,7 @@ export async function feedPage(
   args: PageArgs,
 ): Promise<Connection<Review>> {
   const page = pageOf(args);
-  const filters = filtersFor(caller, page.after);
+  const filters = filtersFor(caller, page.after, false);
   const following = tab === 'FOLLOWING' ? [requireUser(caller), true] : [];
   const rows = await rowReader(deps.db.dataSource, ReviewEntity).all(
     feedSql(`${following.length ? 'F' : ''}${filters.shape}`),
@@ -127,7 +127,8 @@ export function reviewsOf(
   ): Promise<Map<string, Review[]>> => {
     const pages = new Map<string, Review[]>();
     if (!parentIds.length) return pages;
-    const filters = filtersFor(caller, after);
+    // Admins see hidden reviews in an author's, place's or product's list, to unhide them.
+    const filters = filtersFor(caller, after, isAdmin(caller));
     const branch = branchSql(`${parent}:${filters.shape}`);
     const rows = await rowReader(deps.db.dataSource, ReviewEntity).all(
       unionOfLimited(
