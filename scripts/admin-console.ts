@@ -6,7 +6,7 @@ import type { Logger } from '@moim/kit';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const ADMIN_DIST = join(ROOT, 'clients/admin/dist');
-/** What the console's build is made of: its own sources and the SDK it is built on. */
+/** What the console's build is made of: its own sources, the SDK it is built on, their dependencies. */
 const SOURCES = [
   'clients/admin/src',
   'clients/admin/public',
@@ -15,6 +15,7 @@ const SOURCES = [
   'clients/admin/tsconfig.json',
   'clients/admin/package.json',
   'clients/sdk/src',
+  'package-lock.json',
 ];
 
 function newestChange(path: string): number {
@@ -37,7 +38,7 @@ export function adminConsoleStale(): boolean {
  * stale (Vite, some seconds). Null when it cannot be had (a production install without Vite, a
  * failed build): the graph runs without it, and the log says why.
  */
-export async function ensureAdminConsole(logger: Logger): Promise<string | null> {
+export async function ensureAdminConsole(logger: Logger, signal?: AbortSignal): Promise<string | null> {
   if (!adminConsoleStale()) return ADMIN_DIST;
   if (!existsSync(join(ROOT, 'node_modules/vite'))) {
     logger.warn('admin console not built and Vite is not installed (npm ci installs it): no /admin');
@@ -47,12 +48,14 @@ export async function ensureAdminConsole(logger: Logger): Promise<string | null>
   logger.info('building the admin console (its sources changed or it was never built)');
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn('npm', ['run', 'build', '-w', '@moim/admin'], { cwd: ROOT, stdio: 'pipe' });
+    // Ctrl-C during a first build stops Vite too, not only once it has finished.
+    const child = spawn('npm', ['run', 'build', '-w', '@moim/admin'], { cwd: ROOT, stdio: 'pipe', signal });
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.on('error', () => resolve(null));
     child.on('close', resolve);
   });
+  if (signal?.aborted) return null;
   if (code !== 0) {
     logger.error(
       { output: output.join('').slice(-4000) },

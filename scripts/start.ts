@@ -49,7 +49,7 @@ runMain('moim', async (signal) => {
     await backend.close();
   };
   // Built (when stale) while the services start; production serves it from its own container.
-  const adminConsole = local.adminConsole ? ensureAdminConsole(logger) : Promise.resolve(null);
+  const adminConsole = local.adminConsole ? ensureAdminConsole(logger, signal) : Promise.resolve(null);
   try {
     services = await startServices({ backend, env: local.serviceEnv, modules: SERVICE_MODULES, signal });
     if (local.seed.demo)

@@ -144,18 +144,20 @@ export async function lockRows<T extends ObjectLiteral>(
 }
 
 /**
- * Keeps the rows after a keyset cursor in newest-first order on (created_at, `id`): `alias` is the
- * table's alias, `id` the column that breaks ties (a row id, or the other side of a pair).
+ * Keeps the rows after a keyset cursor in newest-first order on (`time`, `id`): `alias` is the
+ * table's alias, `id` the column that breaks ties (a row id, or the other side of a pair), `time`
+ * the column the cursor's time is of (created_at, or e.g. finished_at).
  */
 export function afterKeyset<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   after: { createdAt: Date; id: string } | null,
   alias: string,
   id = 'id',
+  time = 'created_at',
 ): SelectQueryBuilder<T> {
   if (!after) return qb;
   return qb.andWhere(
-    `(${alias}.created_at < :afterCreatedAt OR (${alias}.created_at = :afterCreatedAt AND ${alias}.${id} < :afterId))`,
+    `(${alias}.${time} < :afterCreatedAt OR (${alias}.${time} = :afterCreatedAt AND ${alias}.${id} < :afterId))`,
     { afterCreatedAt: after.createdAt, afterId: after.id },
   );
 }

@@ -1,4 +1,12 @@
-import { pageOf, requireAdmin, toConnection, type Caller, type Connection, type PageArgs } from '@moim/kit';
+import {
+  afterKeyset,
+  pageOf,
+  requireAdmin,
+  toConnection,
+  type Caller,
+  type Connection,
+  type PageArgs,
+} from '@moim/kit';
 import { ImportRunEntity, type ImportRun } from '../entities';
 import type { CatalogDeps } from './context';
 
@@ -11,11 +19,7 @@ export async function importRunsPage(
   requireAdmin(caller);
   const page = pageOf(args);
   const qb = deps.db.dataSource.getRepository(ImportRunEntity).createQueryBuilder('r');
-  if (page.after)
-    qb.andWhere('(r.finished_at < :at OR (r.finished_at = :at AND r.id < :id))', {
-      at: page.after.createdAt,
-      id: page.after.id,
-    });
+  afterKeyset(qb, page.after, 'r', 'id', 'finished_at');
   const rows = await qb
     .orderBy('r.finishedAt', 'DESC')
     .addOrderBy('r.id', 'DESC')
