@@ -2,10 +2,12 @@ import { lazy, Suspense, useEffect, useId, useRef, useState, useSyncExternalStor
 import type { Session } from '@moim/sdk';
 import { useI18n } from './i18n/context';
 import { LANGUAGE_NAMES, LANGUAGES, type Language, type MessageKey } from './i18n/messages';
+import { AdminMeDocument } from '@moim/sdk/admin';
 import { client, loggingOut, logOut, onSessionChange } from './lib/client';
 import { parseRoute, SECTIONS, type Route } from './lib/route';
 import { ImportsPage } from './pages/ImportsPage';
-import { LoginPage } from './pages/LoginPage';
+import { LoginPage, type EndNotice } from './pages/LoginPage';
+import { ErrorBoundary } from './components/error-boundary';
 import { QueuesPage } from './pages/QueuesPage';
 import { ReportsPage } from './pages/ReportsPage';
 import { ReviewsPage } from './pages/ReviewsPage';
@@ -31,19 +33,45 @@ function useRoute(): Route {
 export function App() {
   const { t } = useI18n();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
-  const [ended, setEnded] = useState(false);
+  const [notice, setNotice] = useState<EndNotice | null>(null);
   useEffect(() => {
+    let refusing = false;
+    // Anyone but an admin is logged out at once and told why: after a log-in, a refresh that
+    // brings a new role, or `me` on start-up for a session kept from before.
+    const refuse = async () => {
+      if (refusing) return;
+      refusing = true;
+      const lines: EndNotice['lines'] = [{ key: 'login.notAdmin' }];
+      try {
+        await logOut();
+      } catch (err) {
+        lines.push({ key: 'login.logOutFailed', error: err });
+      } finally {
+        refusing = false;
+      }
+      setNotice({ kind: 'alert', lines });
+    };
     const off = onSessionChange((next) => {
+      if (next && !isAdmin(next)) return void refuse();
+      if (next) setNotice(null);
       // A session that ends on its own (revoked, refresh token expired) says so on the log-in page.
-      setEnded(!next && !loggingOut());
+      else if (!loggingOut()) setNotice({ kind: 'status', lines: [{ key: 'app.loggedOut' }] });
       setSession(next);
     });
+    let active = true;
     void client.ready().then(async (stored) => {
-      // Only admins ever keep a session here; anything else found in the store is ended.
-      if (stored && !isAdmin(stored)) await logOut().catch(() => undefined);
-      setSession(isAdmin(stored) ? stored : null);
+      if (!active) return; // an effect already cleaned up (StrictMode runs it twice in development)
+      if (stored && !isAdmin(stored)) return refuse();
+      setSession(stored);
+      if (!stored) return;
+      // The role may have changed since this session was stored.
+      const me = await client.request(AdminMeDocument, {}).catch(() => null);
+      if (active && me?.me && me.me.role !== 'ADMIN') await refuse();
     });
-    return off;
+    return () => {
+      active = false;
+      off();
+    };
   }, []);
 
   if (session === undefined) return <p role="status">{t('state.loading')}</p>;
@@ -56,10 +84,15 @@ export function App() {
             <LanguageSwitch />
           </div>
         </header>
-        <LoginPage notice={ended ? t('app.loggedOut') : null} />
+        <LoginPage notice={notice} />
       </>
     );
-  return <Console session={session} onLogOut={() => void logOut()} />;
+  // The session is forgotten here either way; a revocation the gateway did not get is said.
+  const onLogOut = () =>
+    void logOut().catch((error: unknown) =>
+      setNotice({ kind: 'alert', lines: [{ key: 'login.logOutFailed', error }] }),
+    );
+  return <Console session={session} onLogOut={onLogOut} />;
 }
 
 const NAV_LABEL: Record<Route['section'], MessageKey> = {
@@ -109,7 +142,10 @@ function Console({ session, onLogOut }: { session: Session; onLogOut(): void }) 
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} className={route.section === 'explorer' ? 'wide' : undefined}>
-        <Page route={route} nickname={session.user.nickname} />
+        {/* A fault in one page leaves the header and navigation working; moving on resets it. */}
+        <ErrorBoundary key={`${route.section}/${route.param ?? ''}`}>
+          <Page route={route} nickname={session.user.nickname} />
+        </ErrorBoundary>
       </main>
     </>
   );

@@ -111,3 +111,101 @@ describe('SessionManager', () => {
     expect(await short.manager.accessToken()).toBe('access-2');
   });
 });
+
+/** An unsigned JWT-shaped token: only its claims matter to the client. */
+const jwt = (claims: Record<string, unknown>) => {
+  const part = (value: object) =>
+    btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return `${part({ alg: 'HS256' })}.${part(claims)}.signature`;
+};
+
+describe('SessionManager on a device clock that is off', () => {
+  // The server issues 15-minute tokens; the device's clock runs 20 minutes ahead of it.
+  const TTL_MS = 15 * 60_000;
+  const AHEAD_MS = 20 * 60_000;
+
+  it('judges expiry by the token lifetime on the device clock: no refresh per request', async () => {
+    let serverNow = Date.UTC(2026, 10, 28, 12, 0, 0);
+    let issued = 0;
+    const issue = (): Session => {
+      issued++;
+      const iat = Math.floor(serverNow / 1000);
+      return {
+        // `n` keeps each token distinct, as real ones are.
+        accessToken: jwt({ sub: 'u1', iat, exp: iat + TTL_MS / 1000, n: issued }),
+        accessTokenExpiresAt: new Date(serverNow + TTL_MS).toISOString(),
+        refreshToken: `refresh-${issued}`,
+        user: { id: 'u1', nickname: 'alice', role: 'USER' },
+      };
+    };
+    const { manager, calls } = setup(
+      null,
+      async () => issue(),
+      () => serverNow + AHEAD_MS,
+    );
+    await manager.set(issue()); // a logIn: received now
+
+    for (let i = 0; i < 5; i++) {
+      serverNow += 60_000; // a request a minute, well inside the token's life
+      expect(await manager.accessToken()).toBe(manager.get()!.accessToken);
+    }
+    expect(calls.length).toBeLessThanOrEqual(1);
+
+    // The lifetime still runs out: 15 minutes after receipt (less the skew), one refresh.
+    serverNow += TTL_MS;
+    const before = manager.get()!.accessToken;
+    expect(await manager.accessToken()).not.toBe(before);
+    expect(calls.length).toBeLessThanOrEqual(2);
+  });
+
+  it('uses the server expiry for a stored session, whose arrival time is unknown', async () => {
+    const iat = 1_000;
+    const stored: Session = {
+      accessToken: jwt({ iat, exp: iat + 900 }),
+      accessTokenExpiresAt: new Date((iat + 900) * 1000).toISOString(),
+      refreshToken: 'refresh-1',
+      user: { id: 'u1', nickname: 'alice', role: 'USER' },
+    };
+    const { manager, calls } = setup(
+      stored,
+      async () => session(2, 10_000_000),
+      () => (iat + 900) * 1000 + 1,
+    );
+    expect(await manager.accessToken()).toBe('access-2');
+    expect(calls).toEqual(['refresh-1']);
+  });
+});
+
+describe('SessionManager when a proactive refresh fails', () => {
+  it('sends the still-valid token when the refresh fails for a network reason', async () => {
+    let now = 0;
+    const { manager, calls } = setup(
+      null,
+      async () => {
+        throw new MoimGraphQLError('Network error: no answer within 15000 ms', { code: 'NETWORK_ERROR' });
+      },
+      () => now,
+    );
+    await manager.set(session(1, 900_000));
+    now = 880_000; // inside the 30 s skew, not expired
+    expect(await manager.accessToken()).toBe('access-1');
+    expect(calls).toEqual(['refresh-1']);
+    // Once it has expired, the failure is the caller's.
+    now = 900_000;
+    await expect(manager.accessToken()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+  });
+
+  it('still reports an ended session rather than using the token', async () => {
+    let now = 0;
+    const { manager } = setup(
+      null,
+      async () => {
+        throw new MoimGraphQLError('session revoked, log in again', { code: 'UNAUTHENTICATED', status: 200 });
+      },
+      () => now,
+    );
+    await manager.set(session(1, 900_000));
+    now = 880_000;
+    await expect(manager.accessToken()).rejects.toBeInstanceOf(LoggedOutError);
+  });
+});

@@ -1,4 +1,5 @@
 import { isUnauthenticated, LoggedOutError } from './errors';
+import { tokenTimes } from './jwt';
 
 export interface SessionUser {
   id: string;
@@ -53,7 +54,11 @@ export class SessionManager {
   private session: Session | null = null;
   private loading: Promise<void> | null = null;
   private inflight: Promise<Session> | null = null;
-  /** When the access token we were given arrived, on our clock, to place the proactive refresh. */
+  /**
+   * When each access token we were given arrives on the device's clock, so expiry is judged by
+   * its lifetime rather than by the server's clock (a device clock running fast would otherwise
+   * see every token as expired and refresh on every request).
+   */
   private receivedAt = new Map<string, number>();
   private readonly now: () => number;
   private readonly skewMs: number;
@@ -89,13 +94,21 @@ export class SessionManager {
 
   /**
    * The access token to send, refreshed first when it is about to expire; null when logged out.
-   * Rejects with LoggedOutError when the refresh finds the session revoked.
+   * Rejects with LoggedOutError when the refresh finds the session revoked. When the refresh
+   * fails otherwise (network, timeout) while the token is still valid, that token is used.
    */
   async accessToken(): Promise<string | null> {
     const session = await this.current();
     if (!session) return null;
-    if (!this.expiresSoon(session)) return session.accessToken;
-    return (await this.refresh(session.accessToken)).accessToken;
+    const { refreshAt, expiresAt } = this.timing(session);
+    const now = this.now();
+    if (now < refreshAt) return session.accessToken;
+    try {
+      return (await this.refresh(session.accessToken)).accessToken;
+    } catch (err) {
+      if (err instanceof LoggedOutError || now >= expiresAt) throw err;
+      return session.accessToken;
+    }
   }
 
   /**
@@ -136,15 +149,21 @@ export class SessionManager {
     return next;
   }
 
-  private expiresSoon(session: Session): boolean {
-    const expiresAt = Date.parse(session.accessTokenExpiresAt);
-    if (Number.isNaN(expiresAt)) return false;
-    // A stored session's token has an unknown life: the plain skew.
+  /** When to refresh the session's access token and when it expires, on the device's clock. */
+  private timing(session: Session): { refreshAt: number; expiresAt: number } {
+    const serverExpiresAt = Date.parse(session.accessTokenExpiresAt);
+    if (Number.isNaN(serverExpiresAt)) return { refreshAt: Infinity, expiresAt: Infinity };
     const receivedAt = this.receivedAt.get(session.accessToken);
-    const skew =
-      receivedAt === undefined
-        ? this.skewMs
-        : Math.min(this.skewMs, Math.max(0, (expiresAt - receivedAt) / 3));
-    return this.now() >= expiresAt - skew;
+    // A stored session's token arrived at an unknown time: the server's expiry and the plain skew.
+    if (receivedAt === undefined)
+      return { refreshAt: serverExpiresAt - this.skewMs, expiresAt: serverExpiresAt };
+    // The JWT's issue time and expiry are both the server's: their difference is the lifetime on
+    // any clock. They are whole seconds and the token may have been made late in its `iat`
+    // second, so a second less is what is surely left on arrival.
+    const times = tokenTimes(session.accessToken);
+    const lifetime = times ? (times.exp - times.iat - 1) * 1000 : serverExpiresAt - receivedAt;
+    const expiresAt = receivedAt + lifetime;
+    const skew = Math.min(this.skewMs, Math.max(0, lifetime / 3));
+    return { refreshAt: expiresAt - skew, expiresAt };
   }
 }

@@ -8,7 +8,7 @@ import {
   type MediaPurpose,
   type MediaState,
 } from './generated/graphql';
-import type { FetchLike } from './transport';
+import { withTimeout, type FetchLike } from './transport';
 
 export interface UploadOptions {
   /** image/jpeg, image/png, image/webp, image/heic, image/heif, image/avif or image/gif. */
@@ -18,6 +18,11 @@ export interface UploadOptions {
   waitUntilReady?: boolean;
   /** How long to wait for READY (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * How long the PUT of the bytes may take (default 120 s: longer than a GraphQL request's
+   * timeout, as megabytes go up a phone's uplink).
+   */
+  timeoutMs?: number;
 }
 
 /** The media as the API returns it, with `status` the same as `state`. */
@@ -50,11 +55,14 @@ export async function uploadMedia(
   for (const { name, value } of ticket.headers) headers[name] = value;
   let response: Response;
   try {
-    response = await deps.fetch(ticket.uploadUrl, {
-      method: ticket.method,
-      headers,
-      body: bytes as RequestInit['body'],
-    });
+    response = await withTimeout(options.timeoutMs ?? 120_000, (signal) =>
+      deps.fetch(ticket.uploadUrl, {
+        method: ticket.method,
+        headers,
+        body: bytes as RequestInit['body'],
+        signal,
+      }),
+    );
   } catch (err) {
     throw new MoimUploadError(`Upload failed: ${(err as Error).message}`, { mediaId, cause: err });
   }

@@ -18,6 +18,7 @@ import {
   type RoomEventInfoFragment,
   type Session,
   type SessionStore,
+  wsUrlFor,
 } from '../src';
 
 // Access tokens live 3 s, so "expired" is real expiry, not a forged token; no refresh grace, so a
@@ -62,6 +63,40 @@ function recordingStore(initial: Session | null = null) {
   return { store, saved };
 }
 
+/**
+ * A WebSocket class recording every socket the SDK opens, the messages that came over them (before
+ * the SDK's own deduplication), the subscribe frames sent and the close codes; with `gate.open`
+ * false new sockets fail to connect.
+ */
+function trackedSockets() {
+  const sockets: WebSocket[] = [];
+  const onTheWire: string[] = [];
+  const subscribes: Array<{ after?: string | null }> = [];
+  const closeCodes: number[] = [];
+  const gate = { open: true };
+  class TrackedWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(gate.open ? url : 'ws://127.0.0.1:9/unreachable', protocols);
+      sockets.push(this);
+      this.on('message', (data) => {
+        const frame = JSON.parse(String(data));
+        const event = frame.type === 'next' ? frame.payload?.data?.roomEvents : undefined;
+        if (event?.__typename === 'MessageAdded') onTheWire.push(event.message.id);
+      });
+      this.on('close', (code) => closeCodes.push(code));
+    }
+    override send(data: string, ...rest: unknown[]) {
+      const frame = JSON.parse(data);
+      if (frame.type === 'subscribe') subscribes.push(frame.payload.variables ?? {});
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  }
+  return { TrackedWebSocket, sockets, onTheWire, subscribes, closeCodes, gate };
+}
+
+const bodiesOf = (events: RoomEventInfoFragment[]) =>
+  events.flatMap((e) => (e.__typename === 'MessageAdded' ? [e.message.body] : []));
+
 describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s backend', (backend) => {
   let graph: Graph;
   const clients: MoimClient[] = [];
@@ -83,11 +118,14 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
     return c;
   };
 
+  const refreshTokens = () => graph.service('social').deps.db.dataSource.getRepository(RefreshTokenEntity);
+  const refreshTokenRow = (refreshToken: string) =>
+    refreshTokens().findOneByOrFail({ id: refreshToken.split('.')[0]! });
+
   /** Refresh tokens issued to the session `refreshToken` belongs to: one plus its rotations. */
   async function refreshTokensOfSession(refreshToken: string): Promise<number> {
-    const repo = graph.service('social').deps.db.dataSource.getRepository(RefreshTokenEntity);
-    const row = await repo.findOneByOrFail({ id: refreshToken.split('.')[0]! });
-    return repo.countBy({ sessionId: row.sessionId });
+    const row = await refreshTokenRow(refreshToken);
+    return refreshTokens().countBy({ sessionId: row.sessionId });
   }
 
   describe('session refresh', () => {
@@ -135,18 +173,22 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
       const changes: Array<Session | null> = [];
       const c = client({ store, onSessionChange: (s) => changes.push(s) });
       const session = await c.logIn(carol.email, TEST_PASSWORD);
-      // Someone else used the refresh token twice: reuse, so the server revokes the family.
-      const refresh = 'mutation($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }';
-      ok(await graph.gql(refresh, { t: session.refreshToken }));
-      expect((await graph.gql(refresh, { t: session.refreshToken })).errors?.[0]?.extensions?.code).toBe(
-        'UNAUTHENTICATED',
-      );
+      // The session is revoked from elsewhere (logged out on another device) with the SDK's own
+      // refresh token, which logOut does not consume: the SDK later presents a token it never
+      // used, so only the revocation can make the server refuse it, not reuse detection.
+      const logOut = 'mutation($t: String!) { logOut(refreshToken: $t) }';
+      ok(await graph.gql(logOut, { t: session.refreshToken }));
+      expect(await refreshTokenRow(session.refreshToken)).toMatchObject({ usedAt: null });
       await untilExpired(session);
 
       const err = await c.request(MeDocument).catch((e: unknown) => e);
 
       expect(err).toBeInstanceOf(LoggedOutError);
       expect((err as LoggedOutError).code).toBe('LOGGED_OUT');
+      const cause = (err as LoggedOutError).cause as MoimGraphQLError;
+      expect(cause.code).toBe('UNAUTHENTICATED');
+      expect(cause.message).toMatch(/revoked/);
+      expect(cause.message).not.toMatch(/already used/);
       expect(c.session()).toBeNull();
       expect(saved.at(-1)).toBeNull();
       expect(changes.at(-1)).toBeNull();
@@ -167,6 +209,48 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
         },
       );
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+  });
+
+  describe('execute', () => {
+    it('posts with the session, refreshes once on 401 and returns the answer as it came', async () => {
+      const ida = await graph.person('ida');
+      const { counts, fetchImpl } = countingFetch();
+      // A store claiming a far expiry: the first POST goes out with an expired token and gets a 401.
+      const { logIn } = ok(
+        await graph.gql<{ logIn: Session }>(
+          'mutation($i: LogInInput!) { logIn(input: $i) { accessToken accessTokenExpiresAt refreshToken user { id nickname role } } }',
+          { i: { email: ida.email, password: TEST_PASSWORD } },
+        ),
+      );
+      await untilExpired(logIn);
+      const { store } = recordingStore({ ...logIn, accessTokenExpiresAt: '2999-01-01T00:00:00.000Z' });
+      const c = client({ fetch: fetchImpl, store });
+
+      const answer = await c.execute({ query: 'query Who { me { id } }', operationName: 'Who' });
+
+      expect(answer).toEqual({ data: { me: { id: ida.id } } });
+      expect(counts).toEqual({ refreshes: 1, unauthorized: 1 });
+
+      // GraphQL errors are the answer, not exceptions: data and errors together, as GraphiQL shows them.
+      const partial = await c.execute({
+        query: 'query($id: ID!) { me { id } user(id: $id) { id } }',
+        variables: {},
+      });
+      expect(partial.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/\$id/) })]);
+      const mixed = await c.execute({ query: '{ me { id } chatRoom(id: "999999") { id } }' });
+      expect(mixed.data).toEqual({ me: { id: ida.id }, chatRoom: null });
+      expect(mixed.errors).toEqual([expect.objectContaining({ path: ['chatRoom'] })]);
+      expect(counts.refreshes).toBe(1);
+    });
+
+    it('rejects with LoggedOutError when the session has ended', async () => {
+      const jon = await graph.person('jon');
+      const c = client();
+      const session = await c.logIn(jon.email, TEST_PASSWORD);
+      ok(await graph.gql('mutation($t: String!) { logOut(refreshToken: $t) }', { t: session.refreshToken }));
+      await untilExpired(session);
+      await expect(c.execute({ query: '{ me { id } }' })).rejects.toBeInstanceOf(LoggedOutError);
     });
   });
 
@@ -222,22 +306,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
   describe('chat', () => {
     it('delivers live messages, and those sent while the socket was down after the reconnect, once each, in order', async () => {
       const [gus, hal] = [await graph.person('gus'), await graph.person('hal')];
-      // Every socket the SDK opens, the messages that came over them (before the SDK's own
-      // deduplication), and a switch that makes new sockets fail to connect.
-      const sockets: WebSocket[] = [];
-      const onTheWire: string[] = [];
-      const gate = { open: true };
-      class TrackedWebSocket extends WebSocket {
-        constructor(url: string, protocols?: string | string[]) {
-          super(gate.open ? url : 'ws://127.0.0.1:9/unreachable', protocols);
-          sockets.push(this);
-          this.on('message', (data) => {
-            const frame = JSON.parse(String(data));
-            const event = frame.type === 'next' ? frame.payload?.data?.roomEvents : undefined;
-            if (event?.__typename === 'MessageAdded') onTheWire.push(event.message.id);
-          });
-        }
-      }
+      const { TrackedWebSocket, sockets, onTheWire, gate } = trackedSockets();
       const gusClient = client({ webSocketImpl: TrackedWebSocket });
       const halClient = client();
       await gusClient.logIn(gus.email, TEST_PASSWORD);
@@ -263,7 +332,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
         onEvent: (e) => events.push(e),
         onError: (e) => errors.push(e),
       });
-      const bodies = () => events.flatMap((e) => (e.__typename === 'MessageAdded' ? [e.message.body] : []));
+      const bodies = () => bodiesOf(events);
       await send();
       await holds(() => expect(bodies()).toEqual(['m2']));
 
@@ -290,6 +359,112 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
       // carried one twice.
       expect(onTheWire).toHaveLength(6);
       expect(new Set(onTheWire).size).toBe(6);
+      expect(errors).toEqual([]);
+    });
+
+    /** Two people, a direct room between them, and a send() from the second one. */
+    async function directRoom(a: string, b: string, webSocketImpl: unknown, url = graph.url) {
+      const [first, second] = [await graph.person(a), await graph.person(b)];
+      const firstClient = client({ url, webSocketImpl });
+      const secondClient = client();
+      await firstClient.logIn(first.email, TEST_PASSWORD);
+      await secondClient.logIn(second.email, TEST_PASSWORD);
+      const { openDirectRoom: room } = await firstClient.request(OpenDirectRoomDocument, {
+        userId: second.id,
+      });
+      let n = 0;
+      const send = async () =>
+        (
+          await secondClient.request(SendMessageDocument, {
+            roomId: room.id,
+            body: `m${++n}`,
+            clientMessageId: `${b}-${n}-${Date.now()}`,
+          })
+        ).sendMessage.id;
+      return { first, firstClient, room, send };
+    }
+
+    it.each([
+      ['after the newest message', 1],
+      ['from the first message of a room that was empty', 0],
+    ])(
+      'without `after`, resumes %s: a drop before any message arrived loses nothing',
+      async (_, sentBefore) => {
+        const { TrackedWebSocket, sockets, onTheWire, subscribes, gate } = trackedSockets();
+        const { firstClient, room, send } = await directRoom(
+          `kim${sentBefore}`,
+          `lee${sentBefore}`,
+          TrackedWebSocket,
+        );
+        for (let i = 0; i < sentBefore; i++) await send();
+        const events: RoomEventInfoFragment[] = [];
+        const errors: unknown[] = [];
+        firstClient.subscribeRoom(room.id, {
+          onEvent: (e) => events.push(e),
+          onError: (e) => errors.push(e),
+        });
+        await holds(() => expect(subscribes).toHaveLength(1));
+        // Let the gateway open it, then the socket drops before any message came, and stays
+        // down while three are sent.
+        await sleep(300);
+        gate.open = false;
+        sockets.at(-1)!.terminate();
+        for (let i = 0; i < 3; i++) await send();
+        await sleep(300);
+        gate.open = true;
+
+        const expected = ['m1', 'm2', 'm3', 'm4'].slice(sentBefore, sentBefore + 3);
+        await holds(() => expect(bodiesOf(events)).toEqual(expected), 15_000);
+        await send();
+        await holds(() => expect(bodiesOf(events)).toEqual([...expected, `m${sentBefore + 4}`]));
+        expect(new Set(onTheWire).size).toBe(onTheWire.length);
+        expect(errors).toEqual([]);
+      },
+    );
+
+    it('resubscribes, keeping `after`, when the gateway closes the socket with a code graphql-ws gives up on', async () => {
+      // A gateway allowing one socket per user: a second one is closed with 1008 (policy
+      // violation), after which graphql-ws would not reconnect on its own.
+      const strict = await graph.anotherGateway({ env: { WS_CONNECTIONS_PER_USER: '1' } });
+      const { TrackedWebSocket, onTheWire, closeCodes } = trackedSockets();
+      const { first, firstClient, room, send } = await directRoom('mia', 'ned', TrackedWebSocket, strict.url);
+      const m1 = await send();
+
+      // The user's one socket is taken, by the same user on another device.
+      const { logIn } = ok(
+        await graph.gql<{ logIn: { accessToken: string } }>(
+          'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }',
+          { i: { email: first.email, password: TEST_PASSWORD } },
+        ),
+      );
+      const other = new WebSocket(wsUrlFor(strict.url), 'graphql-transport-ws');
+      await new Promise<void>((resolve, reject) => {
+        other.on('open', () =>
+          other.send(
+            JSON.stringify({
+              type: 'connection_init',
+              payload: { authorization: `Bearer ${logIn.accessToken}` },
+            }),
+          ),
+        );
+        other.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve());
+        other.on('error', reject);
+      });
+
+      const events: RoomEventInfoFragment[] = [];
+      const errors: unknown[] = [];
+      firstClient.subscribeRoom(room.id, {
+        after: m1,
+        onEvent: (e) => events.push(e),
+        onError: (e) => errors.push(e),
+      });
+      await holds(() => expect(closeCodes).toContain(1008));
+      await send();
+      await send();
+      other.close();
+
+      await holds(() => expect(bodiesOf(events)).toEqual(['m2', 'm3']), 15_000);
+      expect(onTheWire).toHaveLength(2);
       expect(errors).toEqual([]);
     });
   });

@@ -1,5 +1,6 @@
 import { useId, type ReactNode } from 'react';
 import { useI18n } from '../i18n/context';
+import { describeError } from '../lib/errors';
 import type { AsyncState } from '../lib/use-async';
 import type { Paging } from '../lib/use-paged';
 
@@ -15,14 +16,16 @@ export function Time({ iso }: { iso: string }) {
  */
 export function LoadState({ state, onRetry }: { state: AsyncState<unknown>; onRetry(): void }) {
   const { t } = useI18n();
+  const error = state.status === 'error' ? describeError(state.error, t) : null;
   return (
     <>
       <p role="status" className="load-state">
         {state.status === 'loading' ? t('state.loading') : ''}
       </p>
-      {state.status === 'error' && (
+      {error && (
         <div role="alert" className="error">
-          <p>{t('state.error', { message: state.error.message })}</p>
+          <p>{error.text}</p>
+          {error.detail && <p className="detail">{error.detail}</p>}
           <button type="button" onClick={onRetry}>
             {t('state.retry')}
           </button>

@@ -14,12 +14,14 @@ import { ReviewSummary } from './content';
 interface Props {
   label: string;
   list: AsyncState<Page<AdminReviewFragment>> & { reload(): void; paging: Paging };
-  /** Admins are shown hidden reviews too; false leaves them out, as everyone else sees the list. */
-  showHidden?: boolean;
 }
 
-/** A page of reviews with hide / unhide on each. */
-export function ReviewList({ label, list, showHidden = true }: Props) {
+/**
+ * A page of reviews as the server sends it, with hide / unhide on each. Nothing is filtered here
+ * (a page would come up short): an author's or subject's list has hidden reviews, badged, for
+ * admins to unhide; feeds have none.
+ */
+export function ReviewList({ label, list }: Props) {
   const { t } = useI18n();
   const { notice, busy, run } = useAction();
   const toggle = (review: AdminReviewFragment) =>
@@ -29,7 +31,7 @@ export function ReviewList({ label, list, showHidden = true }: Props) {
       list.reload();
       return review.hidden ? t('reviews.unhiddenDone') : t('reviews.hiddenDone');
     });
-  const items = list.data?.items.filter((review) => showHidden || !review.hidden) ?? [];
+  const items = list.data?.items ?? [];
   return (
     <>
       <Notice notice={notice} />

@@ -23,16 +23,29 @@ export const en = {
   'login.busy': 'Logging in…',
   'login.notAdmin':
     'This account is not an administrator: only admins can use the console. You have been logged out.',
-  'login.failed': 'Log-in failed: {message}',
+  'login.badCredentials': 'The email or password is incorrect.',
+  'login.logOutFailed':
+    'The session could not be ended on the server ({message}); it expires on its own. Log in again later or contact an operator.',
 
   'state.loading': 'Loading…',
-  'state.error': 'Something went wrong: {message}',
   'state.empty': 'Nothing here.',
   'state.retry': 'Try again',
 
+  'error.UNAUTHENTICATED': 'Your session is no longer valid. Log in again.',
+  'error.FORBIDDEN': 'Not allowed: this needs an administrator.',
+  'error.NETWORK_ERROR': 'The server could not be reached. Check the connection and try again.',
+  'error.BAD_USER_INPUT': 'The server did not accept what was entered.',
+  'error.RATE_LIMITED': 'Too many requests. Wait a moment and try again.',
+  'error.NOT_FOUND': 'Not found: it may have been deleted.',
+  'error.INTERNAL': 'The server failed to handle the request. Try again later.',
+  'error.LOGGED_OUT': 'Your session ended. Log in again.',
+  'error.UNKNOWN': 'Something went wrong.',
+  'error.detail': 'Details: {message}',
+  'error.boundary': 'This page stopped working because of an error in the console.',
+  'error.reload': 'Reload the page',
+
   'page.previous': 'Previous page',
   'page.next': 'Next page',
-  'page.more': 'Show more',
   'page.number': 'Page {n}',
   'page.label': 'Pagination',
 
@@ -76,7 +89,6 @@ export const en = {
 
   'reviews.heading': 'Reviews',
   'reviews.latest': 'Latest reviews',
-  'reviews.showHidden': 'Show hidden reviews',
   'reviews.byAuthor': 'Reviews by author',
   'reviews.bySubject': 'Reviews of a place or product',
   'reviews.write': 'Write a review on behalf of a user',

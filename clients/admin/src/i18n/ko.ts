@@ -24,16 +24,29 @@ export const ko: Record<MessageKey, string> = {
   'login.submit': '로그인',
   'login.busy': '로그인 중…',
   'login.notAdmin': '관리자 계정이 아닙니다: 콘솔은 관리자만 사용할 수 있습니다. 로그아웃되었습니다.',
-  'login.failed': '로그인 실패: {message}',
+  'login.badCredentials': '이메일 또는 비밀번호가 올바르지 않습니다.',
+  'login.logOutFailed':
+    '서버에서 세션을 끝내지 못했습니다({message}). 세션은 스스로 만료됩니다. 나중에 다시 로그인하거나 운영자에게 알리세요.',
 
   'state.loading': '불러오는 중…',
-  'state.error': '문제가 생겼습니다: {message}',
   'state.empty': '항목이 없습니다.',
   'state.retry': '다시 시도',
 
+  'error.UNAUTHENTICATED': '세션이 더 이상 유효하지 않습니다. 다시 로그인하세요.',
+  'error.FORBIDDEN': '허용되지 않음: 관리자만 할 수 있습니다.',
+  'error.NETWORK_ERROR': '서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.',
+  'error.BAD_USER_INPUT': '서버가 입력한 내용을 받아들이지 않았습니다.',
+  'error.RATE_LIMITED': '요청이 너무 많습니다. 잠시 후 다시 시도하세요.',
+  'error.NOT_FOUND': '찾을 수 없습니다: 삭제되었을 수 있습니다.',
+  'error.INTERNAL': '서버가 요청을 처리하지 못했습니다. 나중에 다시 시도하세요.',
+  'error.LOGGED_OUT': '세션이 끝났습니다. 다시 로그인하세요.',
+  'error.UNKNOWN': '문제가 생겼습니다.',
+  'error.detail': '자세히: {message}',
+  'error.boundary': '콘솔 오류로 이 페이지가 멈췄습니다.',
+  'error.reload': '페이지 새로 고침',
+
   'page.previous': '이전 페이지',
   'page.next': '다음 페이지',
-  'page.more': '더 보기',
   'page.number': '{n}페이지',
   'page.label': '페이지 이동',
 
@@ -77,7 +90,6 @@ export const ko: Record<MessageKey, string> = {
 
   'reviews.heading': '리뷰',
   'reviews.latest': '최신 리뷰',
-  'reviews.showHidden': '숨긴 리뷰도 보기',
   'reviews.byAuthor': '작성자별 리뷰',
   'reviews.bySubject': '장소·상품별 리뷰',
   'reviews.write': '사용자 대신 리뷰 작성',

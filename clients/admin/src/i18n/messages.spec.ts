@@ -41,6 +41,17 @@ describe('translate', () => {
     expect(translate('ko', 'page.number', { n: 3 })).toBe('3페이지');
     expect(translate('en', 'app.signedInAs')).toBe('Signed in as {nickname}');
   });
+
+  it('falls back to the key for a value the console does not know, instead of throwing', () => {
+    // A reason or role added to the graph after this console was built.
+    const reason = 'HARASSMENT' as string;
+    expect(translate('ko', `reports.reason.${reason}` as MessageKey)).toBe('reports.reason.HARASSMENT');
+    expect(translate('en', `users.role.${'MODERATOR' as string}` as MessageKey, { n: 1 })).toBe(
+      'users.role.MODERATOR',
+    );
+    expect(translate('en', 'constructor' as MessageKey)).toBe('constructor');
+    expect(translate('ko', 'users.role.ADMIN')).toBe('관리자');
+  });
 });
 
 describe('preferredLanguage', () => {

@@ -10,12 +10,21 @@ export const DICTIONARIES: Record<Language, Record<MessageKey, string>> = { en, 
 
 export type Vars = Record<string, string | number>;
 
-/** A message with its `{name}` placeholders filled; a missing value shows the placeholder, never "undefined". */
+/**
+ * A message with its `{name}` placeholders filled; a missing value shows the placeholder, never
+ * "undefined". Keys built from server enums (`reports.reason.${reason}`) can name a value the
+ * console does not know yet (a new reason or role): English then, or the key itself, never a throw.
+ */
 export function translate(language: Language, key: MessageKey, vars: Vars = {}): string {
-  return DICTIONARIES[language][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in vars ? String(vars[name]) : whole,
+  const text = lookup(DICTIONARIES[language], key) ?? lookup(DICTIONARIES.en, key) ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? String(vars[name]) : whole,
   );
 }
+
+// Own keys only: `constructor` or `toString` are not messages.
+const lookup = (dictionary: Record<string, string>, key: string): string | undefined =>
+  Object.hasOwn(dictionary, key) ? dictionary[key] : undefined;
 
 /** The placeholders a message uses, sorted: both languages must ask for the same values. */
 export const placeholders = (text: string): string[] =>

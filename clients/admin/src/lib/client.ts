@@ -1,14 +1,32 @@
-import { createMoimClient, type Session } from '@moim/sdk';
-import { sessionStorageStore } from './session-store';
+import { createMoimClient, LogOutDocument, MoimGraphQLError, type Session } from '@moim/sdk';
+import { clearExplorerStorage } from './explorer-storage';
+import { claimTab, sessionStorageStore } from './session-store';
+import { randomId, tabRegistry } from './tabs';
 
 type Listener = (session: Session | null) => void;
 const listeners = new Set<Listener>();
 
+const tabs = tabRegistry();
+// Before the SDK reads the stored session: a copy taken from another tab is dropped here.
+const tabClaimed = claimTab({
+  storage: window.sessionStorage,
+  name: { get: () => window.name, set: (value) => void (window.name = value) },
+  heldElsewhere: (id) => tabs.heldElsewhere(id),
+  newId: randomId,
+}).then((id) => tabs.hold(id));
+
+// Consoles before this one let GraphiQL keep tabs and variables in localStorage, past log-out.
+clearExplorerStorage(window.localStorage);
+
 /** Same origin as the console: the gateway serves both, and nothing else is ever contacted. */
 export const client = createMoimClient({
   url: '/graphql',
-  store: sessionStorageStore(window.sessionStorage),
-  onSessionChange: (session) => listeners.forEach((listener) => listener(session)),
+  store: sessionStorageStore(window.sessionStorage, () => tabClaimed),
+  onSessionChange: (session) => {
+    // Queries and variables typed in the explorer do not outlive the session.
+    if (!session) clearExplorerStorage(window.sessionStorage);
+    listeners.forEach((listener) => listener(session));
+  },
 });
 
 export function onSessionChange(listener: Listener): () => void {
@@ -18,11 +36,34 @@ export function onSessionChange(listener: Listener): () => void {
 
 let deliberate = false;
 
-/** Logs out on purpose (the button, a refused non-admin): unlike a session that ends by itself. */
-export async function logOut(): Promise<void> {
+const isUnauthenticated = (err: unknown) => err instanceof MoimGraphQLError && err.code === 'UNAUTHENTICATED';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Logs out on purpose (the button, a refused non-admin): unlike a session that ends by itself.
+ * The SDK forgets the session even when the gateway cannot be reached, but then the refresh token
+ * is still valid server-side: the revocation is tried twice more, and a failure is thrown for the
+ * page to show, not swallowed.
+ */
+export async function logOut(retryDelaysMs: readonly number[] = [500, 2000]): Promise<void> {
   deliberate = true;
+  const refreshToken = client.session()?.refreshToken;
   try {
     await client.logOut();
+  } catch (first) {
+    if (!refreshToken) throw first;
+    let last = first;
+    for (const delay of retryDelaysMs) {
+      await sleep(delay);
+      try {
+        await client.request(LogOutDocument, { refreshToken });
+        return;
+      } catch (err) {
+        if (isUnauthenticated(err)) return; // revoked or expired already
+        last = err;
+      }
+    }
+    throw last;
   } finally {
     deliberate = false;
   }

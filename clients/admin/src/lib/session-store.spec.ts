@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMoimClient, type Session } from '@moim/sdk';
-import { sessionStorageStore, SESSION_KEY } from './session-store';
-
-/** Node has no sessionStorage: the Web Storage interface over a Map. */
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (key) => items.get(key) ?? null,
-    key: (i) => [...items.keys()][i] ?? null,
-    removeItem: (key) => void items.delete(key),
-    setItem: (key, value) => void items.set(key, String(value)),
-  };
-}
+import { claimTab, sessionStorageStore, SESSION_KEY, TAB_KEY, type TabEnv } from './session-store';
+import { memoryStorage } from './memory-storage.test-util';
+import { tabRegistry } from './tabs';
 
 const session: Session = {
   accessToken: 'a',
@@ -25,21 +12,21 @@ const session: Session = {
 };
 
 describe('sessionStorageStore', () => {
-  it('keeps the session under one key and forgets it on log-out', () => {
+  it('keeps the session under one key and forgets it on log-out', async () => {
     const storage = memoryStorage();
     const store = sessionStorageStore(storage);
-    expect(store.load()).toBeNull();
+    expect(await store.load()).toBeNull();
     store.save(session);
     expect(JSON.parse(storage.getItem(SESSION_KEY)!)).toEqual(session);
-    expect(store.load()).toEqual(session);
+    expect(await store.load()).toEqual(session);
     store.save(null);
     expect(storage.length).toBe(0);
   });
 
-  it('drops what it cannot read instead of failing the console', () => {
+  it('drops what it cannot read instead of failing the console', async () => {
     const storage = memoryStorage();
     storage.setItem(SESSION_KEY, '{not json');
-    expect(sessionStorageStore(storage).load()).toBeNull();
+    expect(await sessionStorageStore(storage).load()).toBeNull();
     expect(storage.getItem(SESSION_KEY)).toBeNull();
   });
 
@@ -52,5 +39,77 @@ describe('sessionStorageStore', () => {
     });
     expect(await client.ready()).toEqual(session);
     client.close();
+  });
+});
+
+/** A tab: its sessionStorage and window.name, and whether other tabs answer for an id. */
+function tab(storage = memoryStorage(), name = '', others: string[] = []) {
+  let n = 0;
+  const window = { name };
+  const env: TabEnv = {
+    storage,
+    name: { get: () => window.name, set: (value) => void (window.name = value) },
+    heldElsewhere: async (id) => others.includes(id),
+    newId: () => `tab-${++n}-${Math.random()}`,
+  };
+  return { env, window, storage };
+}
+
+/** "Duplicate tab": sessionStorage copied, window.name copied or not depending on the browser. */
+function duplicate(of: ReturnType<typeof tab>, copyName: boolean, originalId: string) {
+  const storage = memoryStorage();
+  for (let i = 0; i < of.storage.length; i++)
+    storage.setItem(of.storage.key(i)!, of.storage.getItem(of.storage.key(i)!)!);
+  return tab(storage, copyName ? of.window.name : '', [originalId]);
+}
+
+describe('claimTab', () => {
+  it('keeps the session of a tab across reloads', async () => {
+    const first = tab();
+    const id = await claimTab(first.env);
+    sessionStorageStore(first.storage).save(session);
+    // The reload: same sessionStorage and window.name, and no other tab holds the id.
+    const reloaded = tab(first.storage, first.window.name);
+    expect(await claimTab(reloaded.env)).toBe(id);
+    expect(await sessionStorageStore(reloaded.storage, () => claimTab(reloaded.env)).load()).toEqual(session);
+  });
+
+  it('drops a session copied into a duplicated tab, which gets an id of its own', async () => {
+    for (const copyName of [false, true]) {
+      const original = tab();
+      const id = await claimTab(original.env);
+      sessionStorageStore(original.storage).save(session);
+      const copy = duplicate(original, copyName, id);
+      const store = sessionStorageStore(copy.storage, () => claimTab(copy.env));
+      expect(await store.load()).toBeNull();
+      expect(copy.storage.getItem(TAB_KEY)).not.toBe(id);
+      expect(copy.window.name).not.toBe(original.window.name);
+      // The original keeps its session, and the copy's next log-in is its own.
+      expect(JSON.parse(original.storage.getItem(SESSION_KEY)!)).toEqual(session);
+    }
+  });
+
+  it('starts a new tab without a session', async () => {
+    const fresh = tab();
+    fresh.storage.setItem(SESSION_KEY, JSON.stringify(session)); // left without a tab id
+    expect(await sessionStorageStore(fresh.storage, () => claimTab(fresh.env)).load()).toBeNull();
+  });
+});
+
+describe('tabRegistry', () => {
+  it('learns over a BroadcastChannel whether a live tab holds an id', async () => {
+    const name = `moim.admin.tabs.test.${Math.random()}`;
+    const original = tabRegistry(name, 200);
+    const copy = tabRegistry(name, 200);
+    try {
+      original.hold('tab-a');
+      expect(await copy.heldElsewhere('tab-a')).toBe(true);
+      expect(await copy.heldElsewhere('tab-b')).toBe(false);
+      original.close();
+      expect(await copy.heldElsewhere('tab-a')).toBe(false);
+    } finally {
+      original.close();
+      copy.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import type { NoticeText } from '../components/common';
 import { useI18n } from '../i18n/context';
-import { toError } from './use-async';
+import { describeError, errorLine } from './errors';
 
 /**
  * Runs one action at a time on a page (hide, retry…): which one is running, for disabling its
@@ -19,7 +19,7 @@ export function useAction() {
         setNotice({ kind: 'ok', text: await action() });
         return true;
       } catch (error) {
-        setNotice({ kind: 'error', text: t('state.error', { message: toError(error).message }) });
+        setNotice({ kind: 'error', text: errorLine(describeError(error, t)) });
         return false;
       } finally {
         setBusy(null);

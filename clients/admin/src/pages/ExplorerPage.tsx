@@ -5,6 +5,7 @@ import { useMemo, type ComponentProps } from 'react';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { explorerFetcher } from '../lib/explorer-fetcher';
+import { explorerStorage } from '../lib/explorer-storage';
 
 const DEFAULT_QUERY = `# The gateway's whole graph, as the signed-in admin.
 {
@@ -23,12 +24,21 @@ export default function ExplorerPage({ nickname }: { nickname: string }) {
     () => explorerFetcher(client) as unknown as ComponentProps<typeof GraphiQL>['fetcher'],
     [],
   );
+  // Tabs, variables and history in this tab's sessionStorage, cleared at log-out (not localStorage).
+  const storage = useMemo(() => explorerStorage(window.sessionStorage), []);
   return (
     <div className="explorer">
       <h1 className="visually-hidden">{t('explorer.heading')}</h1>
       <p className="meta">{t('explorer.note', { nickname })}</p>
       <div className="explorer-frame">
-        <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} shouldPersistHeaders={false} />
+        {/* Headers are the session's: the SDK sends the admin's token, nothing typed by hand. */}
+        <GraphiQL
+          fetcher={fetcher}
+          storage={storage}
+          defaultQuery={DEFAULT_QUERY}
+          shouldPersistHeaders={false}
+          isHeadersEditorEnabled={false}
+        />
       </div>
     </div>
   );

@@ -1,44 +1,62 @@
 import { useId, useState, type FormEvent } from 'react';
-import { MoimGraphQLError } from '@moim/sdk';
 import { useI18n } from '../i18n/context';
-import { client, logOut } from '../lib/client';
-import { toError } from '../lib/use-async';
+import type { MessageKey } from '../i18n/messages';
+import { client } from '../lib/client';
+import { describeError, errorCode, errorLine, type ErrorText } from '../lib/errors';
+
+/** What the log-in page says about how the last session ended. */
+export interface EndNotice {
+  kind: 'status' | 'alert';
+  /** Kept as keys (and the error itself) to be rendered in the language of the moment. */
+  lines: Array<{ key: MessageKey; error?: unknown }>;
+}
 
 /**
- * Admins only: anyone else who logs in is logged out again at once (their refresh token revoked)
- * and told why.
+ * The log-in form. Who may stay is the App's decision (admins only: anyone else is logged out at
+ * once, their refresh token revoked, and told why through `notice`).
  */
-export function LoginPage({ notice }: { notice: string | null }) {
+export function LoginPage({ notice }: { notice: EndNotice | null }) {
   const { t } = useI18n();
   const ids = { email: useId(), password: useId() };
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const session = await client.logIn(email.trim(), password);
-      if (session.user.role !== 'ADMIN') {
-        await logOut().catch(() => undefined);
-        setError(t('login.notAdmin'));
-      }
+      await client.logIn(email.trim(), password);
     } catch (err) {
-      const message = err instanceof MoimGraphQLError ? err.message : toError(err).message;
-      setError(t('login.failed', { message }));
+      setError(err);
     } finally {
       setBusy(false);
     }
   };
 
+  // A refused log-in is the credentials, not an expired session.
+  const failure: ErrorText | null =
+    error === null
+      ? null
+      : errorCode(error) === 'UNAUTHENTICATED'
+        ? { text: t('login.badCredentials') }
+        : describeError(error, t);
+  const noticeLines = notice?.lines.map(({ key, error: cause }) =>
+    cause === undefined ? t(key) : t(key, { message: errorLine(describeError(cause, t)) }),
+  );
+  const alert = failure === null && notice?.kind === 'alert' ? noticeLines : null;
+
   return (
     <main id="main" className="login">
       <h1>{t('login.heading')}</h1>
-      {notice && !error && <p role="status">{notice}</p>}
-      <form onSubmit={submit} className="form" aria-describedby={error ? `${ids.email}-error` : undefined}>
+      {notice?.kind === 'status' && failure === null && <p role="status">{noticeLines?.join(' ')}</p>}
+      <form
+        onSubmit={submit}
+        className="form"
+        aria-describedby={failure || alert ? `${ids.email}-error` : undefined}
+      >
         <label htmlFor={ids.email}>{t('login.email')}</label>
         <input
           id={ids.email}
@@ -62,7 +80,17 @@ export function LoginPage({ notice }: { notice: string | null }) {
         </button>
       </form>
       <div role="alert" id={`${ids.email}-error`} className="error-area">
-        {error && <p className="error">{error}</p>}
+        {failure && (
+          <div className="error">
+            <p>{failure.text}</p>
+            {failure.detail && <p className="detail">{failure.detail}</p>}
+          </div>
+        )}
+        {alert?.map((line) => (
+          <p key={line} className="error">
+            {line}
+          </p>
+        ))}
       </div>
     </main>
   );

@@ -1,14 +1,14 @@
-import { useState } from 'react';
 import {
   AdminFailedJobsDocument,
   AdminJobQueuesDocument,
   AdminRetryFailedJobDocument,
 } from '@moim/sdk/admin';
-import { Empty, LoadState, Notice, Section, Time } from '../components/common';
+import { Empty, LoadState, Notice, Pager, Section, Time } from '../components/common';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { useAction } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
+import { useOffsetPaged } from '../lib/use-offset-paged';
 import { PAGE_SIZE } from '../lib/use-paged';
 import { Link } from '../components/link';
 
@@ -53,13 +53,13 @@ export function QueuesPage({ queue }: { queue: string | undefined }) {
   );
 }
 
-/** failedJobs takes no cursor: "show more" asks for a longer list. */
+/** failedJobs has no cursor: offset pages, with previous/next like every other list. */
 function FailedJobs({ queue, onRetried }: { queue: string; onRetried(): void }) {
   const { t } = useI18n();
-  const [limit, setLimit] = useState(PAGE_SIZE);
-  const jobs = useAsync(
-    async () => (await client.request(AdminFailedJobsDocument, { queue, first: limit + 1 })).failedJobs,
-    `${queue}|${limit}`,
+  const jobs = useOffsetPaged(
+    async (range) => (await client.request(AdminFailedJobsDocument, { queue, ...range })).failedJobs,
+    PAGE_SIZE,
+    queue,
   );
   const { notice, busy, run } = useAction();
   const retry = (id: string) =>
@@ -69,7 +69,7 @@ function FailedJobs({ queue, onRetried }: { queue: string; onRetried(): void }) 
       onRetried();
       return retryFailedJob ? t('queues.retried', { id }) : t('queues.retryGone', { id });
     });
-  const shown = jobs.data?.slice(0, limit) ?? [];
+  const shown = jobs.data?.items ?? [];
   return (
     <Section title={t('queues.jobsOf', { queue })}>
       <Notice notice={notice} />
@@ -101,11 +101,7 @@ function FailedJobs({ queue, onRetried }: { queue: string; onRetried(): void }) 
             ))}
           </ul>
           <Empty show={shown.length === 0} />
-          {jobs.data.length > limit && (
-            <button type="button" onClick={() => setLimit((n) => n + PAGE_SIZE)}>
-              {t('page.more')}
-            </button>
-          )}
+          <Pager paging={jobs.paging} label={t('queues.jobsOf', { queue })} />
         </>
       )}
     </Section>

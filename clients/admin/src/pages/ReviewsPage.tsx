@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import {
   AdminLatestReviewsDocument,
   AdminPlaceReviewsDocument,
@@ -51,26 +51,16 @@ export function ReviewsPage({ mode }: { mode: string | undefined }) {
   );
 }
 
+/** The feed as people see it: the server leaves hidden reviews out of feeds, for admins too. */
 function Latest() {
   const { t } = useI18n();
-  const checkId = useId();
-  const [showHidden, setShowHidden] = useState(false);
   const list = usePaged(async (after) => {
     const { feed } = await client.request(AdminLatestReviewsDocument, { first: PAGE_SIZE, after });
     return toPage(feed);
   }, 'latest');
   return (
     <Section title={t('reviews.latest')}>
-      <div className="toolbar">
-        <input
-          id={checkId}
-          type="checkbox"
-          checked={showHidden}
-          onChange={(e) => setShowHidden(e.target.checked)}
-        />
-        <label htmlFor={checkId}>{t('reviews.showHidden')}</label>
-      </div>
-      <ReviewList label={t('reviews.latest')} list={list} showHidden={showHidden} />
+      <ReviewList label={t('reviews.latest')} list={list} />
     </Section>
   );
 }

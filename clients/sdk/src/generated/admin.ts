@@ -474,6 +474,7 @@ export type AdminJobQueuesQuery = {
 export type AdminFailedJobsQueryVariables = Exact<{
   queue: string;
   first?: number | null | undefined;
+  offset?: number | null | undefined;
 }>;
 
 export type AdminFailedJobsQuery = {
@@ -2965,6 +2966,11 @@ export const AdminFailedJobsDocument = {
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
         },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+        },
       ],
       selectionSet: {
         kind: 'SelectionSet',
@@ -2982,6 +2988,11 @@ export const AdminFailedJobsDocument = {
                 kind: 'Argument',
                 name: { kind: 'Name', value: 'first' },
                 value: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'offset' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
               },
             ],
             selectionSet: {
