@@ -273,6 +273,29 @@ describe('room events through the gateway', () => {
     expect(bodies(third)).toEqual([...missed, 'after the tunnel', ...racing]);
   });
 
+  it('replays a room from its first message with fromStart, then live; never with after', async () => {
+    const [a, b] = [await graph.person('fresh'), await graph.person('early')];
+    const room = await join([a, b], '30770');
+    const keeper = await liveRoom(b.token, room);
+    const FROM_START = `subscription($room: ID!, $after: ID) {
+      roomEvents(roomId: $room, after: $after, fromStart: true) { __typename ... on MessageAdded { message { id body sender { id nickname } } } }
+    }`;
+    // A client that found the room empty, subscribing after two messages arrived meanwhile.
+    for (const body of ['first', 'second']) await send(b.token, room, body);
+    await eventually(() => bodies(keeper).includes('second'));
+    const events = connect(a.token).subscribe<RoomEvent>(FROM_START, { room });
+    await eventually(() => bodies(events).length >= 2);
+    await send(b.token, room, 'third');
+    await eventually(() => bodies(events).includes('third'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bodies(events)).toEqual(['first', 'second', 'third']);
+
+    const lastId = keeper.events.at(-1)!.roomEvents.message!.id;
+    const both = connect(a.token).subscribe<RoomEvent>(FROM_START, { room, after: lastId });
+    await eventually(() => both.errors !== null);
+    expect(both.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('refuses `after` that is not a message of the room', async () => {
     const a = await graph.person('lost');
     const room = await join([a], '30770');

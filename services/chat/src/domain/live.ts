@@ -17,8 +17,9 @@ import { representations } from './repr';
 export const MAX_BACKLOG = 1000;
 
 /**
- * `roomEvents(roomId, after)`: members only. With `after` (the last message the client has), the
- * messages since come first as MessageAdded events with their seqs, oldest first. `head` is the
+ * `roomEvents(roomId, after, fromStart)`: members only. With `after` (the last message the client
+ * has), the messages since come first as MessageAdded events with their seqs, oldest first; with
+ * `fromStart`, every message of the room (since seq 0). `head` is the
  * room's last seq read *before* the backlog, so a gateway opening again with `sinceSeq: head`
  * (it was not yet listening when this was read) gets everything published since, at worst
  * twice — it drops seqs it already wrote.
@@ -38,8 +39,11 @@ export async function openRoomEvents(
   const head = room.lastSeq;
   let since: number;
   if (options.sinceSeq !== undefined) since = options.sinceSeq;
-  else if (args.after === undefined || args.after === null) return { channel, head };
-  else {
+  else if (args.after === undefined || args.after === null) {
+    if (args.fromStart !== true) return { channel, head };
+    since = 0;
+  } else {
+    if (args.fromStart === true) throw badInput('after and fromStart exclude each other', 'fromStart');
     if (typeof args.after !== 'string') throw badInput('after is a message id', 'after');
     const afterId = parseId(args.after, 'after');
     const after = await manager.findOneBy(ChatMessageEntity, { id: afterId });
