@@ -15,7 +15,9 @@ const SOURCES = [
   'clients/admin/tsconfig.json',
   'clients/admin/package.json',
   'clients/sdk/src',
-  'package-lock.json',
+  // npm rewrites it on every install: a build after `npm ci`, not after a pull that only changed
+  // package-lock.json (the old dependencies would be built in).
+  'node_modules/.package-lock.json',
 ];
 
 function newestChange(path: string): number {
@@ -25,12 +27,12 @@ function newestChange(path: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newestChange(join(path, entry))));
 }
 
-/** True when the build is missing or older than a source file. */
-export function adminConsoleStale(): boolean {
-  const built = join(ADMIN_DIST, 'index.html');
+/** True when the build (under `root`) is missing or older than a source file. */
+export function adminConsoleStale(root = ROOT): boolean {
+  const built = join(root, 'clients/admin/dist/index.html');
   if (!existsSync(built)) return true;
   const builtAt = statSync(built).mtimeMs;
-  return SOURCES.some((source) => newestChange(join(ROOT, source)) > builtAt);
+  return SOURCES.some((source) => newestChange(join(root, source)) > builtAt);
 }
 
 /**
