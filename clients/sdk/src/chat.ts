@@ -2,21 +2,18 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { getOperationAST, print, type DocumentNode } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import { LoggedOutError, MoimGraphQLError, type MoimErrorEntry } from './errors';
-import {
-  RoomEventsDocument,
-  RoomFirstMessageDocument,
-  RoomResumePointDocument,
-  type RoomEventInfoFragment,
-} from './generated/graphql';
+import { RoomEventsDocument, RoomResumePointDocument, type RoomEventInfoFragment } from './generated/graphql';
 import type { SessionManager } from './session';
 
 export interface ChatSink<T> {
   next(value: T): void;
   /**
-   * The subscription has ended: the session did (LoggedOutError), the server refused the
-   * operation (MoimGraphQLError: FORBIDDEN, BAD_USER_INPUT…), or `chatRetryAttempts` ran out.
-   * Anything else (dropped sockets, any close code, no network) is retried with backoff. Also
-   * called, without ending anything, for errors an event carries.
+   * The subscription has ended, for good: the session did (LoggedOutError), the server refused or
+   * ended the operation with a final code (MoimGraphQLError: FORBIDDEN, NOT_FOUND, BAD_USER_INPUT,
+   * UNAUTHENTICATED, validation), or `chatRetryAttempts` ran out. Anything else (dropped sockets,
+   * any close code, no network, the server ending it with another code such as SLOW_CONSUMER) is
+   * resubscribed with backoff. Errors an event carries beside its data are not reported: the data
+   * is delivered.
    */
   error?(err: unknown): void;
   complete?(): void;
@@ -25,10 +22,12 @@ export interface ChatSink<T> {
 export interface RoomSubscriptionOptions {
   /**
    * The id of the last message the app already has: the ones since are delivered first. Without
-   * it, the room's newest message at the time of the call is looked up and taken as the start.
+   * it, the room's newest message at the time of the call is looked up and taken as the start; a
+   * room with none yet is subscribed `fromStart`, so its first messages are never missed.
    */
   after?: string;
   onEvent(event: RoomEventInfoFragment): void;
+  /** The subscription has ended for good (see ChatSink.error); called at most once. */
   onError?(err: unknown): void;
 }
 
@@ -60,7 +59,18 @@ const FINAL_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
 ]);
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A sleep that `signal` cuts short, its timer cleared: close() must leave nothing running. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake);
+  });
 
 /** Randomised exponential backoff, so a restarted gateway is not hit by every client at once. */
 const backoffMs = (retries: number) => Math.min(30_000, 300 * 2 ** retries) * (0.5 + Math.random() / 2);
@@ -87,6 +97,8 @@ const payloadOf = (document: DocumentNode, variables: Record<string, unknown>): 
 export function createChat(options: ChatOptions) {
   const retryAttempts = options.retryAttempts ?? Infinity;
   let client: Client | null = null;
+  /** Fired by close(): cuts short the sleep of the client's reconnect backoff. */
+  let cancelBackoff = new AbortController();
   /** The token of the last connection attempt, and one the gateway closed the socket over. */
   let sentToken: string | null = null;
   let rejectedToken: string | null = null;
@@ -95,27 +107,25 @@ export function createChat(options: ChatOptions) {
   /** Sockets closed since one was last acknowledged, and how many ever were. */
   let failures = 0;
   let connections = 0;
-  /** Catch-ups that must run before a socket's subscriptions are (re)sent: see subscribeRoom. */
-  const beforeConnect = new Set<() => Promise<void>>();
   /** Every subscription still wanted, to end on close(). */
   const active = new Set<() => void>();
 
   function getClient(): Client {
-    client ??= createClient({
+    if (client) return client;
+    const { signal } = (cancelBackoff = new AbortController());
+    client = createClient({
       url: options.url,
       webSocketImpl: options.webSocketImpl,
       lazy: true,
       // Counted here instead (failures), as the subscriptions' own resubscribing must share the count.
       retryAttempts: Number.MAX_SAFE_INTEGER,
-      retryWait: (retries) => sleep(backoffMs(retries)),
+      retryWait: (retries) => sleep(backoffMs(retries), signal),
       // graphql-ws reconnects by itself after socket errors and most closes — a phone going through
       // a tunnel must come back — but gives up for good on some codes (4500, 4400, 1008…); the
       // subscriptions resubscribe after those (keepSubscribed). An ended session stops both.
       shouldRetry: () => !(paramsError instanceof LoggedOutError) && failures <= retryAttempts,
       connectionParams: async () => {
         paramsError = null;
-        // Alongside getting the token: the gateway allows the connection_init only a few seconds.
-        const caughtUp = Promise.all([...beforeConnect].map((catchUp) => catchUp()));
         let token: string | null;
         try {
           token = await options.sessions.accessToken();
@@ -130,7 +140,6 @@ export function createChat(options: ChatOptions) {
           // is retried with backoff like any other close.
           token = options.sessions.get()?.accessToken ?? null;
         }
-        await caughtUp;
         sentToken = token;
         return token ? { authorization: `Bearer ${token}` } : {};
       },
@@ -140,7 +149,8 @@ export function createChat(options: ChatOptions) {
           connections++;
         },
         closed: (event) => {
-          failures++;
+          // 1000: closed on purpose (no subscription left, close()), not a failed connection.
+          if (!(isCloseEvent(event) && event.code === 1000)) failures++;
           if (isCloseEvent(event) && event.code === FORBIDDEN && sentToken) rejectedToken = sentToken;
         },
       },
@@ -204,15 +214,23 @@ export function createChat(options: ChatOptions) {
         return retry(err, connectionsBefore);
       }
       if (ended) return;
+      /** Errors that came without data: the server's ending when a complete follows. */
+      let ending: MoimGraphQLError | undefined;
       unsubscribe = getClient().subscribe<TResult>(payload, {
         next: (result: ExecutionResult<TResult>) => {
-          if (result.errors?.length)
-            sink.error?.(asGraphQLError(result.errors as unknown as MoimErrorEntry[]));
-          else if (result.data) sink.next(result.data);
+          if (result.data == null) {
+            if (result.errors?.length) ending = asGraphQLError(result.errors as unknown as MoimErrorEntry[]);
+            return;
+          }
+          // An event's own errors beside its data (a field that failed) do not end anything.
+          ending = undefined;
+          sink.next(result.data);
         },
         error: (err) => retry(mapError(err), connectionsBefore),
-        // The socket was closed for good (close(), logOut) or the server ended the subscription.
-        complete: () => end(),
+        // The gateway ends a subscription with errors then complete (FORBIDDEN when removed from the
+        // room, SLOW_CONSUMER…): final codes end it, others resubscribe. A bare complete: the socket
+        // was closed for good (close(), logOut) or the server ended the subscription.
+        complete: () => (ending ? retry(ending, connectionsBefore) : end()),
       });
     };
 
@@ -231,14 +249,17 @@ export function createChat(options: ChatOptions) {
     },
 
     subscribeRoom(roomId: string, room: RoomSubscriptionOptions): () => void {
-      const variables: { roomId: string; after: string | null } = { roomId, after: room.after ?? null };
+      const variables: { roomId: string; after: string | null; fromStart: boolean } = {
+        roomId,
+        after: room.after ?? null,
+        fromStart: false,
+      };
       // graphql-ws sends this same payload object again on every reconnect, serialised afresh:
       // moving `after` along as messages arrive makes the reconnect resume where we are.
       const payload = payloadOf(RoomEventsDocument, variables);
       const seen = new Set<string>();
-      /** Whether `after` says where to resume; false until the room's newest message is known. */
+      /** Whether `after` / `fromStart` say where to start; false until the room's newest message is known. */
       let placed = room.after !== undefined;
-      let stopped = false;
 
       const onEvent = (event: RoomEventInfoFragment) => {
         if (event.__typename === 'MessageAdded') {
@@ -248,55 +269,36 @@ export function createChat(options: ChatOptions) {
           seen.add(id);
           if (seen.size > SEEN_LIMIT) seen.delete(seen.values().next().value as string);
           variables.after = id;
+          variables.fromStart = false;
         }
         room.onEvent(event);
       };
 
-      // A room that was empty has no message to resume after: subscribed live only, a reconnect
-      // would lose what was sent while the socket was down. Its first message, once there is
-      // one, is delivered here and becomes `after` — before each socket's subscriptions are sent.
-      const fromStart = async () => {
-        if (!placed || variables.after !== null) return;
-        const { chatRoom } = await options.request(RoomFirstMessageDocument, { id: roomId });
-        const first = chatRoom?.messages.edges[0]?.node;
-        if (first && variables.after === null && !stopped)
-          onEvent({ __typename: 'MessageAdded', message: first });
-      };
-      const catchUp = () => fromStart().catch(() => undefined);
-
+      // After the room's newest message; a room without one is read from its start, so whatever
+      // is sent before the first event reaches us (a reconnect in between included) is not lost.
+      // keepSubscribed checks that the room was not stopped meanwhile before subscribing.
       const prepare = async () => {
-        if (!placed) {
-          const { chatRoom } = await options.request(RoomResumePointDocument, { id: roomId });
-          variables.after = chatRoom?.lastMessage?.id ?? null;
-          placed = true;
-          if (variables.after === null) beforeConnect.add(catchUp);
-          return;
-        }
-        await fromStart();
+        if (placed) return;
+        const { chatRoom } = await options.request(RoomResumePointDocument, { id: roomId });
+        const last = chatRoom?.lastMessage?.id ?? null;
+        variables.after = last;
+        variables.fromStart = last === null;
+        placed = true;
       };
 
-      const stop = keepSubscribed(
+      return keepSubscribed(
         payload,
-        {
-          next: ({ roomEvents }) => onEvent(roomEvents),
-          error: (err) => {
-            beforeConnect.delete(catchUp);
-            room.onError?.(err);
-          },
-          complete: () => beforeConnect.delete(catchUp),
-        },
+        { next: ({ roomEvents }) => onEvent(roomEvents), error: (err) => room.onError?.(err) },
         prepare,
       );
-      return () => {
-        stopped = true;
-        beforeConnect.delete(catchUp);
-        stop();
-      };
     },
 
     /** The identity changed (logIn): reconnect with the new token; subscriptions carry on. */
     restart() {
       rejectedToken = null;
+      // The old session's LoggedOutError and used-up attempts must not end the new one's subscriptions.
+      paramsError = null;
+      failures = 0;
       client?.terminate();
     },
 
@@ -305,7 +307,11 @@ export function createChat(options: ChatOptions) {
       client = null;
       // Subscriptions waiting to resubscribe end too, as the live ones do when the socket goes.
       for (const end of [...active]) end();
-      void closing?.dispose();
+      paramsError = null;
+      failures = 0;
+      cancelBackoff.abort();
+      // dispose() rejects when it finds the client between two attempts ("All Subscriptions Gone").
+      Promise.resolve(closing?.dispose()).catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createChat, type ChatSink, type RoomSubscriptionOptions } from './chat';
-import { isUnauthenticated, type MoimErrorEntry } from './errors';
+import { isUnauthenticated, type MoimErrorEntry, type MoimGraphQLError } from './errors';
 import {
   LogInDocument,
   LogOutDocument,
@@ -77,7 +77,8 @@ export interface MoimClient {
   upload(bytes: Blob | Uint8Array, options: UploadOptions): Promise<UploadedMedia>;
   /**
    * Live events of a chat room, resumed after reconnects with no gap and no duplicate message.
-   * Without `after`, from the room's newest message at the time of the call.
+   * Without `after`, from the room's newest message at the time of the call (every message, for a
+   * room that has none yet). `onError` means it has ended for good.
    */
   subscribeRoom(roomId: string, options: RoomSubscriptionOptions): () => void;
   /** Any subscription (myChatEvents…) over the shared socket; reconnects resend it unchanged. */
@@ -120,8 +121,9 @@ export function createMoimClient(options: MoimClientOptions): MoimClient {
       return await post(http, document, variables, token);
     } catch (err) {
       // Expired or rejected despite our clock (skew, revoked access token): one shared refresh,
-      // then this request once more.
-      if (!token || !isUnauthenticated(err)) throw err;
+      // then this request once more. Only the gateway's 401 means the token: UNAUTHENTICATED in a
+      // 200 is the operation's own answer (a wrong password at logIn) and is the caller's.
+      if (!token || !isUnauthenticated(err) || (err as MoimGraphQLError).status !== 401) throw err;
       const fresh = await sessions.refresh(token);
       return post(http, document, variables, fresh.accessToken);
     }

@@ -20,4 +20,19 @@ describe('the SDK source', () => {
     );
     expect(offending).toEqual([]);
   });
+
+  it('uses no web API that React Native lacks (Hermes): AbortSignal.timeout, TextDecoder, atob, btoa, structuredClone', () => {
+    const hazard = /\bAbortSignal\s*\.\s*timeout\b|\bTextDecoder\b|\batob\b|\bbtoa\b|\bstructuredClone\b/;
+    const offending = files.flatMap((file) =>
+      withoutComments(readFileSync(join(dir, file), 'utf8'))
+        .split('\n')
+        .filter((line) => hazard.test(line))
+        .map((line) => `${file}: ${line.trim()}`),
+    );
+    expect(offending).toEqual([]);
+  });
 });
+
+/** The code alone: comments may name what the code avoids. */
+const withoutComments = (source: string) =>
+  source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');

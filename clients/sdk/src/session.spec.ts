@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoggedOutError, MoimGraphQLError } from './errors';
-import { SessionManager, type Session, type SessionStore } from './session';
+import { EARLY_RETRY_MS, SessionManager, type Session, type SessionStore } from './session';
 
 // The single-flight logic alone, with a scripted refresh; test/sdk.test.ts holds it against the
 // real graph.
@@ -119,6 +119,27 @@ const jwt = (claims: Record<string, unknown>) => {
   return `${part({ alg: 'HS256' })}.${part(claims)}.signature`;
 };
 
+describe('SessionManager when the session is replaced during a refresh (a logIn)', () => {
+  it("gives a 401 of the new user the new user's session, never the old user's refreshed one", async () => {
+    const bob = { id: 'u2', nickname: 'bob', role: 'USER' };
+    const { manager, calls, saved } = setup(session(1, 999_000), async (token) =>
+      token === 'refresh-1'
+        ? later(session(2, 2_000_000), 20)
+        : later({ ...session(4, 2_000_000), user: bob }, 40),
+    );
+    const oldCaller = manager.accessToken(); // finds access-1 expiring: refreshes alice's session
+    await later(null, 5);
+    await manager.set({ ...session(3, 2_000_000), user: bob }); // bob logs in meanwhile
+    // Bob's request got a 401 (his token revoked, say): his own session is refreshed.
+    const forBob = await manager.refresh('access-3');
+    expect(forBob.accessToken).toBe('access-4');
+    expect(await oldCaller).not.toBe('access-2');
+    expect(calls).toEqual(['refresh-1', 'refresh-3']);
+    expect(manager.get()?.accessToken).toBe('access-4');
+    expect(saved.map((s) => s?.accessToken)).not.toContain('access-2');
+  });
+});
+
 describe('SessionManager on a device clock that is off', () => {
   // The server issues 15-minute tokens; the device's clock runs 20 minutes ahead of it.
   const TTL_MS = 15 * 60_000;
@@ -149,13 +170,13 @@ describe('SessionManager on a device clock that is off', () => {
       serverNow += 60_000; // a request a minute, well inside the token's life
       expect(await manager.accessToken()).toBe(manager.get()!.accessToken);
     }
-    expect(calls.length).toBeLessThanOrEqual(1);
+    expect(calls).toHaveLength(0);
 
     // The lifetime still runs out: 15 minutes after receipt (less the skew), one refresh.
     serverNow += TTL_MS;
     const before = manager.get()!.accessToken;
     expect(await manager.accessToken()).not.toBe(before);
-    expect(calls.length).toBeLessThanOrEqual(2);
+    expect(calls).toHaveLength(1);
   });
 
   it('uses the server expiry for a stored session, whose arrival time is unknown', async () => {
@@ -193,6 +214,61 @@ describe('SessionManager when a proactive refresh fails', () => {
     // Once it has expired, the failure is the caller's.
     now = 900_000;
     await expect(manager.accessToken()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+  });
+
+  it('does not try again on every call: the token is used without waiting for a while', async () => {
+    let now = 0;
+    const { manager, calls } = setup(
+      null,
+      async () => {
+        throw new MoimGraphQLError('Network error: no answer within 15000 ms', { code: 'NETWORK_ERROR' });
+      },
+      () => now,
+    );
+    await manager.set(session(1, 900_000));
+    now = 875_000;
+    expect(await manager.accessToken()).toBe('access-1');
+    now += EARLY_RETRY_MS - 1;
+    expect(await manager.accessToken()).toBe('access-1');
+    expect(calls).toEqual(['refresh-1']);
+    now += 1;
+    expect(await manager.accessToken()).toBe('access-1');
+    expect(calls).toEqual(['refresh-1', 'refresh-1']);
+  });
+
+  it('does not send the token when it expired while the refresh was out', async () => {
+    let now = 0;
+    const { manager } = setup(
+      null,
+      async () => {
+        now = 900_000; // the refresh took until past the expiry, then failed
+        throw new MoimGraphQLError('Network error: no answer within 15000 ms', { code: 'NETWORK_ERROR' });
+      },
+      () => now,
+    );
+    await manager.set(session(1, 900_000));
+    now = 880_000;
+    await expect(manager.accessToken()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+  });
+
+  it('answers with the new session when a logIn replaced it while the failed refresh was out', async () => {
+    let now = 0;
+    const holder: { manager?: SessionManager } = {};
+    const { manager } = setup(
+      null,
+      async () => {
+        await holder.manager!.set({
+          ...session(3, 2_000_000),
+          user: { id: 'u2', nickname: 'bob', role: 'USER' },
+        });
+        throw new MoimGraphQLError('Network error: offline', { code: 'NETWORK_ERROR' });
+      },
+      () => now,
+    );
+    holder.manager = manager;
+    await manager.set(session(1, 900_000));
+    now = 880_000;
+    expect(await manager.accessToken()).toBe('access-3');
   });
 
   it('still reports an ended session rather than using the token', async () => {

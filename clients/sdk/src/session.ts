@@ -31,6 +31,9 @@ export function memoryStore(initial: Session | null = null): SessionStore {
   };
 }
 
+/** How long after a failed early refresh the still-valid token is used without trying again. */
+export const EARLY_RETRY_MS = 5_000;
+
 export interface SessionManagerOptions {
   store: SessionStore;
   /** Trades a refresh token for a new session (the RefreshSession mutation, sent without a token). */
@@ -53,7 +56,10 @@ export interface SessionManagerOptions {
 export class SessionManager {
   private session: Session | null = null;
   private loading: Promise<void> | null = null;
-  private inflight: Promise<Session> | null = null;
+  /** The refresh in flight, and the session it refreshes (a logIn meanwhile makes it not ours). */
+  private inflight: { session: Session; promise: Promise<Session> } | null = null;
+  /** After an early refresh failed, none before this: each would wait up to the request timeout. */
+  private earlyRefreshAfter = 0;
   /**
    * When each access token we were given arrives on the device's clock, so expiry is judged by
    * its lifetime rather than by the server's clock (a device clock running fast would otherwise
@@ -86,6 +92,7 @@ export class SessionManager {
   async set(session: Session | null): Promise<void> {
     await this.current();
     this.session = session;
+    this.earlyRefreshAfter = 0;
     this.receivedAt.clear();
     if (session) this.receivedAt.set(session.accessToken, this.now());
     await this.options.store.save(session);
@@ -95,18 +102,22 @@ export class SessionManager {
   /**
    * The access token to send, refreshed first when it is about to expire; null when logged out.
    * Rejects with LoggedOutError when the refresh finds the session revoked. When the refresh
-   * fails otherwise (network, timeout) while the token is still valid, that token is used.
+   * fails otherwise (network, timeout) while the token is still valid, that token is used, and
+   * no early refresh is tried again for EARLY_RETRY_MS.
    */
   async accessToken(): Promise<string | null> {
     const session = await this.current();
     if (!session) return null;
     const { refreshAt, expiresAt } = this.timing(session);
     const now = this.now();
-    if (now < refreshAt) return session.accessToken;
+    if (now < refreshAt || (now < expiresAt && now < this.earlyRefreshAfter)) return session.accessToken;
     try {
       return (await this.refresh(session.accessToken)).accessToken;
     } catch (err) {
-      if (err instanceof LoggedOutError || now >= expiresAt) throw err;
+      // Time has passed and the session may have been replaced while the refresh was out.
+      const after = this.now();
+      if (err instanceof LoggedOutError || after >= expiresAt || this.session !== session) throw err;
+      this.earlyRefreshAfter = after + EARLY_RETRY_MS;
       return session.accessToken;
     }
   }
@@ -117,36 +128,44 @@ export class SessionManager {
    * nothing is sent.
    */
   async refresh(staleAccessToken?: string): Promise<Session> {
-    if (this.inflight) return this.inflight;
     const session = await this.current();
-    if (this.inflight) return this.inflight;
     if (!session) throw new LoggedOutError('Not logged in');
     if (staleAccessToken !== undefined && session.accessToken !== staleAccessToken) return session;
-    const inflight = this.runRefresh(session);
+    if (this.inflight?.session === session) return this.inflight.promise;
+    const inflight = { session, promise: this.runRefresh(session) };
     this.inflight = inflight;
     try {
-      return await inflight;
+      return await inflight.promise;
     } finally {
       if (this.inflight === inflight) this.inflight = null;
     }
   }
 
   private async runRefresh(session: Session): Promise<Session> {
-    let next: Session;
+    let next: Session | undefined;
+    let failure: unknown;
     try {
       next = await this.options.refresh(session.refreshToken);
     } catch (err) {
-      // Revoked family or expired refresh token: no retry can help. Other failures (network,
-      // 5xx) leave the session alone, so the next call tries again.
-      if (isUnauthenticated(err)) {
-        // Only when nobody replaced the session meanwhile (a logIn during the refresh).
-        if (this.session === session) await this.set(null);
-        throw new LoggedOutError('Session ended: log in again', { cause: err });
-      }
-      throw err;
+      failure = err;
     }
-    if (this.session === session) await this.set(next);
-    return next;
+    // A logIn or logOut while the refresh was out: its session is the answer, whatever became of
+    // this one (a 401 of the new user must not be retried with the old user's token).
+    if (this.session !== session) {
+      if (this.session) return this.session;
+      throw new LoggedOutError('Logged out', failure === undefined ? undefined : { cause: failure });
+    }
+    if (next) {
+      await this.set(next);
+      return next;
+    }
+    // Revoked family or expired refresh token: no retry can help. Other failures (network, 5xx)
+    // leave the session alone, so the next call tries again.
+    if (isUnauthenticated(failure)) {
+      await this.set(null);
+      throw new LoggedOutError('Session ended: log in again', { cause: failure });
+    }
+    throw failure;
   }
 
   /** When to refresh the session's access token and when it expires, on the device's clock. */

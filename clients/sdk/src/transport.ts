@@ -6,6 +6,8 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /** How long a request may take, answer read included, before it fails with NETWORK_ERROR. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface HttpOptions {
   fetch: FetchLike;
@@ -36,13 +38,20 @@ export interface WireAnswer {
  */
 export async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  // No limit (Infinity): no timer. setTimeout takes a 32-bit delay and fires at once past it.
+  if (!Number.isFinite(ms)) return work(controller.signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new MoimGraphQLError(`Network error: no answer within ${ms} ms`, { code: 'NETWORK_ERROR' });
-      reject(err);
-      controller.abort(err);
-    }, ms);
+    timer = setTimeout(
+      () => {
+        const err = new MoimGraphQLError(`Network error: no answer within ${ms} ms`, {
+          code: 'NETWORK_ERROR',
+        });
+        reject(err);
+        controller.abort(err);
+      },
+      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
+    );
   });
   try {
     return await Promise.race([work(controller.signal), timedOut]);

@@ -53,25 +53,24 @@ export async function uploadMedia(
   const mediaId = ticket.media.id;
   const headers: Record<string, string> = {};
   for (const { name, value } of ticket.headers) headers[name] = value;
-  let response: Response;
+  let refused: string | undefined;
   try {
-    response = await withTimeout(options.timeoutMs ?? 120_000, (signal) =>
-      deps.fetch(ticket.uploadUrl, {
+    refused = await withTimeout(options.timeoutMs ?? 120_000, async (signal) => {
+      const response = await deps.fetch(ticket.uploadUrl, {
         method: ticket.method,
         headers,
         body: bytes as RequestInit['body'],
         signal,
-      }),
-    );
+      });
+      if (response.ok) return undefined;
+      // Read within the timeout too: a refusal whose body never ends must not hang the upload.
+      const detail = (await response.text().catch(() => '')).slice(0, 200);
+      return `HTTP ${response.status}${detail ? ` ${detail}` : ''}`;
+    });
   } catch (err) {
     throw new MoimUploadError(`Upload failed: ${(err as Error).message}`, { mediaId, cause: err });
   }
-  if (!response.ok) {
-    const detail = (await response.text().catch(() => '')).slice(0, 200);
-    throw new MoimUploadError(`Upload refused: HTTP ${response.status}${detail ? ` ${detail}` : ''}`, {
-      mediaId,
-    });
-  }
+  if (refused !== undefined) throw new MoimUploadError(`Upload refused: ${refused}`, { mediaId });
   // completeUpload checks the bytes (really an image of the declared type) before queueing the resize.
   let media = (await deps.request(CompleteUploadDocument, { mediaId })).completeUpload;
   if (!options.waitUntilReady) return withStatus(media);

@@ -8,6 +8,7 @@ import { ok, startGraph, TEST_PASSWORD, type Graph } from '@moim/testing';
 import {
   createMoimClient,
   LoggedOutError,
+  LogInDocument,
   MeDocument,
   MoimGraphQLError,
   MoimUploadError,
@@ -36,17 +37,19 @@ const holds = (assertion: () => void, timeoutMs?: number) =>
 /** Sleeps past the session's access-token expiry. */
 const untilExpired = (session: Session) => sleep(Date.parse(session.accessTokenExpiresAt) - Date.now() + 300);
 
-/** A fetch that counts what goes through it: refreshSession POSTs and 401 answers. */
+/** A fetch that counts what goes through it: refreshSession POSTs and 401 answers, and every operation. */
 function countingFetch() {
   const counts = { refreshes: 0, unauthorized: 0 };
+  const operations: string[] = [];
   const fetchImpl: FetchLike = async (input, init) => {
-    if (typeof init.body === 'string' && JSON.parse(init.body).operationName === 'RefreshSession')
-      counts.refreshes++;
+    const operationName = typeof init.body === 'string' ? JSON.parse(init.body).operationName : undefined;
+    operations.push(operationName);
+    if (operationName === 'RefreshSession') counts.refreshes++;
     const res = await fetch(input, init);
     if (res.status === 401) counts.unauthorized++;
     return res;
   };
-  return { counts, fetchImpl };
+  return { counts, fetchImpl, operations };
 }
 
 /** A store that records every save. */
@@ -71,7 +74,7 @@ function recordingStore(initial: Session | null = null) {
 function trackedSockets() {
   const sockets: WebSocket[] = [];
   const onTheWire: string[] = [];
-  const subscribes: Array<{ after?: string | null }> = [];
+  const subscribes: Array<{ after?: string | null; fromStart?: boolean }> = [];
   const closeCodes: number[] = [];
   const gate = { open: true };
   class TrackedWebSocket extends WebSocket {
@@ -194,6 +197,24 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
       expect(changes.at(-1)).toBeNull();
       // Logged out means anonymous from now on, not stuck: me is null without a token.
       expect((await c.request(MeDocument)).me).toBeNull();
+    });
+
+    it("takes an UNAUTHENTICATED answer in a 200 as the operation's own: no refresh, sent once", async () => {
+      const kay = await graph.person('kay');
+      const { counts, fetchImpl, operations } = countingFetch();
+      const c = client({ fetch: fetchImpl });
+      await c.logIn(kay.email, TEST_PASSWORD);
+      operations.length = 0;
+
+      // A wrong password while logged in: the resolver's refusal, not the access token's.
+      const err = await c
+        .request(LogInDocument, { input: { email: kay.email, password: 'not-the-password' } })
+        .catch((e: unknown) => e);
+
+      expect(err).toMatchObject({ name: 'MoimGraphQLError', code: 'UNAUTHENTICATED', status: 200 });
+      expect(operations).toEqual(['LogIn']);
+      expect(counts.refreshes).toBe(0);
+      expect((await c.request(MeDocument)).me?.id).toBe(kay.id);
     });
 
     it('logOut revokes the session server-side', async () => {
@@ -404,6 +425,9 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
           onError: (e) => errors.push(e),
         });
         await holds(() => expect(subscribes).toHaveLength(1));
+        // After the newest message; an empty room from its start (so nothing sent before the
+        // first event can be lost).
+        expect(subscribes[0]).toMatchObject(sentBefore ? { after: expect.any(String) } : { fromStart: true });
         // Let the gateway open it, then the socket drops before any message came, and stays
         // down while three are sent.
         await sleep(300);
@@ -421,6 +445,70 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
         expect(errors).toEqual([]);
       },
     );
+
+    it.each([
+      ['with `after`', true],
+      ['without `after`', false],
+    ])(
+      'ends a subscription to a room of others %s with exactly one FORBIDDEN, and tries no more',
+      async (_, withAfter) => {
+        const { TrackedWebSocket, subscribes } = trackedSockets();
+        const { room, send } = await directRoom(`ora${+withAfter}`, `pia${+withAfter}`, WebSocket);
+        const m1 = await send();
+        const outsider = await graph.person(`quinn${+withAfter}`);
+        const c = client({ webSocketImpl: TrackedWebSocket });
+        await c.logIn(outsider.email, TEST_PASSWORD);
+
+        const errors: unknown[] = [];
+        const events: RoomEventInfoFragment[] = [];
+        c.subscribeRoom(room.id, {
+          ...(withAfter ? { after: m1 } : {}),
+          onEvent: (e) => events.push(e),
+          onError: (e) => errors.push(e),
+        });
+
+        await holds(() => expect(errors).toHaveLength(1));
+        expect(errors[0]).toBeInstanceOf(MoimGraphQLError);
+        expect(errors[0]).toMatchObject({ code: 'FORBIDDEN' });
+        // Longer than the first backoffs, and a message sent meanwhile: nothing more happens.
+        await send();
+        await sleep(1_500);
+        expect(errors).toHaveLength(1);
+        // Without `after` the resume point's query was refused already: nothing subscribed.
+        expect(subscribes).toHaveLength(withAfter ? 1 : 0);
+        expect(events).toEqual([]);
+      },
+    );
+
+    it('subscribes again after a LoggedOutError once logged in anew, also when the first connection fails', async () => {
+      const { TrackedWebSocket, gate } = trackedSockets();
+      const { first, firstClient, room, send } = await directRoom('rex', 'sam', TrackedWebSocket);
+      const m1 = await send();
+      const session = firstClient.session()!;
+      // Logged out on another device: the next refresh finds the session revoked.
+      ok(await graph.gql('mutation($t: String!) { logOut(refreshToken: $t) }', { t: session.refreshToken }));
+      await untilExpired(session);
+      const ended: unknown[] = [];
+      firstClient.subscribeRoom(room.id, { after: m1, onEvent: () => {}, onError: (e) => ended.push(e) });
+      await holds(() => expect(ended).toHaveLength(1), 15_000);
+      expect(ended[0]).toBeInstanceOf(LoggedOutError);
+
+      await firstClient.logIn(first.email, TEST_PASSWORD);
+      // The new session's first connection attempt fails (no network for a moment).
+      gate.open = false;
+      const events: RoomEventInfoFragment[] = [];
+      const errors: unknown[] = [];
+      firstClient.subscribeRoom(room.id, {
+        after: m1,
+        onEvent: (e) => events.push(e),
+        onError: (e) => errors.push(e),
+      });
+      await sleep(500);
+      gate.open = true;
+      await send();
+      await holds(() => expect(bodiesOf(events)).toEqual(['m2']), 15_000);
+      expect(errors).toEqual([]);
+    });
 
     it('resubscribes, keeping `after`, when the gateway closes the socket with a code graphql-ws gives up on', async () => {
       // A gateway allowing one socket per user: a second one is closed with 1008 (policy

@@ -362,44 +362,6 @@ export type RoomResumePointQueryVariables = Exact<{
 
 export type RoomResumePointQuery = { chatRoom: { id: string; lastMessage: { id: string } | null } | null };
 
-export type RoomFirstMessageQueryVariables = Exact<{
-  id: string | number;
-}>;
-
-export type RoomFirstMessageQuery = {
-  chatRoom: {
-    id: string;
-    messages: {
-      edges: Array<{
-        node: {
-          id: string;
-          roomId: string;
-          body: string | null;
-          clientMessageId: string;
-          createdAt: string;
-          editedAt: string | null;
-          deleted: boolean;
-          readBy: number;
-          sender: { id: string; nickname: string };
-          attachments: Array<{
-            id: string;
-            purpose: MediaPurpose;
-            state: MediaState;
-            failureReason: string | null;
-            width: number | null;
-            height: number | null;
-            placeholder: string | null;
-            createdAt: string;
-            thumb: string | null;
-            medium: string | null;
-            large: string | null;
-          }>;
-        };
-      }>;
-    };
-  } | null;
-};
-
 export type OpenDirectRoomMutationVariables = Exact<{
   userId: string | number;
 }>;
@@ -450,6 +412,7 @@ export type MarkRoomReadMutation = { markRoomRead: { id: string; unreadCount: nu
 export type RoomEventsSubscriptionVariables = Exact<{
   roomId: string | number;
   after?: string | number | null | undefined;
+  fromStart?: boolean | null | undefined;
 }>;
 
 export type RoomEventsSubscription = {
@@ -2957,189 +2920,6 @@ export const RoomResumePointDocument = {
     },
   ],
 } as unknown as DocumentNode<RoomResumePointQuery, RoomResumePointQueryVariables>;
-export const RoomFirstMessageDocument = {
-  kind: 'Document',
-  definitions: [
-    {
-      kind: 'OperationDefinition',
-      operation: 'query',
-      name: { kind: 'Name', value: 'RoomFirstMessage' },
-      variableDefinitions: [
-        {
-          kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
-          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
-        },
-      ],
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'chatRoom' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'id' },
-                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
-              },
-            ],
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'messages' },
-                  arguments: [
-                    {
-                      kind: 'Argument',
-                      name: { kind: 'Name', value: 'first' },
-                      value: { kind: 'IntValue', value: '1' },
-                    },
-                  ],
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'edges' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'node' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  {
-                                    kind: 'FragmentSpread',
-                                    name: { kind: 'Name', value: 'ChatMessageInfo' },
-                                  },
-                                ],
-                              },
-                            },
-                          ],
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    },
-    {
-      kind: 'FragmentDefinition',
-      name: { kind: 'Name', value: 'MediaInfo' },
-      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Media' } },
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'purpose' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'state' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'failureReason' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'width' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'height' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'placeholder' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
-          {
-            kind: 'Field',
-            alias: { kind: 'Name', value: 'thumb' },
-            name: { kind: 'Name', value: 'url' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'variant' },
-                value: { kind: 'EnumValue', value: 'THUMB' },
-              },
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'format' },
-                value: { kind: 'EnumValue', value: 'WEBP' },
-              },
-            ],
-          },
-          {
-            kind: 'Field',
-            alias: { kind: 'Name', value: 'medium' },
-            name: { kind: 'Name', value: 'url' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'variant' },
-                value: { kind: 'EnumValue', value: 'MEDIUM' },
-              },
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'format' },
-                value: { kind: 'EnumValue', value: 'WEBP' },
-              },
-            ],
-          },
-          {
-            kind: 'Field',
-            alias: { kind: 'Name', value: 'large' },
-            name: { kind: 'Name', value: 'url' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'variant' },
-                value: { kind: 'EnumValue', value: 'LARGE' },
-              },
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'format' },
-                value: { kind: 'EnumValue', value: 'WEBP' },
-              },
-            ],
-          },
-        ],
-      },
-    },
-    {
-      kind: 'FragmentDefinition',
-      name: { kind: 'Name', value: 'ChatMessageInfo' },
-      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ChatMessage' } },
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'roomId' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'body' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'clientMessageId' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'editedAt' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'deleted' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'readBy' } },
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'sender' },
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'nickname' } },
-              ],
-            },
-          },
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'attachments' },
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'MediaInfo' } }],
-            },
-          },
-        ],
-      },
-    },
-  ],
-} as unknown as DocumentNode<RoomFirstMessageQuery, RoomFirstMessageQueryVariables>;
 export const OpenDirectRoomDocument = {
   kind: 'Document',
   definitions: [
@@ -3421,6 +3201,11 @@ export const RoomEventsDocument = {
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
         },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'fromStart' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Boolean' } },
+        },
       ],
       selectionSet: {
         kind: 'SelectionSet',
@@ -3438,6 +3223,11 @@ export const RoomEventsDocument = {
                 kind: 'Argument',
                 name: { kind: 'Name', value: 'after' },
                 value: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'fromStart' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'fromStart' } },
               },
             ],
             selectionSet: {
