@@ -14,28 +14,36 @@ import { ReviewsPage } from './pages/ReviewsPage';
 import { UserPage } from './pages/UserPage';
 import { UsersPage } from './pages/UsersPage';
 import { BASE, Link } from './components/link';
+import { guard } from './components/common';
+import { describeError } from './lib/errors';
+import { focusHeading } from './lib/focus';
+import { useDocumentTitle } from './lib/use-document-title';
 
 const ExplorerPage = lazy(() => import('./pages/ExplorerPage'));
 
 const isAdmin = (session: Session | null): session is Session => session?.user.role === 'ADMIN';
 
+const subscribeToRoute = (notify: () => void) => {
+  window.addEventListener('popstate', notify);
+  return () => window.removeEventListener('popstate', notify);
+};
+const currentPath = () => window.location.pathname;
+
 function useRoute(): Route {
-  const path = useSyncExternalStore(
-    (notify) => {
-      window.addEventListener('popstate', notify);
-      return () => window.removeEventListener('popstate', notify);
-    },
-    () => window.location.pathname,
-  );
-  return parseRoute(path, BASE);
+  return parseRoute(useSyncExternalStore(subscribeToRoute, currentPath), BASE);
 }
 
 export function App() {
   const { t } = useI18n();
+  // undefined: not known yet (the stored session, then `me`, are being checked).
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [startError, setStartError] = useState<unknown>(null);
   const [notice, setNotice] = useState<EndNotice | null>(null);
+  // Focus moves to the new page's heading after a log-in or log-out, not on the first load.
+  const [moved, setMoved] = useState(false);
   useEffect(() => {
     let refusing = false;
+    let checking = false;
     // Anyone but an admin is logged out at once and told why: after a log-in, a refresh that
     // brings a new role, or `me` on start-up for a session kept from before.
     const refuse = async () => {
@@ -49,24 +57,41 @@ export function App() {
       } finally {
         refusing = false;
       }
+      setSession(null);
       setNotice({ kind: 'alert', lines });
     };
     const off = onSessionChange((next) => {
       if (next && !isAdmin(next)) return void refuse();
+      if (next && checking) return; // shown once `me` has answered
       if (next) setNotice(null);
       // A session that ends on its own (revoked, refresh token expired) says so on the log-in page.
       else if (!loggingOut()) setNotice({ kind: 'status', lines: [{ key: 'app.loggedOut' }] });
+      setStartError(null);
+      setMoved(true);
       setSession(next);
     });
     let active = true;
+    // The role may have changed since a session was stored: the console shows only once `me`
+    // says ADMIN (a failure is tried once more, then shown; no answer is a refusal).
+    const askMe = () => client.request(AdminMeDocument, {}).then((answer) => answer.me);
     void client.ready().then(async (stored) => {
       if (!active) return; // an effect already cleaned up (StrictMode runs it twice in development)
-      if (stored && !isAdmin(stored)) return refuse();
-      setSession(stored);
-      if (!stored) return;
-      // The role may have changed since this session was stored.
-      const me = await client.request(AdminMeDocument, {}).catch(() => null);
-      if (active && me?.me && me.me.role !== 'ADMIN') await refuse();
+      if (!stored) return setSession(null);
+      if (!isAdmin(stored)) return refuse();
+      let me;
+      checking = true;
+      try {
+        me = await askMe().catch(askMe);
+      } catch (err) {
+        // A session that ended meanwhile is already on the log-in page, with its notice.
+        if (active && client.session()) setStartError(err);
+        return;
+      } finally {
+        checking = false;
+      }
+      if (!active || client.session() === null) return;
+      if (me?.role !== 'ADMIN') return refuse();
+      setSession(client.session());
     });
     return () => {
       active = false;
@@ -74,6 +99,7 @@ export function App() {
     };
   }, []);
 
+  if (startError !== null) return <StartFailed error={startError} />;
   if (session === undefined) return <p role="status">{t('state.loading')}</p>;
   if (!isAdmin(session))
     return (
@@ -84,15 +110,34 @@ export function App() {
             <LanguageSwitch />
           </div>
         </header>
-        <LoginPage notice={notice} />
+        <LoginPage notice={notice} focusHeading={moved} />
       </>
     );
   // The session is forgotten here either way; a revocation the gateway did not get is said.
   const onLogOut = () =>
-    void logOut().catch((error: unknown) =>
+    logOut().catch((error: unknown) =>
       setNotice({ kind: 'alert', lines: [{ key: 'login.logOutFailed', error }] }),
     );
-  return <Console session={session} onLogOut={onLogOut} />;
+  return <Console session={session} onLogOut={onLogOut} focusHeading={moved} />;
+}
+
+/** `me` could not be asked on start-up: the console is not shown on a role it could not check. */
+function StartFailed({ error }: { error: unknown }) {
+  const { t } = useI18n();
+  useDocumentTitle(null);
+  const { text, detail } = describeError(error, t);
+  return (
+    <main id="main" className="login">
+      <h1>{t('app.title')}</h1>
+      <div role="alert" className="error">
+        <p>{text}</p>
+        {detail && <p className="detail">{detail}</p>}
+        <button type="button" onClick={() => window.location.reload()}>
+          {t('error.reload')}
+        </button>
+      </div>
+    </main>
+  );
 }
 
 const NAV_LABEL: Record<Route['section'], MessageKey> = {
@@ -104,16 +149,33 @@ const NAV_LABEL: Record<Route['section'], MessageKey> = {
   explorer: 'nav.explorer',
 };
 
-function Console({ session, onLogOut }: { session: Session; onLogOut(): void }) {
+function Console({
+  session,
+  onLogOut,
+  focusHeading: arrived,
+}: {
+  session: Session;
+  onLogOut(): Promise<void>;
+  focusHeading: boolean;
+}) {
   const { t, timeZone } = useI18n();
   const route = useRoute();
+  useDocumentTitle(t(NAV_LABEL[route.section]));
   const main = useRef<HTMLElement>(null);
-  const first = useRef(true);
+  // Whether this console came from a log-in (a reload leaves focus where the browser puts it).
+  const first = useRef(!arrived);
+  const [leaving, setLeaving] = useState(false);
   useEffect(() => {
-    // After navigating, keyboard and screen-reader users start at the new page, not the old link.
+    // After navigating or logging in, keyboard and screen-reader users start at the new page's
+    // heading, not the old link.
     if (first.current) first.current = false;
-    else main.current?.focus();
+    else focusHeading(main.current);
   }, [route.section, route.param]);
+  const logOutOnce = () => {
+    if (leaving) return;
+    setLeaving(true);
+    void onLogOut().finally(() => setLeaving(false));
+  };
   return (
     <>
       <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
@@ -136,7 +198,7 @@ function Console({ session, onLogOut }: { session: Session; onLogOut(): void }) 
           <LanguageSwitch />
           <span className="muted">{t('app.timeZone', { zone: timeZone })}</span>
           <span>{t('app.signedInAs', { nickname: session.user.nickname })}</span>
-          <button type="button" onClick={onLogOut}>
+          <button type="button" aria-disabled={leaving} onClick={guard(leaving, logOutOnce)}>
             {t('app.logOut')}
           </button>
         </div>

@@ -1,6 +1,7 @@
-import { useId, type ReactNode } from 'react';
+import { useId, type MouseEvent, type ReactNode } from 'react';
 import { useI18n } from '../i18n/context';
-import { describeError } from '../lib/errors';
+import { describeError, errorLine } from '../lib/errors';
+import type { NoticeText } from '../lib/use-action';
 import type { AsyncState } from '../lib/use-async';
 import type { Paging } from '../lib/use-paged';
 
@@ -35,32 +36,63 @@ export function LoadState({ state, onRetry }: { state: AsyncState<unknown>; onRe
   );
 }
 
+/**
+ * Previous/next. A button that cannot act is aria-disabled, not disabled: a disabled button drops
+ * the focus of whoever just pressed it (to <body>), and the Pager stays while a page loads.
+ */
 export function Pager({ paging, label }: { paging: Paging; label?: string }) {
   const { t } = useI18n();
-  if (!paging.hasPrevious && !paging.hasNext) return null;
+  if (!paging.hasPrevious && !paging.hasNext && !paging.busy) return null;
   return (
     <nav className="pager" aria-label={label ? `${t('page.label')}: ${label}` : t('page.label')}>
-      <button type="button" onClick={paging.previous} disabled={!paging.hasPrevious}>
+      <PagerButton enabled={paging.hasPrevious && !paging.busy} onPress={paging.previous}>
         {t('page.previous')}
-      </button>
+      </PagerButton>
       <span aria-current="page">{t('page.number', { n: paging.page })}</span>
-      <button type="button" onClick={paging.next} disabled={!paging.hasNext}>
+      <PagerButton enabled={paging.hasNext && !paging.busy} onPress={paging.next}>
         {t('page.next')}
-      </button>
+      </PagerButton>
     </nav>
   );
 }
 
-export interface NoticeText {
-  kind: 'ok' | 'error';
-  text: string;
+function PagerButton({
+  enabled,
+  onPress,
+  children,
+}: {
+  enabled: boolean;
+  onPress(): void;
+  children: ReactNode;
+}) {
+  return (
+    <button type="button" aria-disabled={!enabled} onClick={guard(!enabled, onPress)}>
+      {children}
+    </button>
+  );
 }
+
+/** The click handler of an aria-disabled button: nothing while it is disabled. */
+export const guard =
+  (disabled: boolean, action: () => void) =>
+  (event: MouseEvent): void => {
+    event.preventDefault();
+    if (!disabled) action();
+  };
+
+export type { NoticeText };
 
 /** The outcome of the last action on a page (hidden, retried…), read out when it changes. */
 export function Notice({ notice }: { notice: NoticeText | null }) {
+  const { t } = useI18n();
+  const text = !notice
+    ? null
+    : 'error' in notice
+      ? errorLine(describeError(notice.error, t))
+      : t(notice.key, notice.vars);
   return (
     <div role="status" className="notice-area">
-      {notice && <p className={notice.kind === 'error' ? 'notice error' : 'notice'}>{notice.text}</p>}
+      {notice && <p className={notice.kind === 'error' ? 'notice error' : 'notice'}>{text}</p>}
     </div>
   );
 }

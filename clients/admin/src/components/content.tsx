@@ -2,6 +2,7 @@ import type { AdminPostFragment, AdminReviewFragment, AdminUserRefFragment } fro
 import { useI18n } from '../i18n/context';
 import { Time } from './common';
 import { Link } from './link';
+import { CARD_HEADING } from '../lib/use-refocus';
 
 export function UserLink({ user }: { user: AdminUserRefFragment }) {
   return (
@@ -14,7 +15,7 @@ export function UserLink({ user }: { user: AdminUserRefFragment }) {
 const excerpt = (text: string, max = 280) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /** A review as the moderator needs it: what, by whom, about what, when, and whether it is hidden. */
-export function ReviewSummary({ review }: { review: AdminReviewFragment }) {
+export function ReviewSummary({ review, titleId }: { review: AdminReviewFragment; titleId?: string }) {
   const { t } = useI18n();
   const subjectKind = review.subject.__typename === 'Place' ? t('common.place') : t('common.product');
   return (
@@ -23,11 +24,15 @@ export function ReviewSummary({ review }: { review: AdminReviewFragment }) {
         {t('common.review')} · {subjectKind} · <span>{t('reviews.on', { name: review.subject.name })}</span>
         {review.hidden && <span className="badge">{t('common.hidden')}</span>}
       </p>
-      <p className="content-title">{review.title ?? excerpt(review.body, 60)}</p>
+      <p className="content-title" id={titleId} {...(titleId ? { [CARD_HEADING]: '', tabIndex: -1 } : {})}>
+        {review.title ?? excerpt(review.body, 60)}
+      </p>
       {review.title && <p className="content-body">{excerpt(review.body)}</p>}
       <p className="meta">
-        <span aria-label={t('common.rating', { rating: review.rating })}>{'★'.repeat(review.rating)}</span> ·{' '}
-        {t('common.by')} <UserLink user={review.author} /> · <Time iso={review.createdAt} />
+        <span role="img" aria-label={t('common.rating', { rating: review.rating })}>
+          {'★'.repeat(review.rating)}
+        </span>{' '}
+        · {t('common.by')} <UserLink user={review.author} /> · <Time iso={review.createdAt} />
       </p>
     </div>
   );

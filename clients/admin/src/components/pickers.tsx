@@ -1,9 +1,9 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { AdminSubjectsDocument, AdminUsersDocument } from '@moim/sdk/admin';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { PAGE_SIZE, usePaged, type Page } from '../lib/use-paged';
-import { LoadState, Pager } from './common';
+import { guard, LoadState, Pager } from './common';
 
 export interface Choice {
   id: string;
@@ -19,12 +19,14 @@ interface PickerProps<T extends Choice> {
   fetchPage(query: string, after: string | null): Promise<Page<T>>;
   describe(item: T): ReactNode;
   onChoose(item: T): void;
+  /** Focus the search box on arrival (after the admin cleared a choice). */
+  autoFocus?: boolean;
 }
 
 const emptyPage = { items: [], pageInfo: { hasNextPage: false, endCursor: null } };
 
 /** A search box with its results as buttons: choosing one hands it to the form around it. */
-function SearchPicker<T extends Choice>({ label, fetchPage, describe, onChoose }: PickerProps<T>) {
+function SearchPicker<T extends Choice>({ label, fetchPage, describe, onChoose, autoFocus }: PickerProps<T>) {
   const { t } = useI18n();
   const inputId = useId();
   const [text, setText] = useState('');
@@ -33,36 +35,36 @@ function SearchPicker<T extends Choice>({ label, fetchPage, describe, onChoose }
     (after) => (query ? fetchPage(query, after) : Promise.resolve(emptyPage)),
     query,
   );
-  const submit = (event: { preventDefault(): void }) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     setQuery(text.trim());
   };
+  // The results of the previous search stay on screen while the new ones load, not choosable.
+  const stale = results.stale;
   return (
     <div className="picker">
-      {/* A search inside a form must not submit the outer form: a form of its own, by role only. */}
-      <div role="search" className="toolbar">
+      {/* A form of its own (never inside another form): Enter submits, but not while an IME composes. */}
+      <form role="search" className="toolbar" onSubmit={submit}>
         <label htmlFor={inputId}>{label}</label>
         <input
           id={inputId}
           type="search"
           value={text}
           onChange={(e) => setText(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && submit(e)}
+          autoFocus={autoFocus}
         />
-        <button type="button" onClick={submit}>
-          {t('common.search')}
-        </button>
-      </div>
+        <button type="submit">{t('common.search')}</button>
+      </form>
       {query && (
         <>
           <LoadState state={results} onRetry={results.reload} />
           {results.data && (
             <>
-              <ul className="choices" aria-label={label}>
+              <ul className="choices" aria-label={label} aria-busy={stale}>
                 {results.data.items.map((item) => (
                   <li key={item.id}>
                     <span>{describe(item)}</span>
-                    <button type="button" onClick={() => onChoose(item)}>
+                    <button type="button" aria-disabled={stale} onClick={guard(stale, () => onChoose(item))}>
                       {t('common.choose')}
                       <span className="visually-hidden"> {item.name}</span>
                     </button>
@@ -79,7 +81,7 @@ function SearchPicker<T extends Choice>({ label, fetchPage, describe, onChoose }
   );
 }
 
-export function UserPicker({ onChoose }: { onChoose(user: Choice): void }) {
+export function UserPicker({ onChoose, autoFocus }: { onChoose(user: Choice): void; autoFocus?: boolean }) {
   const { t } = useI18n();
   return (
     <SearchPicker<Choice & { email: string | null }>
@@ -97,13 +99,20 @@ export function UserPicker({ onChoose }: { onChoose(user: Choice): void }) {
         </>
       )}
       onChoose={onChoose}
+      autoFocus={autoFocus}
     />
   );
 }
 
 type SubjectRow = SubjectChoice & { detail: string; reviewCount: number };
 
-export function SubjectPicker({ onChoose }: { onChoose(subject: SubjectChoice): void }) {
+export function SubjectPicker({
+  onChoose,
+  autoFocus,
+}: {
+  onChoose(subject: SubjectChoice): void;
+  autoFocus?: boolean;
+}) {
   const { t } = useI18n();
   return (
     <SearchPicker<SubjectRow>
@@ -146,6 +155,7 @@ export function SubjectPicker({ onChoose }: { onChoose(subject: SubjectChoice): 
         </>
       )}
       onChoose={onChoose}
+      autoFocus={autoFocus}
     />
   );
 }

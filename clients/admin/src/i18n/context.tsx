@@ -21,8 +21,17 @@ interface I18n {
 
 const I18nContext = createContext<I18n | null>(null);
 
+/** localStorage can refuse (a browser setting): the language is then not remembered, nothing more. */
+function savedLanguage(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
 function initialLanguage(): Language {
-  const saved = localStorage.getItem(STORAGE_KEY);
+  const saved = savedLanguage();
   if (saved && (LANGUAGES as readonly string[]).includes(saved)) return saved as Language;
   return preferredLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
 }
@@ -35,7 +44,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     document.documentElement.lang = language;
   }, [language]);
   const setLanguage = useCallback((next: Language) => {
-    localStorage.setItem(STORAGE_KEY, next);
+    try {
+      localStorage.setItem(STORAGE_KEY, next);
+    } catch {
+      // not remembered, still switched
+    }
     setLanguageState(next);
   }, []);
   const value = useMemo<I18n>(

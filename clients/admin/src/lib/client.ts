@@ -1,5 +1,5 @@
 import { createMoimClient, LogOutDocument, MoimGraphQLError, type Session } from '@moim/sdk';
-import { clearExplorerStorage } from './explorer-storage';
+import { clearExplorerStorage, explorerStorage } from './explorer-storage';
 import { claimTab, sessionStorageStore } from './session-store';
 import { randomId, tabRegistry } from './tabs';
 
@@ -11,12 +11,17 @@ const tabs = tabRegistry();
 const tabClaimed = claimTab({
   storage: window.sessionStorage,
   name: { get: () => window.name, set: (value) => void (window.name = value) },
-  heldElsewhere: (id) => tabs.heldElsewhere(id),
+  claim: (id) => tabs.claim(id),
+  hold: (id) => tabs.hold(id),
   newId: randomId,
-}).then((id) => tabs.hold(id));
+});
 
-// Consoles before this one let GraphiQL keep tabs and variables in localStorage, past log-out.
-clearExplorerStorage(window.localStorage);
+try {
+  // Consoles before this one let GraphiQL keep tabs and variables in localStorage, past log-out.
+  clearExplorerStorage(window.localStorage);
+} catch {
+  // localStorage refused (a browser setting): nothing of ours can be there either.
+}
 
 /** Same origin as the console: the gateway serves both, and nothing else is ever contacted. */
 export const client = createMoimClient({
@@ -29,12 +34,15 @@ export const client = createMoimClient({
   },
 });
 
+/** GraphiQL's storage: this tab's sessionStorage, written only while a session is open. */
+export const explorerSessionStorage = explorerStorage(window.sessionStorage, () => client.session() !== null);
+
 export function onSessionChange(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-let deliberate = false;
+let pending: Promise<void> | null = null;
 
 const isUnauthenticated = (err: unknown) => err instanceof MoimGraphQLError && err.code === 'UNAUTHENTICATED';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,10 +51,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Logs out on purpose (the button, a refused non-admin): unlike a session that ends by itself.
  * The SDK forgets the session even when the gateway cannot be reached, but then the refresh token
  * is still valid server-side: the revocation is tried twice more, and a failure is thrown for the
- * page to show, not swallowed.
+ * page to show, not swallowed. A second call while one runs gets the same outcome.
  */
-export async function logOut(retryDelaysMs: readonly number[] = [500, 2000]): Promise<void> {
-  deliberate = true;
+export function logOut(retryDelaysMs: readonly number[] = [500, 2000]): Promise<void> {
+  pending ??= revoke(retryDelaysMs).finally(() => {
+    pending = null;
+  });
+  return pending;
+}
+
+async function revoke(retryDelaysMs: readonly number[]): Promise<void> {
   const refreshToken = client.session()?.refreshToken;
   try {
     await client.logOut();
@@ -64,10 +78,8 @@ export async function logOut(retryDelaysMs: readonly number[] = [500, 2000]): Pr
       }
     }
     throw last;
-  } finally {
-    deliberate = false;
   }
 }
 
 /** True while `logOut` runs: session changes then are no surprise to the admin. */
-export const loggingOut = (): boolean => deliberate;
+export const loggingOut = (): boolean => pending !== null;

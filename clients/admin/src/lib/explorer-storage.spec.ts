@@ -16,4 +16,16 @@ describe('the explorer storage', () => {
     expect(storage.getItem('graphiql:tabState')).toBeNull();
     expect(storage.getItem('moim.admin.session')).toBe('{}');
   });
+
+  it('drops the late write GraphiQL makes after the session ended, and writes again once one is open', () => {
+    const storage = memoryStorage();
+    let open = true;
+    const graphiql = explorerStorage(storage, () => open);
+    open = false;
+    graphiql.setItem('graphiql:tabState', '{"query":"typed before log-out"}');
+    expect(storage.getItem('graphiql:tabState')).toBeNull();
+    open = true;
+    graphiql.setItem('graphiql:tabState', '{}');
+    expect(storage.getItem('graphiql:tabState')).toBe('{}');
+  });
 });

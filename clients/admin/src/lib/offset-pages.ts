@@ -1,20 +1,22 @@
-/**
- * Offset pages of a list that has no cursor (a queue's failed jobs): one more item than shown is
- * asked for, and its presence says there is a next page.
- */
-export interface OffsetPage<T> {
-  items: T[];
-  hasNext: boolean;
-}
+import type { Page } from './use-paged';
 
-/** The variables of page `page` (1-based) of `size` items. */
-export const offsetWindow = (page: number, size: number): { first: number; offset: number } => ({
+/**
+ * A list that has no cursor (a queue's failed jobs) paged by offset: the offset is the cursor.
+ * One more item than a page is asked for, and its presence says there is a next page.
+ */
+export const offsetOf = (after: string | null): number => {
+  const offset = after === null ? 0 : Number(after);
+  return Number.isInteger(offset) && offset > 0 ? offset : 0;
+};
+
+/** The variables of the page after cursor `after`, `size` items a page. */
+export const offsetWindow = (after: string | null, size: number): { first: number; offset: number } => ({
   first: size + 1,
-  offset: (Math.max(1, page) - 1) * size,
+  offset: offsetOf(after),
 });
 
-/** What a page shows out of the `size + 1` items asked for. */
-export const offsetPage = <T>(fetched: readonly T[], size: number): OffsetPage<T> => ({
+/** The page shown out of the `size + 1` items fetched from `offset`, its end cursor the next offset. */
+export const offsetPage = <T>(fetched: readonly T[], offset: number, size: number): Page<T> => ({
   items: fetched.slice(0, size),
-  hasNext: fetched.length > size,
+  pageInfo: { hasNextPage: fetched.length > size, endCursor: String(offset + size) },
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMoimClient, type Session } from '@moim/sdk';
 import { claimTab, sessionStorageStore, SESSION_KEY, TAB_KEY, type TabEnv } from './session-store';
 import { memoryStorage } from './memory-storage.test-util';
-import { tabRegistry } from './tabs';
+import { channelRegistry } from './tabs';
 
 const session: Session = {
   accessToken: 'a',
@@ -25,9 +25,11 @@ describe('sessionStorageStore', () => {
 
   it('drops what it cannot read instead of failing the console', async () => {
     const storage = memoryStorage();
-    storage.setItem(SESSION_KEY, '{not json');
-    expect(await sessionStorageStore(storage).load()).toBeNull();
-    expect(storage.getItem(SESSION_KEY)).toBeNull();
+    for (const text of ['{not json', '{}', JSON.stringify({ ...session, user: null })]) {
+      storage.setItem(SESSION_KEY, text);
+      expect(await sessionStorageStore(storage).load()).toBeNull();
+      expect(storage.getItem(SESSION_KEY)).toBeNull();
+    }
   });
 
   it('is what the SDK client starts from after a reload', async () => {
@@ -49,7 +51,8 @@ function tab(storage = memoryStorage(), name = '', others: string[] = []) {
   const env: TabEnv = {
     storage,
     name: { get: () => window.name, set: (value) => void (window.name = value) },
-    heldElsewhere: async (id) => others.includes(id),
+    claim: async (id) => !others.includes(id),
+    hold: () => undefined,
     newId: () => `tab-${++n}-${Math.random()}`,
   };
   return { env, window, storage };
@@ -79,9 +82,11 @@ describe('claimTab', () => {
       const original = tab();
       const id = await claimTab(original.env);
       sessionStorageStore(original.storage).save(session);
+      original.storage.setItem('graphiql:tabState', '{"query":"the original\'s"}');
       const copy = duplicate(original, copyName, id);
       const store = sessionStorageStore(copy.storage, () => claimTab(copy.env));
       expect(await store.load()).toBeNull();
+      expect(copy.storage.getItem('graphiql:tabState')).toBeNull();
       expect(copy.storage.getItem(TAB_KEY)).not.toBe(id);
       expect(copy.window.name).not.toBe(original.window.name);
       // The original keeps its session, and the copy's next log-in is its own.
@@ -96,20 +101,35 @@ describe('claimTab', () => {
   });
 });
 
-describe('tabRegistry', () => {
-  it('learns over a BroadcastChannel whether a live tab holds an id', async () => {
+describe('channelRegistry (no Web Locks: plain http on another host)', () => {
+  const registries = (n: number) => {
     const name = `moim.admin.tabs.test.${Math.random()}`;
-    const original = tabRegistry(name, 200);
-    const copy = tabRegistry(name, 200);
+    return Array.from({ length: n }, () => channelRegistry(name, 200));
+  };
+
+  it('refuses an id a live tab holds, and gives it once that tab is gone', async () => {
+    const [original, copy] = registries(2) as [
+      ReturnType<typeof channelRegistry>,
+      ReturnType<typeof channelRegistry>,
+    ];
     try {
       original.hold('tab-a');
-      expect(await copy.heldElsewhere('tab-a')).toBe(true);
-      expect(await copy.heldElsewhere('tab-b')).toBe(false);
+      expect(await copy.claim('tab-a')).toBe(false);
+      expect(await copy.claim('tab-b')).toBe(true);
       original.close();
-      expect(await copy.heldElsewhere('tab-a')).toBe(false);
+      expect(await copy.claim('tab-a')).toBe(true);
     } finally {
       original.close();
       copy.close();
+    }
+  });
+
+  it('refuses both of two tabs claiming the same id at once', async () => {
+    const tabs = registries(2);
+    try {
+      expect(await Promise.all(tabs.map((tab) => tab.claim('tab-a')))).toEqual([false, false]);
+    } finally {
+      tabs.forEach((tab) => tab.close());
     }
   });
 });

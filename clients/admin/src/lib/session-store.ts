@@ -1,4 +1,5 @@
 import type { Session, SessionStore } from '@moim/sdk';
+import { clearExplorerStorage } from './explorer-storage';
 
 export const SESSION_KEY = 'moim.admin.session';
 /** Which tab the session in this sessionStorage belongs to. */
@@ -10,8 +11,10 @@ export interface TabEnv {
   storage: Storage;
   /** `window.name`: kept across reloads of the tab, not copied by "Duplicate tab". */
   name: { get(): string; set(value: string): void };
-  /** Whether another open tab holds this id (a duplicate that did get a copy of `window.name` too). */
-  heldElsewhere(id: string): Promise<boolean>;
+  /** Takes the id for this tab; false when another open tab holds it (a duplicate that got `window.name` too). */
+  claim(id: string): Promise<boolean>;
+  /** Holds a fresh id for this tab. */
+  hold(id: string): void;
   newId(): string;
 }
 
@@ -26,9 +29,12 @@ export async function claimTab(env: TabEnv): Promise<string> {
   const stored = env.storage.getItem(TAB_KEY);
   const name = env.name.get();
   const named = name.startsWith(NAME_PREFIX) ? name.slice(NAME_PREFIX.length) : null;
-  if (stored && stored === named && !(await env.heldElsewhere(stored))) return stored;
+  if (stored && stored === named && (await env.claim(stored))) return stored;
   const id = env.newId();
+  env.hold(id);
   env.storage.removeItem(SESSION_KEY);
+  // The original's explorer tabs and variables are not the new session's either.
+  clearExplorerStorage(env.storage);
   env.storage.setItem(TAB_KEY, id);
   env.name.set(`${NAME_PREFIX}${id}`);
   return id;
@@ -47,16 +53,33 @@ export function sessionStorageStore(
       await claim();
       const text = storage.getItem(SESSION_KEY);
       if (!text) return null;
+      let parsed: unknown = null;
       try {
-        return JSON.parse(text) as Session;
+        parsed = JSON.parse(text);
       } catch {
-        storage.removeItem(SESSION_KEY);
-        return null;
+        // dropped below
       }
+      if (isSession(parsed)) return parsed;
+      storage.removeItem(SESSION_KEY);
+      return null;
     },
     save(session) {
       if (session) storage.setItem(SESSION_KEY, JSON.stringify(session));
       else storage.removeItem(SESSION_KEY);
     },
   };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+/** What another version of the console (or a hand edit) left is used only when it has a session's shape. */
+function isSession(value: unknown): value is Session {
+  if (!isObject(value) || !isObject(value.user)) return false;
+  const strings = (o: Record<string, unknown>, keys: string[]) =>
+    keys.every((key) => typeof o[key] === 'string');
+  return (
+    strings(value, ['accessToken', 'accessTokenExpiresAt', 'refreshToken']) &&
+    strings(value.user, ['id', 'nickname', 'role'])
+  );
 }

@@ -3,9 +3,8 @@ import 'graphiql/style.css';
 import { GraphiQL } from 'graphiql';
 import { useMemo, type ComponentProps } from 'react';
 import { useI18n } from '../i18n/context';
-import { client } from '../lib/client';
+import { client, explorerSessionStorage } from '../lib/client';
 import { explorerFetcher } from '../lib/explorer-fetcher';
-import { explorerStorage } from '../lib/explorer-storage';
 
 const DEFAULT_QUERY = `# The gateway's whole graph, as the signed-in admin.
 {
@@ -24,8 +23,6 @@ export default function ExplorerPage({ nickname }: { nickname: string }) {
     () => explorerFetcher(client) as unknown as ComponentProps<typeof GraphiQL>['fetcher'],
     [],
   );
-  // Tabs, variables and history in this tab's sessionStorage, cleared at log-out (not localStorage).
-  const storage = useMemo(() => explorerStorage(window.sessionStorage), []);
   return (
     <div className="explorer">
       <h1 className="visually-hidden">{t('explorer.heading')}</h1>
@@ -34,7 +31,8 @@ export default function ExplorerPage({ nickname }: { nickname: string }) {
         {/* Headers are the session's: the SDK sends the admin's token, nothing typed by hand. */}
         <GraphiQL
           fetcher={fetcher}
-          storage={storage}
+          // Tabs, variables and history in this tab's sessionStorage, cleared at log-out (not localStorage).
+          storage={explorerSessionStorage}
           defaultQuery={DEFAULT_QUERY}
           shouldPersistHeaders={false}
           isHeadersEditorEnabled={false}

@@ -1,8 +1,10 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n/context';
 import type { MessageKey } from '../i18n/messages';
 import { client } from '../lib/client';
 import { describeError, errorCode, errorLine, type ErrorText } from '../lib/errors';
+import { focusHeading as focusHeadingIn } from '../lib/focus';
+import { useDocumentTitle } from '../lib/use-document-title';
 
 /** What the log-in page says about how the last session ended. */
 export interface EndNotice {
@@ -15,8 +17,18 @@ export interface EndNotice {
  * The log-in form. Who may stay is the App's decision (admins only: anyone else is logged out at
  * once, their refresh token revoked, and told why through `notice`).
  */
-export function LoginPage({ notice }: { notice: EndNotice | null }) {
+export function LoginPage({ notice, focusHeading }: { notice: EndNotice | null; focusHeading: boolean }) {
   const { t } = useI18n();
+  useDocumentTitle(t('login.heading'));
+  const main = useRef<HTMLElement>(null);
+  // Live regions are read when their text changes, not when they arrive with it: they are in the
+  // page from the start, and what the page came with is put in them right after.
+  const [mounted, setMounted] = useState(false);
+  useEffect(() => {
+    if (focusHeading) focusHeadingIn(main.current); // after a log-out: the admin starts here
+    const timer = setTimeout(() => setMounted(true), 50);
+    return () => clearTimeout(timer);
+  }, []);
   const ids = { email: useId(), password: useId() };
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -46,12 +58,13 @@ export function LoginPage({ notice }: { notice: EndNotice | null }) {
   const noticeLines = notice?.lines.map(({ key, error: cause }) =>
     cause === undefined ? t(key) : t(key, { message: errorLine(describeError(cause, t)) }),
   );
-  const alert = failure === null && notice?.kind === 'alert' ? noticeLines : null;
+  const alert = mounted && failure === null && notice?.kind === 'alert' ? noticeLines : null;
+  const status = mounted && failure === null && notice?.kind === 'status' ? noticeLines?.join(' ') : null;
 
   return (
-    <main id="main" className="login">
+    <main id="main" className="login" ref={main}>
       <h1>{t('login.heading')}</h1>
-      {notice?.kind === 'status' && failure === null && <p role="status">{noticeLines?.join(' ')}</p>}
+      <p role="status">{status}</p>
       <form
         onSubmit={submit}
         className="form"

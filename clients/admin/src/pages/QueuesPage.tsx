@@ -3,13 +3,15 @@ import {
   AdminJobQueuesDocument,
   AdminRetryFailedJobDocument,
 } from '@moim/sdk/admin';
-import { Empty, LoadState, Notice, Pager, Section, Time } from '../components/common';
+import { useRef } from 'react';
+import { Empty, guard, LoadState, Notice, Pager, Section, Time } from '../components/common';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { useAction } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useOffsetPaged } from '../lib/use-offset-paged';
 import { PAGE_SIZE } from '../lib/use-paged';
+import { CARD_HEADING, useRefocus } from '../lib/use-refocus';
 import { Link } from '../components/link';
 
 export function QueuesPage({ queue }: { queue: string | undefined }) {
@@ -62,24 +64,36 @@ function FailedJobs({ queue, onRetried }: { queue: string; onRetried(): void }) 
     queue,
   );
   const { notice, busy, run } = useAction();
-  const retry = (id: string) =>
-    run(id, async () => {
+  const listRef = useRef<HTMLUListElement>(null);
+  const refocus = useRefocus(listRef, jobs.status === 'ready', jobs.data);
+  const retry = (index: number, id: string) =>
+    void run(id, async () => {
       const { retryFailedJob } = await client.request(AdminRetryFailedJobDocument, { queue, id });
+      refocus(index); // the job leaves the failed set, its card with it
       jobs.reload();
       onRetried();
-      return retryFailedJob ? t('queues.retried', { id }) : t('queues.retryGone', { id });
+      return { kind: 'ok', key: retryFailedJob ? 'queues.retried' : 'queues.retryGone', vars: { id } };
     });
   const shown = jobs.data?.items ?? [];
+  const inactive = busy !== null || jobs.stale;
   return (
     <Section title={t('queues.jobsOf', { queue })}>
       <Notice notice={notice} />
       <LoadState state={jobs} onRetry={jobs.reload} />
       {jobs.data && (
         <>
-          <ul className="cards" aria-label={t('queues.jobsOf', { queue })}>
-            {shown.map((job) => (
+          <ul
+            className="cards"
+            aria-label={t('queues.jobsOf', { queue })}
+            ref={listRef}
+            tabIndex={-1}
+            aria-busy={jobs.stale}
+          >
+            {shown.map((job, index) => (
               <li key={job.id} className="card">
-                <h3 className="card-heading">{t('queues.job', { name: job.name, id: job.id })}</h3>
+                <h3 className="card-heading" tabIndex={-1} {...{ [CARD_HEADING]: '' }}>
+                  {t('queues.job', { name: job.name, id: job.id })}
+                </h3>
                 <p className="meta">
                   {t('queues.attempts', { count: job.attemptsMade })} · <Time iso={job.failedAt} />
                 </p>
@@ -92,7 +106,11 @@ function FailedJobs({ queue, onRetried }: { queue: string; onRetried(): void }) 
                   <pre>{pretty(job.data)}</pre>
                 </details>
                 <div className="actions">
-                  <button type="button" onClick={() => retry(job.id)} disabled={busy !== null}>
+                  <button
+                    type="button"
+                    aria-disabled={inactive}
+                    onClick={guard(inactive, () => retry(index, job.id))}
+                  >
                     {t('queues.retry')}
                     <span className="visually-hidden"> {job.id}</span>
                   </button>

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import {
   AdminHideReviewDocument,
   AdminReportsDocument,
@@ -7,12 +7,14 @@ import {
   type AdminReportsQuery,
   type ReportStatus,
 } from '@moim/sdk/admin';
-import { Empty, LoadState, Notice, Pager, Time } from '../components/common';
+import { Empty, guard, LoadState, Notice, Pager, Time } from '../components/common';
 import { PostSummary, ReviewSummary, UserLink } from '../components/content';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
+import type { MessageKey } from '../i18n/messages';
 import { useAction } from '../lib/use-action';
-import { PAGE_SIZE, usePaged } from '../lib/use-paged';
+import { connectionPage, PAGE_SIZE, usePaged } from '../lib/use-paged';
+import { CARD_HEADING, useRefocus } from '../lib/use-refocus';
 
 type Report = AdminReportsQuery['reports']['edges'][number]['node'];
 const STATUSES: ReportStatus[] = ['OPEN', 'HIDDEN', 'DISMISSED'];
@@ -23,15 +25,19 @@ export function ReportsPage() {
   const [status, setStatus] = useState<ReportStatus>('OPEN');
   const list = usePaged(async (after) => {
     const { reports } = await client.request(AdminReportsDocument, { status, first: PAGE_SIZE, after });
-    return { items: reports.edges.map((e) => e.node), pageInfo: reports.pageInfo };
+    return connectionPage(reports);
   }, status);
   const { notice, busy, run } = useAction();
+  const listRef = useRef<HTMLUListElement>(null);
+  const refocus = useRefocus(listRef, list.status === 'ready', list.data);
 
-  const act = (id: string, action: () => Promise<unknown>, done: string) =>
-    run(id, async () => {
+  // A resolved report leaves the open queue, its buttons with it: focus goes to the next card.
+  const act = (index: number, id: string, action: () => Promise<unknown>, done: MessageKey) =>
+    void run(id, async () => {
       await action();
+      refocus(index);
       list.reload();
-      return done;
+      return { kind: 'ok', key: done };
     });
 
   return (
@@ -51,38 +57,49 @@ export function ReportsPage() {
       <LoadState state={list} onRetry={list.reload} />
       {list.data && (
         <>
-          <ul className="cards" aria-label={t('reports.heading')}>
-            {list.data.items.map((report) => (
+          <ul
+            className="cards"
+            aria-label={t('reports.heading')}
+            ref={listRef}
+            tabIndex={-1}
+            aria-busy={list.stale}
+          >
+            {list.data.items.map((report, index) => (
               <ReportCard
                 key={report.id}
                 report={report}
-                busy={busy !== null}
+                // The cards of the previous status stay shown while the new ones load, not actionable.
+                busy={busy !== null || list.stale}
                 onDismiss={() =>
                   act(
+                    index,
                     `dismiss:${report.id}`,
                     () => client.request(AdminResolveReportDocument, { id: report.id, action: 'DISMISS' }),
-                    t('reports.dismissed'),
+                    'reports.dismissed',
                   )
                 }
                 onHide={() =>
                   act(
+                    index,
                     `hide:${report.id}`,
                     () => client.request(AdminResolveReportDocument, { id: report.id, action: 'HIDE' }),
-                    t('reports.hiddenDone'),
+                    'reports.hiddenDone',
                   )
                 }
                 onHideReview={(id) =>
                   act(
+                    index,
                     `hide-review:${id}`,
                     () => client.request(AdminHideReviewDocument, { id }),
-                    t('reviews.hiddenDone'),
+                    'reviews.hiddenDone',
                   )
                 }
                 onUnhideReview={(id) =>
                   act(
+                    index,
                     `unhide:${id}`,
                     () => client.request(AdminUnhideReviewDocument, { id }),
-                    t('reports.unhidden'),
+                    'reports.unhidden',
                   )
                 }
               />
@@ -112,7 +129,7 @@ function ReportCard({ report, busy, onDismiss, onHide, onHideReview, onUnhideRev
   const review = target?.__typename === 'Review' ? target : null;
   return (
     <li className="card" aria-labelledby={headingId}>
-      <h2 id={headingId} className="card-heading">
+      <h2 id={headingId} className="card-heading" tabIndex={-1} {...{ [CARD_HEADING]: '' }}>
         {t(`reports.reason.${report.reason}`)} · {t(`reports.status.${report.status}`)}
       </h2>
       <dl className="facts">
@@ -144,23 +161,45 @@ function ReportCard({ report, busy, onDismiss, onHide, onHideReview, onUnhideRev
       <div className="actions">
         {report.status === 'OPEN' && (
           <>
-            <button type="button" onClick={onDismiss} disabled={busy}>
+            <button
+              type="button"
+              aria-describedby={headingId}
+              aria-disabled={busy}
+              onClick={guard(busy, onDismiss)}
+            >
               {t('reports.dismiss')}
             </button>
             {target && (
-              <button type="button" className="danger" onClick={onHide} disabled={busy}>
+              <button
+                type="button"
+                className="danger"
+                aria-describedby={headingId}
+                aria-disabled={busy}
+                onClick={guard(busy, onHide)}
+              >
                 {t('reports.hide')}
               </button>
             )}
           </>
         )}
         {review?.hidden && (
-          <button type="button" onClick={() => onUnhideReview(review.id)} disabled={busy}>
+          <button
+            type="button"
+            aria-describedby={headingId}
+            aria-disabled={busy}
+            onClick={guard(busy, () => onUnhideReview(review.id))}
+          >
             {t('reports.unhide')}
           </button>
         )}
         {review && !review.hidden && report.status !== 'OPEN' && (
-          <button type="button" className="danger" onClick={() => onHideReview(review.id)} disabled={busy}>
+          <button
+            type="button"
+            className="danger"
+            aria-describedby={headingId}
+            aria-disabled={busy}
+            onClick={guard(busy, () => onHideReview(review.id))}
+          >
             {t('reports.hideReview')}
           </button>
         )}

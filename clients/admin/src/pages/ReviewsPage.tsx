@@ -3,16 +3,14 @@ import {
   AdminLatestReviewsDocument,
   AdminPlaceReviewsDocument,
   AdminProductReviewsDocument,
-  AdminUserReviewsDocument,
-  type AdminReviewPageFragment,
 } from '@moim/sdk/admin';
 import { Section } from '../components/common';
 import { SubjectPicker, UserPicker, type Choice, type SubjectChoice } from '../components/pickers';
-import { ReviewList } from '../components/review-list';
+import { AuthorReviews, ReviewList } from '../components/review-list';
 import { useI18n } from '../i18n/context';
 import type { MessageKey } from '../i18n/messages';
 import { client } from '../lib/client';
-import { PAGE_SIZE, usePaged } from '../lib/use-paged';
+import { connectionPage, PAGE_SIZE, usePaged } from '../lib/use-paged';
 import { WriteReview } from './WriteReview';
 import { Link } from '../components/link';
 
@@ -24,11 +22,6 @@ const MODE_LABEL: Record<Mode, MessageKey> = {
   subject: 'reviews.bySubject',
   write: 'reviews.write',
 };
-
-const toPage = (page: AdminReviewPageFragment | null | undefined) => ({
-  items: page?.edges.map((e) => e.node) ?? [],
-  pageInfo: page?.pageInfo ?? { hasNextPage: false, endCursor: null },
-});
 
 export function ReviewsPage({ mode }: { mode: string | undefined }) {
   const { t } = useI18n();
@@ -56,7 +49,7 @@ function Latest() {
   const { t } = useI18n();
   const list = usePaged(async (after) => {
     const { feed } = await client.request(AdminLatestReviewsDocument, { first: PAGE_SIZE, after });
-    return toPage(feed);
+    return connectionPage(feed);
   }, 'latest');
   return (
     <Section title={t('reviews.latest')}>
@@ -71,25 +64,14 @@ function ByAuthor() {
   return (
     <Section title={t('reviews.byAuthor')}>
       <UserPicker onChoose={setAuthor} />
-      {author && <AuthorReviews author={author} />}
-    </Section>
-  );
-}
-
-function AuthorReviews({ author }: { author: Choice }) {
-  const { t } = useI18n();
-  const list = usePaged(async (after) => {
-    const { user } = await client.request(AdminUserReviewsDocument, {
-      id: author.id,
-      first: PAGE_SIZE,
-      after,
-    });
-    return toPage(user?.reviews);
-  }, author.id);
-  const title = t('reviews.byNickname', { name: author.name });
-  return (
-    <Section title={title} level={3}>
-      <ReviewList label={title} list={list} />
+      {author && (
+        <AuthorReviews
+          key={author.id}
+          id={author.id}
+          title={t('reviews.byNickname', { name: author.name })}
+          level={3}
+        />
+      )}
     </Section>
   );
 }
@@ -111,10 +93,10 @@ function SubjectReviews({ subject }: { subject: SubjectChoice }) {
     const variables = { id: subject.id, first: PAGE_SIZE, after };
     if (subject.kind === 'Place') {
       const { place } = await client.request(AdminPlaceReviewsDocument, variables);
-      return toPage(place?.reviews);
+      return connectionPage(place?.reviews);
     }
     const { product } = await client.request(AdminProductReviewsDocument, variables);
-    return toPage(product?.reviews);
+    return connectionPage(product?.reviews);
   }, `${subject.kind}:${subject.id}`);
   const title = t('reviews.ofSubject', { name: subject.name });
   return (

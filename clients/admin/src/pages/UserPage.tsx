@@ -3,16 +3,15 @@ import {
   AdminUserFollowersDocument,
   AdminUserFollowingDocument,
   AdminUserPostsDocument,
-  AdminUserReviewsDocument,
 } from '@moim/sdk/admin';
 import { Empty, LoadState, Pager, Section, Time } from '../components/common';
 import { PostSummary } from '../components/content';
-import { ReviewList } from '../components/review-list';
+import { AuthorReviews } from '../components/review-list';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
 import { useAsync } from '../lib/use-async';
-import { PAGE_SIZE, usePaged } from '../lib/use-paged';
-import { toUserPage, UserTable } from './UsersPage';
+import { connectionPage, PAGE_SIZE, usePaged } from '../lib/use-paged';
+import { UserTable } from './UsersPage';
 import { Link } from '../components/link';
 
 /** One account: its role and profile, who follows it and whom it follows, what it wrote lately. */
@@ -50,7 +49,7 @@ export function UserPage({ id }: { id: string }) {
             <dd>{t('users.reviewCount', { count: user.data.reviewCount })}</dd>
           </dl>
           <Follows id={id} />
-          <Reviews id={id} />
+          <AuthorReviews id={id} title={t('users.reviews')} />
           <Posts id={id} />
         </>
       )}
@@ -62,11 +61,11 @@ function Follows({ id }: { id: string }) {
   const { t } = useI18n();
   const followers = usePaged(async (after) => {
     const { user } = await client.request(AdminUserFollowersDocument, { id, first: PAGE_SIZE, after });
-    return toUserPage(user?.followers);
+    return connectionPage(user?.followers);
   }, id);
   const following = usePaged(async (after) => {
     const { user } = await client.request(AdminUserFollowingDocument, { id, first: PAGE_SIZE, after });
-    return toUserPage(user?.following);
+    return connectionPage(user?.following);
   }, id);
   return (
     <>
@@ -80,30 +79,11 @@ function Follows({ id }: { id: string }) {
   );
 }
 
-function Reviews({ id }: { id: string }) {
-  const { t } = useI18n();
-  const list = usePaged(async (after) => {
-    const { user } = await client.request(AdminUserReviewsDocument, { id, first: PAGE_SIZE, after });
-    return {
-      items: user?.reviews.edges.map((e) => e.node) ?? [],
-      pageInfo: user?.reviews.pageInfo ?? { hasNextPage: false, endCursor: null },
-    };
-  }, id);
-  return (
-    <Section title={t('users.reviews')}>
-      <ReviewList label={t('users.reviews')} list={list} />
-    </Section>
-  );
-}
-
 function Posts({ id }: { id: string }) {
   const { t } = useI18n();
   const list = usePaged(async (after) => {
     const { user } = await client.request(AdminUserPostsDocument, { id, first: PAGE_SIZE, after });
-    return {
-      items: user?.posts.edges.map((e) => e.node) ?? [],
-      pageInfo: user?.posts.pageInfo ?? { hasNextPage: false, endCursor: null },
-    };
+    return connectionPage(user?.posts);
   }, id);
   return (
     <Section title={t('users.posts')}>

@@ -4,16 +4,10 @@ import { Empty, LoadState, Pager, Time } from '../components/common';
 import { UserLink } from '../components/content';
 import { useI18n } from '../i18n/context';
 import { client } from '../lib/client';
-import type { AsyncState } from '../lib/use-async';
-import { PAGE_SIZE, usePaged, type Page, type Paging } from '../lib/use-paged';
+import { connectionPage, PAGE_SIZE, usePaged, type PagedList } from '../lib/use-paged';
 
 export type UserRow = AdminUserPageFragment['edges'][number]['node'];
 const ROLES: Role[] = ['USER', 'ADMIN'];
-
-export const toUserPage = (page: AdminUserPageFragment | null | undefined): Page<UserRow> => ({
-  items: page?.edges.map((e) => e.node) ?? [],
-  pageInfo: page?.pageInfo ?? { hasNextPage: false, endCursor: null },
-});
 
 export function UsersPage() {
   const { t } = useI18n();
@@ -27,7 +21,7 @@ export function UsersPage() {
       first: PAGE_SIZE,
       after,
     });
-    return toUserPage(users);
+    return connectionPage(users);
   }, `${filters.query}|${filters.role}`);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -65,20 +59,14 @@ export function UsersPage() {
   );
 }
 
-export function UserTable({
-  caption,
-  list,
-}: {
-  caption: string;
-  list: AsyncState<Page<UserRow>> & { reload(): void; paging: Paging };
-}) {
+export function UserTable({ caption, list }: { caption: string; list: PagedList<UserRow> }) {
   const { t } = useI18n();
   return (
     <>
       <LoadState state={list} onRetry={list.reload} />
       {list.data && (
         <>
-          <table>
+          <table aria-busy={list.stale}>
             <caption className="visually-hidden">{caption}</caption>
             <thead>
               <tr>

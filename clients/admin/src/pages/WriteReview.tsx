@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { AdminCreateReviewDocument, type ReviewKind } from '@moim/sdk/admin';
 import { Notice, Section } from '../components/common';
 import { ReviewSummary } from '../components/content';
@@ -22,12 +22,14 @@ export function WriteReview() {
   const [rating, setRating] = useState(5);
   const [created, setCreated] = useState<AdminReviewFragment | null>(null);
   const { notice, busy, run } = useAction();
+  // After Clear, focus goes to the search box that replaces it (not on the page's first load).
+  const [cleared, setCleared] = useState({ author: false, subject: false });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void run('create', async () => {
-      if (!author) throw new Error(t('reviews.pickAuthor'));
-      if (!subject) throw new Error(t('reviews.pickSubject'));
+      if (!author) return { kind: 'error', key: 'reviews.pickAuthor' };
+      if (!subject) return { kind: 'error', key: 'reviews.pickSubject' };
       const { adminCreateReview } = await client.request(AdminCreateReviewDocument, {
         authorId: author.id,
         input: {
@@ -41,7 +43,7 @@ export function WriteReview() {
       setCreated(adminCreateReview);
       setTitle('');
       setBody('');
-      return t('reviews.created', { nickname: author.name });
+      return { kind: 'ok', key: 'reviews.created', vars: { nickname: author.name } };
     });
   };
 
@@ -50,17 +52,23 @@ export function WriteReview() {
       <fieldset>
         <legend>{t('reviews.author')}</legend>
         {author ? (
-          <Chosen name={author.name} onClear={() => setAuthor(null)} />
+          <Chosen
+            name={author.name}
+            onClear={() => (setAuthor(null), setCleared((c) => ({ ...c, author: true })))}
+          />
         ) : (
-          <UserPicker onChoose={setAuthor} />
+          <UserPicker onChoose={setAuthor} autoFocus={cleared.author} />
         )}
       </fieldset>
       <fieldset>
         <legend>{t('reviews.subject')}</legend>
         {subject ? (
-          <Chosen name={subject.name} onClear={() => setSubject(null)} />
+          <Chosen
+            name={subject.name}
+            onClear={() => (setSubject(null), setCleared((c) => ({ ...c, subject: true })))}
+          />
         ) : (
-          <SubjectPicker onChoose={setSubject} />
+          <SubjectPicker onChoose={setSubject} autoFocus={cleared.subject} />
         )}
       </fieldset>
       <form onSubmit={submit} className="form">
@@ -104,7 +112,7 @@ export function WriteReview() {
           required
         />
         <div className="actions">
-          <button type="submit" disabled={busy !== null}>
+          <button type="submit" aria-disabled={busy !== null}>
             {t('reviews.submit')}
           </button>
         </div>
@@ -115,12 +123,15 @@ export function WriteReview() {
   );
 }
 
+/** A choice made: focus moves to its Clear button, the Choose button pressed being gone with the results. */
 function Chosen({ name, onClear }: { name: string; onClear(): void }) {
   const { t } = useI18n();
+  const clear = useRef<HTMLButtonElement>(null);
+  useEffect(() => clear.current?.focus(), []);
   return (
     <p className="chosen">
       {t('common.chosen', { name })}{' '}
-      <button type="button" onClick={onClear}>
+      <button type="button" onClick={onClear} ref={clear}>
         {t('common.clear')}
       </button>
     </p>
