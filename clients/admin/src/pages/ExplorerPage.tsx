@@ -8,9 +8,13 @@ import { explorerFetcher } from '../lib/explorer-fetcher';
 
 const DEFAULT_QUERY = `# The gateway's whole graph, as the signed-in admin.
 {
-  me {
-    nickname
-    role
+  reports(first: 5) {
+    edges {
+      node {
+        reason
+        status
+      }
+    }
   }
 }
 `;
