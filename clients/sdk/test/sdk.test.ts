@@ -37,6 +37,25 @@ const holds = (assertion: () => void, timeoutMs?: number) =>
 /** Sleeps past the session's access-token expiry. */
 const untilExpired = (session: Session) => sleep(Date.parse(session.accessTokenExpiresAt) - Date.now() + 300);
 
+/**
+ * A store holding a session logged in outside the SDK whose access token has expired, while the
+ * store claims it lasts for ever (a client whose clock is late): only the gateway's 401 tells.
+ */
+async function expiredClaimingFarExpiry(
+  graph: Graph,
+  who: { email: string },
+): Promise<{ store: SessionStore; session: Session }> {
+  const { logIn } = ok(
+    await graph.gql<{ logIn: Session }>(
+      'mutation($i: LogInInput!) { logIn(input: $i) { accessToken accessTokenExpiresAt refreshToken user { id nickname role } } }',
+      { i: { email: who.email, password: TEST_PASSWORD } },
+    ),
+  );
+  await untilExpired(logIn);
+  const { store } = recordingStore({ ...logIn, accessTokenExpiresAt: '2999-01-01T00:00:00.000Z' });
+  return { store, session: logIn };
+}
+
 /** A fetch that counts what goes through it: refreshSession POSTs and 401 answers, and every operation. */
 function countingFetch() {
   const counts = { refreshes: 0, unauthorized: 0 };
@@ -151,14 +170,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
     it('on 401s from a token our clock thinks valid, refreshes once and retries every request', async () => {
       const bob = await graph.person('bob');
       // Logged in outside the SDK; the store claims a far expiry, as a client with a slow clock would.
-      const { logIn } = ok(
-        await graph.gql<{ logIn: Session }>(
-          'mutation($i: LogInInput!) { logIn(input: $i) { accessToken accessTokenExpiresAt refreshToken user { id nickname role } } }',
-          { i: { email: bob.email, password: TEST_PASSWORD } },
-        ),
-      );
-      await untilExpired(logIn);
-      const { store } = recordingStore({ ...logIn, accessTokenExpiresAt: '2999-01-01T00:00:00.000Z' });
+      const { store, session: logIn } = await expiredClaimingFarExpiry(graph, bob);
       const { counts, fetchImpl } = countingFetch();
       const c = client({ fetch: fetchImpl, store });
 
@@ -238,14 +250,7 @@ describe.each<BackendKind>(['servers', 'embedded'])('the SDK against the %s back
       const ida = await graph.person('ida');
       const { counts, fetchImpl } = countingFetch();
       // A store claiming a far expiry: the first POST goes out with an expired token and gets a 401.
-      const { logIn } = ok(
-        await graph.gql<{ logIn: Session }>(
-          'mutation($i: LogInInput!) { logIn(input: $i) { accessToken accessTokenExpiresAt refreshToken user { id nickname role } } }',
-          { i: { email: ida.email, password: TEST_PASSWORD } },
-        ),
-      );
-      await untilExpired(logIn);
-      const { store } = recordingStore({ ...logIn, accessTokenExpiresAt: '2999-01-01T00:00:00.000Z' });
+      const { store } = await expiredClaimingFarExpiry(graph, ida);
       const c = client({ fetch: fetchImpl, store });
 
       const answer = await c.execute({ query: 'query Who { me { id } }', operationName: 'Who' });
