@@ -44,6 +44,12 @@ const shape = {
   SUBGRAPH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
   SUBGRAPH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   SUBGRAPH_BODY_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  /**
+   * Who runs query plans: `moim`, the gateway's own executor (src/executor); `apollo`,
+   * @apollo/gateway's for every operation — a way back should the gateway's ever answer
+   * differently (the tests compare the two).
+   */
+  GATEWAY_EXECUTOR: z.enum(['moim', 'apollo']).default('moim'),
   /** Subscriptions hear the subgraphs' live events through the kit's pub/sub (Redis). */
   MOIM_BACKEND: backendEnv.MOIM_BACKEND,
   REDIS_URL: backendEnv.REDIS_URL,

@@ -35,6 +35,7 @@ import { errorLogPlugin, maskForProduction, persistedQueryStatusPlugin } from '.
 import type { GatewayConfig } from './env';
 import { adminIntrospectionPlugin } from './introspection';
 import { limitsPlugin, SourceLimitedApolloServer } from './limits';
+import { createPlanExecutor, SupergraphVersion } from './executor';
 import { createHub } from './subscriptions/hub';
 import { supergraphFile } from './supergraph-file';
 import { liveOpener } from './subscriptions/open';
@@ -184,10 +185,16 @@ export async function createGateway(
       return (dataSources[name] = new SignedDataSource(name, url));
     },
   });
-  // Subscriptions are planned from the same supergraph, kept current with it.
+  // Queries and mutations run through the gateway's own executor (executor/index.ts), what it
+  // leaves through Apollo's; subscriptions are planned from the same supergraph. Both kept
+  // current with it.
+  const executor = createPlanExecutor({ services: dataSources, fallback: gateway.executor });
+  if (config.GATEWAY_EXECUTOR === 'moim') gateway.executor = executor.execute;
   let planner: SubscriptionPlanner | undefined;
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
-    planner = new SubscriptionPlanner(coreSupergraphSdl, dataSources);
+    const version = new SupergraphVersion(coreSupergraphSdl);
+    executor.use(version);
+    planner = new SubscriptionPlanner(version, dataSources);
   });
 
   const production = config.NODE_ENV === 'production';

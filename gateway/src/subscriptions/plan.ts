@@ -4,8 +4,8 @@ import {
   type GraphQLDataSource,
   type ServiceMap,
 } from '@apollo/gateway';
-import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
+import { operationFromDocument, type Schema } from '@apollo/federation-internals';
+import type { FetchNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import {
   execute,
@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import type { Logger } from '@moim/kit';
 import type { GatewayContext } from '../gateway';
+import type { SupergraphVersion } from '../executor/supergraph';
 
 /**
  * Subscriptions, planned by Apollo's query planner from the supergraph like any operation.
@@ -51,12 +52,10 @@ interface Planned {
   document: DocumentNode;
 }
 
-/** The supergraph, its planner and what running subscription events needs; one per supergraph version. */
-let versions = 0;
-
+/** What running subscription events needs; one per supergraph version. */
 export class SubscriptionPlanner {
   /** Tells supergraph versions apart: subscribers of different versions never share a group. */
-  readonly version = ++versions;
+  readonly version: number;
   readonly apiSchema: GraphQLSchema;
   private readonly api: Schema;
   private readonly supergraphSchema: GraphQLSchema;
@@ -66,15 +65,15 @@ export class SubscriptionPlanner {
   private readonly plans = new Map<string, Planned>();
 
   constructor(
-    supergraphSdl: string,
+    supergraph: SupergraphVersion,
     private readonly dataSources: ServiceMap,
   ) {
-    const supergraph = Supergraph.build(supergraphSdl);
-    this.api = supergraph.apiSchema();
-    this.apiSchema = this.api.toGraphQLJSSchema();
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
-    for (const subgraph of supergraph.subgraphs())
+    this.version = supergraph.version;
+    this.api = supergraph.api;
+    this.apiSchema = supergraph.apiSchema;
+    this.supergraphSchema = supergraph.supergraphSchema;
+    this.planner = supergraph.planner;
+    for (const subgraph of supergraph.supergraph.subgraphs())
       this.subgraphSchemas.set(subgraph.name, subgraph.schema.toGraphQLJSSchema());
   }
 

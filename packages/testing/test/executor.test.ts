@@ -1,0 +1,237 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postRaw, startGraph, type Account, type Graph } from '../src';
+
+/**
+ * The gateway's own executor (gateway/src/executor) against @apollo/gateway's, operation by
+ * operation, on one graph: the same status and the same response body — data, errors with their
+ * paths and codes, extensions — for queries over several subgraphs, aliases, fragments on unions,
+ * @skip/@include, defaulted and invalid variables, introspection, a mutation, and subgraph errors
+ * inside entities. GATEWAY_EXECUTOR=apollo is the way back; this test says it is never needed.
+ */
+let graph: Graph;
+let apolloUrl: string;
+/** Both executors again, with social behind a proxy that fails one user's entities. */
+let failing: { moim: string; apollo: string };
+let stub: Server;
+let a: Account;
+let b: Account;
+let c: Account;
+let aReview: string;
+let bReviews: string[];
+/** Searches for this finds every review and user of this file. */
+const WORD = 'kimchiexec';
+
+/**
+ * A proxy to social that answers every `_entities` entry of `userId` with null and an error at
+ * that entry (as a subgraph does when a non-null field of it fails).
+ */
+type Result = { data: { _entities: unknown[] }; errors?: unknown[] };
+
+async function failingSocial(socialUrl: string, userId: () => string): Promise<string> {
+  stub = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)),
+    ) as Record<string, string>;
+    const upstream = await fetch(socialUrl, { method: 'POST', headers, body });
+    const requests = JSON.parse(body) as unknown;
+    let answer = (await upstream.json()) as Result | Result[];
+    const fail = (request: { variables?: { representations?: Array<{ id?: string }> } }, result: Result) => {
+      request.variables?.representations?.forEach((rep, i) => {
+        if (rep.id !== userId()) return;
+        result.data._entities[i] = null;
+        (result.errors ??= []).push({
+          message: 'nickname unavailable',
+          path: ['_entities', i, 'nickname'],
+          extensions: { code: 'STUB_FAILURE' },
+        });
+      });
+      return result;
+    };
+    answer = Array.isArray(requests)
+      ? (answer as Result[]).map((result, i) => fail(requests[i] as never, result))
+      : fail(requests as never, answer as Result);
+    res.writeHead(upstream.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(stub.address() as AddressInfo).port}/graphql`;
+}
+
+beforeAll(async () => {
+  graph = await startGraph();
+  [a, b, c] = [await graph.person('execa'), await graph.person('execb'), await graph.person('execc')];
+  aReview = await graph.reviewBy(a.token, `${WORD} from a`);
+  bReviews = [];
+  for (let i = 0; i < 3; i++) bReviews.push(await graph.reviewBy(b.token, `${WORD} number ${i} from b`));
+  await graph.reviewBy(c.token, `${WORD} from c`);
+  await graph.gql('mutation($id: ID!) { follow(userId: $id) { id } }', { id: b.id }, a.token);
+  await graph.gql('mutation($id: ID!) { like(targetId: $id) { __typename } }', { id: bReviews[0] }, a.token);
+  await graph.settled();
+  apolloUrl = (await graph.anotherGateway({ env: { GATEWAY_EXECUTOR: 'apollo' } })).url;
+  const social = await failingSocial(graph.subgraphUrl('social'), () => b.id);
+  failing = {
+    moim: (await graph.anotherGateway({ urls: { social } })).url,
+    apollo: (await graph.anotherGateway({ urls: { social }, env: { GATEWAY_EXECUTOR: 'apollo' } })).url,
+  };
+});
+afterAll(async () => {
+  await graph?.stop();
+  stub?.close();
+});
+
+type Body = {
+  data?: unknown;
+  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
+  extensions?: unknown;
+};
+/** The parts of a response a test reads, typed loosely: the comparison covers the rest. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+const dataOf = (body: Body) => body.data as Loose;
+
+async function post(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+  operationName?: string,
+) {
+  const res = await postRaw(
+    url,
+    JSON.stringify({ query, variables, operationName }),
+    token ? { authorization: `Bearer ${token}` } : {},
+  );
+  return { status: res.status, body: res.json as Body };
+}
+
+/** The operation through both executors: the same answer, which is returned. */
+async function same(
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+  urls = { moim: graph.url, apollo: apolloUrl },
+  operationName?: string,
+) {
+  const moim = await post(urls.moim, query, variables, token, operationName);
+  const apollo = await post(urls.apollo, query, variables, token, operationName);
+  expect(moim).toEqual(apollo);
+  return moim;
+}
+
+const Q2 = `{ feed(tab: LATEST, first: 20) { edges { node { id title rating author { nickname followerCount
+  reviews(first: 3) { edges { node { id title } } } } } } } }`;
+
+describe('the gateway executor answers as Apollo’s', () => {
+  it('on the feed with authors and their reviews from two subgraphs, anonymous and logged in', async () => {
+    const { body } = await same(Q2);
+    const nodes = dataOf(body).feed.edges.map((e: Loose) => e.node);
+    const byB = nodes.filter((n: Loose) => n.author.nickname === b.nickname);
+    // Three reviews by one author: one representation for three entities, each merged.
+    expect(byB).toHaveLength(3);
+    expect(byB.every((n: Loose) => n.author.reviews.edges.length === 3)).toBe(true);
+    const { body: followed } = await same(
+      `{ feed(tab: FOLLOWING, first: 10) { edges { cursor node { id viewerHasLiked likeCount author { nickname isFollowedByMe: followerCount } } } } }`,
+      undefined,
+      a.token,
+    );
+    expect(dataOf(followed).feed.edges.map((e: Loose) => e.node.id)).toEqual([...bReviews].reverse());
+  });
+
+  it('on aliases, named and inline fragments, __typename, @skip/@include and defaulted variables', async () => {
+    const query = `query Feed($n: Int = 5, $withAuthor: Boolean!, $noRating: Boolean = true) {
+      __typename
+      latest: feed(first: $n) { ...page }
+      again: feed(first: 2) { edges { node { kind: __typename id rating @skip(if: $noRating) } } }
+    }
+    fragment page on ReviewConnection {
+      edges { node { __typename ... on Review { id title } author @include(if: $withAuthor) { id ...who } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    fragment who on User { nickname name: nickname }`;
+    const { body } = await same(query, { withAuthor: true });
+    expect(dataOf(body).__typename).toBe('Query');
+    expect(dataOf(body).latest.edges).toHaveLength(5);
+    expect(dataOf(body).latest.edges[0].node.author.name).toBe(
+      dataOf(body).latest.edges[0].node.author.nickname,
+    );
+    expect(dataOf(body).again.edges[0].node).toEqual({ kind: 'Review', id: expect.any(String) });
+    const { body: without } = await same(query, { withAuthor: false, n: 1, noRating: false });
+    expect(dataOf(without).latest.edges[0].node.author).toBeUndefined();
+    expect(dataOf(without).again.edges[0].node.rating).toEqual(expect.any(Number));
+  });
+
+  it('on a union of entities from four subgraphs', async () => {
+    await expect
+      .poll(
+        async () =>
+          dataOf((await post(graph.url, `{ search(query: "${WORD}") { edges { cursor } } }`)).body)?.search
+            .edges.length ?? 0,
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThanOrEqual(5);
+    const { body } = await same(
+      `query($q: String!) { search(query: $q, first: 20) { edges { node { score node {
+      __typename
+      ... on Review { id author { nickname } subject { ... on Product { name } ... on Place { name } } }
+      ... on User { nickname followerCount }
+      ... on Post { id }
+    } } } } }`,
+      { q: WORD },
+    );
+    const types = new Set(dataOf(body).search.edges.map((e: Loose) => e.node.node?.__typename));
+    expect(types.has('Review')).toBe(true);
+  });
+
+  it('on a mutation answering a union, and on errors: a subgraph’s, invalid variables, a plan-free introspection', async () => {
+    // Liking again is idempotent: both answer the same like.
+    const like = `mutation($id: ID!) { like(targetId: $id) { __typename ... on Review { id likeCount viewerHasLiked author { nickname } } } }`;
+    const { body: liked } = await same(like, { id: aReview }, c.token);
+    expect(dataOf(liked).like).toMatchObject({
+      __typename: 'Review',
+      id: aReview,
+      likeCount: 1,
+      viewerHasLiked: true,
+    });
+    const { body: missing } = await same(
+      `{ review(id: "nope") { id } chatRoom(id: "nope") { id } }`,
+      undefined,
+      a.token,
+    );
+    expect(missing.errors?.length).toBeGreaterThan(0);
+    const { body: invalid } = await same(`query($n: Int!) { feed(first: $n) { edges { node { id } } } }`, {
+      n: 'ten',
+    });
+    expect(invalid.errors?.[0]?.message).toMatch(/\$n/);
+    const { body: introspected } = await same(
+      `{ __typename __type(name: "Review") { name fields { name } } }`,
+    );
+    expect(dataOf(introspected).__type.name).toBe('Review');
+    await same(
+      `query One { me { id } } query Two { feed(first: 1) { edges { node { id } } } }`,
+      undefined,
+      a.token,
+      undefined,
+      'Two',
+    );
+  });
+
+  it('when a subgraph fails some entities: errors under each entity that shared the representation, nulls bubbled alike', async () => {
+    const { body } = await same(
+      `{ feed(tab: LATEST, first: 20) { edges { node { id author { nickname } } } } }`,
+      undefined,
+      undefined,
+      failing,
+    );
+    // author is non-null, so is node: the failed nickname nulls the whole (nullable) feed … or
+    // whatever Apollo does; the same in both. Three of b's reviews: three errors.
+    const failed = (body.errors ?? []).filter((e) => e.extensions?.code === 'STUB_FAILURE');
+    expect(failed).toHaveLength(3);
+    expect(new Set(failed.map((e) => JSON.stringify(e.path))).size).toBe(3);
+    expect(failed[0]!.extensions?.serviceName).toBe('social');
+  });
+});
