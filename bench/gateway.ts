@@ -7,7 +7,8 @@
  * spent per request (from /proc). See bench/README.md.
  *
  *   npm run bench -- gateway [--seconds 20] [--rounds 3] [--connections 32] [--warmup 3]
- *     [--hive-js] [--hive-dedupe] [--only moim,hive,direct] [--queries Q1,Q2] [--profile]
+ *     [--hive-js] [--hive-dedupe] [--apollo-executor] [--only moim,hive,direct] [--queries Q1,Q2]
+ *     [--profile]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     'hive-js': { type: 'boolean', default: false },
     /** Also Hive Gateway + Rust planner sharing identical in-flight subgraph queries (its default). */
     'hive-dedupe': { type: 'boolean', default: false },
+    /** Also Moim's gateway with @apollo/gateway's executor (GATEWAY_EXECUTOR=apollo), as before its own. */
+    'apollo-executor': { type: 'boolean', default: false },
     /** Gateways to run: moim, hive (Rust planner), direct (review alone). */
     only: { type: 'string', default: 'moim,hive,direct' },
     /** Node flags for every server process, Moim's and Hive's alike (e.g. --max-semi-space-size=64). */
@@ -232,25 +235,26 @@ try {
   );
   const subgraphs: Record<string, string> = { ...setup.subgraphs, social: social.url, review: review.url };
   const gateways: Array<{ label: string; server: Server }> = [];
-  if (ONLY.has('moim'))
-    gateways.push({
-      label: 'Moim gateway',
-      server: await startServer(
-        'moim gateway',
-        '../gateway/src/main.ts',
-        {
-          ...common,
-          ...Object.fromEntries(
-            Object.entries(subgraphs).map(([name, url]) => [
-              `SUBGRAPH_${envStem(name as ServiceName)}_URL`,
-              url,
-            ]),
-          ),
-        },
-        '/health/live',
-        true,
-      ),
-    });
+  const moim = (executor: 'moim' | 'apollo') =>
+    startServer(
+      `moim gateway${executor === 'apollo' ? " (Apollo's executor)" : ''}`,
+      '../gateway/src/main.ts',
+      {
+        ...common,
+        GATEWAY_EXECUTOR: executor,
+        ...Object.fromEntries(
+          Object.entries(subgraphs).map(([name, url]) => [
+            `SUBGRAPH_${envStem(name as ServiceName)}_URL`,
+            url,
+          ]),
+        ),
+      },
+      '/health/live',
+      executor === 'moim',
+    );
+  if (ONLY.has('moim')) gateways.push({ label: 'Moim gateway', server: await moim('moim') });
+  if (values['apollo-executor'])
+    gateways.push({ label: "Moim gateway, Apollo's executor", server: await moim('apollo') });
   const hive = (planner: 'rust' | 'js', dedupe = false) =>
     startServer(
       `hive gateway (${planner}${dedupe ? ', dedupe' : ''})`,

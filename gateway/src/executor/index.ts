@@ -127,7 +127,7 @@ export function createPlanExecutor(options: { services: ServiceMap; fallback: Ga
       requestContext,
       errors: [] as unknown[],
     };
-    const fetched = Object.create(null) as Record<string, unknown>;
+    const fetched: Record<string, unknown> = {};
     if (operation.plan) await runPlan(run, operation.plan, fetched);
     const errors = run.errors as GraphQLError[];
     try {

@@ -130,7 +130,8 @@ function representation(
   selections: QueryPlanSelectionNode[],
 ): Data | null {
   if (source === null) return null;
-  const result = Object.create(null) as Data;
+  // A plain object: its keys are the schema's field names (never `__proto__`).
+  const result: Data = {};
   const object = source as Data;
   for (const selection of selections) {
     if (selection.kind === 'Field') {
@@ -157,7 +158,7 @@ async function runFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise
     : [cursor.data];
   if (entities.length === 0) return;
 
-  const variables = Object.create(null) as Data;
+  const variables = Object.create(null) as Data; // a client may name a variable $__proto__
   const provided = run.requestContext.request.variables;
   for (const name of fetch.variableUsages ?? [])
     if (provided && hasOwn(provided, name) && provided[name] !== undefined) variables[name] = provided[name];

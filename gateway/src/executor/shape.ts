@@ -81,6 +81,9 @@ function compileSelection(selectionSet: SelectionSet, schema: Schema): Shape {
       const field = selection.element;
       const responseName = field.responseName();
       if (field.definition.isSchemaIntrospectionField()) throw new Unsupported('schema introspection');
+      // Responses are plain objects (faster to build and to serialise than null-prototype ones):
+      // an alias that would set one's prototype is left to Apollo's executor.
+      if (responseName === '__proto__') throw new Unsupported('an alias named __proto__');
       if (field.name === typenameFieldName) return { kind: 'typename', responseName, skip, include };
       return {
         kind: 'field',
@@ -153,7 +156,7 @@ function apply(
     if (skipped(entry, run.variables)) continue;
     if (entry.kind === 'typename') {
       // Repeated in another fragment: already answered.
-      if (output[entry.responseName] !== undefined) continue;
+      if (own(output, entry.responseName) !== undefined) continue;
       let value = own(input, entry.responseName) ?? null;
       if (value === null && entry.responseName !== typenameFieldName)
         value = input[typenameFieldName] ?? null;
@@ -165,7 +168,7 @@ function apply(
     } else if (entry.kind === 'field') {
       path.push(entry.responseName);
       const result = update(
-        output[entry.responseName],
+        own(output, entry.responseName),
         entry.type,
         own(input, entry.responseName) ?? null,
         run,
@@ -269,7 +272,7 @@ function update(
         }
         objectType = named.name;
       }
-      const output = (outputValue as Record<string, unknown> | undefined) ?? Object.create(null);
+      const output = (outputValue as Record<string, unknown> | undefined) ?? {};
       const bubbled = apply(input, type.shape, output, run, path, objectType) === BUBBLE;
       return { updated: bubbled ? null : output, reported: bubbled };
     }
@@ -295,7 +298,7 @@ export function shapeResponse(
   variables: Record<string, unknown>,
 ): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
   const run: Run = { schema, variables, errors: [] };
-  const data = Object.create(null) as Record<string, unknown>;
+  const data: Record<string, unknown> = {};
   const bubbled = apply(input, shape, data, run, [], rootType) === BUBBLE;
   return { data: bubbled ? null : data, errors: run.errors };
 }
