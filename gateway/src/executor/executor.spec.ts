@@ -100,7 +100,7 @@ describe('the gateway executor', () => {
       },
     });
     expect(Object.keys((result.data!.posts as object[])[0]!)).toEqual(['title', 'author', 'id']);
-    expect(entitiesOf(sent.users[0]!).map((r) => r.id)).toEqual(['u1', 'u2']);
+    expect(entitiesOf(sent.users![0]!).map((r) => r.id)).toEqual(['u1', 'u2']);
     await run(query);
     // Planned and compiled on the first request only.
     expect(planning).toHaveBeenCalledTimes(1);

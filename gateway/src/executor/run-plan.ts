@@ -74,14 +74,14 @@ function hasOwn(object: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(object, key);
 }
 
-function flattenAt(value: unknown, path: ResponsePath): Data | Data[] | undefined | null {
-  if (path.length === 0) return value as Data | Data[];
+function flattenAt(value: unknown, path: ResponsePath, from = 0): Data | Data[] | undefined | null {
+  if (from === path.length) return value as Data | Data[];
   if (value === undefined || value === null) return value;
-  const [head, ...rest] = path;
+  const head = path[from]!;
   if (head === '@')
-    return (value as unknown[]).flatMap((element) => flattenAt(element, rest) ?? []) as Data[];
+    return (value as unknown[]).flatMap((element) => flattenAt(element, path, from + 1) ?? []) as Data[];
   if (typeof head !== 'string' || Array.isArray(value)) throw new Error(`Unexpected path element ${head}`);
-  return flattenAt(hasOwn(value, head) ? (value as Data)[head] : undefined, rest);
+  return flattenAt(hasOwn(value, head) ? (value as Data)[head] : undefined, path, from + 1);
 }
 
 function isPlainObject(value: unknown): value is Data {

@@ -120,6 +120,9 @@ interface Run {
   schema: Schema;
   variables: Record<string, unknown>;
   errors: GraphQLError[];
+  /** How the last `update` went (see there). */
+  invalid: boolean;
+  reported: boolean;
 }
 
 const BUBBLE = 1;
@@ -167,7 +170,7 @@ function apply(
       output[entry.responseName] = type.name;
     } else if (entry.kind === 'field') {
       path.push(entry.responseName);
-      const result = update(
+      output[entry.responseName] = update(
         own(output, entry.responseName),
         entry.type,
         own(input, entry.responseName) ?? null,
@@ -175,9 +178,8 @@ function apply(
         path,
         parentType,
       );
-      output[entry.responseName] = result.updated;
       path.pop();
-      if (result.invalid) return BUBBLE;
+      if (run.invalid) return BUBBLE;
     } else {
       const typename = input[typenameFieldName];
       const applies =
@@ -195,14 +197,13 @@ function apply(
   return 0;
 }
 
-interface Updated {
-  updated: unknown;
-  /** A null where the type does not allow one: the parent becomes null too. */
-  invalid?: boolean;
-  /** An error was reported for this value already (one error per null, however far it bubbles). */
-  reported?: boolean;
-}
-
+/**
+ * The completed value for `inputValue` (merged into `outputValue` when a repeated selection of a
+ * composite). How it went is left in `run` rather than returned in an object (one per value of
+ * the response otherwise): `run.invalid`, a null where the type allows none (the parent becomes
+ * null too); `run.reported`, an error was reported for it already (one error per null, however
+ * far it bubbles).
+ */
 function update(
   outputValue: unknown,
   type: Wrapped,
@@ -210,25 +211,31 @@ function update(
   run: Run,
   path: (string | number)[],
   parentType: string,
-): Updated {
+): unknown {
+  run.invalid = false;
+  run.reported = false;
   // Already computed: a leaf repeated in another fragment, or a null (which bubbled already).
-  if (outputValue === null || (outputValue !== undefined && type.kind === 'leaf'))
-    return { updated: outputValue };
+  if (outputValue === null || (outputValue !== undefined && type.kind === 'leaf')) return outputValue;
   switch (type.kind) {
     case 'nonNull': {
       const inner = update(outputValue, type.of, inputValue, run, path, parentType);
-      if (inner.updated !== null) return { updated: inner.updated };
-      if (!inner.reported)
+      if (inner !== null) {
+        run.reported = false; // as Apollo's: only a null carries "reported" up
+        return inner;
+      }
+      if (!run.reported)
         run.errors.push(
           ERRORS.INVALID_GRAPHQL.err(
             `Cannot return null for non-nullable ${describe(path, type.ofName, parentType)}.`,
             { path: [...path] },
           ),
         );
-      return { updated: null, invalid: true, reported: true };
+      run.invalid = true;
+      run.reported = true;
+      return null;
     }
     case 'list': {
-      if (inputValue === null) return { updated: null };
+      if (inputValue === null) return null;
       if (!Array.isArray(inputValue))
         throw new Error(`Invalid non-list value ${String(inputValue)} returned by subgraph`);
       const existing = outputValue as unknown[] | undefined;
@@ -239,16 +246,17 @@ function update(
       let reported = false;
       for (let i = 0; i < inputValue.length; i++) {
         path.push(i);
-        const element = update(existing?.[i], type.of, inputValue[i], run, path, parentType);
+        updated[i] = update(existing?.[i], type.of, inputValue[i], run, path, parentType);
         path.pop();
-        nullify ||= !!element.invalid;
-        reported ||= !!element.reported;
-        updated[i] = element.updated;
+        nullify ||= run.invalid;
+        reported ||= run.reported;
       }
-      return { updated: nullify ? null : updated, reported };
+      run.invalid = false;
+      run.reported = reported;
+      return nullify ? null : updated;
     }
     case 'composite': {
-      if (inputValue === null) return { updated: null };
+      if (inputValue === null) return null;
       if (typeof inputValue !== 'object')
         throw new Error(
           `Invalid non-object value ${String(inputValue)} returned by subgraph for ${type.name}`,
@@ -268,23 +276,26 @@ function update(
               },
             ),
           );
-          return { updated: null, reported: true };
+          run.reported = true;
+          return null;
         }
         objectType = named.name;
       }
       const output = (outputValue as Record<string, unknown> | undefined) ?? {};
       const bubbled = apply(input, type.shape, output, run, path, objectType) === BUBBLE;
-      return { updated: bubbled ? null : output, reported: bubbled };
+      run.invalid = false;
+      run.reported = bubbled;
+      return bubbled ? null : output;
     }
     case 'leaf': {
-      if (inputValue === null) return { updated: null };
-      if (isValidLeafValue(run.schema, inputValue, type.type)) return { updated: inputValue };
+      if (inputValue === null || isValidLeafValue(run.schema, inputValue, type.type)) return inputValue;
       run.errors.push(
         ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describe(path, type.name, parentType)}.`, {
           path: [...path],
         }),
       );
-      return { updated: null, reported: true };
+      run.reported = true;
+      return null;
     }
   }
 }
@@ -297,7 +308,7 @@ export function shapeResponse(
   input: Record<string, unknown>,
   variables: Record<string, unknown>,
 ): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
-  const run: Run = { schema, variables, errors: [] };
+  const run: Run = { schema, variables, errors: [], invalid: false, reported: false };
   const data: Record<string, unknown> = {};
   const bubbled = apply(input, shape, data, run, [], rootType) === BUBBLE;
   return { data: bubbled ? null : data, errors: run.errors };
