@@ -70,6 +70,19 @@ export type SubgraphSend = (
   init: { method: 'POST'; headers: Record<string, string>; body: string },
 ) => Promise<SubgraphResponse>;
 
+/** Response headers from undici's raw list (name, value, name, value…), names in lower case. */
+function headersOf(raw: Buffer[]): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else headers[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return headers;
+}
+
 /** The part of a fetch Response that RemoteGraphQLDataSource reads. */
 function responseOf(
   url: string,
@@ -149,24 +162,44 @@ export function createSubgraphTransport(options: {
   const fresh = new Agent(limits);
   const key = callerKey(options.secret);
 
-  async function send(
+  /**
+   * One POST, its whole answer collected (a body that stalls is a failure of this attempt, and
+   * retried like one). Straight on the dispatcher with a handler of our own: `request()` would
+   * wrap every answer in a Readable stream and an async resource to read it back whole.
+   */
+  function send(
     dispatcher: Dispatcher,
     target: Target,
     headers: Record<string, string>,
     body: string,
     reset: boolean,
   ) {
-    const res = await dispatcher.request({
-      origin: target.origin,
-      path: target.path,
-      method: 'POST',
-      headers,
-      body,
-      reset,
+    return new Promise<{ response: SubgraphResponse; text: string }>((resolve, reject) => {
+      let status = 0;
+      let rawHeaders: Buffer[] = [];
+      const chunks: Buffer[] = [];
+      dispatcher.dispatch(
+        { origin: target.origin, path: target.path, method: 'POST', headers, body, reset },
+        {
+          onConnect() {},
+          onHeaders(statusCode: number, raw: Buffer[]) {
+            // 1xx: informational, the answer is still to come.
+            if (statusCode >= 200) [status, rawHeaders] = [statusCode, raw];
+            return true;
+          },
+          onData(chunk: Buffer) {
+            chunks.push(chunk);
+            return true;
+          },
+          onComplete() {
+            const text =
+              chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            resolve({ response: responseOf(target.url, status, headersOf(rawHeaders), text), text });
+          },
+          onError: reject,
+        } as Dispatcher.DispatchHandler,
+      );
     });
-    // Read here, so a body that stalls is a failure of this attempt (and retried like one).
-    const text = await res.body.text();
-    return { response: responseOf(target.url, res.statusCode, res.headers, text), text };
   }
 
   /** Sends one request (a single operation or a batch), again once on a fresh connection if it broke. */
