@@ -204,11 +204,13 @@ export function createSubgraphTransport(options: {
 
   /** Sends one request (a single operation or a batch), again once on a fresh connection if it broke. */
   async function sendWithRetry(target: Target, pending: PendingFetch[]) {
-    const headers = { ...pending[0]!.headers };
+    // The first fetch's headers without the internal markers (copied, not deleted from: an object
+    // properties were deleted from is slower for undici to walk).
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(pending[0]!.headers))
+      if (name !== RETRYABLE_HEADER && name !== BATCH_HEADER) headers[name] = value;
     // A batch may go out twice only if every operation in it may (all queries).
     const retryable = pending.every((p) => p.headers[RETRYABLE_HEADER] === 'true');
-    delete headers[RETRYABLE_HEADER];
-    delete headers[BATCH_HEADER];
     const body = pending.length === 1 ? pending[0]!.body : `[${pending.map((p) => p.body).join(',')}]`;
     const claims = headers[CALLER_HEADER];
     if (claims) headers[CALLER_HEADER] = sealCaller(claims, key, body);
