@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
- * also when the first argument is a flag), `gateway`, `chat`, `media`, `import`, `search`, `recommend` or `popular`.
+ * also when the first argument is a flag), `gateway`, `executor`, `chat`, `media`, `import`, `search`, `recommend` or
+ * `popular`.
  */
 const benches = {
   feed: () => import('./feed'),
   gateway: () => import('./gateway'),
+  executor: () => import('./executor'),
   chat: () => import('./chat'),
   media: () => import('./media'),
   import: () => import('./import'),
