@@ -21,6 +21,7 @@ import {
   createHttpApp,
   createLogger,
   createMetrics,
+  readCounter,
   readGauge,
   REQUEST_ID_HEADER,
   requestScope,
@@ -63,6 +64,8 @@ export interface GatewayContext {
 
 export interface Gateway {
   http: HttpApp;
+  /** Queries and mutations run by the gateway's own executor and left to Apollo's, since start. */
+  executed(): { moim: number; apollo: number };
   /** Live subscriptions on this replica: open sockets, and the hub's channels, groups and subscribers. */
   subscriptions: {
     connections(): number;
@@ -188,13 +191,26 @@ export async function createGateway(
   // Queries and mutations run through the gateway's own executor (executor/index.ts), what it
   // leaves through Apollo's; subscriptions are planned from the same supergraph. Both kept
   // current with it.
-  const executor = createPlanExecutor({ services: dataSources, fallback: gateway.executor });
-  if (config.GATEWAY_EXECUTOR === 'moim') gateway.executor = executor.execute;
+  const executor = createPlanExecutor({
+    services: dataSources,
+    fallback: gateway.executor,
+    enabled: config.GATEWAY_EXECUTOR === 'moim',
+  });
+  gateway.executor = executor.execute;
   let planner: SubscriptionPlanner | undefined;
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
-    const version = new SupergraphVersion(coreSupergraphSdl);
-    executor.use(version);
-    planner = new SubscriptionPlanner(version, dataSources);
+    try {
+      const version = new SupergraphVersion(coreSupergraphSdl);
+      executor.use(version);
+      planner = new SubscriptionPlanner(version, dataSources);
+    } catch (err) {
+      // Apollo serves the new supergraph: never plans of the old one against it.
+      executor.use(undefined);
+      logger.error(
+        { err },
+        "supergraph not usable by the gateway's executor: every operation goes to Apollo's",
+      );
+    }
   });
 
   const production = config.NODE_ENV === 'production';
@@ -328,6 +344,13 @@ export async function createGateway(
     logger,
   });
 
+  readCounter(
+    metrics,
+    'gateway_operations_total',
+    "Queries and mutations by the executor that ran them: moim (the gateway's own) or apollo (@apollo/gateway's)",
+    'executor',
+    executor.executed,
+  );
   readGauge(metrics, 'gateway_ws_connections', 'Open graphql-ws sockets', subscriptions.connections);
   readGauge(
     metrics,
@@ -345,6 +368,7 @@ export async function createGateway(
 
   return {
     http,
+    executed: executor.executed,
     subscriptions: { connections: subscriptions.connections, stats: hub.stats },
     listen: (port, host) => http.listen(port, host),
     async stop() {

@@ -153,3 +153,49 @@ describe('the gateway transport batching parallel fetches', () => {
     expect(sizes.sort((a, b) => a - b)).toEqual([1, MAX_BATCHED_OPERATIONS]);
   });
 });
+
+describe('a subgraph answer', () => {
+  it('is read whole: a character split between chunks, repeated headers, an early hint first', async () => {
+    const body = Buffer.from(JSON.stringify({ data: { echo: '한국어 리뷰' } }));
+    // Inside the first Korean character (three bytes in UTF-8).
+    const cut = body.indexOf(Buffer.from('한')) + 1;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeEarlyHints({ link: '</x>; rel=preload' });
+        res.writeHead(200, [
+          ['content-type', 'application/json'],
+          ['x-seen', 'one'],
+          ['x-seen', 'two'],
+        ] as unknown as Record<string, string>);
+        res.write(body.subarray(0, cut));
+        setTimeout(() => res.end(body.subarray(cut)), 20);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const transport = createSubgraphTransport({
+      secret: 's'.repeat(32),
+      timeouts: { connectMs: 1000, headersMs: 1000, bodyMs: 1000 },
+      logger: createLogger('test', 'silent'),
+    });
+    try {
+      const response = await (
+        transport.fetcher(url) as unknown as (
+          u: string,
+          init: object,
+        ) => Promise<{
+          status: number;
+          headers: { get(name: string): string | null };
+          json(): Promise<unknown>;
+        }>
+      )(url, { headers: { 'content-type': 'application/json' }, body: '{"query":"{ echo }"}' });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('X-Seen')).toBe('one, two');
+      expect(await response.json()).toEqual({ data: { echo: '한국어 리뷰' } });
+    } finally {
+      await transport.close();
+      server.close();
+    }
+  });
+});

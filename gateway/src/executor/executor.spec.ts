@@ -1,9 +1,11 @@
 import { composeServices } from '@apollo/composition';
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { parse } from 'graphql';
+import type { FetchNode, PlanNode } from '@apollo/query-planner';
+import { buildSchema, parse, OperationTypeNode } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
 import { createPlanExecutor, SupergraphVersion } from '.';
+import { runPlan } from './run-plan';
 
 const FEDERATION = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 const supergraphSdl = (() => {
@@ -33,7 +35,7 @@ type Sent = { query: string; variables: Record<string, unknown> };
 
 /** Subgraphs answering from `answer`, keeping what they were sent. */
 function subgraphs(answers: Record<string, (sent: Sent) => Answer>) {
-  const sent: Record<string, Sent[]> = { posts: [], users: [] };
+  const sent: Record<string, Sent[]> = { posts: [], users: [], extra: [] };
   const services: ServiceMap = {};
   for (const [name, answer] of Object.entries(answers)) {
     const source: GraphQLDataSource = {
@@ -78,7 +80,7 @@ function setUp(answers: Record<string, (sent: Sent) => Answer>) {
       logger: console,
       context: {},
     } as unknown as GatewayGraphQLRequestContext);
-  return { run, sent, fallback, version };
+  return { run, sent, fallback, version, executor };
 }
 
 describe('the gateway executor', () => {
@@ -175,6 +177,80 @@ describe('the gateway executor', () => {
     });
   });
 
+  it('puts errors in entity order, under the right entity when some had no representation', async () => {
+    const { run } = setUp({
+      posts: () => ({ data: { posts: structuredClone([...posts, { ...posts[1], id: 'p4' }]) } }),
+      // Both users fail: u1 (posts 0 and 2) and u2 (posts 1 and 3).
+      users: () => ({
+        data: { _entities: [null, null] },
+        errors: [0, 1].map((i) => ({ message: `no user ${i}`, path: ['_entities', i, 'name'] })),
+      }),
+    });
+    const result = await run('{ posts { author { name } } }');
+    expect(result.errors?.map((e) => [e.message, e.path?.join('.')])).toEqual([
+      ['no user 0', 'posts.0.author.name'],
+      ['no user 1', 'posts.1.author.name'],
+      ['no user 0', 'posts.2.author.name'],
+      ['no user 1', 'posts.3.author.name'],
+    ]);
+
+    // Only the users of a union ask for names: the second user is the third member.
+    const union = setUp({
+      posts: () => ({
+        data: {
+          search: [
+            { __typename: 'User', id: 'u1' },
+            { __typename: 'Post', id: 'p1', title: 'One' },
+            { __typename: 'User', id: 'u2' },
+          ],
+        },
+      }),
+      users: () => ({
+        data: { _entities: [{ __typename: 'User', name: 'Ada' }, null] },
+        errors: [{ message: 'gone', path: ['_entities', 1, 'name'] }],
+      }),
+    });
+    const found = await union.run('{ search { ... on User { name } } }');
+    // Apollo's executor would say search.1 (the post): it looks paths up by representation.
+    expect(found.errors?.map((e) => e.path)).toEqual([['search', 2, 'name']]);
+  });
+
+  it('nulls the whole data when a null reaches a non-null root field', async () => {
+    const { run } = setUp({
+      posts: () => ({ data: { search: [{ __typename: 'Post', id: 'p1', title: null }] } }),
+    });
+    const result = await run('{ search { ... on Post { title } } }');
+    expect(result.data).toBeNull();
+    expect((result.extensions!.valueCompletion as Error[]).map((e) => e.message)).toEqual([
+      'Cannot return null for non-nullable field Post.title.',
+    ]);
+  });
+
+  it('refuses a null for the variable of @skip/@include, as Apollo’s executor does', async () => {
+    const { run } = setUp({ posts: () => ({ data: { posts: structuredClone(posts) } }) });
+    const result = await run('query($v: Boolean = true) { posts { id title @include(if: $v) } }', {
+      v: null,
+    });
+    expect(result.data).toBeUndefined();
+    expect(result.errors?.map((e) => e.message)).toEqual([
+      'Unexpected value null for variable $v of @include(if: $v)',
+    ]);
+  });
+
+  it('plans again for a new supergraph, and leaves everything to Apollo’s without one', async () => {
+    const { run, executor, fallback } = setUp({ posts: () => ({ data: { posts: structuredClone(posts) } }) });
+    await run('{ posts { id } }');
+    const next = new SupergraphVersion(supergraphSdl);
+    const planning = vi.spyOn(next.planner, 'buildQueryPlan');
+    executor.use(next);
+    await run('{ posts { id } }');
+    expect(planning).toHaveBeenCalledTimes(1);
+    executor.use(undefined);
+    expect(await run('{ posts { id } }')).toEqual({ data: { fallback: true } });
+    expect(fallback).toHaveBeenCalledTimes(1);
+    expect(executor.executed()).toEqual({ moim: 2, apollo: 1 });
+  });
+
   it('refuses invalid variables before asking any subgraph', async () => {
     const { run, sent } = setUp({ posts: () => ({ data: { posts: structuredClone(posts) } }) });
     const result = await run('query($n: Int!) { posts { id } a: posts { id } } ', { n: 'ten' });
@@ -203,5 +279,64 @@ describe('the gateway executor', () => {
     });
     expect(fallback).toHaveBeenCalledTimes(2);
     expect(sent.posts).toHaveLength(2);
+  });
+});
+
+describe('running a plan', () => {
+  const fetch = (serviceName: string, requires?: FetchNode['requires']): FetchNode => ({
+    kind: 'Fetch',
+    serviceName,
+    requires,
+    operation: `query ${serviceName}`,
+    operationName: undefined,
+    operationKind: OperationTypeNode.QUERY,
+  });
+  const user = (...fields: string[]): FetchNode['requires'] => [
+    {
+      kind: 'InlineFragment',
+      typeCondition: 'User',
+      selections: ['__typename', 'id', ...fields].map((name) => ({ kind: 'Field' as const, name })),
+    },
+  ];
+
+  it('gives each entity that shared a representation its own copy of the answer', async () => {
+    // Two posts by one author, each with its own mood: users answers once for both, extra
+    // (which requires the mood) once for each, into the profile users made.
+    const services = subgraphs({
+      posts: () => ({
+        data: {
+          posts: ['m1', 'm2'].map((mood) => ({ author: { __typename: 'User', id: 'u1', mood } })),
+        },
+      }),
+      users: () => ({ data: { _entities: [{ profile: { a: 'A' } }] } }),
+      extra: (sent) => ({
+        data: {
+          _entities: (sent.variables.representations as Array<{ mood: string }>).map((r) => ({
+            profile: { b: `b-${r.mood}` },
+          })),
+        },
+      }),
+    }).services;
+    const plan: PlanNode = {
+      kind: 'Sequence',
+      nodes: [
+        fetch('posts'),
+        { kind: 'Flatten', path: ['posts', '@', 'author'], node: fetch('users', user()) },
+        { kind: 'Flatten', path: ['posts', '@', 'author'], node: fetch('extra', user('mood')) },
+      ],
+    };
+    const data: Record<string, unknown> = {};
+    const run = {
+      services,
+      supergraphSchema: buildSchema('type Query { a: Int } type User { id: ID }'),
+      requestContext: { request: {}, context: {} } as unknown as GatewayGraphQLRequestContext,
+      errors: [],
+    };
+    await runPlan(run, plan, data);
+    expect(run.errors).toEqual([]);
+    expect((data.posts as Array<{ author: { profile: unknown } }>).map((p) => p.author.profile)).toEqual([
+      { a: 'A', b: 'b-m1' },
+      { a: 'A', b: 'b-m2' },
+    ]);
   });
 });

@@ -56,10 +56,17 @@ function supported(node: PlanNode | undefined): boolean {
  * `__type`), plans with @defer or conditions, fetches with rewrites (@interfaceObject,
  * @fromContext), and anything that could not be planned (Apollo reports it as it always has).
  */
-export function createPlanExecutor(options: { services: ServiceMap; fallback: GatewayExecutor }) {
-  const { services, fallback } = options;
+export function createPlanExecutor(options: {
+  services: ServiceMap;
+  fallback: GatewayExecutor;
+  /** false: every operation to `fallback` (GATEWAY_EXECUTOR=apollo). */
+  enabled?: boolean;
+}) {
+  const { services, fallback, enabled = true } = options;
   let version: SupergraphVersion | undefined;
   let prepared = new Map<string, Prepared | typeof APOLLO>();
+  /** Operations run by each executor since start (the gateway_operations_total metric). */
+  const executed = { moim: 0, apollo: 0 };
 
   function prepare(
     requestContext: GatewayGraphQLRequestContext,
@@ -89,7 +96,12 @@ export function createPlanExecutor(options: { services: ServiceMap; fallback: Ga
   function preparedFor(requestContext: GatewayGraphQLRequestContext, from: SupergraphVersion) {
     const key = `${requestContext.queryHash}\n${requestContext.request.operationName ?? ''}`;
     let found = prepared.get(key);
-    if (found) return found;
+    if (found) {
+      // Least recently used goes first: a stream of new documents does not evict the app's own.
+      prepared.delete(key);
+      prepared.set(key, found);
+      return found;
+    }
     try {
       found = prepare(requestContext, from);
     } catch (err) {
@@ -105,9 +117,13 @@ export function createPlanExecutor(options: { services: ServiceMap; fallback: Ga
   }
 
   async function execute(requestContext: GatewayGraphQLRequestContext): Promise<GatewayExecutionResult> {
-    const from = version;
+    const from = enabled ? version : undefined;
     const operation = from && preparedFor(requestContext, from);
-    if (!from || !operation || operation === APOLLO) return fallback(requestContext);
+    if (!from || !operation || operation === APOLLO) {
+      executed.apollo++;
+      return fallback(requestContext);
+    }
+    executed.moim++;
     const { request } = requestContext;
 
     // What Apollo's executor checks too: the variables against their definitions (the values
@@ -151,10 +167,14 @@ export function createPlanExecutor(options: { services: ServiceMap; fallback: Ga
 
   return {
     execute,
-    /** The supergraph to plan against from now on (plans of the previous one are dropped). */
-    use(next: SupergraphVersion) {
+    /**
+     * The supergraph to plan against from now on (plans of the previous one are dropped);
+     * undefined: none that this executor could build, everything to `fallback`.
+     */
+    use(next: SupergraphVersion | undefined) {
       version = next;
       prepared = new Map();
     },
+    executed: () => ({ ...executed }),
   };
 }

@@ -80,7 +80,9 @@ function flattenAt(value: unknown, path: ResponsePath, from = 0): Data | Data[] 
   const head = path[from]!;
   if (head === '@')
     return (value as unknown[]).flatMap((element) => flattenAt(element, path, from + 1) ?? []) as Data[];
-  if (typeof head !== 'string' || Array.isArray(value)) throw new Error(`Unexpected path element ${head}`);
+  // Apollo's messages (its asserts in executeQueryPlan.ts).
+  if (typeof head !== 'string') throw new Error(`Unexpected ${typeof head} found in path`);
+  if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${head}`);
   return flattenAt(hasOwn(value, head) ? (value as Data)[head] : undefined, path, from + 1);
 }
 
@@ -197,7 +199,9 @@ async function runFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise
     const entity = received[i] as Data | null;
     const sharing = users[i]!;
     if (entity && !entity.__typename) entity.__typename = entities[sharing[0]!]!.__typename;
-    for (const at of sharing) deepMerge(entities[at]!, entity);
+    // Each entity its own copy: merging shares nested objects by reference, and a later fetch
+    // (one whose @requires differ per entity) may merge different data into each.
+    sharing.forEach((at, n) => deepMerge(entities[at]!, n === 0 ? entity : cloneJson(entity)));
   }
 }
 
@@ -220,8 +224,15 @@ async function send(
   });
   if (response.errors) {
     const paths = errorPaths(cursor, users);
-    for (const error of response.errors)
-      for (const path of paths(error.path)) run.errors.push(downstreamError(error, fetch.serviceName, path));
+    const placed = response.errors.flatMap((error) =>
+      paths(error.path).map(({ at, path }) => ({
+        at,
+        error: downstreamError(error, fetch.serviceName, path),
+      })),
+    );
+    // In entity order, as Apollo's (which asks for each entity, duplicates and all).
+    placed.sort((a, b) => a.at - b.at);
+    for (const { error } of placed) run.errors.push(error);
   }
   return response.data as Data | null | undefined;
 }
@@ -232,18 +243,40 @@ async function send(
  */
 function errorPaths(cursor: Cursor, users: number[][] | null) {
   let hydrated: ResponsePath[] | undefined;
-  return (path: readonly (string | number)[] | undefined): (ResponsePath | undefined)[] => {
+  return (
+    path: readonly (string | number)[] | undefined,
+  ): Array<{ at: number; path: ResponsePath | undefined }> => {
     if (users && typeof path?.[1] === 'number') {
       if (!hydrated) {
         hydrated = [];
         hydratePaths([], cursor.path, cursor.fullResult, hydrated);
       }
       const entities = users[path[1]] ?? [];
-      if (entities.length === 0) return [path.slice(2)];
-      return entities.map((at) => [...(hydrated![at] ?? []), ...path.slice(2)]);
+      if (entities.length === 0) return [{ at: -1, path: path.slice(2) }];
+      // By entity, not by representation: Apollo's would name the wrong entity when some had
+      // no representation (a union whose members are not all asked for).
+      return entities.map((at) => ({ at, path: [...(hydrated![at] ?? []), ...path.slice(2)] }));
     }
-    return [path ? [...cursor.path, ...path] : undefined];
+    return [{ at: -1, path: path ? [...cursor.path, ...path] : undefined }];
   };
+}
+
+/** A deep copy of parsed JSON (objects and arrays; everything else is immutable). */
+function cloneJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloneJson);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Data = {};
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, {
+        configurable: true,
+        enumerable: true,
+        value: cloneJson((value as Data)[key]),
+        writable: true,
+      });
+    else copy[key] = cloneJson((value as Data)[key]);
+  }
+  return copy;
 }
 
 /** The concrete paths of a flattened path (`feed.edges.@.node.author` → `feed.edges.3.node.author`, …). */

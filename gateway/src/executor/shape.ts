@@ -31,8 +31,8 @@ export type Shape = Entry[];
 /** What this executor leaves to `@apollo/gateway`'s (see plan-executor.ts). */
 export class Unsupported extends Error {}
 
-/** `@skip(if:)` / `@include(if:)`: a literal, or the name of the variable that decides. */
-type Condition = boolean | string | undefined;
+/** `@skip(if:)` / `@include(if:)`: a literal, or the variable that decides and the directive as written. */
+type Condition = boolean | { variable: string; directive: string } | undefined;
 
 type Entry =
   | { kind: 'typename'; responseName: string; skip: Condition; include: Condition }
@@ -48,7 +48,7 @@ type Entry =
 
 type Wrapped =
   | { kind: 'nonNull'; of: Wrapped; ofName: string }
-  | { kind: 'list'; of: Wrapped; ofName: string }
+  | { kind: 'list'; of: Wrapped; ofName: string; name: string }
   | { kind: 'composite'; name: string; shape: Shape }
   | { kind: 'leaf'; name: string; type: ScalarType | EnumType };
 
@@ -58,14 +58,19 @@ function condition(element: OperationElement, directive: 'skip' | 'include'): Co
   const applied = element.appliedDirectivesOf(definition)[0];
   if (!applied) return undefined;
   const value = (applied.arguments() as { if: boolean | Variable }).if;
-  return value instanceof Variable ? value.name : value;
+  return value instanceof Variable ? { variable: value.name, directive: String(applied) } : value;
 }
 
 function wrap(type: OutputType, selectionSet: SelectionSet | undefined, schema: Schema): Wrapped {
   if (isNonNullType(type))
     return { kind: 'nonNull', of: wrap(type.ofType, selectionSet, schema), ofName: String(type.ofType) };
   if (isListType(type))
-    return { kind: 'list', of: wrap(type.ofType, selectionSet, schema), ofName: String(type.ofType) };
+    return {
+      kind: 'list',
+      of: wrap(type.ofType, selectionSet, schema),
+      ofName: String(type.ofType),
+      name: String(type),
+    };
   if (isCompositeType(type)) {
     if (!selectionSet) throw new Error(`No selection for composite type ${type}`);
     return { kind: 'composite', name: type.name, shape: compileSelection(selectionSet, schema) };
@@ -127,13 +132,23 @@ interface Run {
 
 const BUBBLE = 1;
 
+function holds(condition: Exclude<Condition, undefined>, variables: Record<string, unknown>): boolean {
+  if (typeof condition === 'boolean') return condition;
+  const value = variables[condition.variable];
+  // A null given for a nullable Boolean variable: an error, as in Apollo's and graphql-js.
+  if (typeof value !== 'boolean')
+    throw new Error(
+      `Unexpected value ${String(value)} for variable $${condition.variable} of ${condition.directive}`,
+    );
+  return value;
+}
+
 function skipped(
   entry: { skip: Condition; include: Condition },
   variables: Record<string, unknown>,
 ): boolean {
-  const { skip, include } = entry;
-  if (skip !== undefined && (typeof skip === 'boolean' ? skip : variables[skip] === true)) return true;
-  return include !== undefined && !(typeof include === 'boolean' ? include : variables[include] === true);
+  if (entry.skip !== undefined && holds(entry.skip, variables)) return true;
+  return entry.include !== undefined && !holds(entry.include, variables);
 }
 
 function describe(path: (string | number)[], typeName: string, parentType: string): string {
@@ -182,6 +197,8 @@ function apply(
       if (run.invalid) return BUBBLE;
     } else {
       const typename = input[typenameFieldName];
+      if (typename && typeof typename !== 'string')
+        throw new Error(`Got unexpected value for __typename: ${String(typename)}`);
       const applies =
         !entry.condition ||
         (typeof typename === 'string' && typename
@@ -237,7 +254,9 @@ function update(
     case 'list': {
       if (inputValue === null) return null;
       if (!Array.isArray(inputValue))
-        throw new Error(`Invalid non-list value ${String(inputValue)} returned by subgraph`);
+        throw new Error(
+          `Invalid non-list value ${String(inputValue)} returned by subgraph for list type ${type.name}`,
+        );
       const existing = outputValue as unknown[] | undefined;
       if (existing !== undefined && existing.length !== inputValue.length)
         throw new Error(`List lengths differ at ${path.join('.')}`);
@@ -259,10 +278,12 @@ function update(
       if (inputValue === null) return null;
       if (typeof inputValue !== 'object')
         throw new Error(
-          `Invalid non-object value ${String(inputValue)} returned by subgraph for ${type.name}`,
+          `Invalid non-object value ${String(inputValue)} returned by subgraph for composite type ${type.name}`,
         );
       const input = inputValue as Record<string, unknown>;
       const typename = input[typenameFieldName];
+      if (typename !== undefined && typeof typename !== 'string')
+        throw new Error(`Invalid non-string value ${String(typename)} for __typename at ${path.join(',')}`);
       let objectType = type.name;
       if (typename) {
         const named = typeof typename === 'string' ? run.schema.type(typename) : undefined;

@@ -30,6 +30,26 @@ export function createMetrics(service: string): Metrics {
   return { registry, httpDuration, rootFields };
 }
 
+/** A counter per `label` value read when Prometheus scrapes, from totals kept by its owner. */
+export function readCounter(
+  metrics: Metrics,
+  name: string,
+  help: string,
+  label: string,
+  read: () => Record<string, number>,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [value, total] of Object.entries(read())) this.inc({ [label]: value }, total);
+    },
+  });
+}
+
 /** A gauge read when Prometheus scrapes (open sockets, live subscriptions…). */
 export function readGauge(metrics: Metrics, name: string, help: string, read: () => number): void {
   new Gauge({

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '@moim/gateway';
 import { postRaw, startGraph, type Account, type Graph } from '../src';
 
 /**
@@ -12,6 +13,7 @@ import { postRaw, startGraph, type Account, type Graph } from '../src';
  */
 let graph: Graph;
 let apolloUrl: string;
+let apolloGateway: Gateway;
 /** Both executors again, with social behind a proxy that fails one user's entities. */
 let failing: { moim: string; apollo: string };
 let stub: Server;
@@ -72,7 +74,9 @@ beforeAll(async () => {
   await graph.gql('mutation($id: ID!) { follow(userId: $id) { id } }', { id: b.id }, a.token);
   await graph.gql('mutation($id: ID!) { like(targetId: $id) { __typename } }', { id: bReviews[0] }, a.token);
   await graph.settled();
-  apolloUrl = (await graph.anotherGateway({ env: { GATEWAY_EXECUTOR: 'apollo' } })).url;
+  ({ url: apolloUrl, gateway: apolloGateway } = await graph.anotherGateway({
+    env: { GATEWAY_EXECUTOR: 'apollo' },
+  }));
   const social = await failingSocial(graph.subgraphUrl('social'), () => b.id);
   failing = {
     moim: (await graph.anotherGateway({ urls: { social } })).url,
@@ -128,7 +132,11 @@ const Q2 = `{ feed(tab: LATEST, first: 20) { edges { node { id title rating auth
 
 describe('the gateway executor answers as Apollo’s', () => {
   it('on the feed with authors and their reviews from two subgraphs, anonymous and logged in', async () => {
+    const before = { moim: graph.gateway.executed(), apollo: apolloGateway.executed() };
     const { body } = await same(Q2);
+    // Each ran it with its own executor (a comparison of Apollo's with itself would prove nothing).
+    expect(graph.gateway.executed()).toEqual({ ...before.moim, moim: before.moim.moim + 1 });
+    expect(apolloGateway.executed()).toEqual({ moim: 0, apollo: before.apollo.apollo + 1 });
     const nodes = dataOf(body).feed.edges.map((e: Loose) => e.node);
     const byB = nodes.filter((n: Loose) => n.author.nickname === b.nickname);
     // Three reviews by one author: one representation for three entities, each merged.
@@ -207,9 +215,11 @@ describe('the gateway executor answers as Apollo’s', () => {
       n: 'ten',
     });
     expect(invalid.errors?.[0]?.message).toMatch(/\$n/);
+    const apolloBefore = graph.gateway.executed().apollo;
     const { body: introspected } = await same(
       `{ __typename __type(name: "Review") { name fields { name } } }`,
     );
+    expect(graph.gateway.executed().apollo).toBe(apolloBefore + 1); // introspection: Apollo's
     expect(dataOf(introspected).__type.name).toBe('Review');
     await same(
       `query One { me { id } } query Two { feed(first: 1) { edges { node { id } } } }`,
