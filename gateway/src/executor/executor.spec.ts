@@ -15,6 +15,7 @@ const supergraphSdl = (() => {
       url: 'http://posts',
       typeDefs: parse(`${FEDERATION}
         type Query { posts: [Post] search: [Result!]! }
+        type Mutation { publish(title: String!): Post }
         type Post @key(fields: "id") { id: ID! title: String! author: User }
         type User @key(fields: "id", resolvable: false) { id: ID! }
         union Result = Post | User`),
@@ -23,6 +24,8 @@ const supergraphSdl = (() => {
       name: 'users',
       url: 'http://users',
       typeDefs: parse(`${FEDERATION}
+        type Query { userCount: Int }
+        type Mutation { rename(name: String!): User }
         type User @key(fields: "id") { id: ID! name: String! age: Int }`),
     },
   ]);
@@ -34,7 +37,9 @@ type Answer = { data?: Record<string, unknown> | null; errors?: Array<Record<str
 type Sent = { query: string; variables: Record<string, unknown> };
 
 /** Subgraphs answering from `answer`, keeping what they were sent. */
-function subgraphs(answers: Record<string, (sent: Sent) => Answer>) {
+type Answering = (sent: Sent) => Answer | Promise<Answer>;
+
+function subgraphs(answers: Record<string, Answering>) {
   const sent: Record<string, Sent[]> = { posts: [], users: [], extra: [] };
   const services: ServiceMap = {};
   for (const [name, answer] of Object.entries(answers)) {
@@ -42,7 +47,7 @@ function subgraphs(answers: Record<string, (sent: Sent) => Answer>) {
       process: async ({ request }) => {
         const request_ = { query: request.query!, variables: request.variables ?? {} };
         sent[name]!.push(request_);
-        return answer(request_) as never;
+        return (await answer(request_)) as never;
       },
     };
     services[name] = source;
@@ -65,7 +70,7 @@ const posts = [
   { __typename: 'Post', id: 'p3', title: 'Three', author: { __typename: 'User', id: 'u1' } },
 ];
 
-function setUp(answers: Record<string, (sent: Sent) => Answer>) {
+function setUp(answers: Record<string, Answering>) {
   const version = new SupergraphVersion(supergraphSdl);
   const { services, sent } = subgraphs(answers);
   const fallback = vi.fn(async () => ({ data: { fallback: true } }));
@@ -249,6 +254,45 @@ describe('the gateway executor', () => {
     expect(await run('{ posts { id } }')).toEqual({ data: { fallback: true } });
     expect(fallback).toHaveBeenCalledTimes(1);
     expect(executor.executed()).toEqual({ moim: 2, apollo: 1 });
+  });
+
+  it('answers root fields of two subgraphs in the query’s order, and runs mutations one after another', async () => {
+    const order: string[] = [];
+    const { run } = setUp({
+      posts: async (sent) => {
+        // A subgraph answers under the client's alias.
+        const alias = /(\w+):\s*publish/.exec(sent.query)?.[1];
+        order.push(`posts ${alias ?? 'posts'}`);
+        // The first is slow: had the three run in parallel, the others would start before it ends.
+        if (alias === 'first') {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          order.push('first answered');
+        }
+        return alias
+          ? { data: { [alias]: { __typename: 'Post', id: 'p9', title: sent.variables.t } } }
+          : { data: { posts: structuredClone(posts.slice(0, 1)) } };
+      },
+      users: (sent) => {
+        order.push(`users ${sent.query.includes('rename') ? 'rename' : 'count'}`);
+        return sent.query.includes('rename')
+          ? { data: { rename: { __typename: 'User', id: 'u1', name: 'New' } } }
+          : { data: { userCount: 2 } };
+      },
+    });
+    const read = await run('{ userCount posts { id } }');
+    expect(read.data).toEqual({ userCount: 2, posts: [{ id: 'p1' }] });
+    expect(Object.keys(read.data!)).toEqual(['userCount', 'posts']);
+    order.length = 0;
+    const written = await run(
+      'mutation($t: String!) { first: publish(title: $t) { id } rename(name: "New") { name } second: publish(title: $t) { id title } }',
+      { t: 'T' },
+    );
+    expect(written.data).toEqual({
+      first: { id: 'p9' },
+      rename: { name: 'New' },
+      second: { id: 'p9', title: 'T' },
+    });
+    expect(order).toEqual(['posts first', 'first answered', 'users rename', 'posts second']);
   });
 
   it('refuses invalid variables before asking any subgraph', async () => {
