@@ -7,7 +7,7 @@
  * spent per request (from /proc). See bench/README.md.
  *
  *   npm run bench -- gateway [--seconds 20] [--rounds 3] [--connections 32] [--warmup 3]
- *     [--hive-js] [--hive-dedupe] [--apollo-executor] [--only moim,hive,direct] [--queries Q1,Q2]
+ *     [--hive-js] [--hive-dedupe] [--apollo-executor] [--floor] [--only moim,hive,direct] [--queries Q1,Q2]
  *     [--profile]
  */
 import { execFileSync } from 'node:child_process';
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     'hive-dedupe': { type: 'boolean', default: false },
     /** Also Moim's gateway with @apollo/gateway's executor (GATEWAY_EXECUTOR=apollo), as before its own. */
     'apollo-executor': { type: 'boolean', default: false },
+    /** Also the same HTTP exchanges with no GraphQL at all (bench/gateway-floor.ts): a Node gateway's floor. */
+    floor: { type: 'boolean', default: false },
     /** Gateways to run: moim, hive (Rust planner), direct (review alone). */
     only: { type: 'string', default: 'moim,hive,direct' },
     /** Node flags for every server process, Moim's and Hive's alike (e.g. --max-semi-space-size=64). */
@@ -268,6 +270,17 @@ try {
       },
       '/healthcheck',
     );
+  if (values.floor)
+    gateways.push({
+      label: 'Node HTTP floor, no GraphQL',
+      server: await startServer(
+        'node http floor',
+        './gateway-floor.ts',
+        { NODE_ENV: 'production', INTERNAL_SECRET: TEST_SECRET, SUBGRAPHS: JSON.stringify(subgraphs) },
+        '/health/live',
+        true,
+      ),
+    });
   if (ONLY.has('hive')) gateways.push({ label: 'Hive Gateway + Rust planner', server: await hive('rust') });
   if (values['hive-js']) gateways.push({ label: 'Hive Gateway, default planner', server: await hive('js') });
   if (values['hive-dedupe'])

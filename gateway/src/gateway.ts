@@ -37,6 +37,7 @@ import type { GatewayConfig } from './env';
 import { adminIntrospectionPlugin } from './introspection';
 import { limitsPlugin, SourceLimitedApolloServer } from './limits';
 import { createPlanExecutor, SupergraphVersion } from './executor';
+import { knownQueries } from './known-queries';
 import { createHub } from './subscriptions/hub';
 import { supergraphFile } from './supergraph-file';
 import { liveOpener } from './subscriptions/open';
@@ -64,8 +65,11 @@ export interface GatewayContext {
 
 export interface Gateway {
   http: HttpApp;
-  /** Queries and mutations run by the gateway's own executor and left to Apollo's, since start. */
-  executed(): { moim: number; apollo: number };
+  /**
+   * Queries and mutations run by the gateway's own executor and left to Apollo's, since start;
+   * `known`: of the former, queries answered without Apollo Server's pipeline (known-queries.ts).
+   */
+  executed(): { moim: number; apollo: number; known: number };
   /** Live subscriptions on this replica: open sockets, and the hub's channels, groups and subscribers. */
   subscriptions: {
     connections(): number;
@@ -196,9 +200,31 @@ export async function createGateway(
     fallback: gateway.executor,
     enabled: config.GATEWAY_EXECUTOR === 'moim',
   });
-  gateway.executor = executor.execute;
+  const operationLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxCost: config.MAX_QUERY_COST,
+    maxListBatches: config.MAX_LIST_BATCHES,
+  };
+  /** One line per operation: at info when it failed or was slow, at debug otherwise (README "Logs"). */
+  const logOperation = (context: GatewayContext, operation: string | null, ms: number, errors = 0) => {
+    const level = errors || ms >= config.SLOW_REQUEST_MS ? 'info' : 'debug';
+    if (logger.isLevelEnabled(level)) context.logger[level]({ operation, ms, errors }, 'graphql');
+  };
+  // Queries Apollo Server has run through the executor are answered again without its pipeline.
+  const known = knownQueries<GatewayContext>({
+    execute: executor.execute,
+    limits: operationLimits,
+    logOperation,
+  });
+  gateway.executor = async (requestContext) => {
+    const result = await executor.execute(requestContext);
+    known.remember(requestContext, result, executor.ranItself(requestContext));
+    return result;
+  };
   let planner: SubscriptionPlanner | undefined;
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    known.useSchema(apiSchema);
     try {
       const version = new SupergraphVersion(coreSupergraphSdl);
       executor.use(version);
@@ -233,12 +259,7 @@ export async function createGateway(
     plugins: [
       // No cache hints are used, and computing them wraps every resolver.
       ApolloServerPluginCacheControlDisabled(),
-      limitsPlugin({
-        maxDepth: config.MAX_QUERY_DEPTH,
-        maxAliases: config.MAX_ALIASES,
-        maxCost: config.MAX_QUERY_COST,
-        maxListBatches: config.MAX_LIST_BATCHES,
-      }),
+      limitsPlugin(operationLimits),
       errorLogPlugin(),
       persistedQueryStatusPlugin(),
       ...(production ? [adminIntrospectionPlugin()] : []),
@@ -246,19 +267,12 @@ export async function createGateway(
       // of the admin console when this gateway serves it.
       config.ADMIN_CONSOLE_DIR ? explorerRedirect() : ApolloServerPluginLandingPageDisabled(),
       {
-        // One line per operation: at info when it failed or was slow, at debug otherwise
-        // (README "Logs"); metrics count every one.
+        // Metrics count every operation; logOperation says which are logged at info.
         async requestDidStart({ request }) {
           const started = Date.now();
           return {
             async willSendResponse({ errors, contextValue }) {
-              const ms = Date.now() - started;
-              const level = errors?.length || ms >= config.SLOW_REQUEST_MS ? 'info' : 'debug';
-              if (!logger.isLevelEnabled(level)) return;
-              contextValue.logger[level](
-                { operation: request.operationName ?? null, ms, errors: errors?.length ?? 0 },
-                'graphql',
-              );
+              logOperation(contextValue, request.operationName ?? null, Date.now() - started, errors?.length);
             },
           };
         },
@@ -281,7 +295,7 @@ export async function createGateway(
     metricsPort: config.METRICS_PORT,
     graphql: {
       path: '/graphql',
-      apollo,
+      apollo: known.route(apollo),
       context: async (req, requestId) =>
         requestScope(
           { caller: await callerOf(req, requestId, config), requestId, batchKey: randomUUID() },
@@ -368,7 +382,7 @@ export async function createGateway(
 
   return {
     http,
-    executed: executor.executed,
+    executed: () => ({ ...executor.executed(), known: known.answered() }),
     subscriptions: { connections: subscriptions.connections, stats: hub.stats },
     listen: (port, host) => http.listen(port, host),
     async stop() {

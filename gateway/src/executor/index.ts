@@ -93,8 +93,11 @@ export function createPlanExecutor(options: {
     };
   }
 
+  const keyOf = (requestContext: GatewayGraphQLRequestContext) =>
+    `${requestContext.queryHash}\n${requestContext.request.operationName ?? ''}`;
+
   function preparedFor(requestContext: GatewayGraphQLRequestContext, from: SupergraphVersion) {
-    const key = `${requestContext.queryHash}\n${requestContext.request.operationName ?? ''}`;
+    const key = keyOf(requestContext);
     let found = prepared.get(key);
     if (found) {
       // Least recently used goes first: a stream of new documents does not evict the app's own.
@@ -176,5 +179,8 @@ export function createPlanExecutor(options: {
       prepared = new Map();
     },
     executed: () => ({ ...executed }),
+    /** Whether this executor (not Apollo's) runs the operation of a request it has seen. */
+    ranItself: (requestContext: GatewayGraphQLRequestContext) =>
+      enabled && typeof prepared.get(keyOf(requestContext)) === 'object',
   };
 }

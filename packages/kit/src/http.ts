@@ -15,7 +15,8 @@ export type ReadinessCheck = {
 
 export interface GraphqlRoute<C extends BaseContext> {
   path: string;
-  apollo: ApolloServer<C>;
+  /** Apollo Server, or what stands in front of it (the gateway's known queries). */
+  apollo: Pick<ApolloServer<C>, 'executeHTTPGraphQLRequest'>;
   /** `body` is the request body's exact bytes (empty for GET), which the caller signature covers. */
   context: (req: IncomingMessage, requestId: string, body: Buffer) => Promise<C>;
 }

@@ -16,6 +16,8 @@ let apolloUrl: string;
 let apolloGateway: Gateway;
 /** Both executors again, with social behind a proxy that fails one user's entities. */
 let failing: { moim: string; apollo: string };
+/** Both again with a low cost limit (MAX_QUERY_COST=30): a known query refused for its variables. */
+let limited: { moim: string; apollo: string };
 let stub: Server;
 let a: Account;
 let b: Account;
@@ -82,6 +84,10 @@ beforeAll(async () => {
     moim: (await graph.anotherGateway({ urls: { social } })).url,
     apollo: (await graph.anotherGateway({ urls: { social }, env: { GATEWAY_EXECUTOR: 'apollo' } })).url,
   };
+  limited = {
+    moim: (await graph.anotherGateway({ env: { MAX_QUERY_COST: '30' } })).url,
+    apollo: (await graph.anotherGateway({ env: { MAX_QUERY_COST: '30', GATEWAY_EXECUTOR: 'apollo' } })).url,
+  };
 });
 afterAll(async () => {
   await graph?.stop();
@@ -136,7 +142,7 @@ describe('the gateway executor answers as Apollo’s', () => {
     const { body } = await same(Q2);
     // Each ran it with its own executor (a comparison of Apollo's with itself would prove nothing).
     expect(graph.gateway.executed()).toEqual({ ...before.moim, moim: before.moim.moim + 1 });
-    expect(apolloGateway.executed()).toEqual({ moim: 0, apollo: before.apollo.apollo + 1 });
+    expect(apolloGateway.executed()).toEqual({ moim: 0, apollo: before.apollo.apollo + 1, known: 0 });
     const nodes = dataOf(body).feed.edges.map((e: Loose) => e.node);
     const byB = nodes.filter((n: Loose) => n.author.nickname === b.nickname);
     // Three reviews by one author: one representation for three entities, each merged.
@@ -243,5 +249,96 @@ describe('the gateway executor answers as Apollo’s', () => {
     expect(failed).toHaveLength(3);
     expect(new Set(failed.map((e) => JSON.stringify(e.path))).size).toBe(3);
     expect(failed[0]!.extensions?.serviceName).toBe('social');
+  });
+});
+
+/** Status, content type and the exact bytes of the body. */
+async function ask(
+  url: string,
+  query: string,
+  options: { variables?: unknown; operationName?: string; token?: string; accept?: string } = {},
+) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.accept ? { accept: options.accept } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables: options.variables, operationName: options.operationName }),
+  });
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+}
+const parsed = (answer: Awaited<ReturnType<typeof ask>>) => ({
+  ...answer,
+  text: JSON.parse(answer.text) as unknown,
+});
+const known = () => graph.gateway.executed().known;
+
+describe('known queries (gateway/src/known-queries.ts)', () => {
+  it('answer a query Apollo Server ran before without its pipeline: the same status, content type and bytes', async () => {
+    const corpus: Array<{ query: string } & Parameters<typeof ask>[2]> = [
+      { query: Q2 },
+      { query: Q2, token: a.token },
+      { query: Q2, accept: 'application/graphql-response+json' },
+      {
+        // @include on a field of the same fetch (on one that needs a fetch of its own, the plan
+        // has a condition node: Apollo's executor runs it, and it is never known).
+        query: `query Feed($n: Int = 5, $withTitle: Boolean!) {
+          latest: feed(first: $n) { edges { node { id title @include(if: $withTitle) author { nickname } } } } }`,
+        variables: { withTitle: false },
+      },
+      {
+        query: `query One { me { id nickname } } query Two { feed(first: 1) { edges { node { id } } } }`,
+        operationName: 'One',
+        token: a.token,
+      },
+    ];
+    for (const { query, ...options } of corpus) {
+      const first = await ask(graph.url, query, options);
+      const before = known();
+      const second = await ask(graph.url, query, options);
+      expect(known()).toBe(before + 1);
+      expect(second).toEqual(first);
+      expect(second.status).toBe(200);
+      expect(parsed(second)).toEqual(parsed(await ask(apolloUrl, query, options)));
+    }
+    // The other operation of the same document is a document of its own until Apollo Server ran it.
+    const two = { operationName: 'Two', token: a.token };
+    const doc = `query One { me { id nickname } } query Two { feed(first: 1) { edges { node { id } } } }`;
+    const before = known();
+    expect(JSON.parse((await ask(graph.url, doc, two)).text).data.feed.edges).toHaveLength(1);
+    expect(known()).toBe(before);
+  });
+
+  it('hand to Apollo Server what they would not answer whole: bad variables, limits, a refused token, errors, mutations', async () => {
+    const query = `query($n: Int!) { feed(first: $n) { edges { node { id } } } }`;
+    for (const url of [graph.url, limited.moim]) {
+      await ask(url, query, { variables: { n: 2 } });
+      await ask(url, query, { variables: { n: 2 } });
+    }
+    const before = known();
+    const invalid = await ask(graph.url, query, { variables: { n: 'ten' } });
+    expect(parsed(invalid)).toEqual(parsed(await ask(apolloUrl, query, { variables: { n: 'ten' } })));
+    expect(invalid.text).toMatch(/\$n/);
+    const refused = await ask(graph.url, query, { variables: { n: 2 }, token: 'not-a-token' });
+    expect(refused.status).toBe(401);
+    expect(parsed(refused)).toEqual(
+      parsed(await ask(apolloUrl, query, { variables: { n: 2 }, token: 'not-a-token' })),
+    );
+    const costly = await ask(limited.moim, query, { variables: { n: 40 } });
+    expect(costly.text).toMatch(/the limit is 30/);
+    expect(parsed(costly)).toEqual(parsed(await ask(limited.apollo, query, { variables: { n: 40 } })));
+    // Errors are never known, nor answered on the known path.
+    const missing = `{ review(id: "nope") { id } }`;
+    for (let i = 0; i < 2; i++) {
+      const answer = await ask(graph.url, missing);
+      expect(JSON.parse(answer.text).errors.length).toBeGreaterThan(0);
+      expect(parsed(answer)).toEqual(parsed(await ask(apolloUrl, missing)));
+    }
+    // A mutation (liking again is idempotent) always goes through Apollo Server.
+    const like = `mutation($id: ID!) { like(targetId: $id) { __typename } }`;
+    for (let i = 0; i < 2; i++) await ask(graph.url, like, { variables: { id: aReview }, token: c.token });
+    expect(known()).toBe(before);
   });
 });
