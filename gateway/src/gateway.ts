@@ -214,14 +214,11 @@ export async function createGateway(
   // Queries Apollo Server has run through the executor are answered again without its pipeline.
   const known = knownQueries<GatewayContext>({
     execute: executor.execute,
+    ranItself: executor.ranItself,
     limits: operationLimits,
     logOperation,
   });
-  gateway.executor = async (requestContext) => {
-    const result = await executor.execute(requestContext);
-    known.remember(requestContext, result, executor.ranItself(requestContext));
-    return result;
-  };
+  gateway.executor = known.executor;
   let planner: SubscriptionPlanner | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     known.useSchema(apiSchema);
@@ -364,6 +361,16 @@ export async function createGateway(
     "Queries and mutations by the executor that ran them: moim (the gateway's own) or apollo (@apollo/gateway's)",
     'executor',
     executor.executed,
+  );
+  readCounter(
+    metrics,
+    'gateway_operation_answers_total',
+    'Queries and mutations by what answered them: apollo_server (its request pipeline) or known (a known query, without it)',
+    'pipeline',
+    () => {
+      const { moim, apollo } = executor.executed();
+      return { apollo_server: moim + apollo - known.answered(), known: known.answered() };
+    },
   );
   readGauge(metrics, 'gateway_ws_connections', 'Open graphql-ws sockets', subscriptions.connections);
   readGauge(

@@ -1,117 +1,217 @@
-import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import { HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { buildSchema, GraphQLError, parse, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, getOperationAST, GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
 import { knownQueries } from './known-queries';
 
-const schema = buildSchema('type Query { a(n: Int): Int, b: B } type B { c: B, d: Int }');
+const schema = buildSchema(
+  'type Query { a(n: Int): Int, b: B } type B { c: B, d: Int } type Mutation { m: Int }',
+);
 const QUERY = '{ a }';
 const limits = { maxDepth: 3, maxAliases: 5, maxCost: 100, maxListBatches: 5 };
 type Ctx = { logger: object; who: string };
 
-/** What Apollo Server hands the executor for `query`. */
-function requestContext(query: string, operation: 'query' | 'mutation' = 'query', on = schema) {
-  const document = parse(query);
-  return {
-    request: { query },
-    document,
-    operation: { ...(document.definitions[0] as OperationDefinitionNode), operation },
-    operationName: null,
-    queryHash: `hash of ${query}`,
-    schema: on,
-  } as unknown as GatewayGraphQLRequestContext;
+/**
+ * Apollo Server as far as the known path meets it: it makes the context, has the gateway's
+ * executor run the operation it resolved (on `on`, the schema it validated against) and answers
+ * with `status`.
+ */
+function fakeApollo(
+  executor: (rc: GatewayGraphQLRequestContext) => Promise<GatewayExecutionResult>,
+  options: { status?: number; on?: () => GraphQLSchema } = {},
+) {
+  return vi.fn(async (args: { httpGraphQLRequest: HTTPGraphQLRequest; context: () => Promise<Ctx> }) => {
+    const headers = new HeaderMap([['content-type', 'application/json; charset=utf-8']]);
+    let context: Ctx;
+    try {
+      context = await args.context();
+    } catch (err) {
+      return {
+        status: 401,
+        headers,
+        body: { kind: 'complete' as const, string: `apollo refused: ${(err as Error).message}` },
+      };
+    }
+    const { query, operationName } = args.httpGraphQLRequest.body as {
+      query: string;
+      operationName?: string;
+    };
+    const document = parse(query);
+    const operation = getOperationAST(document, operationName);
+    if (!operation)
+      return {
+        status: 400,
+        headers,
+        body: { kind: 'complete' as const, string: 'apollo: no such operation' },
+      };
+    const requestContext = {
+      request: { query, operationName },
+      document,
+      operation,
+      operationName: operation.name?.value ?? null,
+      queryHash: `hash of ${query}`,
+      schema: options.on?.() ?? schema,
+      context,
+    } as unknown as GatewayGraphQLRequestContext;
+    let answer: string;
+    try {
+      answer = JSON.stringify(await executor(requestContext));
+    } catch (err) {
+      answer = `threw ${(err as Error).message}`;
+    }
+    return {
+      status: options.status ?? 200,
+      headers,
+      body: { kind: 'complete' as const, string: `apollo ${answer}` },
+    };
+  });
 }
 
-function setup(answer: GatewayExecutionResult = { data: { a: 1 } }) {
-  const apolloAnswer: HTTPGraphQLResponse = {
-    status: 200,
-    headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
-    body: { kind: 'complete', string: 'from apollo' },
-  };
-  const apollo = { executeHTTPGraphQLRequest: vi.fn(async () => apolloAnswer) };
-  const execute = vi.fn(async () => answer);
+function setup(
+  options: { answer?: () => Promise<GatewayExecutionResult>; ranItself?: boolean; status?: number } = {},
+) {
+  const execute = vi.fn(options.answer ?? (async () => ({ data: { a: 1 } })));
   const logOperation = vi.fn();
-  const known = knownQueries<Ctx>({ execute, limits, logOperation });
+  const known = knownQueries<Ctx>({
+    execute,
+    ranItself: () => options.ranItself ?? true,
+    limits,
+    logOperation,
+  });
   known.useSchema(schema);
-  const route = known.route(apollo);
+  let current = schema;
+  const apollo = fakeApollo(known.executor, { status: options.status, on: () => current });
+  const route = known.route({ executeHTTPGraphQLRequest: apollo as never });
+  const contexts = vi.fn(async (): Promise<Ctx> => ({ logger: {}, who: 'caller' }));
   const post = async (
     body: unknown,
-    options: { method?: string; contentType?: string; context?: () => Promise<Ctx> } = {},
+    request: { method?: string; contentType?: string; accept?: string; context?: () => Promise<Ctx> } = {},
   ) => {
-    const headers = new HeaderMap([['content-type', options.contentType ?? 'application/json']]);
+    const headers = new HeaderMap([['content-type', request.contentType ?? 'application/json']]);
+    if (request.accept) headers.set('accept', request.accept);
     const response = await route.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: options.method ?? 'POST', headers, search: '', body },
-      context: options.context ?? (async () => ({ logger: {}, who: 'caller' })),
+      httpGraphQLRequest: { method: request.method ?? 'POST', headers, search: '', body },
+      context: request.context ?? contexts,
     });
-    return response.body.kind === 'complete' ? response.body.string : null;
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      text: response.body.kind === 'complete' ? response.body.string : null,
+    };
   };
-  return { known, apollo, execute, logOperation, post };
+  const newSchema = (next: GraphQLSchema) => {
+    current = next;
+    known.useSchema(next);
+  };
+  return { known, apollo, execute, logOperation, post, contexts, newSchema };
 }
 
 describe('known queries', () => {
-  it('answer a remembered query with the executor alone, as Apollo Server would write it', async () => {
-    const { known, apollo, execute, logOperation, post } = setup();
-    expect(await post({ query: QUERY })).toBe('from apollo'); // unknown yet; the content type is learnt
-    known.remember(requestContext(QUERY), { data: { a: 1 } }, true);
-    expect(await post({ query: QUERY, variables: null })).toBe('{"data":{"a":1}}\n');
-    expect(apollo.executeHTTPGraphQLRequest).toHaveBeenCalledTimes(1);
-    expect(execute).toHaveBeenCalledWith(
+  it('answer a query Apollo Server ran through the executor with the executor alone, as Apollo writes it', async () => {
+    const { known, apollo, execute, logOperation, post, contexts } = setup();
+    expect((await post({ query: QUERY })).text).toBe('apollo {"data":{"a":1}}');
+    expect(await post({ query: QUERY, variables: null })).toEqual({
+      status: 200,
+      type: 'application/json; charset=utf-8',
+      text: '{"data":{"a":1}}\n',
+    });
+    expect(apollo).toHaveBeenCalledTimes(1);
+    expect(execute).toHaveBeenCalledTimes(2);
+    expect(execute).toHaveBeenLastCalledWith(
       expect.objectContaining({
         source: QUERY,
         queryHash: `hash of ${QUERY}`,
         context: { logger: {}, who: 'caller' },
       }),
     );
+    expect(contexts).toHaveBeenCalledTimes(2);
     expect(logOperation).toHaveBeenCalledWith({ logger: {}, who: 'caller' }, null, expect.any(Number));
     expect(known.answered()).toBe(1);
   });
 
-  it('remember only queries the executor ran itself, without errors, on the current schema', async () => {
-    const { known, apollo, post } = setup();
-    await post({ query: QUERY });
-    known.remember(requestContext(QUERY), { data: { a: 1 } }, false); // Apollo's executor ran it
-    known.remember(requestContext(QUERY, 'mutation'), { data: { a: 1 } }, true);
-    known.remember(requestContext(QUERY), { errors: [new GraphQLError('no')] }, true);
-    known.remember(requestContext(QUERY), { data: { a: 1 }, extensions: { valueCompletion: [] } }, true);
-    known.remember(requestContext(QUERY, 'query', buildSchema('type Query { a: Int }')), { data: {} }, true);
-    await post({ query: QUERY });
-    expect(apollo.executeHTTPGraphQLRequest).toHaveBeenCalledTimes(2);
-    known.remember(requestContext(QUERY), { data: { a: 1 } }, true);
-    expect(await post({ query: QUERY })).not.toBe('from apollo');
-    // A new schema: every document is validated again by Apollo Server first.
-    known.useSchema(buildSchema('type Query { a: Int }'));
-    expect(await post({ query: QUERY })).toBe('from apollo');
+  it('know only queries the executor ran itself, without errors, on the current schema, short, not introspecting', async () => {
+    const twice = async (s: ReturnType<typeof setup>, body: object) => {
+      await s.post(body);
+      await s.post(body);
+      return s.apollo.mock.calls.length;
+    };
+    expect(await twice(setup({ ranItself: false }), { query: QUERY })).toBe(2);
+    expect(await twice(setup(), { query: 'mutation { m }' })).toBe(2);
+    expect(
+      await twice(setup({ answer: async () => ({ errors: [new GraphQLError('no')] }) }), { query: QUERY }),
+    ).toBe(2);
+    expect(
+      await twice(setup({ answer: async () => ({ data: {}, extensions: { valueCompletion: [] } }) }), {
+        query: QUERY,
+      }),
+    ).toBe(2);
+    expect(await twice(setup(), { query: `{ a } # ${'x'.repeat(16_384)}` })).toBe(2);
+    // An admin's run of one operation of a document whose other one asks for the schema.
+    const introspecting = 'query A { a } query B { __schema { queryType { name } } }';
+    expect(await twice(setup(), { query: introspecting, operationName: 'A' })).toBe(2);
+    expect(await twice(setup(), { query: QUERY })).toBe(1);
   });
 
-  it('leave to Apollo Server a request of another form: persisted, GET, not JSON, another operation name', async () => {
-    const { known, apollo, execute, post } = setup();
+  it('forget every document when the schema changes, and one that Apollo ran on the schema before', async () => {
+    const s = setup();
+    await s.post({ query: QUERY });
+    s.newSchema(buildSchema('type Query { a: Int }'));
+    await s.post({ query: QUERY });
+    expect(s.apollo).toHaveBeenCalledTimes(2);
+    await s.post({ query: QUERY });
+    expect(s.apollo).toHaveBeenCalledTimes(2);
+  });
+
+  it('leave to Apollo Server a request of another form: persisted, GET, not JSON, another or an empty operation name', async () => {
+    const { apollo, execute, post } = setup();
     await post({ query: QUERY });
-    known.remember(requestContext(QUERY), { data: { a: 1 } }, true);
     await post({ query: QUERY, extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } });
     await post({ query: QUERY }, { method: 'GET' });
     await post({ query: QUERY }, { contentType: 'text/plain' });
     await post({ query: QUERY, operationName: 'Other' });
+    await post({ query: QUERY, operationName: '' });
     await post({ query: QUERY, variables: [1] });
-    expect(execute).not.toHaveBeenCalled();
-    expect(apollo.executeHTTPGraphQLRequest).toHaveBeenCalledTimes(6);
+    await post({ query: QUERY }, { accept: 'application/graphql-response+json' }); // not seen yet
+    expect(apollo).toHaveBeenCalledTimes(8);
+    expect(execute).toHaveBeenCalledTimes(6); // by Apollo Server, all but the two unknown operations
   });
 
-  it('hand a known query to Apollo Server when its context, limits or answer fail', async () => {
-    const deep = '{ b { c { c { c { d } } } } }';
-    const { known, apollo, execute, post } = setup({ data: null, errors: [new GraphQLError('broke')] });
-    await post({ query: QUERY });
-    known.remember(requestContext(QUERY), { data: { a: 1 } }, true);
-    known.remember(requestContext(deep), { data: { b: null } }, true);
-    const refused = async (): Promise<Ctx> => {
+  it('learn content types only from POSTs Apollo Server answered with 200', async () => {
+    const refusing = setup({ status: 406 });
+    await refusing.post({ query: QUERY });
+    await refusing.post({ query: QUERY });
+    expect(refusing.apollo).toHaveBeenCalledTimes(2);
+  });
+
+  it('hand Apollo Server the context made once and what already ran: a failing query runs once', async () => {
+    let answer: GatewayExecutionResult = { data: { a: 1 } };
+    const s = setup({ answer: async () => answer });
+    await s.post({ query: QUERY });
+    const calls = () => [s.apollo.mock.calls.length, s.execute.mock.calls.length];
+    expect(calls()).toEqual([1, 1]);
+
+    const refused = vi.fn(async (): Promise<Ctx> => {
       throw new GraphQLError('bad token');
-    };
-    expect(await post({ query: QUERY }, { context: refused })).toBe('from apollo');
-    expect(await post({ query: deep })).toBe('from apollo'); // deeper than maxDepth: Apollo refuses it
-    expect(execute).not.toHaveBeenCalled();
-    // Errors: Apollo Server answers (a query may run twice; a mutation never comes here).
-    expect(await post({ query: QUERY })).toBe('from apollo');
-    expect(execute).toHaveBeenCalledTimes(1);
-    expect(apollo.executeHTTPGraphQLRequest).toHaveBeenCalledTimes(4);
-    expect(known.answered()).toBe(0);
+    });
+    expect((await s.post({ query: QUERY }, { context: refused })).text).toBe('apollo refused: bad token');
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(calls()).toEqual([2, 1]);
+
+    answer = { data: null, errors: [new GraphQLError('broke')] };
+    expect((await s.post({ query: QUERY })).text).toBe('apollo {"data":null,"errors":[{"message":"broke"}]}');
+    expect(calls()).toEqual([3, 2]);
+
+    s.execute.mockImplementationOnce(async () => {
+      throw new Error('malformed answer');
+    });
+    expect((await s.post({ query: QUERY })).text).toBe('apollo threw malformed answer');
+    expect(calls()).toEqual([4, 3]);
+
+    const deep = '{ b { c { c { c { d } } } } }'; // deeper than maxDepth: limits say no before any run
+    answer = { data: { b: null } };
+    await s.post({ query: deep }); // Apollo's run: known from now on
+    await s.post({ query: deep });
+    expect(calls()).toEqual([6, 5]);
+    expect(s.known.answered()).toBe(0);
   });
 });

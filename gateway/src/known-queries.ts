@@ -1,5 +1,9 @@
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
-import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import type {
+  GatewayExecutionResult,
+  GatewayExecutor,
+  GatewayGraphQLRequestContext,
+} from '@apollo/server-gateway-interface';
 import {
   Kind,
   type DocumentNode,
@@ -7,6 +11,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { introspects } from './introspection';
 import { checkOperation, type Limits } from './limits';
 
 type ApolloRoute<C extends BaseContext> = Pick<ApolloServer<C>, 'executeHTTPGraphQLRequest'>;
@@ -22,11 +27,20 @@ interface Known {
   operationName: string | null;
 }
 
+/** What the known path ran, handed to Apollo Server with the request's context to answer. */
+type Outcome = { result: GatewayExecutionResult } | { error: unknown };
+const HANDED_OVER = Symbol('known query outcome');
+
 /** Bounded like the executor's prepared documents: an app sends a handful of documents. */
 const MAX_KNOWN = 1000;
+/** Longer documents are left to Apollo Server every time: a thousand of them must not pin memory. */
+const MAX_KNOWN_LENGTH = 16_384;
+/** `accept` headers remembered; the map starts again when full. */
+const MAX_ACCEPTS = 100;
 
 /** The only keys a request may have to skip Apollo's pipeline (no `extensions`: no persisted queries). */
 const PLAIN_KEYS = new Set(['query', 'operationName', 'variables']);
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -43,18 +57,22 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * executor against the current schema, with an `accept` header Apollo Server answered before.
  * Per request it still builds the context (the caller) and applies the limits with the request's
  * variables; the executor checks the variables. Whatever does not succeed whole — a context or
- * limit error, an answer with errors or extensions — is handed to Apollo Server, which answers it
- * as it always does: a query may run twice, never a mutation, which never comes here.
+ * limit error, an answer with errors or extensions, a thrown error — goes to Apollo Server with
+ * what was already run, and Apollo Server answers it as it always does (plugins, error
+ * formatting, status), without running the operation a second time.
  */
 export function knownQueries<C extends BaseContext>(options: {
-  execute: (requestContext: GatewayGraphQLRequestContext) => Promise<GatewayExecutionResult>;
+  /** The gateway's executor (executor/index.ts). */
+  execute: GatewayExecutor;
+  /** Whether that executor (not Apollo's) ran the operation of a request. */
+  ranItself: (requestContext: GatewayGraphQLRequestContext) => boolean;
   limits: Omit<Limits, 'maxTokens'>;
   /** The line logged for each operation (Apollo's pipeline logs it from a plugin). */
   logOperation: (context: C, operationName: string | null, ms: number) => void;
 }) {
-  const { execute, limits, logOperation } = options;
-  let answered = 0;
+  const { execute, ranItself, limits, logOperation } = options;
   let known = new Map<string, Known>();
+  let answered = 0;
   /** The content type Apollo Server answered each `accept` header with (its choice depends on nothing else). */
   const contentTypes = new Map<string, string>();
   let schema: GraphQLSchema | undefined;
@@ -62,12 +80,14 @@ export function knownQueries<C extends BaseContext>(options: {
   const keyOf = (query: string, operationName: string | null | undefined) =>
     `${operationName ?? ''}\n${query}`;
 
-  /** Through Apollo Server, learning the content type it chose for this `accept`. */
+  /** Through Apollo Server, learning the content type it chose for this `accept` on a POST it answered. */
   async function viaApollo(apollo: ApolloRoute<C>, args: HttpArgs<C>): Promise<HTTPGraphQLResponse> {
     const response = await apollo.executeHTTPGraphQLRequest(args);
     const type = response.headers.get('content-type');
-    if (type && contentTypes.size < 100)
+    if (args.httpGraphQLRequest.method === 'POST' && (response.status ?? 200) === 200 && type) {
+      if (contentTypes.size >= MAX_ACCEPTS) contentTypes.clear();
       contentTypes.set(args.httpGraphQLRequest.headers.get('accept') ?? '', type);
+    }
     return response;
   }
 
@@ -78,19 +98,23 @@ export function knownQueries<C extends BaseContext>(options: {
     for (const key of Object.keys(body)) if (!PLAIN_KEYS.has(key)) return null;
     const { query, operationName, variables } = body;
     if (typeof query !== 'string') return null;
-    if (operationName != null && typeof operationName !== 'string') return null;
+    if (operationName != null && (typeof operationName !== 'string' || !NAME.test(operationName)))
+      return null;
     if (variables != null && !isRecord(variables)) return null;
     const contentType = contentTypes.get(headers.get('accept') ?? '');
-    const found = contentType && known.get(keyOf(query, operationName));
-    return found
-      ? {
-          found,
-          contentType,
-          query,
-          operationName: operationName ?? undefined,
-          variables: variables ?? undefined,
-        }
-      : null;
+    const key = keyOf(query, operationName);
+    const found = contentType && known.get(key);
+    if (!found) return null;
+    // Least recently used goes first when full.
+    known.delete(key);
+    known.set(key, found);
+    return {
+      found,
+      contentType,
+      query,
+      operationName: operationName ?? undefined,
+      variables: variables ?? undefined,
+    };
   }
 
   /** Apollo Server's `executeHTTPGraphQLRequest`, for known queries without its pipeline. */
@@ -102,28 +126,45 @@ export function knownQueries<C extends BaseContext>(options: {
     if (!hit) return viaApollo(apollo, args);
     const { found, contentType, query, operationName, variables } = hit;
     const started = Date.now();
+    const contextValue = args.context();
+    // Apollo Server gets the same context (made once) and, on it, what has run already.
+    const handOver = (outcome?: Outcome) =>
+      viaApollo(apollo, {
+        ...args,
+        context: async () => {
+          const context = await contextValue;
+          if (outcome) Object.assign(context, { [HANDED_OVER]: outcome });
+          return context;
+        },
+      });
     let context: C;
     try {
-      context = await args.context();
+      context = await contextValue;
       checkOperation(found.schema, found.operation, found.fragments, variables ?? {}, limits);
     } catch {
-      return viaApollo(apollo, args);
+      return handOver();
     }
-    const result = await execute({
-      request: { query, operationName, variables, http: args.httpGraphQLRequest },
-      source: query,
-      queryHash: found.queryHash,
-      document: found.document,
-      operation: found.operation,
-      operationName: found.operationName,
-      schema: found.schema,
-      context,
-      logger: (context as { logger?: unknown }).logger,
-      metrics: {},
-      overallCachePolicy: undefined,
-      requestIsBatched: false,
-    } as unknown as GatewayGraphQLRequestContext);
-    if (result.errors?.length || result.extensions) return viaApollo(apollo, args);
+    if (found.schema !== schema) return handOver(); // the supergraph changed meanwhile
+    let result: GatewayExecutionResult;
+    try {
+      result = await execute({
+        request: { query, operationName, variables, http: args.httpGraphQLRequest },
+        source: query,
+        queryHash: found.queryHash,
+        document: found.document,
+        operation: found.operation,
+        operationName: found.operationName,
+        schema: found.schema,
+        context,
+        logger: (context as { logger?: unknown }).logger,
+        metrics: {},
+        overallCachePolicy: undefined,
+        requestIsBatched: false,
+      } as unknown as GatewayGraphQLRequestContext);
+    } catch (error) {
+      return handOver({ error });
+    }
+    if (result.errors?.length || result.extensions) return handOver({ result });
     answered++;
     logOperation(context, operationName ?? null, Date.now() - started);
     return {
@@ -133,39 +174,54 @@ export function knownQueries<C extends BaseContext>(options: {
     };
   }
 
+  /** A query the executor ran itself, on the current schema, without errors, becomes known. */
+  function remember(requestContext: GatewayGraphQLRequestContext, result: GatewayExecutionResult) {
+    const { operation, document, request, queryHash } = requestContext;
+    if (operation.operation !== 'query' || requestContext.schema !== schema) return;
+    if (result.errors?.length || result.extensions) return;
+    if (typeof request.query !== 'string' || request.query.length > MAX_KNOWN_LENGTH) return;
+    // Another operation of the document may ask for the schema, which only admins may.
+    if (introspects(document) || !ranItself(requestContext)) return;
+    const key = keyOf(request.query, request.operationName);
+    if (known.has(key)) return;
+    if (known.size >= MAX_KNOWN) known.delete(known.keys().next().value!);
+    known.set(key, {
+      schema,
+      document,
+      operation,
+      fragments: Object.fromEntries(
+        document.definitions
+          .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+          .map((f) => [f.name.value, f]),
+      ),
+      queryHash,
+      operationName: requestContext.operationName,
+    });
+  }
+
   return {
     /** What the HTTP route calls instead of `apollo` itself. */
     route: (apollo: ApolloRoute<C>): ApolloRoute<C> => ({
       executeHTTPGraphQLRequest: (args) => executeHTTPGraphQLRequest(apollo, args),
     }),
+    /**
+     * The executor Apollo Server calls: what the known path ran already for this request is the
+     * answer; any other operation is executed, and remembered.
+     */
+    executor: (async (requestContext) => {
+      const context = requestContext.context as { [HANDED_OVER]?: Outcome };
+      const outcome = context[HANDED_OVER];
+      if (outcome) {
+        delete context[HANDED_OVER];
+        if ('error' in outcome) throw outcome.error;
+        return outcome.result;
+      }
+      const result = await execute(requestContext);
+      remember(requestContext, result);
+      return result;
+    }) satisfies GatewayExecutor,
     /** Queries answered without Apollo Server's pipeline, since start. */
     answered: () => answered,
-
-    /**
-     * Called with each operation Apollo Server had the executor run, and its answer: a query the
-     * executor ran itself, on the current schema, without errors, becomes known.
-     */
-    remember(requestContext: GatewayGraphQLRequestContext, result: GatewayExecutionResult, own: boolean) {
-      const { operation, document, request, queryHash } = requestContext;
-      if (!own || operation.operation !== 'query' || requestContext.schema !== schema) return;
-      if (result.errors?.length || result.extensions || typeof request.query !== 'string') return;
-      const key = keyOf(request.query, request.operationName);
-      if (known.has(key)) return;
-      if (known.size >= MAX_KNOWN) known.delete(known.keys().next().value!);
-      known.set(key, {
-        schema,
-        document,
-        operation,
-        fragments: Object.fromEntries(
-          document.definitions
-            .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-            .map((f) => [f.name.value, f]),
-        ),
-        queryHash,
-        operationName: requestContext.operationName,
-      });
-    },
-
     /** A new schema: every document is validated anew by Apollo Server before it is known again. */
     useSchema(next: GraphQLSchema) {
       schema = next;

@@ -17,7 +17,7 @@ let apolloGateway: Gateway;
 /** Both executors again, with social behind a proxy that fails one user's entities. */
 let failing: { moim: string; apollo: string };
 /** Both again with a low cost limit (MAX_QUERY_COST=30): a known query refused for its variables. */
-let limited: { moim: string; apollo: string };
+let limited: { moim: string; apollo: string; gateway: Gateway };
 let stub: Server;
 let a: Account;
 let b: Account;
@@ -84,8 +84,10 @@ beforeAll(async () => {
     moim: (await graph.anotherGateway({ urls: { social } })).url,
     apollo: (await graph.anotherGateway({ urls: { social }, env: { GATEWAY_EXECUTOR: 'apollo' } })).url,
   };
+  const limitedMoim = await graph.anotherGateway({ env: { MAX_QUERY_COST: '30' } });
   limited = {
-    moim: (await graph.anotherGateway({ env: { MAX_QUERY_COST: '30' } })).url,
+    moim: limitedMoim.url,
+    gateway: limitedMoim.gateway,
     apollo: (await graph.anotherGateway({ env: { MAX_QUERY_COST: '30', GATEWAY_EXECUTOR: 'apollo' } })).url,
   };
 });
@@ -294,15 +296,24 @@ describe('known queries (gateway/src/known-queries.ts)', () => {
         token: a.token,
       },
     ];
-    for (const { query, ...options } of corpus) {
+    const metric = async () => {
+      const text = await (await fetch(new URL('/metrics', graph.url))).text();
+      return Number(/gateway_operation_answers_total\{pipeline="known"[^}]*\} (\d+)/.exec(text)?.[1]);
+    };
+    const counted = await metric();
+    for (const [i, { query: text, ...options }] of corpus.entries()) {
+      const query = `${text} # corpus ${i}`; // a document of its own: Apollo Server runs it first
       const first = await ask(graph.url, query, options);
       const before = known();
+      expect(before).toBe(counted + i);
       const second = await ask(graph.url, query, options);
       expect(known()).toBe(before + 1);
       expect(second).toEqual(first);
       expect(second.status).toBe(200);
-      expect(parsed(second)).toEqual(parsed(await ask(apolloUrl, query, options)));
+      // The same bytes as Apollo Server with Apollo's executor.
+      expect(second).toEqual(await ask(apolloUrl, query, options));
     }
+    expect(await metric()).toBe(counted + corpus.length);
     // The other operation of the same document is a document of its own until Apollo Server ran it.
     const two = { operationName: 'Two', token: a.token };
     const doc = `query One { me { id nickname } } query Two { feed(first: 1) { edges { node { id } } } }`;
@@ -313,10 +324,12 @@ describe('known queries (gateway/src/known-queries.ts)', () => {
 
   it('hand to Apollo Server what they would not answer whole: bad variables, limits, a refused token, errors, mutations', async () => {
     const query = `query($n: Int!) { feed(first: $n) { edges { node { id } } } }`;
+    const knownLimited = limited.gateway.executed().known;
     for (const url of [graph.url, limited.moim]) {
       await ask(url, query, { variables: { n: 2 } });
       await ask(url, query, { variables: { n: 2 } });
     }
+    expect(limited.gateway.executed().known).toBe(knownLimited + 1);
     const before = known();
     const invalid = await ask(graph.url, query, { variables: { n: 'ten' } });
     expect(parsed(invalid)).toEqual(parsed(await ask(apolloUrl, query, { variables: { n: 'ten' } })));
@@ -329,6 +342,16 @@ describe('known queries (gateway/src/known-queries.ts)', () => {
     const costly = await ask(limited.moim, query, { variables: { n: 40 } });
     expect(costly.text).toMatch(/the limit is 30/);
     expect(parsed(costly)).toEqual(parsed(await ask(limited.apollo, query, { variables: { n: 40 } })));
+    expect(limited.gateway.executed().known).toBe(knownLimited + 1);
+    // A known query that fails is run once: Apollo Server answers with what already ran.
+    const review = `query($id: ID!) { review(id: $id) { id title author { nickname } } }`;
+    await ask(graph.url, review, { variables: { id: aReview } });
+    await ask(graph.url, review, { variables: { id: aReview } });
+    const ran = graph.gateway.executed();
+    const gone = await ask(graph.url, review, { variables: { id: 'nope' } });
+    expect(graph.gateway.executed()).toEqual({ ...ran, moim: ran.moim + 1 });
+    expect(JSON.parse(gone.text).errors.length).toBeGreaterThan(0);
+    expect(parsed(gone)).toEqual(parsed(await ask(apolloUrl, review, { variables: { id: 'nope' } })));
     // Errors are never known, nor answered on the known path.
     const missing = `{ review(id: "nope") { id } }`;
     for (let i = 0; i < 2; i++) {
@@ -339,6 +362,6 @@ describe('known queries (gateway/src/known-queries.ts)', () => {
     // A mutation (liking again is idempotent) always goes through Apollo Server.
     const like = `mutation($id: ID!) { like(targetId: $id) { __typename } }`;
     for (let i = 0; i < 2; i++) await ask(graph.url, like, { variables: { id: aReview }, token: c.token });
-    expect(known()).toBe(before);
+    expect(known()).toBe(before + 1); // the review, once
   });
 });
