@@ -7,7 +7,7 @@
  * spent per request (from /proc). See bench/README.md.
  *
  *   npm run bench -- gateway [--seconds 20] [--rounds 3] [--connections 32] [--warmup 3]
- *     [--hive-js] [--hive-dedupe] [--apollo-executor] [--floor] [--only moim,hive,direct] [--queries Q1,Q2]
+ *     [--hive-js] [--hive-dedupe] [--apollo-executor] [--no-known] [--floor] [--only moim,hive,direct] [--queries Q1,Q2]
  *     [--profile]
  */
 import { execFileSync } from 'node:child_process';
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     'apollo-executor': { type: 'boolean', default: false },
     /** Also the same HTTP exchanges with no GraphQL at all (bench/gateway-floor.ts): a Node gateway's floor. */
     floor: { type: 'boolean', default: false },
+    /** Also Moim's gateway without known queries (GATEWAY_KNOWN_QUERIES=off): every request through Apollo Server. */
+    'no-known': { type: 'boolean', default: false },
     /** Gateways to run: moim, hive (Rust planner), direct (review alone). */
     only: { type: 'string', default: 'moim,hive,direct' },
     /** Node flags for every server process, Moim's and Hive's alike (e.g. --max-semi-space-size=64). */
@@ -237,13 +239,14 @@ try {
   );
   const subgraphs: Record<string, string> = { ...setup.subgraphs, social: social.url, review: review.url };
   const gateways: Array<{ label: string; server: Server }> = [];
-  const moim = (executor: 'moim' | 'apollo') =>
+  const moim = (executor: 'moim' | 'apollo', known = true) =>
     startServer(
-      `moim gateway${executor === 'apollo' ? " (Apollo's executor)" : ''}`,
+      `moim gateway${executor === 'apollo' ? " (Apollo's executor)" : ''}${known ? '' : ' (no known queries)'}`,
       '../gateway/src/main.ts',
       {
         ...common,
         GATEWAY_EXECUTOR: executor,
+        GATEWAY_KNOWN_QUERIES: known ? 'on' : 'off',
         ...Object.fromEntries(
           Object.entries(subgraphs).map(([name, url]) => [
             `SUBGRAPH_${envStem(name as ServiceName)}_URL`,
@@ -252,11 +255,16 @@ try {
         ),
       },
       '/health/live',
-      executor === 'moim',
+      executor === 'moim' && known,
     );
   if (ONLY.has('moim')) gateways.push({ label: 'Moim gateway', server: await moim('moim') });
+  if (values['no-known'])
+    gateways.push({ label: 'Moim gateway, no known queries', server: await moim('moim', false) });
   if (values['apollo-executor'])
-    gateways.push({ label: "Moim gateway, Apollo's executor", server: await moim('apollo') });
+    gateways.push({
+      label: "Moim gateway, Apollo's executor, no known queries",
+      server: await moim('apollo', false),
+    });
   const hive = (planner: 'rust' | 'js', dedupe = false) =>
     startServer(
       `hive gateway (${planner}${dedupe ? ', dedupe' : ''})`,

@@ -50,6 +50,11 @@ const shape = {
    * differently (the tests compare the two).
    */
   GATEWAY_EXECUTOR: z.enum(['moim', 'apollo']).default('moim'),
+  /**
+   * `on`: a query Apollo Server already ran through the gateway's executor is answered again
+   * without its request pipeline (src/known-queries.ts); `off`: every request through it.
+   */
+  GATEWAY_KNOWN_QUERIES: z.enum(['on', 'off']).default('on'),
   /** Subscriptions hear the subgraphs' live events through the kit's pub/sub (Redis). */
   MOIM_BACKEND: backendEnv.MOIM_BACKEND,
   REDIS_URL: backendEnv.REDIS_URL,

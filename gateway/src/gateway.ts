@@ -218,7 +218,8 @@ export async function createGateway(
     limits: operationLimits,
     logOperation,
   });
-  gateway.executor = known.executor;
+  const knownOn = config.GATEWAY_KNOWN_QUERIES === 'on';
+  gateway.executor = knownOn ? known.executor : executor.execute;
   let planner: SubscriptionPlanner | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     known.useSchema(apiSchema);
@@ -292,7 +293,7 @@ export async function createGateway(
     metricsPort: config.METRICS_PORT,
     graphql: {
       path: '/graphql',
-      apollo: known.route(apollo),
+      apollo: knownOn ? known.route(apollo) : apollo,
       context: async (req, requestId) =>
         requestScope(
           { caller: await callerOf(req, requestId, config), requestId, batchKey: randomUUID() },

@@ -156,7 +156,10 @@ export function knownQueries<C extends BaseContext>(options: {
         operationName: found.operationName,
         schema: found.schema,
         context,
-        logger: (context as { logger?: unknown }).logger,
+        // Read only if the executor logs: a request's child logger is made on first use.
+        get logger() {
+          return (context as { logger?: unknown }).logger;
+        },
         metrics: {},
         overallCachePolicy: undefined,
         requestIsBatched: false,

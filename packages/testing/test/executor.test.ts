@@ -18,6 +18,8 @@ let apolloGateway: Gateway;
 let failing: { moim: string; apollo: string };
 /** Both again with a low cost limit (MAX_QUERY_COST=30): a known query refused for its variables. */
 let limited: { moim: string; apollo: string; gateway: Gateway };
+/** Moim's executor with GATEWAY_KNOWN_QUERIES=off. */
+let plain: { url: string; gateway: Gateway };
 let stub: Server;
 let a: Account;
 let b: Account;
@@ -84,6 +86,7 @@ beforeAll(async () => {
     moim: (await graph.anotherGateway({ urls: { social } })).url,
     apollo: (await graph.anotherGateway({ urls: { social }, env: { GATEWAY_EXECUTOR: 'apollo' } })).url,
   };
+  plain = await graph.anotherGateway({ env: { GATEWAY_KNOWN_QUERIES: 'off' } });
   const limitedMoim = await graph.anotherGateway({ env: { MAX_QUERY_COST: '30' } });
   limited = {
     moim: limitedMoim.url,
@@ -314,6 +317,10 @@ describe('known queries (gateway/src/known-queries.ts)', () => {
       expect(second).toEqual(await ask(apolloUrl, query, options));
     }
     expect(await metric()).toBe(counted + corpus.length);
+    // GATEWAY_KNOWN_QUERIES=off: every request through Apollo Server, with the same answer.
+    const ran = plain.gateway.executed();
+    for (let i = 0; i < 2; i++) expect(await ask(plain.url, Q2)).toEqual(await ask(graph.url, Q2));
+    expect(plain.gateway.executed()).toEqual({ ...ran, moim: ran.moim + 2 });
     // The other operation of the same document is a document of its own until Apollo Server ran it.
     const two = { operationName: 'Two', token: a.token };
     const doc = `query One { me { id nickname } } query Two { feed(first: 1) { edges { node { id } } } }`;
