@@ -1,4 +1,10 @@
 import { composeServices } from '@apollo/composition';
+import {
+  buildSchema as buildFederationSchema,
+  isValidLeafValue,
+  type EnumType,
+  type ScalarType,
+} from '@apollo/federation-internals';
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, PlanNode } from '@apollo/query-planner';
@@ -6,6 +12,7 @@ import { buildSchema, parse, OperationTypeNode } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
 import { createPlanExecutor, SupergraphVersion } from '.';
 import { runPlan } from './run-plan';
+import { leafCheck } from './shape';
 
 const FEDERATION = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 const supergraphSdl = (() => {
@@ -382,5 +389,52 @@ describe('running a plan', () => {
       { a: 'A', b: 'b-m1' },
       { a: 'A', b: 'b-m2' },
     ]);
+  });
+});
+
+describe('leaf values', () => {
+  it('are judged as federation-internals’ isValidLeafValue judges them, type by type', () => {
+    const schema = buildFederationSchema(`
+      scalar Json
+      enum Tab { LATEST POPULAR }
+      type Query { i: Int f: Float s: String b: Boolean id: ID t: Tab j: Json }`);
+    const values = [
+      true,
+      false,
+      0,
+      1,
+      -7,
+      1.5,
+      NaN,
+      Infinity,
+      '1',
+      '-2',
+      '1.5',
+      'x',
+      'LATEST',
+      '',
+      {},
+      [],
+      undefined,
+    ];
+    const types = ['Int', 'Float', 'String', 'Boolean', 'ID', 'Tab', 'Json'].map(
+      (name) => schema.type(name) as ScalarType | EnumType,
+    );
+    let checked = 0;
+    for (const type of types) {
+      const valid = leafCheck(type, schema);
+      for (const value of values) {
+        expect([type.name, value, valid(value)]).toEqual([
+          type.name,
+          value,
+          isValidLeafValue(schema, value, type),
+        ]);
+        checked++;
+      }
+    }
+    expect(checked).toBe(types.length * values.length);
+    // The matrix holds both answers for every type.
+    expect(types.every((type) => values.some((v) => leafCheck(type, schema)(v)))).toBe(true);
+    expect(types.filter((type) => values.some((v) => !leafCheck(type, schema)(v)))).toHaveLength(6);
   });
 });

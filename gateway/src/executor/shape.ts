@@ -4,8 +4,9 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  isCustomScalarType,
+  isEnumType,
   isSubtype,
-  isValidLeafValue,
   typenameFieldName,
   Variable,
   type EnumType,
@@ -50,7 +51,29 @@ type Wrapped =
   | { kind: 'nonNull'; of: Wrapped; ofName: string }
   | { kind: 'list'; of: Wrapped; ofName: string; name: string }
   | { kind: 'composite'; name: string; shape: Shape }
-  | { kind: 'leaf'; name: string; type: ScalarType | EnumType };
+  | { kind: 'leaf'; name: string; valid: (value: unknown) => boolean };
+
+const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+
+/**
+ * federation-internals' `isValidLeafValue(schema, value, type)` for one type, with the type's
+ * questions answered once: it looks the built-in scalars up in the schema for every value.
+ */
+export function leafCheck(type: ScalarType | EnumType, schema: Schema): (value: unknown) => boolean {
+  if (isCustomScalarType(type)) return () => true;
+  const boolean = type === schema.booleanType();
+  const int = type === schema.intType();
+  const integer = int || type === schema.idType();
+  const float = type === schema.floatType();
+  const enumType = isEnumType(type) ? type : undefined;
+  return (value) => {
+    if (typeof value === 'boolean') return boolean;
+    if (typeof value === 'number' && isFinite(value)) return integer ? INTEGER.test(String(value)) : float;
+    if (typeof value === 'string')
+      return enumType ? enumType.value(value) !== undefined : !boolean && !int && !float;
+    return false;
+  };
+}
 
 function condition(element: OperationElement, directive: 'skip' | 'include'): Condition {
   const schema = element.schema();
@@ -75,7 +98,7 @@ function wrap(type: OutputType, selectionSet: SelectionSet | undefined, schema: 
     if (!selectionSet) throw new Error(`No selection for composite type ${type}`);
     return { kind: 'composite', name: type.name, shape: compileSelection(selectionSet, schema) };
   }
-  return { kind: 'leaf', name: type.name, type: type as ScalarType | EnumType };
+  return { kind: 'leaf', name: type.name, valid: leafCheck(type as ScalarType | EnumType, schema) };
 }
 
 function compileSelection(selectionSet: SelectionSet, schema: Schema): Shape {
@@ -309,7 +332,7 @@ function update(
       return bubbled ? null : output;
     }
     case 'leaf': {
-      if (inputValue === null || isValidLeafValue(run.schema, inputValue, type.type)) return inputValue;
+      if (inputValue === null || type.valid(inputValue)) return inputValue;
       run.errors.push(
         ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describe(path, type.name, parentType)}.`, {
           path: [...path],
