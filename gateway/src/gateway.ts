@@ -270,7 +270,9 @@ export async function createGateway(
           const started = Date.now();
           return {
             async willSendResponse({ errors, contextValue }) {
-              logOperation(contextValue, request.operationName ?? null, Date.now() - started, errors?.length);
+              // A query the known path ran and handed over: timed from the known path's start.
+              const from = known.startedBefore(contextValue) ?? started;
+              logOperation(contextValue, request.operationName ?? null, Date.now() - from, errors?.length);
             },
           };
         },
@@ -366,11 +368,15 @@ export async function createGateway(
   readCounter(
     metrics,
     'gateway_operation_answers_total',
-    'Queries and mutations by what answered them: apollo_server (its request pipeline) or known (a known query, without it)',
+    'Queries and mutations that reached an executor, by what answered them: apollo_server (its request pipeline) or known (a known query, without it)',
     'pipeline',
     () => {
-      const { moim, apollo } = executor.executed();
-      return { apollo_server: moim + apollo - known.answered(), known: known.answered() };
+      if (!knownOn) {
+        const { moim, apollo } = executor.executed();
+        return { apollo_server: moim + apollo, known: 0 };
+      }
+      const { apolloServer, known: answeredKnown } = known.answered();
+      return { apollo_server: apolloServer, known: answeredKnown };
     },
   );
   readGauge(metrics, 'gateway_ws_connections', 'Open graphql-ws sockets', subscriptions.connections);
@@ -390,7 +396,7 @@ export async function createGateway(
 
   return {
     http,
-    executed: () => ({ ...executor.executed(), known: known.answered() }),
+    executed: () => ({ ...executor.executed(), known: known.answered().known }),
     subscriptions: { connections: subscriptions.connections, stats: hub.stats },
     listen: (port, host) => http.listen(port, host),
     async stop() {

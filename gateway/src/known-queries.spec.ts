@@ -19,12 +19,19 @@ type Ctx = { logger: object; who: string };
 function fakeApollo(
   executor: (rc: GatewayGraphQLRequestContext) => Promise<GatewayExecutionResult>,
   options: { status?: number; on?: () => GraphQLSchema } = {},
+  /** The contexts it was given. */
+  seen: Ctx[] = [],
 ) {
   return vi.fn(async (args: { httpGraphQLRequest: HTTPGraphQLRequest; context: () => Promise<Ctx> }) => {
+    if (args.httpGraphQLRequest.method === 'GET') {
+      const html = new HeaderMap([['content-type', 'text/html']]);
+      return { status: 200, headers: html, body: { kind: 'complete' as const, string: 'landing page' } };
+    }
     const headers = new HeaderMap([['content-type', 'application/json; charset=utf-8']]);
     let context: Ctx;
     try {
       context = await args.context();
+      seen.push(context);
     } catch (err) {
       return {
         status: 401,
@@ -80,7 +87,8 @@ function setup(
   });
   known.useSchema(schema);
   let current = schema;
-  const apollo = fakeApollo(known.executor, { status: options.status, on: () => current });
+  const seen: Ctx[] = [];
+  const apollo = fakeApollo(known.executor, { status: options.status, on: () => current }, seen);
   const route = known.route({ executeHTTPGraphQLRequest: apollo as never });
   const contexts = vi.fn(async (): Promise<Ctx> => ({ logger: {}, who: 'caller' }));
   const post = async (
@@ -103,7 +111,7 @@ function setup(
     current = next;
     known.useSchema(next);
   };
-  return { known, apollo, execute, logOperation, post, contexts, newSchema };
+  return { known, apollo, execute, logOperation, post, contexts, newSchema, seen };
 }
 
 describe('known queries', () => {
@@ -126,7 +134,7 @@ describe('known queries', () => {
     );
     expect(contexts).toHaveBeenCalledTimes(2);
     expect(logOperation).toHaveBeenCalledWith({ logger: {}, who: 'caller' }, null, expect.any(Number));
-    expect(known.answered()).toBe(1);
+    expect(known.answered()).toEqual({ known: 1, apolloServer: 1 });
   });
 
   it('know only queries the executor ran itself, without errors, on the current schema, short, not introspecting', async () => {
@@ -160,6 +168,26 @@ describe('known queries', () => {
     expect(s.apollo).toHaveBeenCalledTimes(2);
     await s.post({ query: QUERY });
     expect(s.apollo).toHaveBeenCalledTimes(2);
+
+    // Apollo Server still validating against the schema before the one just loaded.
+    const stale = setup();
+    stale.known.useSchema(buildSchema('type Query { a: Int }'));
+    await stale.post({ query: QUERY });
+    await stale.post({ query: QUERY });
+    expect(stale.apollo).toHaveBeenCalledTimes(2);
+  });
+
+  it('hand a known query to Apollo Server when the schema changed while its context was made', async () => {
+    const s = setup();
+    await s.post({ query: QUERY });
+    const swapping = async (): Promise<Ctx> => {
+      s.newSchema(buildSchema('type Query { a: Int }'));
+      return { logger: {}, who: 'caller' };
+    };
+    expect((await s.post({ query: QUERY }, { context: swapping })).text).toBe('apollo {"data":{"a":1}}');
+    expect(s.apollo).toHaveBeenCalledTimes(2);
+    expect(s.execute).toHaveBeenCalledTimes(2); // once each, by Apollo Server
+    expect(s.known.answered().known).toBe(0);
   });
 
   it('leave to Apollo Server a request of another form: persisted, GET, not JSON, another or an empty operation name', async () => {
@@ -173,7 +201,7 @@ describe('known queries', () => {
     await post({ query: QUERY, variables: [1] });
     await post({ query: QUERY }, { accept: 'application/graphql-response+json' }); // not seen yet
     expect(apollo).toHaveBeenCalledTimes(8);
-    expect(execute).toHaveBeenCalledTimes(6); // by Apollo Server, all but the two unknown operations
+    expect(execute).toHaveBeenCalledTimes(5); // by Apollo Server: not the GET, not the two unknown operations
   });
 
   it('learn content types only from POSTs Apollo Server answered with 200', async () => {
@@ -181,6 +209,12 @@ describe('known queries', () => {
     await refusing.post({ query: QUERY });
     await refusing.post({ query: QUERY });
     expect(refusing.apollo).toHaveBeenCalledTimes(2);
+    // A landing page for a browser's GET, with the same (absent) accept header.
+    const s = setup();
+    await s.post({ query: QUERY });
+    expect((await s.post(undefined, { method: 'GET' })).type).toBe('text/html');
+    expect((await s.post({ query: QUERY })).type).toBe('application/json; charset=utf-8');
+    expect(s.known.answered().known).toBe(1);
   });
 
   it('hand Apollo Server the context made once and what already ran: a failing query runs once', async () => {
@@ -198,8 +232,12 @@ describe('known queries', () => {
     expect(calls()).toEqual([2, 1]);
 
     answer = { data: null, errors: [new GraphQLError('broke')] };
+    const before = Date.now();
     expect((await s.post({ query: QUERY })).text).toBe('apollo {"data":null,"errors":[{"message":"broke"}]}');
     expect(calls()).toEqual([3, 2]);
+    // The operation's log line times it from the known path's start, not Apollo Server's.
+    expect(s.known.startedBefore(s.seen.at(-1)!)).toBeGreaterThanOrEqual(before);
+    expect(s.known.startedBefore(s.seen[0]!)).toBeUndefined();
 
     s.execute.mockImplementationOnce(async () => {
       throw new Error('malformed answer');
@@ -212,6 +250,6 @@ describe('known queries', () => {
     await s.post({ query: deep }); // Apollo's run: known from now on
     await s.post({ query: deep });
     expect(calls()).toEqual([6, 5]);
-    expect(s.known.answered()).toBe(0);
+    expect(s.known.answered()).toEqual({ known: 0, apolloServer: 5 }); // the refused context ran nothing
   });
 });

@@ -30,6 +30,8 @@ interface Known {
 /** What the known path ran, handed to Apollo Server with the request's context to answer. */
 type Outcome = { result: GatewayExecutionResult } | { error: unknown };
 const HANDED_OVER = Symbol('known query outcome');
+/** When the known path began a request it handed over (the operation's time in the log includes its run). */
+const STARTED = Symbol('known query start');
 
 /** Bounded like the executor's prepared documents: an app sends a handful of documents. */
 const MAX_KNOWN = 1000;
@@ -72,7 +74,8 @@ export function knownQueries<C extends BaseContext>(options: {
 }) {
   const { execute, ranItself, limits, logOperation } = options;
   let known = new Map<string, Known>();
-  let answered = 0;
+  /** Operations answered without Apollo Server's pipeline, and by it (each reaches `executor` once). */
+  const answers = { known: 0, apolloServer: 0 };
   /** The content type Apollo Server answered each `accept` header with (its choice depends on nothing else). */
   const contentTypes = new Map<string, string>();
   let schema: GraphQLSchema | undefined;
@@ -125,21 +128,22 @@ export function knownQueries<C extends BaseContext>(options: {
     const hit = match(args);
     if (!hit) return viaApollo(apollo, args);
     const { found, contentType, query, operationName, variables } = hit;
-    const started = Date.now();
     const contextValue = args.context();
+    let started = 0;
     // Apollo Server gets the same context (made once) and, on it, what has run already.
     const handOver = (outcome?: Outcome) =>
       viaApollo(apollo, {
         ...args,
         context: async () => {
           const context = await contextValue;
-          if (outcome) Object.assign(context, { [HANDED_OVER]: outcome });
+          if (outcome) Object.assign(context, { [HANDED_OVER]: outcome, [STARTED]: started });
           return context;
         },
       });
     let context: C;
     try {
       context = await contextValue;
+      started = Date.now(); // as Apollo Server's plugins time an operation: once it has its context
       checkOperation(found.schema, found.operation, found.fragments, variables ?? {}, limits);
     } catch {
       return handOver();
@@ -168,7 +172,7 @@ export function knownQueries<C extends BaseContext>(options: {
       return handOver({ error });
     }
     if (result.errors?.length || result.extensions) return handOver({ result });
-    answered++;
+    answers.known++;
     logOperation(context, operationName ?? null, Date.now() - started);
     return {
       status: 200,
@@ -212,6 +216,7 @@ export function knownQueries<C extends BaseContext>(options: {
      * answer; any other operation is executed, and remembered.
      */
     executor: (async (requestContext) => {
+      answers.apolloServer++;
       const context = requestContext.context as { [HANDED_OVER]?: Outcome };
       const outcome = context[HANDED_OVER];
       if (outcome) {
@@ -223,8 +228,13 @@ export function knownQueries<C extends BaseContext>(options: {
       remember(requestContext, result);
       return result;
     }) satisfies GatewayExecutor,
-    /** Queries answered without Apollo Server's pipeline, since start. */
-    answered: () => answered,
+    /**
+     * Operations that reached the executor since start, by what answered them: Apollo Server's
+     * pipeline (`apolloServer`), or the known path without it (`known`).
+     */
+    answered: () => ({ ...answers }),
+    /** When the known path began the operation of a request it handed over to Apollo Server. */
+    startedBefore: (context: object): number | undefined => (context as { [STARTED]?: number })[STARTED],
     /** A new schema: every document is validated anew by Apollo Server before it is known again. */
     useSchema(next: GraphQLSchema) {
       schema = next;
