@@ -4,8 +4,8 @@
  * fetch, both signed per call as the gateway signs), through the gateway's own subgraph transport,
  * with JSON parsed and written — and no GraphQL at all: no Apollo Server, no parsing, validation,
  * planning or shaping. The subgraph operations are the ones Apollo's planner makes for Q1 and Q2;
- * answers are merged by hand. What this process spends per request, any gateway on Node with
- * these exchanges spends at least; the gap to Moim's gateway is what GraphQL costs there.
+ * answers are merged by hand. What this process spends per request is what Node's http server and
+ * this transport cost for these exchanges; the gap to Moim's gateway is what GraphQL costs there.
  *
  *   PORT=… INTERNAL_SECRET=… SUBGRAPHS='{"review":"http://…/graphql","social":"…"}' \
  *     npx tsx bench/gateway-floor.ts
