@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { envStem, type ServiceName } from '@moim/events';
 import { CALLER_HEADER, signCaller } from '@moim/kit';
@@ -325,6 +325,22 @@ try {
         },
       });
     }
+  }
+
+  // Every gateway must answer a query with the same data (the floor merges by hand).
+  const answers = new Map<string, { name: string; data: unknown }>();
+  for (const s of scenarios.filter((s) => s.gateway)) {
+    const res = await poolFor(s.url).request({
+      method: 'POST',
+      path: new URL(s.url).pathname,
+      headers: s.headers(),
+      body: s.body,
+    });
+    const { data } = (await res.body.json()) as { data?: unknown };
+    const first = answers.get(s.query);
+    if (!first) answers.set(s.query, { name: s.name, data });
+    else if (!isDeepStrictEqual(data, first.data))
+      throw new Error(`${s.name} answers with other data than ${first.name}`);
   }
 
   // JIT, pools and caches warm up for every scenario first; not counted.
