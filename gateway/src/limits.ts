@@ -28,6 +28,7 @@ import {
   TypeMetaFieldDef,
   TypeNameMetaFieldDef,
   valueFromAST,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
@@ -427,6 +428,15 @@ function refuse(check: () => void): void {
  * An operation name that matches no operation is refused here too: the gateway would answer it
  * with a 500.
  */
+/** A document's fragments by name, as `checkOperation` takes them. */
+export function fragmentsOf(document: DocumentNode): Fragments {
+  return Object.fromEntries(
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((f) => [f.name.value, f]),
+  );
+}
+
 export function limitsPlugin(limits: Omit<Limits, 'maxTokens'>): ApolloServerPlugin {
   return {
     async requestDidStart() {
@@ -439,12 +449,9 @@ export function limitsPlugin(limits: Omit<Limits, 'maxTokens'>): ApolloServerPlu
                 : 'Must provide operation name if query contains multiple operations.',
               { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } },
             );
-          const fragments = Object.fromEntries(
-            document.definitions
-              .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-              .map((f) => [f.name.value, f]),
+          refuse(() =>
+            checkOperation(schema, operation, fragmentsOf(document), request.variables ?? {}, limits),
           );
-          refuse(() => checkOperation(schema, operation, fragments, request.variables ?? {}, limits));
         },
       };
     },
