@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- [name] [flags]`: runs bench/<name>.ts with the flags — `feed` (the default,
- * also when the first argument is a flag), `gateway`, `executor`, `chat`, `media`, `import`, `search`, `recommend` or
+ * also when the first argument is a flag), `gateway`, `executor`, `transport`, `chat`, `media`, `import`, `search`, `recommend` or
  * `popular`.
  */
 const benches = {
   feed: () => import('./feed'),
   gateway: () => import('./gateway'),
   executor: () => import('./executor'),
+  transport: () => import('./transport'),
   chat: () => import('./chat'),
   media: () => import('./media'),
   import: () => import('./import'),
