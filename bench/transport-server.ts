@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import { createServer as createH2Server } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 const id = (prefix: string, i: number) => `${prefix}-4c1e-b187-aa0ebc60${String(i).padStart(4, '0')}`;
 const answer = JSON.stringify({
@@ -37,6 +37,8 @@ const h1 = createServer((req, res) => {
 h1.keepAliveTimeout = 65_000;
 
 const h2c = createH2Server();
+// node:http turns Nagle's algorithm off on its sockets; node:http2's server leaves it to us.
+h2c.on('connection', (socket: Socket) => socket.setNoDelay(true));
 h2c.on('stream', (stream) => {
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
